@@ -1,0 +1,204 @@
+"""`python -m handoff`: everything the pages read, without a browser.
+
+demo     write the deterministic demo dataset (and the agreement) to a folder
+import   load a dataset folder into the database, atomically, with a rejects file
+check    validate a dataset folder and print every problem, importing nothing
+metrics  print the numbers the pages show for a period and filters, as JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from handoff import agreement as agreement_mod
+from handoff import demo, importer, metrics
+from handoff.db import Database, agreement_path_from_env, db_path_from_env
+from handoff.filters import PERIODS, VIEWS, Filters, resolve_period
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (importer.ImportFailure, agreement_mod.AgreementError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m handoff", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(required=True, metavar="command")
+
+    p = sub.add_parser("demo", help="write the demo dataset")
+    p.add_argument("--leads", type=int, default=24_000, help="number of leads (default 24000)")
+    p.add_argument("--months", type=int, default=20, help="months of history (default 20)")
+    p.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        help="first day after the data (default: today, in the agreement's time zone)",
+    )
+    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.add_argument(
+        "--touches-per-lead", type=float, default=4, help="average marketing touches (default 4)"
+    )
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--out", type=Path, default=Path("demo-data"), help="folder (default demo-data)")
+    p.add_argument("--agreement", type=Path, default=None, help="agreement file to copy")
+    p.set_defaults(run=_demo)
+
+    p = sub.add_parser("import", help="load a dataset folder into the database")
+    p.add_argument("folder", type=Path)
+    _db_args(p)
+    p.add_argument("--rejects", type=Path, help="rejects file (default: next to the database)")
+    p.set_defaults(run=_import)
+
+    p = sub.add_parser("check", help="validate a dataset folder without importing it")
+    p.add_argument("folder", type=Path)
+    p.add_argument("--agreement", type=Path, default=None, help="agreement file")
+    p.add_argument("--limit", type=int, default=50, help="rejected rows to print per table")
+    p.set_defaults(run=_check)
+
+    p = sub.add_parser("metrics", help="print the pages' numbers as JSON")
+    p.add_argument("--json", action="store_true", required=True, help="JSON output (required)")
+    _db_args(p)
+    p.add_argument("--period", choices=tuple(PERIODS), default="last_month")
+    p.add_argument("--from", dest="start", type=dt.date.fromisoformat, help="custom period start")
+    p.add_argument("--to", dest="end", type=dt.date.fromisoformat, help="custom period end")
+    p.add_argument("--view", choices=tuple(VIEWS), default="created")
+    p.add_argument("--source", action="append", default=[], help="repeat for several")
+    p.add_argument("--campaign", action="append", default=[])
+    p.add_argument("--owner", action="append", default=[])
+    p.add_argument("--team", action="append", default=[])
+    p.add_argument(
+        "--attribute", action="append", default=[], metavar="NAME=VALUE", help="lead attribute"
+    )
+    p.set_defaults(run=_metrics)
+    return parser
+
+
+def _db_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", type=Path, default=None, help="database (default data/handoff.duckdb)")
+    p.add_argument("--agreement", type=Path, default=None, help="default data/agreement.toml")
+
+
+def _agreement(args: argparse.Namespace) -> agreement_mod.Agreement:
+    return agreement_mod.load(args.agreement or agreement_path_from_env())
+
+
+def _demo(args: argparse.Namespace) -> int:
+    counts = demo.generate(
+        args.out,
+        n_leads=args.leads,
+        months=args.months,
+        end_date=args.end_date,
+        seed=args.seed,
+        touches_per_lead=args.touches_per_lead,
+        file_format=args.format,
+        agreement_path=args.agreement or agreement_path_from_env(),
+        progress=lambda msg: print(msg, file=sys.stderr),
+    )
+    for table, n in counts.items():
+        print(f"{table:<11} {n:>12,} rows")
+    print(f"Written to {args.out}/ (with agreement.toml)")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    agreement = _agreement(args)
+    db_path = args.db or db_path_from_env()
+    print(f"Agreement: {agreement.name} (time zone {agreement.time_zone})")
+    result = importer.import_dataset(
+        args.folder,
+        db_path,
+        agreement,
+        rejects_path=args.rejects,
+        progress=lambda msg: print(msg, file=sys.stderr),
+    )
+    print(result.summary())
+    print(f"Imported into {db_path}; the data ends {_when(result.data_end_at, agreement)}.")
+    _print_quality(Database(db_path, agreement))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    agreement = _agreement(args)
+    result, con = importer.check_dataset(args.folder, agreement)
+    print(result.summary())
+    rows = con.execute(
+        "select file_name, line, column_name, reason from (select *, row_number() over"
+        " (partition by table_name order by line) as nth from import_rejects)"
+        " where nth <= $limit order by table_name, line",
+        {"limit": args.limit},
+    ).fetchall()
+    if rows:
+        print("\nRejected rows (file:line: column: reason):")
+        for file, line, _column, reason in rows:
+            print(f"  {file}:{line}: {reason}")
+        if result.n_rejected > len(rows):
+            print(f"  ... {result.n_rejected - len(rows):,} more (raise --limit to see them)")
+    if result.n_rejected:
+        print(f"\n{result.n_rejected:,} rows would be rejected. Nothing was imported.")
+    else:
+        print("\nNo problems: ready to import. Nothing was imported.")
+    return 1 if result.n_rejected else 0
+
+
+def _print_quality(db: Database) -> None:
+    frame = db.run("data_quality")
+    fired = frame[frame["n_rows"] > 0]
+    if fired.empty:
+        print("Data quality: no warnings.")
+        return
+    print("Data quality:")
+    for row in fired.itertuples():
+        print(f"  {row.severity:<8} {row.n_rows:>8,}  {row.check_name}: {row.handling}")
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    agreement = _agreement(args)
+    db = Database(args.db or db_path_from_env(), agreement)
+    end = metrics.data_end(db)
+    if end is None:
+        raise ValueError("the database holds no leads")
+    attributes = []
+    for item in args.attribute:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--attribute takes NAME=VALUE, got {item!r}")
+        attributes.append((name, value))
+    grouped: dict[str, tuple[str, ...]] = {}
+    for name, value in attributes:
+        grouped[name] = (*grouped.get(name, ()), value)
+    filters = Filters(
+        period=resolve_period(args.period, end.date(), args.start, args.end),
+        view=args.view,
+        sources=tuple(args.source),
+        campaigns=tuple(args.campaign),
+        owners=tuple(args.owner),
+        teams=tuple(args.team),
+        attributes=tuple(grouped.items()),
+    )
+    out: dict[str, Any] = {
+        "agreement": {"name": agreement.name, "time_zone": agreement.time_zone},
+        "data_end_at": end.isoformat(),
+        "filters": filters.describe(),
+        "home": metrics.home(db, filters),
+    }
+    json.dump(out, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+def _when(value: dt.datetime | None, agreement: agreement_mod.Agreement) -> str:
+    if value is None:
+        return "nowhere (no timestamps)"
+    return f"{value.astimezone(agreement.tz):%Y-%m-%d %H:%M %Z}"

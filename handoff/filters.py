@@ -1,0 +1,228 @@
+"""The shared filters: period, view and scope, as one value every page and the CLI pass around.
+
+Periods are whole local days in the agreement's time zone, relative to the data's end (the last
+timestamp imported), so "last full month" means the same thing on a fresh export and an old one.
+Filters round-trip through URL query parameters, so a link to a filtered page can be shared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+PERIODS = {
+    "last_month": "Last full month",
+    "last_quarter": "Last full quarter",
+    "ytd": "Year to date",
+    "custom": "Custom dates",
+}
+VIEWS = {
+    "created": "Cohort: leads created in the period",
+    "handover": "Cohort: leads handed over (MQL) in the period",
+    "flow": "Flow: stage entries in the period",
+}
+SCOPE_KEYS = ("source", "campaign", "owner", "team")
+ATTRIBUTE_PREFIX = "attr_"
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days [start, end) and the words for them."""
+
+    kind: str
+    start: dt.date
+    end: dt.date  # exclusive
+
+    @property
+    def label(self) -> str:
+        last = self.end - dt.timedelta(days=1)
+        if self.kind == "last_month":
+            return f"{self.start:%B %Y}"
+        if self.kind == "last_quarter":
+            return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+        if self.start == last:
+            return f"{self.start:%d %b %Y}"
+        return f"{self.start:%d %b %Y} – {last:%d %b %Y}"
+
+    def bounds(self, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+        """The period as instants: local midnight at start and end."""
+        return (
+            dt.datetime.combine(self.start, dt.time(), tz),
+            dt.datetime.combine(self.end, dt.time(), tz),
+        )
+
+    def previous(self) -> Period:
+        """The period before, to compare with: the month, quarter, year-ago span or same length."""
+        if self.kind == "last_month":
+            return Period(self.kind, _add_months(self.start, -1), self.start)
+        if self.kind == "last_quarter":
+            return Period(self.kind, _add_months(self.start, -3), self.start)
+        if self.kind == "ytd":
+            return Period(self.kind, _add_years(self.start, -1), _add_years(self.end, -1))
+        length = self.end - self.start
+        return Period(self.kind, self.start - length, self.start)
+
+    @property
+    def months(self) -> float:
+        """Calendar months covered; a partial month counts by its share of days."""
+        total, day = 0.0, self.start
+        while day < self.end:
+            month_end = _add_months(day.replace(day=1), 1)
+            stop = min(month_end, self.end)
+            total += (stop - day).days / (month_end - day.replace(day=1)).days
+            day = stop
+        return total
+
+
+def resolve_period(
+    kind: str,
+    data_end: dt.date,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Period:
+    """The period of a kind, counted back from the data's last day (`data_end`, inclusive)."""
+    if kind == "last_month":
+        # The latest month that ended by the data's last day.
+        this_month = (data_end + dt.timedelta(days=1)).replace(day=1)
+        return Period(kind, _add_months(this_month, -1), this_month)
+    if kind == "last_quarter":
+        after = data_end + dt.timedelta(days=1)
+        quarter_start = dt.date(after.year, (after.month - 1) // 3 * 3 + 1, 1)
+        return Period(kind, _add_months(quarter_start, -3), quarter_start)
+    if kind == "ytd":
+        return Period(kind, dt.date(data_end.year, 1, 1), data_end + dt.timedelta(days=1))
+    if kind == "custom":
+        if start is None or end is None:
+            raise ValueError("a custom period needs a start and an end date")
+        if end < start:
+            raise ValueError(f"the period ends ({end}) before it starts ({start})")
+        return Period(kind, start, end + dt.timedelta(days=1))
+    raise ValueError(f"unknown period {kind!r} (expected one of {', '.join(PERIODS)})")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Everything that narrows what a page counts."""
+
+    period: Period
+    view: str = "created"
+    sources: tuple[str, ...] = ()
+    campaigns: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise ValueError(f"unknown view {self.view!r} (expected one of {', '.join(VIEWS)})")
+
+    def scope_params(self) -> dict[str, Any]:
+        """Parameters of the scoped_leads fragment; an empty selection means all."""
+        pairs = [f"{name}={value}" for name, values in self.attributes for value in values]
+        return {
+            "sources": list(self.sources) or None,
+            "campaigns": list(self.campaigns) or None,
+            "owners": list(self.owners) or None,
+            "teams": list(self.teams) or None,
+            "attribute_pairs": pairs or None,
+        }
+
+    def period_params(self, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
+        start_at, end_at = self.period.bounds(tz)
+        previous_start_at, previous_end_at = self.period.previous().bounds(tz)
+        return {
+            "start_at": start_at,
+            "end_at": end_at,
+            "previous_start_at": previous_start_at,
+            "previous_end_at": previous_end_at,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """The filters as plain data, for JSON output."""
+        return {
+            "period": {
+                "kind": self.period.kind,
+                "label": self.period.label,
+                "start": self.period.start.isoformat(),
+                "end_exclusive": self.period.end.isoformat(),
+            },
+            "previous_period": {
+                "label": self.period.previous().label,
+                "start": self.period.previous().start.isoformat(),
+                "end_exclusive": self.period.previous().end.isoformat(),
+            },
+            "view": self.view,
+            "sources": list(self.sources),
+            "campaigns": list(self.campaigns),
+            "owners": list(self.owners),
+            "teams": list(self.teams),
+            "attributes": {name: list(values) for name, values in self.attributes},
+        }
+
+    def to_query_params(self) -> dict[str, list[str]]:
+        """URL query parameters; defaults are left out so links stay short."""
+        out: dict[str, list[str]] = {"period": [self.period.kind]}
+        if self.period.kind == "custom":
+            out["from"] = [self.period.start.isoformat()]
+            out["to"] = [(self.period.end - dt.timedelta(days=1)).isoformat()]
+        if self.view != "created":
+            out["view"] = [self.view]
+        for key, values in zip(
+            SCOPE_KEYS, (self.sources, self.campaigns, self.owners, self.teams), strict=True
+        ):
+            if values:
+                out[key] = list(values)
+        for name, values in self.attributes:
+            out[ATTRIBUTE_PREFIX + name] = list(values)
+        return out
+
+
+def from_query_params(
+    params: Mapping[str, Sequence[str]], data_end: dt.date, attributes: Sequence[str] = ()
+) -> Filters:
+    """Filters from URL query parameters; anything unknown or malformed falls back to defaults."""
+
+    def first(key: str) -> str | None:
+        values = params.get(key) or []
+        return values[0] if values else None
+
+    kind = first("period") or "last_month"
+    if kind not in PERIODS:
+        kind = "last_month"
+    try:
+        start = dt.date.fromisoformat(first("from") or "")
+        end = dt.date.fromisoformat(first("to") or "")
+        period = resolve_period(kind, data_end, start, end)
+    except ValueError:
+        period = resolve_period("last_month" if kind == "custom" else kind, data_end)
+    view = first("view") or "created"
+    scope = {key: tuple(params.get(key) or ()) for key in SCOPE_KEYS}
+    attrs = tuple(
+        (name, tuple(params[ATTRIBUTE_PREFIX + name]))
+        for name in attributes
+        if params.get(ATTRIBUTE_PREFIX + name)
+    )
+    return Filters(
+        period=period,
+        view=view if view in VIEWS else "created",
+        sources=scope["source"],
+        campaigns=scope["campaign"],
+        owners=scope["owner"],
+        teams=scope["team"],
+        attributes=attrs,
+    )
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)

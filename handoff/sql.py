@@ -1,0 +1,42 @@
+"""The one place where SQL text is put together from parts.
+
+Values are always bound as `$parameters`. What cannot be bound (a table or column name, a
+generated list of column expressions in the importer) goes through `compose`, which only accepts
+`Sql` pieces: trusted templates and identifiers checked by `ident`. User input never becomes `Sql`
+without passing `ident`, which allows plain identifiers only and quotes them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class Sql(str):
+    """SQL text built from trusted templates and checked identifiers only."""
+
+
+def ident(name: str) -> Sql:
+    """A quoted identifier; refuses anything but letters, digits and underscores."""
+    if not isinstance(name, str) or not _IDENT.fullmatch(name):
+        raise ValueError(f"not a safe SQL identifier: {name!r}")
+    return Sql(f'"{name}"')
+
+
+def compose(template: str, **parts: Sql) -> Sql:
+    """Fill `{name}` slots of a trusted template with `Sql` pieces (never with raw strings)."""
+    for key, part in parts.items():
+        if not isinstance(part, Sql):
+            raise TypeError(f"slot {key!r} must be Sql (use ident() or compose()), got {part!r}")
+    return Sql(template.format(**parts))
+
+
+def join(parts: Iterable[Sql], sep: str = ",\n    ") -> Sql:
+    """Join `Sql` pieces."""
+    parts = list(parts)
+    for part in parts:
+        if not isinstance(part, Sql):
+            raise TypeError(f"cannot join non-Sql piece {part!r}")
+    return Sql(sep.join(parts))

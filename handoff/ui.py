@@ -1,0 +1,276 @@
+"""The app shell: what every page starts with, in one call.
+
+`page("Title", "the question it answers")` sets the page config, opens the database (building
+the demo one on a fresh clone), draws the grouped sidebar navigation and the shared filters,
+writes the title, and returns a `PageContext` with the filters and a cached query runner.
+
+Filters persist across pages through shadow keys (a widget's value is copied to `_<key>` after
+it is drawn and back before it is drawn next time, on whatever page) and are mirrored in the URL
+query parameters, so a filtered page can be shared as a link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from handoff import agreement as agreement_mod
+from handoff import demo, metrics
+from handoff.db import DEFAULT_DB, Database, QueryError, agreement_path_from_env, db_path_from_env
+from handoff.filters import (
+    ATTRIBUTE_PREFIX,
+    PERIODS,
+    SCOPE_KEYS,
+    VIEWS,
+    Filters,
+    from_query_params,
+    resolve_period,
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    path: str  # relative to app.py
+    label: str
+    icon: str
+
+
+# The sidebar navigation: every page, grouped by who uses it.
+NAVIGATION: tuple[tuple[str, tuple[Link, ...]], ...] = (
+    ("Feedback session", (Link("app.py", "Scorecard", ":material/scoreboard:"),)),
+    (
+        "Data",
+        (
+            Link("pages/data.py", "Data loaded", ":material/database:"),
+            Link("pages/definitions.py", "Definitions", ":material/handshake:"),
+        ),
+    ),
+)
+
+_SCOPE_LABELS = {"source": "Source", "campaign": "Campaign", "owner": "Owner", "team": "Team"}
+
+
+class CachedDatabase:
+    """A `Database` whose query results are cached per (file, query, parameters)."""
+
+    def __init__(self, db: Database, key: tuple):
+        self._db = db
+        self.key = key
+        self.agreement = db.agreement
+
+    def run(self, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        return _cached_run(self._db, self.key, name, params or {})
+
+    def scalar(self, name: str, params: dict[str, Any] | None = None) -> Any:
+        frame = self.run(name, params)
+        return frame.iat[0, 0] if len(frame) else None
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page needs: the filters, the database and the agreement."""
+
+    filters: Filters
+    db: CachedDatabase
+    agreement: agreement_mod.Agreement
+    data_end: dt.datetime
+
+    def params(self, **extra: Any) -> dict[str, Any]:
+        """The scope and period parameters of the filters, plus a query's own."""
+        return {**metrics.query_params(self.filters, self.agreement), **extra}
+
+
+def page(title: str, question: str) -> PageContext:
+    """Start a page: config, data, navigation, filters, title. Stops the page on bad setup."""
+    st.set_page_config(page_title=f"{title} · Handoff", page_icon="🤝", layout="wide")
+    db, agreement = _open()
+    end = metrics.data_end(db)
+    if end is None:
+        with st.sidebar:
+            _navigation(None)
+        st.title(title)
+        st.warning("The database holds no leads. Import a dataset (see the Data loaded page).")
+        st.stop()
+    navigation = st.sidebar.container()
+    filters = _filters(db, end)
+    with navigation:
+        _navigation(filters)
+    st.title(title)
+    st.caption(question)
+    return PageContext(filters=filters, db=db, agreement=agreement, data_end=end)
+
+
+def link_params(filters: Filters | None) -> dict[str, list[str]] | None:
+    return filters.to_query_params() if filters else None
+
+
+def _navigation(filters: Filters | None) -> None:
+    """The grouped page links (drawn into the current container); they carry the filters."""
+    st.markdown("### Handoff")
+    for section, links in NAVIGATION:
+        st.caption(section.upper())
+        for link in links:
+            st.page_link(
+                link.path, label=link.label, icon=link.icon, query_params=link_params(filters)
+            )
+    st.divider()
+
+
+def _open() -> tuple[CachedDatabase, agreement_mod.Agreement]:
+    """The agreement and the database, or a clear message and a stopped page."""
+    agreement_path = agreement_path_from_env()
+    try:
+        agreement = agreement_mod.load(agreement_path)
+    except agreement_mod.AgreementError as exc:
+        st.error(f"The agreement file is not valid: {exc}")
+        st.stop()
+    db_path = db_path_from_env()
+    if not db_path.is_file():
+        if db_path.resolve() != DEFAULT_DB.resolve():
+            st.error(
+                f"No database at {db_path} (set by HANDOFF_DB). Import a dataset with "
+                f"`python -m handoff import FOLDER --db {db_path}`."
+            )
+            st.stop()
+        with st.status("First start: building the demo database…", expanded=True) as status:
+            demo.ensure_demo_database(db_path, agreement_path, progress=status.write)
+            status.update(label="Demo database ready", state="complete", expanded=False)
+    key = (*_fingerprint(db_path), *_fingerprint(agreement_path))
+    try:
+        db = _database(str(db_path), str(agreement_path), key)
+    except (QueryError, OSError, agreement_mod.AgreementError) as exc:
+        st.error(f"Cannot open the database: {exc}")
+        st.stop()
+    return CachedDatabase(db, key), agreement
+
+
+def _fingerprint(path: Path) -> tuple:
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@st.cache_resource(max_entries=1, show_spinner="Opening the database…")
+def _database(db_path: str, agreement_path: str, key: tuple) -> Database:
+    # `key` (the files' fingerprints) makes a re-import or an edited agreement open anew.
+    return Database(db_path, agreement_mod.load(agreement_path))
+
+
+@st.cache_data(ttl=600, max_entries=2000, show_spinner=False)
+def _cached_run(_db: Database, key: tuple, name: str, params: dict[str, Any]) -> pd.DataFrame:
+    return _db.run(name, params)
+
+
+# ---- filters -------------------------------------------------------------------------------
+
+
+def _filters(db: CachedDatabase, end: dt.datetime) -> Filters:
+    """Draw the shared filters in the sidebar and return their values."""
+    options = db.run("filter_options")
+    attribute_options = db.run("attribute_options")
+    attributes = sorted(attribute_options["attribute"].unique())
+    from_url = from_query_params(_url_params(), end.date(), attributes)
+    data_end = end.date()
+
+    with st.sidebar:
+        st.markdown("**Filters**")
+        kind = _persistent(
+            st.selectbox,
+            "f_period",
+            from_url.period.kind,
+            "Period",
+            options=list(PERIODS),
+            format_func=PERIODS.get,
+        )
+        period = resolve_period(kind, data_end) if kind != "custom" else None
+        if kind == "custom":
+            default_range = (from_url.period.start, from_url.period.end - dt.timedelta(days=1))
+            if from_url.period.kind != "custom":
+                default_range = (data_end.replace(day=1), data_end)
+            picked = _persistent(
+                st.date_input,
+                "f_dates",
+                default_range,
+                "From – to",
+                max_value=data_end,
+                format="YYYY-MM-DD",
+            )
+            if isinstance(picked, tuple | list) and len(picked) == 2:
+                period = resolve_period("custom", data_end, picked[0], picked[1])
+            else:
+                period = resolve_period("custom", data_end, picked[0], picked[0])
+        view = _persistent(
+            st.radio, "f_view", from_url.view, "Count", options=list(VIEWS), format_func=VIEWS.get
+        )
+        st.caption(f"Data through {data_end:%d %b %Y} ({db.agreement.time_zone}).")
+        scope: dict[str, tuple[str, ...]] = {}
+        for key in SCOPE_KEYS:
+            values = options.loc[options["dimension"] == key, "value"].tolist()
+            wanted = [v for v in getattr(from_url, key + "s") if v in values]
+            scope[key] = tuple(
+                _persistent(
+                    st.multiselect,
+                    "f_" + key,
+                    wanted,
+                    _SCOPE_LABELS[key],
+                    options=values,
+                    placeholder="All",
+                )
+            )
+        chosen_attributes: list[tuple[str, tuple[str, ...]]] = []
+        if attributes:
+            with st.expander("Lead attributes", expanded=bool(from_url.attributes)):
+                url_attrs = dict(from_url.attributes)
+                for name in attributes:
+                    values = attribute_options.loc[
+                        attribute_options["attribute"] == name, "value"
+                    ].tolist()
+                    wanted = [v for v in url_attrs.get(name, ()) if v in values]
+                    picked = _persistent(
+                        st.multiselect,
+                        "f_" + ATTRIBUTE_PREFIX + name,
+                        wanted,
+                        name.replace("_", " ").capitalize(),
+                        options=values,
+                        placeholder="All",
+                    )
+                    if picked:
+                        chosen_attributes.append((name, tuple(picked)))
+
+    filters = Filters(
+        period=period,
+        view=view,
+        sources=scope["source"],
+        campaigns=scope["campaign"],
+        owners=scope["owner"],
+        teams=scope["team"],
+        attributes=tuple(chosen_attributes),
+    )
+    wanted_url = filters.to_query_params()
+    if _url_params() != wanted_url:
+        st.query_params.from_dict(wanted_url)
+    return filters
+
+
+def _url_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def _persistent(widget: Any, key: str, initial: Any, label: str, **kwargs: Any) -> Any:
+    """Draw a widget whose value survives page changes through its shadow key."""
+    shadow = "_" + key
+    if shadow not in st.session_state:
+        st.session_state[shadow] = initial
+    value = st.session_state[shadow]
+    if "options" in kwargs and isinstance(value, list):
+        value = [v for v in value if v in kwargs["options"]]
+    elif "options" in kwargs and value not in kwargs["options"]:
+        value = kwargs["options"][0]
+    st.session_state[key] = value
+    result = widget(label, key=key, **kwargs)
+    st.session_state[shadow] = result
+    return result

@@ -1,0 +1,37 @@
+-- Question: how many rows of each table were read, accepted and rejected, and what do they span?
+-- Params: none
+-- Grain: one row per canonical table
+
+with spans as (
+    select 'leads' as table_name, min(created_at) as first_at, max(created_at) as last_at
+    from leads
+    union all
+    select 'touches', min(touched_at), max(touched_at) from touches
+    union all
+    select 'activities', min(activity_at), max(activity_at) from activities
+    union all
+    select 'deals', min(created_at), max(created_at) from deals
+    union all
+    select 'spend', cast(min(month) as timestamptz), cast(max(month) as timestamptz) from spend
+),
+
+final as (
+    select
+        t.table_name,
+        t.file_name,
+        t.n_read,
+        t.n_accepted,
+        t.n_rejected,
+        t.extra_columns,
+        s.first_at,
+        s.last_at
+    from import_tables as t
+    left join spans as s on s.table_name = t.table_name
+)
+
+select * from final
+order by
+    case table_name
+        when 'leads' then 1 when 'touches' then 2 when 'activities' then 3
+        when 'deals' then 4 else 5
+    end

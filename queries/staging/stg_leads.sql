@@ -1,0 +1,207 @@
+-- Question: what are the agreed facts of every lead: stages reached, follow-up, SLA, disposition?
+-- Params: none
+-- Grain: one row per lead
+-- Every page reads these facts; none recomputes them. Hours are on the agreement's clock
+-- (calendar, or business hours from business_calendar) unless the name says calendar.
+
+with settings as (
+    select * from agreement_settings
+),
+
+calendar as (
+    select day, open_at, open_hours, hours_before from business_calendar
+),
+
+joined as (
+    select
+        s.*,
+        f.handover_at,
+        f.first_follow_up_at,
+        f.n_activities,
+        f.n_activities_before_handover,
+        f.last_activity_at,
+        -- Routing ends at assignment, but never before the hand-over or after the follow-up,
+        -- so routing delay + rep delay = latency.
+        least(greatest(s.assigned_at, f.handover_at), f.first_follow_up_at) as routed_at
+    from stg_lead_stages as s
+    inner join stg_follow_up as f on f.lead_id = s.lead_id
+),
+
+end_reading as (
+    -- The business clock at the data's end.
+    select
+        settings.data_end_at,
+        c.hours_before
+        + least(greatest(epoch(settings.data_end_at - c.open_at) / 3600, 0), c.open_hours)
+            as end_business_hours
+    from settings
+    left join calendar as c on c.day = cast(settings.data_end_at as date)
+),
+
+readings as (
+    -- The business clock at hand-over, routing and follow-up.
+    select
+        j.*,
+        ch.hours_before
+        + least(greatest(epoch(j.handover_at - ch.open_at) / 3600, 0), ch.open_hours)
+            as handover_business_hours,
+        cr.hours_before
+        + least(greatest(epoch(j.routed_at - cr.open_at) / 3600, 0), cr.open_hours)
+            as routed_business_hours,
+        cf.hours_before
+        + least(greatest(epoch(j.first_follow_up_at - cf.open_at) / 3600, 0), cf.open_hours)
+            as follow_up_business_hours
+    from joined as j
+    left join calendar as ch on ch.day = cast(j.handover_at as date)
+    left join calendar as cr on cr.day = cast(j.routed_at as date)
+    left join calendar as cf on cf.day = cast(j.first_follow_up_at as date)
+),
+
+latency as (
+    select
+        r.*,
+        settings.follow_up_target_hours,
+        settings.stale_after_days,
+        e.data_end_at,
+        -- A follow-up stamped before the hand-over is a data error: counted, never averaged.
+        r.first_follow_up_at < r.handover_at as has_negative_follow_up,
+        epoch(r.first_follow_up_at - r.handover_at) / 3600 as follow_up_calendar_hours,
+        case settings.follow_up_clock
+            when 'business' then r.follow_up_business_hours - r.handover_business_hours
+            else epoch(r.first_follow_up_at - r.handover_at) / 3600
+        end as clock_follow_up_hours,
+        case settings.follow_up_clock
+            when 'business' then r.routed_business_hours - r.handover_business_hours
+            else epoch(r.routed_at - r.handover_at) / 3600
+        end as clock_routing_hours,
+        case settings.follow_up_clock
+            when 'business' then r.follow_up_business_hours - r.routed_business_hours
+            else epoch(r.first_follow_up_at - r.routed_at) / 3600
+        end as clock_rep_hours,
+        case
+            when r.handover_at is not null and r.first_follow_up_at is null
+                then case settings.follow_up_clock
+                    when 'business' then e.end_business_hours - r.handover_business_hours
+                    else epoch(e.data_end_at - r.handover_at) / 3600
+                end
+        end as hours_waiting
+    from readings as r
+    cross join settings
+    cross join end_reading as e
+),
+
+exits as (
+    select
+        *,
+        greatest(lost_at, discarded_at, recycled_at) as last_exit_at,
+        greatest(mql_at, sal_at, sql_at, opportunity_at) as last_stage_at
+    from latency
+),
+
+final as (
+    select
+        lead_id,
+        created_at,
+        source,
+        campaign,
+        owner,
+        team,
+        score,
+        is_mql_by_score,
+        mql_at,
+        assigned_at,
+        sal_at,
+        sql_at,
+        opportunity_at,
+        won_at,
+        lost_at,
+        discarded_at,
+        recycled_at,
+        entered_mql_at,
+        entered_sal_at,
+        entered_sql_at,
+        entered_opportunity_at,
+        entered_won_at,
+        strict_mql_at,
+        strict_sal_at,
+        strict_sql_at,
+        strict_opportunity_at,
+        strict_won_at,
+        entered_mql_at is not null as is_mql,
+        entered_sal_at is not null as is_sal,
+        entered_sql_at is not null as is_sql,
+        entered_opportunity_at is not null as is_opportunity,
+        entered_won_at is not null as is_won,
+        is_out_of_order,
+        case
+            when entered_won_at is not null then 'won'
+            when entered_opportunity_at is not null then 'opportunity'
+            when entered_sql_at is not null then 'sql'
+            when entered_sal_at is not null then 'sal'
+            when entered_mql_at is not null then 'mql'
+            else 'lead'
+        end as furthest_stage,
+        case when won_at is not null then coalesce(won_amount, 0) end as won_amount,
+        won_at is not null and won_amount is null as is_won_without_amount,
+        open_amount,
+        n_deals,
+        discarded_at is not null as is_discarded,
+        case
+            when discarded_at is not null then coalesce(discard_reason, '(no reason given)')
+        end as discard_reason,
+        -- Follow-up against the SLA.
+        handover_at,
+        first_follow_up_at,
+        n_activities,
+        n_activities_before_handover,
+        last_activity_at,
+        has_negative_follow_up,
+        case when not has_negative_follow_up then follow_up_calendar_hours end
+            as follow_up_calendar_hours,
+        case when not has_negative_follow_up then clock_follow_up_hours end as follow_up_hours,
+        case
+            when not has_negative_follow_up and assigned_at is not null
+                then clock_routing_hours
+        end as routing_hours,
+        case
+            when not has_negative_follow_up and assigned_at is not null then clock_rep_hours
+        end as rep_hours,
+        hours_waiting,
+        case
+            when handover_at is null then null
+            when has_negative_follow_up then 'invalid'
+            when first_follow_up_at is not null and clock_follow_up_hours <= follow_up_target_hours
+                then 'met'
+            when first_follow_up_at is not null then 'breached'
+            when hours_waiting > follow_up_target_hours then 'breached'
+            else 'pending'
+        end as sla_status,
+        case
+            when has_negative_follow_up then null
+            when clock_follow_up_hours > follow_up_target_hours
+                then clock_follow_up_hours - follow_up_target_hours
+            when first_follow_up_at is null and hours_waiting > follow_up_target_hours
+                then hours_waiting - follow_up_target_hours
+        end as hours_overdue,
+        -- Disposition of every MQL at the data's end. Won is final. Otherwise the latest exit
+        -- (lost, discarded, recycled; on equal times in that order) stands, unless a stage
+        -- date after it shows the lead came back: then it is active at its furthest stage.
+        case
+            when entered_mql_at is null then null
+            when won_at is not null then 'won'
+            when last_exit_at is null or last_stage_at > last_exit_at then 'active'
+            when lost_at = last_exit_at then 'lost'
+            when discarded_at = last_exit_at then 'discarded'
+            else 'recycled'
+        end as disposition,
+        greatest(
+            created_at, mql_at, sal_at, sql_at, opportunity_at, won_at, lost_at, discarded_at,
+            recycled_at
+        ) as last_stage_change_at,
+        epoch(data_end_at - coalesce(last_activity_at, handover_at)) / 86400
+            as days_without_activity,
+        data_end_at
+    from exits
+)
+
+select * from final
