@@ -417,3 +417,11 @@ def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
             ],
         ),
     ]
+
+
+def keys_markdown() -> str:
+    """Every agreement key as the Markdown table the README shows."""
+    lines = ["| key | required | expected | meaning |", "|---|---|---|---|"]
+    for k in KEYS:
+        lines.append(f"| `{k.path}` | {'yes' if k.required else 'no'} | {k.expected} | {k.doc} |")
+    return "\n".join(lines)

@@ -307,7 +307,9 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, out_dir: Path, file_forma
         sep=", ",
     )
     source = ident("demo_" + table)
-    order = ident("created_at" if table == "leads" else _OUTPUT[table][1])
+    # Sorted on every column after the main one, so the same seed writes the same bytes.
+    main = "created_at" if table == "leads" else _OUTPUT[table][1]
+    order = join((ident(c) for c in (main, *_OUTPUT[table])), sep=", ")
     query = compose("select {cols} from {t} order by {o}", cols=cols, t=source, o=order)
     path = out_dir / f"{table}.{file_format}"
     for other in out_dir.glob(f"{table}.*"):

@@ -22,7 +22,7 @@ def ident(name: str) -> Sql:
     """A quoted identifier; refuses anything but letters, digits and underscores."""
     if not isinstance(name, str) or not _IDENT.fullmatch(name):
         raise ValueError(f"not a safe SQL identifier: {name!r}")
-    return Sql(f'"{name}"')
+    return Sql('"' + name + '"')
 
 
 def compose(template: str, **parts: Sql) -> Sql:

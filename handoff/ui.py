@@ -261,16 +261,24 @@ def _url_params() -> dict[str, list[str]]:
 
 
 def _persistent(widget: Any, key: str, initial: Any, label: str, **kwargs: Any) -> Any:
-    """Draw a widget whose value survives page changes through its shadow key."""
+    """Draw a widget whose value survives page changes through its shadow key.
+
+    Streamlit drops a widget's state when another page runs; the shadow `_<key>` keeps it. The
+    widget's value is set from the shadow before it is drawn (on a session's first run, from the
+    URL), and a change is copied to the shadow by the widget's callback, before the rerun.
+    """
     shadow = "_" + key
-    if shadow not in st.session_state:
-        st.session_state[shadow] = initial
-    value = st.session_state[shadow]
-    if "options" in kwargs and isinstance(value, list):
-        value = [v for v in value if v in kwargs["options"]]
-    elif "options" in kwargs and value not in kwargs["options"]:
-        value = kwargs["options"][0]
+    value = st.session_state.get(shadow, initial)
+    options = kwargs.get("options")
+    if options is not None and isinstance(value, list):
+        value = [v for v in value if v in options]
+    elif options is not None and value not in options:
+        value = options[0]
     st.session_state[key] = value
-    result = widget(label, key=key, **kwargs)
+    result = widget(label, key=key, on_change=_keep, args=(key,), **kwargs)
     st.session_state[shadow] = result
     return result
+
+
+def _keep(key: str) -> None:
+    st.session_state["_" + key] = st.session_state[key]

@@ -38,7 +38,7 @@ hours as (
     select
         *,
         case
-            when is_working_day then epoch(close_at - open_at) / 3600
+            when is_working_day then (epoch(close_at) - epoch(open_at)) / 3600
             else 0
         end as open_hours
     from opening

@@ -3,6 +3,8 @@
 -- Grain: one row per lead
 -- Every page reads these facts; none recomputes them. Hours are on the agreement's clock
 -- (calendar, or business hours from business_calendar) unless the name says calendar.
+-- Durations subtract epochs, never timestamps: an interval between two instants is counted in
+-- local calendar days by DuckDB, which makes a day with a daylight-saving change 24 hours long.
 
 with settings as (
     select * from agreement_settings
@@ -32,7 +34,7 @@ end_reading as (
     select
         settings.data_end_at,
         c.hours_before
-        + least(greatest(epoch(settings.data_end_at - c.open_at) / 3600, 0), c.open_hours)
+        + least(greatest((epoch(settings.data_end_at) - epoch(c.open_at)) / 3600, 0), c.open_hours)
             as end_business_hours
     from settings
     left join calendar as c on c.day = cast(settings.data_end_at as date)
@@ -43,13 +45,13 @@ readings as (
     select
         j.*,
         ch.hours_before
-        + least(greatest(epoch(j.handover_at - ch.open_at) / 3600, 0), ch.open_hours)
+        + least(greatest((epoch(j.handover_at) - epoch(ch.open_at)) / 3600, 0), ch.open_hours)
             as handover_business_hours,
         cr.hours_before
-        + least(greatest(epoch(j.routed_at - cr.open_at) / 3600, 0), cr.open_hours)
+        + least(greatest((epoch(j.routed_at) - epoch(cr.open_at)) / 3600, 0), cr.open_hours)
             as routed_business_hours,
         cf.hours_before
-        + least(greatest(epoch(j.first_follow_up_at - cf.open_at) / 3600, 0), cf.open_hours)
+        + least(greatest((epoch(j.first_follow_up_at) - epoch(cf.open_at)) / 3600, 0), cf.open_hours)
             as follow_up_business_hours
     from joined as j
     left join calendar as ch on ch.day = cast(j.handover_at as date)
@@ -65,24 +67,24 @@ latency as (
         e.data_end_at,
         -- A follow-up stamped before the hand-over is a data error: counted, never averaged.
         r.first_follow_up_at < r.handover_at as has_negative_follow_up,
-        epoch(r.first_follow_up_at - r.handover_at) / 3600 as follow_up_calendar_hours,
+        (epoch(r.first_follow_up_at) - epoch(r.handover_at)) / 3600 as follow_up_calendar_hours,
         case settings.follow_up_clock
             when 'business' then r.follow_up_business_hours - r.handover_business_hours
-            else epoch(r.first_follow_up_at - r.handover_at) / 3600
+            else (epoch(r.first_follow_up_at) - epoch(r.handover_at)) / 3600
         end as clock_follow_up_hours,
         case settings.follow_up_clock
             when 'business' then r.routed_business_hours - r.handover_business_hours
-            else epoch(r.routed_at - r.handover_at) / 3600
+            else (epoch(r.routed_at) - epoch(r.handover_at)) / 3600
         end as clock_routing_hours,
         case settings.follow_up_clock
             when 'business' then r.follow_up_business_hours - r.routed_business_hours
-            else epoch(r.first_follow_up_at - r.routed_at) / 3600
+            else (epoch(r.first_follow_up_at) - epoch(r.routed_at)) / 3600
         end as clock_rep_hours,
         case
             when r.handover_at is not null and r.first_follow_up_at is null
                 then case settings.follow_up_clock
                     when 'business' then e.end_business_hours - r.handover_business_hours
-                    else epoch(e.data_end_at - r.handover_at) / 3600
+                    else (epoch(e.data_end_at) - epoch(r.handover_at)) / 3600
                 end
         end as hours_waiting
     from readings as r
@@ -198,7 +200,7 @@ final as (
             created_at, mql_at, sal_at, sql_at, opportunity_at, won_at, lost_at, discarded_at,
             recycled_at
         ) as last_stage_change_at,
-        epoch(data_end_at - coalesce(last_activity_at, handover_at)) / 86400
+        (epoch(data_end_at) - epoch(coalesce(last_activity_at, handover_at))) / 86400
             as days_without_activity,
         data_end_at
     from exits

@@ -1,0 +1,42 @@
+# `make run` and `make test` set themselves up: a virtual environment with the exact pins of
+# requirements.txt, and (for the browser tests) Debian's chromium.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint demo clean-data chromium venv
+
+run: $(STAMP)
+	$(BIN)/streamlit run app.py
+
+test: $(STAMP) chromium
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Handoff needs Python 3.11+"'
+	@if ! $(PYTHON) -m venv --help >/dev/null 2>&1 || ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; fi
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+demo: $(STAMP)
+	$(BIN)/python -m handoff demo --out demo-data
+
+clean-data:
+	rm -f data/handoff.duckdb data/handoff.duckdb.wal data/handoff.rejects.csv data/handoff.duckdb.lock

@@ -1,0 +1,50 @@
+"""Shared fixtures: the golden dataset imported once per session, and helpers to build datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from handoff import agreement as agreement_mod
+from handoff import importer
+from handoff.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "fixtures" / "golden"
+DEMO_AGREEMENT = ROOT / "data" / "agreement.toml"
+
+
+@pytest.fixture(scope="session")
+def golden_agreement() -> agreement_mod.Agreement:
+    return agreement_mod.load(GOLDEN / "agreement.toml")
+
+
+@pytest.fixture(scope="session")
+def golden_import(tmp_path_factory, golden_agreement) -> importer.ImportResult:
+    path = tmp_path_factory.mktemp("golden") / "golden.duckdb"
+    return importer.import_dataset(GOLDEN, path, golden_agreement)
+
+
+@pytest.fixture(scope="session")
+def golden_db_path(golden_import) -> Path:
+    return golden_import.db_path
+
+
+@pytest.fixture(scope="session")
+def golden_db(golden_db_path, golden_agreement) -> Database:
+    db = Database(golden_db_path, golden_agreement)
+    yield db
+    db.close()
+
+
+def write_dataset(folder: Path, **files: str | bytes) -> Path:
+    """Write a dataset folder: write_dataset(tmp, leads="lead_id,...\\n...")."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = folder / (name if "." in name else f"{name}.csv")
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", newline="")
+    return folder

@@ -1,0 +1,154 @@
+"""The app in a real browser: start Streamlit on the golden fixture, open every page in headless
+Chromium (Debian's, never a downloaded one), wait for the run to finish, and check that nothing
+failed and the charts drew."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from handoff.ui import NAVIGATION
+from tests.conftest import GOLDEN, ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+FAILED = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(golden_db_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "HANDOFF_DB": str(golden_db_path),
+        "HANDOFF_AGREEMENT": str(GOLDEN / "agreement.toml"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+         str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:  # noqa: S310
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("Streamlit did not start: " + proc.stdout.read().decode(errors="replace"))
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "install Debian's chromium (make test does)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    wait_for_run(page)
+    return page
+
+
+def wait_for_run(page) -> None:
+    """Wait until a script run has finished and the browser has drawn every element.
+
+    The run state turns to notRunning before the frontend has loaded the code of each element
+    kind; until then an element shows as a skeleton.
+    """
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_selector(DONE, timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0",
+        timeout=30_000,
+    )
+
+
+PAGES = [(link.path, link.label) for _, links in NAVIGATION for link in links]
+
+
+@pytest.mark.parametrize(("path", "label"), PAGES)
+def test_every_page_opens_without_error(server, browser, tmp_path, path, label):
+    slug = "" if path == "app.py" else path.removeprefix("pages/").removesuffix(".py")
+    page = open_page(browser, f"{server}/{slug}")
+    try:
+        assert page.query_selector_all(FAILED) == []
+        assert page.locator("h1").first.inner_text().strip() == (
+            "Scorecard" if path == "app.py" else label
+        )
+        # The sidebar navigation lists every page, whichever page was opened first.
+        for _, other in PAGES:
+            assert page.get_by_role("link", name=other).count() >= 1
+    finally:
+        page.screenshot(path=str(tmp_path / f"{slug or 'home'}.png"))
+        page.close()
+
+
+def test_home_numbers_and_charts_draw(server, browser):
+    page = open_page(browser, f"{server}/?period=last_month&source=Paid+search")
+    try:
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+        time.sleep(1)  # plotly draws about a second after the run ends
+        assert page.locator(".js-plotly-plot").count() == 2
+        assert page.locator(".js-plotly-plot .bars path").count() > 0
+        metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        # Paid search in March 2026: L01 and L02 (tests/test_queries.py).
+        assert metrics[:2] == ["2", "2"]
+        assert page.query_selector_all(FAILED) == []
+    finally:
+        page.close()
+
+
+def test_filters_survive_navigation_in_the_browser(server, browser):
+    page = open_page(browser, f"{server}/?period=last_month&team=West")
+    try:
+        page.get_by_role("link", name="Data loaded").click()
+        page.wait_for_url("**/data?*", timeout=15_000)
+        page.wait_for_selector("h1:has-text('Data loaded')", timeout=30_000)
+        wait_for_run(page)
+        assert "team=West" in page.url
+        page.get_by_role("link", name="Scorecard").click()
+        page.wait_for_selector("h1:has-text('Scorecard')", timeout=30_000)
+        wait_for_run(page)
+        metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        assert metrics[0] == "3"  # West leads created in March: L03, L07, L08
+    finally:
+        page.close()

@@ -1,0 +1,132 @@
+"""Meta-tests that keep the project consistent: every query has its header and a golden test,
+its $params are the ones it declares, every page is in the navigation and starts with the shared
+call, the README carries the contract and the agreement keys, and nothing formats SQL."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+
+from handoff import agreement, contract
+from handoff.db import QUERY_DIR, STAGING, load_query
+from handoff.ui import NAVIGATION
+from tests.conftest import ROOT
+
+QUERIES = sorted(p.stem for p in QUERY_DIR.glob("*.sql"))
+STAGING_FILES = sorted(p.stem for p in (QUERY_DIR / "staging").glob("*.sql"))
+FRAGMENTS = sorted(p.stem for p in (QUERY_DIR / "fragments").glob("*.sql"))
+ALL = (
+    [(q, "") for q in QUERIES]
+    + [(q, "staging") for q in STAGING_FILES]
+    + [(q, "fragments") for q in FRAGMENTS]
+)
+TEST_TEXT = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_*.py")}
+
+
+@pytest.mark.parametrize(("name", "folder"), ALL)
+def test_every_sql_file_has_a_header_and_its_params(name, folder):
+    query = load_query(name, folder)
+    assert query.question.endswith("?"), f"{name}: the Question header should be a question"
+    assert query.grain, name
+    assert set(query.declared_params) == query.body_params, (
+        f"{name}: header declares {sorted(query.declared_params)}, SQL uses "
+        f"{sorted(query.body_params)}"
+    )
+    for fragment in query.uses:
+        assert fragment in FRAGMENTS, f"{name} uses unknown fragment {fragment}"
+
+
+@pytest.mark.parametrize("name", QUERIES)
+def test_every_query_has_a_golden_test(name):
+    assert f'"{name}"' in TEST_TEXT["test_queries.py"], f"no golden test runs {name}"
+
+
+@pytest.mark.parametrize("name", STAGING_FILES)
+def test_every_staging_table_is_built_and_tested(name):
+    assert name in STAGING, f"queries/staging/{name}.sql is not in handoff.db.STAGING"
+    assert name in TEST_TEXT["test_staging.py"], f"no golden test reads {name}"
+
+
+@pytest.mark.parametrize("name", FRAGMENTS)
+def test_every_fragment_is_used_and_tested(name):
+    users = [q for q in QUERIES if name in load_query(q).uses]
+    assert users, f"fragment {name} is used by no query"
+
+
+def test_staging_order_lists_only_existing_files():
+    assert sorted(STAGING) == STAGING_FILES
+
+
+PAGE_FILES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+NAV_PATHS = [link.path for _, links in NAVIGATION for link in links]
+
+
+def test_every_page_is_in_the_navigation():
+    assert sorted(p for p in NAV_PATHS if p != "app.py") == PAGE_FILES
+    assert "app.py" in NAV_PATHS
+    assert len(NAV_PATHS) == len(set(NAV_PATHS))
+
+
+@pytest.mark.parametrize("path", ["app.py", *PAGE_FILES])
+def test_every_page_starts_with_the_shared_call(path):
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    body = [n for n in tree.body if not isinstance(n, ast.Import | ast.ImportFrom | ast.Expr)]
+    first = body[0]
+    assert isinstance(first, ast.Assign), path
+    call = first.value
+    assert isinstance(call, ast.Call)
+    assert ast.unparse(call.func) == "ui.page", f"{path} must begin with ui.page(...)"
+
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_starts_with_the_run_and_test_commands():
+    blocks = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+    assert blocks[0].strip() == "make run"
+    assert blocks[1].strip() == "make test"
+    assert README.index("make test") < 1200
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_shows_the_contract_from_code():
+    assert contract.markdown_table() in README
+
+
+def test_every_agreement_key_is_documented():
+    assert agreement.keys_markdown() in README
+    for key in agreement.KEYS:
+        assert f"`{key.path}`" in README
+
+
+def test_requirements_are_pinned_exactly():
+    lines = [
+        line
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines
+    for line in lines:
+        assert re.fullmatch(r"[A-Za-z0-9_.\-]+==[0-9][A-Za-z0-9.+\-]*", line), line
+
+
+def test_no_sql_is_built_by_string_formatting():
+    pattern = re.compile(
+        r"(execute|sql|query)\(\s*f[\"']|f[\"']\s*(select|with|insert|update|delete|create)\b"
+        r"|\.format\(.*(select|from|where)",
+        re.I,
+    )
+    files = [
+        *sorted((ROOT / "handoff").glob("*.py")),
+        ROOT / "app.py",
+        *(ROOT / "pages").glob("*.py"),
+    ]
+    offenders = [
+        f"{p.name}:{n}"
+        for p in files
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []

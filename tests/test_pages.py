@@ -1,0 +1,140 @@
+"""AppTest tests of every page on the golden fixture: no exception, the key numbers shown, and a
+filter change changes them. The numbers are the hand-worked ones of tests/test_queries.py."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import GOLDEN, ROOT
+
+TIMEOUT = 30
+
+
+@pytest.fixture
+def app(golden_db_path, monkeypatch):
+    monkeypatch.setenv("HANDOFF_DB", str(golden_db_path))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(GOLDEN / "agreement.toml"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    yield at
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def metrics_shown(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_home_shows_the_hand_worked_numbers(app):
+    app.run()
+    assert not app.exception
+    shown = metrics_shown(app)
+    # March 2026, cohort of leads created in it (tests/test_queries.py works these out).
+    assert shown == {
+        "Leads": "10",
+        "MQLs": "8",
+        "SALs": "5",
+        "SQLs": "4",
+        "Opportunities": "3",
+        "Won": "3",
+        "Won revenue": "$6,700",
+    }
+    assert [m.proto.delta for m in app.metric][:2] == ["+9 (+900.0%)", "+7 (+700.0%)"]
+    text = " ".join(m.value for m in app.markdown)
+    assert "**March 2026** compared with **February 2026**" in text
+    assert "**Missed:** 8 MQLs handed over against a goal of 10 (80%" in text
+    assert app.get("plotly_chart")
+
+
+def test_home_filters_change_the_numbers(app):
+    app.run()
+    app.multiselect(key="f_source").set_value(["Paid search"]).run()
+    assert not app.exception
+    assert metrics_shown(app)["Leads"] == "2"
+    assert metrics_shown(app)["Won revenue"] == "$1,000"
+    text = " ".join(m.value for m in app.markdown)
+    assert "goal of 4 (50%" in text
+    app.multiselect(key="f_source").set_value([]).run()
+    app.radio(key="f_view").set_value("flow").run()
+    assert not app.exception
+    # Flow: one deal won in March (L08, 5,000).
+    assert metrics_shown(app)["Won"] == "1"
+    assert metrics_shown(app)["Won revenue"] == "$5,000"
+    assert app.query_params["view"] == "flow"
+
+
+def test_filters_from_the_url(app):
+    app.query_params["period"] = "custom"
+    app.query_params["from"] = "2026-04-01"
+    app.query_params["to"] = "2026-04-10"
+    app.query_params["attr_region"] = "NA"
+    app.run()
+    assert not app.exception
+    # NA leads created 1-10 April: L04 and L12; L04 is an MQL.
+    assert metrics_shown(app)["Leads"] == "2"
+    assert metrics_shown(app)["MQLs"] == "1"
+
+
+def test_filters_persist_across_pages(app):
+    app.run()
+    app.multiselect(key="f_team").set_value(["West"]).run()
+    assert metrics_shown(app)["Leads"] == "3"  # L03, L07, L08
+    app.switch_page("pages/data.py").run()
+    assert not app.exception
+    assert app.multiselect(key="f_team").value == ["West"]
+    app.switch_page("app.py").run()
+    assert metrics_shown(app)["Leads"] == "3"
+
+
+def test_empty_selection_says_what_to_change(app):
+    app.query_params["period"] = "custom"
+    app.query_params["from"] = "2025-01-01"
+    app.query_params["to"] = "2025-01-31"
+    app.run()
+    assert not app.exception
+    assert metrics_shown(app)["Leads"] == "0"
+    assert "Choose a longer period or clear a filter" in app.info[0].value
+
+
+def test_data_page(app):
+    app.run()
+    app.switch_page("pages/data.py").run()
+    assert not app.exception
+    tables = app.dataframe[0].value
+    assert tables["n_read"].tolist() == [14, 3, 10, 3, 3]
+    captions = " ".join(c.value for c in app.caption)
+    assert "33 rows read = 32 accepted + 1 rejected." in captions
+    quality = app.dataframe[1].value.set_index("check_name")["n_rows"]
+    assert quality["Stage dates out of order"] == 1
+    reasons = app.dataframe[2].value
+    assert reasons["first_line"].tolist() == [11]
+    assert app.download_button
+
+
+def test_definitions_page(app):
+    app.run()
+    app.switch_page("pages/definitions.py").run()
+    assert not app.exception
+    text = " ".join(m.value for m in app.markdown)
+    assert "Sales follows up every MQL within 4 hours, counted in business hours" in text
+    assert "Marketing hands over 10 MQLs a month." in text
+    assert "| lead_id | text | yes | unique id of the lead |" in text
+
+
+def test_bad_agreement_is_a_message_not_a_traceback(app, tmp_path, monkeypatch):
+    bad = tmp_path / "agreement.toml"
+    bad.write_text((GOLDEN / "agreement.toml").read_text().replace('"business"', '"biz"'))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(bad))
+    app.run()
+    assert not app.exception
+    assert "'follow_up.clock' must be 'calendar' or 'business'" in app.error[0].value
+
+
+def test_missing_database_is_a_message(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDOFF_DB", str(tmp_path / "nothing.duckdb"))
+    app.run()
+    assert not app.exception
+    assert "No database at" in app.error[0].value
