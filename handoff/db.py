@@ -145,11 +145,10 @@ def compile_query(name: str, folder: str = "") -> tuple[str, set[str]]:
             params |= fragment.body_params
         prefix = "with " + ",\n".join(ctes)
         # Fragments join the query's own CTEs, or start them.
-        body = (
-            re.sub(r"^with\s", prefix + ",\n", body, count=1)
-            if re.match(r"^with\s", body)
-            else prefix + "\n" + body
-        )
+        if re.match(r"with\s", body):
+            body = prefix + ",\n" + body[len("with") :].lstrip()
+        else:
+            body = prefix + "\n" + body
     return body, params
 
 
@@ -207,11 +206,6 @@ class Database:
             return cursor.sql(sql, params=params or {}).to_arrow_table().to_pandas()
         finally:
             cursor.close()
-
-    def scalar(self, name: str, params: dict[str, Any] | None = None) -> Any:
-        """The single value of a one-row, one-column query."""
-        frame = self.run(name, params)
-        return frame.iat[0, 0] if len(frame) else None
 
     def close(self) -> None:
         self.con.close()

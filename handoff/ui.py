@@ -66,10 +66,6 @@ class CachedDatabase:
     def run(self, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         return _cached_run(self._db, self.key, name, params or {})
 
-    def scalar(self, name: str, params: dict[str, Any] | None = None) -> Any:
-        frame = self.run(name, params)
-        return frame.iat[0, 0] if len(frame) else None
-
 
 @dataclass(frozen=True)
 class PageContext:

@@ -130,3 +130,16 @@ def test_no_sql_is_built_by_string_formatting():
         if pattern.search(line)
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(("name", "folder"), [q for q in ALL if q[1] != "fragments"])
+@pytest.mark.parametrize("dialect", ["spark", "trino"])
+def test_queries_transpile_for_a_distributed_engine(name, folder, dialect):
+    """PRODUCT.md: the same queries must run on Spark or Trino through SQLGlot."""
+    import sqlglot
+    from sqlglot.errors import ErrorLevel
+
+    from handoff.db import compile_query
+
+    sql, _ = compile_query(name, folder)
+    assert sqlglot.transpile(sql, read="duckdb", write=dialect, unsupported_level=ErrorLevel.RAISE)
