@@ -137,12 +137,10 @@ def compile_query(name: str, folder: str = "") -> tuple[str, set[str]]:
     query = load_query(name, folder)
     body = query.body.strip()
     params = set(query.body_params)
-    if query.uses:
-        ctes = []
-        for fragment_name in query.uses:
-            fragment = load_query(fragment_name, "fragments")
-            ctes.append(f"{fragment_name} as (\n{fragment.body.strip()}\n)")
-            params |= fragment.body_params
+    fragments = _fragments(query.uses)
+    if fragments:
+        ctes = [f"{f.name} as (\n{f.body.strip()}\n)" for f in fragments]
+        params |= set().union(*(f.body_params for f in fragments))
         prefix = "with " + ",\n".join(ctes)
         # Fragments join the query's own CTEs, or start them.
         if re.match(r"with\s", body):
@@ -150,6 +148,17 @@ def compile_query(name: str, folder: str = "") -> tuple[str, set[str]]:
         else:
             body = prefix + "\n" + body
     return body, params
+
+
+def _fragments(names: tuple[str, ...]) -> list[QueryFile]:
+    """The fragments a query uses, each after the fragments it uses itself, each once."""
+    ordered: list[QueryFile] = []
+    for name in names:
+        fragment = load_query(name, "fragments")
+        for needed in [*_fragments(fragment.uses), fragment]:
+            if needed.name not in {f.name for f in ordered}:
+                ordered.append(needed)
+    return ordered
 
 
 class Database:

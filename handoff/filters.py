@@ -109,6 +109,7 @@ class Filters:
 
     period: Period
     view: str = "created"
+    strict: bool = False  # strict stage order (the funnel page's switch); any order otherwise
     sources: tuple[str, ...] = ()
     campaigns: tuple[str, ...] = ()
     owners: tuple[str, ...] = ()

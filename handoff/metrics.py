@@ -33,13 +33,17 @@ def data_end(db: Database) -> dt.datetime | None:
     return frame["data_end_at"].iloc[0].to_pydatetime().astimezone(db.agreement.tz)
 
 
-def query_params(filters: Filters, agreement: Agreement) -> dict[str, Any]:
-    """The parameters every scoped, period-bound query takes."""
-    return {
+def query_params(filters: Filters, agreement: Agreement, previous: bool = False) -> dict[str, Any]:
+    """The parameters every scoped, period-bound query takes (and the previous period's)."""
+    params = {
         **filters.scope_params(),
         **filters.period_params(agreement.tz),
         "view": filters.view,
+        "strict": filters.strict,
     }
+    if not previous:
+        del params["previous_start_at"], params["previous_end_at"]
+    return params
 
 
 def monthly_mql_goal(agreement: Agreement, filters: Filters) -> tuple[float | None, str]:
@@ -57,7 +61,8 @@ def monthly_mql_goal(agreement: Agreement, filters: Filters) -> tuple[float | No
 
 def home(db: Database, filters: Filters) -> dict[str, Any]:
     """The home page's numbers: stage counts and won revenue with their change, and the goal."""
-    frame = db.run("scorecard", query_params(filters, db.agreement)).set_index("period")
+    frame = db.run("scorecard", query_params(filters, db.agreement, previous=True))
+    frame = frame.set_index("period")
     current, previous = frame.loc["current"], frame.loc["previous"]
     out: dict[str, Any] = {}
     for key, column, label in SCORECARD:

@@ -51,8 +51,10 @@ def test_every_staging_table_is_built_and_tested(name):
 
 @pytest.mark.parametrize("name", FRAGMENTS)
 def test_every_fragment_is_used_and_tested(name):
-    users = [q for q in QUERIES if name in load_query(q).uses]
-    assert users, f"fragment {name} is used by no query"
+    users = [q for q in QUERIES if name in load_query(q).uses] + [
+        f for f in FRAGMENTS if name in load_query(f, "fragments").uses
+    ]
+    assert users, f"fragment {name} is used by no query or fragment"
 
 
 def test_staging_order_lists_only_existing_files():

@@ -19,7 +19,9 @@ MARCH = resolve_period("custom", dt.date(2026, 4, 10), dt.date(2026, 3, 1), dt.d
 
 def scorecard(db, **filters):
     f = Filters(period=resolve_period("last_month", dt.date(2026, 4, 10)), **filters)
-    frame = db.run("scorecard", metrics.query_params(f, db.agreement)).set_index("period")
+    frame = db.run("scorecard", metrics.query_params(f, db.agreement, previous=True)).set_index(
+        "period"
+    )
     columns = ["n_leads", "n_mql", "n_sal", "n_sql", "n_opportunity", "n_won", "won_amount_usd"]
     return (
         tuple(int(v) for v in frame.loc["current", columns]),
@@ -93,7 +95,7 @@ def test_scorecard_empty_period(golden_db):
             "custom", dt.date(2026, 4, 10), dt.date(2025, 1, 1), dt.date(2025, 1, 31)
         )
     )
-    frame = golden_db.run("scorecard", metrics.query_params(f, golden_db.agreement))
+    frame = golden_db.run("scorecard", metrics.query_params(f, golden_db.agreement, previous=True))
     assert frame["n_leads"].tolist() == [0, 0]
     assert frame["won_amount_usd"].tolist() == [0, 0]
 

@@ -1,0 +1,50 @@
+-- Question: when does each scoped lead count at each stage, for the view and order mode chosen?
+-- Params: $view, $strict
+-- Grain: one row per scoped lead
+-- Uses: scoped_leads
+-- In any order ($strict false) a stage is reached with its date or any later one (entered_*);
+-- in strict order only with every stage date up to it present and in order (strict_*).
+-- <stage>_counts_at is when the lead counts at that stage: in flow view when it entered the
+-- stage; in the cohort views ('created', 'handover') at the cohort date, if it reached the stage
+-- by the data's end. A query keeps the rows whose <stage>_counts_at falls in its period.
+
+with moded as (
+    select
+        l.*,
+        case when $strict then l.strict_mql_at else l.entered_mql_at end as mode_mql_at,
+        case when $strict then l.strict_sal_at else l.entered_sal_at end as mode_sal_at,
+        case when $strict then l.strict_sql_at else l.entered_sql_at end as mode_sql_at,
+        case
+            when $strict then l.strict_opportunity_at else l.entered_opportunity_at
+        end as mode_opportunity_at,
+        case when $strict then l.strict_won_at else l.entered_won_at end as mode_won_at
+    from scoped_leads as l
+),
+
+cohorted as (
+    select
+        *,
+        case $view when 'handover' then mode_mql_at else created_at end as cohort_at
+    from moded
+)
+
+select
+    *,
+    case when $view = 'flow' then created_at else cohort_at end as lead_counts_at,
+    case
+        when $view = 'flow' then mode_mql_at when mode_mql_at is not null then cohort_at
+    end as mql_counts_at,
+    case
+        when $view = 'flow' then mode_sal_at when mode_sal_at is not null then cohort_at
+    end as sal_counts_at,
+    case
+        when $view = 'flow' then mode_sql_at when mode_sql_at is not null then cohort_at
+    end as sql_counts_at,
+    case
+        when $view = 'flow' then mode_opportunity_at
+        when mode_opportunity_at is not null then cohort_at
+    end as opportunity_counts_at,
+    case
+        when $view = 'flow' then mode_won_at when mode_won_at is not null then cohort_at
+    end as won_counts_at
+from cohorted
