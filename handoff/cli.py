@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start", type=dt.date.fromisoformat, help="custom period start")
     p.add_argument("--to", dest="end", type=dt.date.fromisoformat, help="custom period end")
     p.add_argument("--view", choices=tuple(VIEWS), default="created")
+    p.add_argument("--strict", action="store_true", help="count stages in strict order")
+    p.add_argument("--by", default="source", help="funnel breakdown: a lead column or attribute")
+    p.add_argument("--by2", default=None, help="a second breakdown")
     p.add_argument("--source", action="append", default=[], help="repeat for several")
     p.add_argument("--campaign", action="append", default=[])
     p.add_argument("--owner", action="append", default=[])
@@ -181,6 +184,7 @@ def _metrics(args: argparse.Namespace) -> int:
     filters = Filters(
         period=resolve_period(args.period, end.date(), args.start, args.end),
         view=args.view,
+        strict=args.strict,
         sources=tuple(args.source),
         campaigns=tuple(args.campaign),
         owners=tuple(args.owner),
@@ -192,6 +196,7 @@ def _metrics(args: argparse.Namespace) -> int:
         "data_end_at": end.isoformat(),
         "filters": filters.describe(),
         "home": metrics.home(db, filters),
+        "funnel": metrics.funnel(db, filters, by=args.by, by2=args.by2),
     }
     json.dump(out, sys.stdout, indent=2)
     print()

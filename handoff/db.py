@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from handoff.agreement import Agreement
+from handoff.agreement import STEPS, Agreement
 from handoff.contract import TABLES
 from handoff.sql import Sql, compose, ident
 
@@ -39,6 +39,7 @@ DEFAULT_AGREEMENT = ROOT / "data" / "agreement.toml"
 # Staging tables, in the order they are built; each reads only those before it.
 STAGING = (
     "agreement_settings",
+    "agreement_steps",
     "business_calendar",
     "stg_deals",
     "stg_lead_stages",
@@ -232,4 +233,5 @@ def staging_params(agreement: Agreement) -> dict[str, Any]:
         "closes_at_minute": bh.closes.hour * 60 + bh.closes.minute,
         "working_isodows": [d + 1 for d in bh.working_days],
         "holidays": list(bh.holidays),
+        "step_limit_days": [agreement.time_limits_days[s] for s in STEPS],
     }

@@ -7,8 +7,13 @@ changes against the previous period); every count itself comes from a query.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from handoff import stats
 from handoff.agreement import Agreement
 from handoff.db import Database
 from handoff.filters import Filters
@@ -92,3 +97,108 @@ def home(db: Database, filters: Filters) -> dict[str, Any]:
 
 def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(value, 2)
+
+
+# The funnel's steps: (key, numerator column, denominator column). lead_to_won is the whole way.
+FUNNEL_STEPS = (
+    ("lead_to_mql", "n_mql", "n_lead"),
+    ("mql_to_sal", "n_sal", "n_mql"),
+    ("sal_to_sql", "n_sql", "n_sal"),
+    ("sql_to_opportunity", "n_opportunity", "n_sql"),
+    ("opportunity_to_won", "n_won", "n_opportunity"),
+    ("lead_to_won", "n_won", "n_lead"),
+)
+BREAKDOWN_COLUMNS = ("source", "campaign", "owner", "team")
+
+
+def step_label(step: str, agreement: Agreement) -> str:
+    """'MQL → SAL' in the agreement's own stage names."""
+    first, _, second = step.partition("_to_")
+    return f"{agreement.stage_labels[first]} → {agreement.stage_labels[second]}"
+
+
+def funnel_stages(db: Database, filters: Filters) -> pd.DataFrame:
+    """Leads per stage with step and cumulative conversion, each with its 95% interval."""
+    frame = db.run("funnel_stages", query_params(filters, db.agreement))
+    frame = stats.add_rate(frame, "n_leads", "n_previous_stage", "step")
+    return stats.add_rate(frame, "n_leads", "n_first_stage", "cumulative")
+
+
+def period_maturity(filters: Filters, agreement: Agreement, end: dt.datetime) -> dict[str, bool]:
+    """Per step: has the period's cohort had the step's time limit to convert by the data's end?
+
+    Flow counts are not cohorts: they are always complete.
+    """
+    if filters.view == "flow":
+        return {step: True for step, _, _ in FUNNEL_STEPS}
+    _, period_end = filters.period.bounds(agreement.tz)
+    age_days = (end - period_end).total_seconds() / 86400
+    limits = dict(agreement.time_limits_days)
+    limits["lead_to_won"] = sum(agreement.time_limits_days.values())
+    return {step: age_days >= limits[step] for step, _, _ in FUNNEL_STEPS}
+
+
+def funnel_breakdown(
+    db: Database,
+    filters: Filters,
+    by: str,
+    by2: str | None,
+    overall: pd.DataFrame,
+    mature: dict[str, bool],
+    compare_immature: bool = False,
+) -> pd.DataFrame:
+    """Per group: counts, each step's rate with its interval, and better/worse than overall.
+
+    A group is marked only where its interval excludes the overall rate, and, unless asked,
+    only for steps the period's cohort is mature for.
+    """
+    frame = db.run(
+        "funnel_breakdown", {**query_params(filters, db.agreement), "by": by, "by2": by2}
+    )
+    counts = dict(zip(overall["stage"], overall["n_leads"], strict=True))
+    totals = {f"n_{stage}": n for stage, n in counts.items()}
+    if filters.view == "handover":
+        totals["n_lead"] = totals["n_mql"]
+    for step, k, n in FUNNEL_STEPS:
+        frame = stats.add_rate(frame, k, n, step)
+        overall_rate = totals[k] / totals[n] if totals.get(n) else math.nan
+        compare = mature[step] or compare_immature
+        frame[f"{step}_vs"] = [
+            stats.versus(low, high, overall_rate) if compare else ""
+            for low, high in zip(frame[f"{step}_low"], frame[f"{step}_high"], strict=True)
+        ]
+    return frame
+
+
+def funnel(db: Database, filters: Filters, by: str = "source", by2: str | None = None) -> dict:
+    """The funnel page's numbers for `metrics --json`: stages overall and per group."""
+    stages = funnel_stages(db, filters)
+    end = data_end(db)
+    mature = period_maturity(filters, db.agreement, end) if end else {}
+    groups = funnel_breakdown(db, filters, by, by2, stages, mature)
+    return {
+        "order": "strict" if filters.strict else "any",
+        "by": by,
+        "by2": by2,
+        "mature": mature,
+        "stages": _records(stages.drop(columns=["stage_order"])),
+        "breakdown": _records(groups),
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: NaN becomes None, numpy numbers become Python numbers."""
+    out = []
+    for row in frame.to_dict("records"):
+        clean = {}
+        for key, value in row.items():
+            if isinstance(value, float | np.floating):
+                clean[key] = None if math.isnan(value) else round(float(value), 6)
+            elif isinstance(value, np.integer):
+                clean[key] = int(value)
+            elif value is None or (not isinstance(value, str) and pd.isna(value)):
+                clean[key] = None
+            else:
+                clean[key] = value
+        out.append(clean)
+    return out

@@ -42,7 +42,13 @@ class Link:
 
 # The sidebar navigation: every page, grouped by who uses it.
 NAVIGATION: tuple[tuple[str, tuple[Link, ...]], ...] = (
-    ("Feedback session", (Link("app.py", "Scorecard", ":material/scoreboard:"),)),
+    (
+        "Feedback session",
+        (
+            Link("app.py", "Scorecard", ":material/scoreboard:"),
+            Link("pages/funnel.py", "Lead funnel", ":material/filter_alt:"),
+        ),
+    ),
     (
         "Data",
         (
@@ -174,7 +180,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> Filters:
 
     with st.sidebar:
         st.markdown("**Filters**")
-        kind = _persistent(
+        kind = control(
             st.selectbox,
             "f_period",
             from_url.period.kind,
@@ -187,7 +193,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> Filters:
             default_range = (from_url.period.start, from_url.period.end - dt.timedelta(days=1))
             if from_url.period.kind != "custom":
                 default_range = (data_end.replace(day=1), data_end)
-            picked = _persistent(
+            picked = control(
                 st.date_input,
                 "f_dates",
                 default_range,
@@ -199,7 +205,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> Filters:
                 period = resolve_period("custom", data_end, picked[0], picked[1])
             else:
                 period = resolve_period("custom", data_end, picked[0], picked[0])
-        view = _persistent(
+        view = control(
             st.radio, "f_view", from_url.view, "Count", options=list(VIEWS), format_func=VIEWS.get
         )
         st.caption(f"Data through {data_end:%d %b %Y} ({db.agreement.time_zone}).")
@@ -208,7 +214,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> Filters:
             values = options.loc[options["dimension"] == key, "value"].tolist()
             wanted = [v for v in getattr(from_url, key + "s") if v in values]
             scope[key] = tuple(
-                _persistent(
+                control(
                     st.multiselect,
                     "f_" + key,
                     wanted,
@@ -226,7 +232,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> Filters:
                         attribute_options["attribute"] == name, "value"
                     ].tolist()
                     wanted = [v for v in url_attrs.get(name, ()) if v in values]
-                    picked = _persistent(
+                    picked = control(
                         st.multiselect,
                         "f_" + ATTRIBUTE_PREFIX + name,
                         wanted,
@@ -256,7 +262,7 @@ def _url_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
-def _persistent(widget: Any, key: str, initial: Any, label: str, **kwargs: Any) -> Any:
+def control(widget: Any, key: str, initial: Any, label: str, **kwargs: Any) -> Any:
     """Draw a widget whose value survives page changes through its shadow key.
 
     Streamlit drops a widget's state when another page runs; the shadow `_<key>` keeps it. The

@@ -138,3 +138,53 @@ def test_missing_database_is_a_message(app, tmp_path, monkeypatch):
     app.run()
     assert not app.exception
     assert "No database at" in app.error[0].value
+
+
+def open_funnel(app):
+    app.run()
+    app.switch_page("pages/funnel.py").run()
+    assert not app.exception
+    return app
+
+
+def test_funnel_page_shows_the_hand_worked_funnel(app):
+    open_funnel(app)
+    stages = app.dataframe[0].value
+    assert stages["Stage"].tolist() == ["Lead", "MQL", "SAL", "SQL", "Opportunity", "Won"]
+    assert stages["Leads"].tolist() == [10, 8, 5, 4, 3, 3]
+    assert stages["Step conversion"].tolist()[1] == pytest.approx(80.0)
+    assert stages["Step 95% interval"].tolist()[1] == "49%–94%"  # Wilson 8 of 10
+    breakdown = app.dataframe[1].value
+    assert breakdown["Source"].tolist()[:3] == ["Paid search", "Referral", "Email"]
+    assert len(app.get("plotly_chart")) >= 5
+    text = " ".join(m.value for m in app.markdown)
+    assert "**8** leads reached" not in text  # the drill-down starts at the first stage
+    assert "**10** leads reached Lead" in text
+
+
+def test_funnel_page_switches_change_the_numbers(app):
+    open_funnel(app)
+    app.radio(key="funnel_order").set_value("strict").run()
+    assert not app.exception
+    assert app.dataframe[0].value["Leads"].tolist() == [10, 8, 1, 1, 1, 1]
+    app.selectbox(key="funnel_by").set_value("team").run()
+    app.selectbox(key="funnel_by2").set_value("region").run()
+    assert not app.exception
+    breakdown = app.dataframe[1].value
+    assert breakdown[["Team", "Region"]].values.tolist() == [
+        ["East", "EMEA"], ["West", "NA"], ["(no team)", "(blank)"],
+    ]  # fmt: skip
+    app.selectbox(key="funnel_drill_stage").set_value("mql").run()
+    app.checkbox(key="funnel_drill_dropped").check().run()
+    assert not app.exception
+    text = " ".join(m.value for m in app.markdown)
+    # March's 8 strict MQLs; only L01 has a SAL date in order, so 7 went no further.
+    assert "**7** leads reached MQL" in text
+
+
+def test_funnel_page_empty_state(app):
+    app.query_params["period"] = "custom"
+    app.query_params["from"] = "2025-06-01"
+    app.query_params["to"] = "2025-06-30"
+    open_funnel(app)
+    assert "No leads match these filters" in app.info[0].value

@@ -188,3 +188,248 @@ def test_home_metrics(golden_db):
         "scope": "all sources",
         "months": 1.0,
     }
+
+
+# ---- the lead funnel ------------------------------------------------------------------------
+
+
+def funnel_params(db, *, view="created", strict=False, **extra):
+    f = Filters(period=resolve_period("last_month", dt.date(2026, 4, 10)), view=view, strict=strict)
+    return {**metrics.query_params(f, db.agreement), **extra}
+
+
+def stage_counts(db, **kw):
+    frame = db.run("funnel_stages", funnel_params(db, **kw))
+    return dict(zip(frame["stage"], frame["n_leads"], strict=True))
+
+
+def test_funnel_stages_any_order(golden_db):
+    frame = golden_db.run("funnel_stages", funnel_params(golden_db))
+    assert frame["n_leads"].tolist() == [10, 8, 5, 4, 3, 3]  # as the scorecard
+    assert frame["n_previous_stage"].tolist()[1:] == [10, 8, 5, 4, 3]
+    assert frame["n_first_stage"].tolist() == [10] * 6
+
+
+def test_funnel_stages_strict_order(golden_db):
+    # Strict: every stage date up to the stage present and in order. Of March's cohort only L01
+    # has SAL, SQL, opportunity and won dated in order (L06 has no SAL date, L07's SAL is before
+    # its MQL, L08 and L11 skip stages). MQL counts L01 L02 L03 L06 L07 L08 L10 L11 (the score
+    # rule dates L02 and L08's MQL at creation, which is in order).
+    assert stage_counts(golden_db, strict=True) == {
+        "lead": 10, "mql": 8, "sal": 1, "sql": 1, "opportunity": 1, "won": 1,
+    }  # fmt: skip
+
+
+def test_funnel_stages_flow_strict(golden_db):
+    # Strict MQL dates in March: L01 L02 L03 L06 L07 (its own MQL date, 11 March) L08 L11 L14;
+    # strict SAL, SQL and opportunity dates in March: L01 only; L01 was won in April.
+    assert stage_counts(golden_db, view="flow", strict=True) == {
+        "lead": 10, "mql": 8, "sal": 1, "sql": 1, "opportunity": 1, "won": 0,
+    }  # fmt: skip
+
+
+def test_funnel_stages_handover_cohort_starts_at_mql(golden_db):
+    frame = golden_db.run("funnel_stages", funnel_params(golden_db, view="handover"))
+    assert frame["stage"].tolist() == ["mql", "sal", "sql", "opportunity", "won"]
+    assert frame["n_leads"].tolist() == [8, 5, 4, 3, 3]
+    assert frame["n_first_stage"].tolist() == [8] * 5
+
+
+def test_funnel_stages_empty_period(golden_db):
+    f = Filters(
+        period=resolve_period(
+            "custom", dt.date(2026, 4, 10), dt.date(2025, 6, 1), dt.date(2025, 6, 30)
+        )
+    )
+    frame = golden_db.run("funnel_stages", metrics.query_params(f, golden_db.agreement))
+    assert frame["n_leads"].tolist() == [0] * 6
+
+
+def test_funnel_breakdown_by_source(golden_db):
+    frame = golden_db.run("funnel_breakdown", funnel_params(golden_db, by="source", by2=None))
+    rows = {
+        r.group_1: (r.n_lead, r.n_mql, r.n_sal, r.n_sql, r.n_opportunity, r.n_won, r.won_amount_usd)
+        for r in frame.itertuples()
+    }
+    assert list(rows) == [
+        "Paid search",
+        "Referral",
+        "Email",
+        "(unknown)",
+        "Trade show",
+        "Webinar",
+        "Paid social",
+    ]  # fmt: skip  (most leads first, then most MQLs, then by name)
+    assert rows == {
+        "Paid search": (2, 2, 1, 1, 1, 1, 1000),  # L01 all the way, L02 MQL only
+        "Referral": (2, 2, 2, 1, 1, 1, 5000),  # L07 to SAL, L08 won by its deal
+        "Email": (2, 1, 0, 0, 0, 0, 0),  # L09 never MQL, L10 MQL
+        "(unknown)": (1, 1, 1, 1, 1, 1, 700),  # L11, won without the stages between
+        "Trade show": (1, 1, 0, 0, 0, 0, 0),  # L03
+        "Webinar": (1, 1, 1, 1, 0, 0, 0),  # L06: SQL implies SAL
+        "Paid social": (1, 0, 0, 0, 0, 0, 0),  # L13, a March lead in Berlin
+    }
+
+
+def test_funnel_breakdown_two_ways_and_by_attribute(golden_db):
+    frame = golden_db.run("funnel_breakdown", funnel_params(golden_db, by="team", by2="region"))
+    rows = {(r.group_1, r.group_2): (r.n_lead, r.n_won) for r in frame.itertuples()}
+    # East × EMEA: L01 L02 L06 L09 L10 L13; West × NA: L03 L07 L08; L11 has no team or region.
+    assert rows == {
+        ("East", "EMEA"): (6, 1),
+        ("West", "NA"): (3, 1),
+        ("(no team)", "(blank)"): (1, 1),
+    }
+    frame = golden_db.run("funnel_breakdown", funnel_params(golden_db, by="region", by2=None))
+    assert dict(zip(frame["group_1"], frame["n_lead"], strict=True)) == {
+        "EMEA": 6,
+        "NA": 3,
+        "(blank)": 1,
+    }
+
+
+def test_funnel_better_or_worse_only_when_mature(golden_db):
+    f = Filters(period=resolve_period("last_month", dt.date(2026, 4, 10)))
+    stages = metrics.funnel_stages(golden_db, f)
+    end = metrics.data_end(golden_db)
+    mature = metrics.period_maturity(f, golden_db.agreement, end)
+    # The data ends 9.5 days after March: mature only for MQL → SAL (2 days allowed).
+    assert mature == {
+        "lead_to_mql": False, "mql_to_sal": True, "sal_to_sql": False, "sql_to_opportunity": False,
+        "opportunity_to_won": False, "lead_to_won": False,
+    }  # fmt: skip
+    groups = metrics.funnel_breakdown(golden_db, f, "source", None, stages, mature).set_index(
+        "group_1"
+    )
+    # Paid social: 0 of 1 lead became an MQL. At k = 0 Wilson's upper bound is z²/(n + z²) =
+    # 3.8415/4.8415 = 0.7935, below the overall 8/10.
+    assert groups.loc["Paid social", "lead_to_mql_vs"] == ""  # immature: not compared
+    assert groups.loc["Paid social", "lead_to_mql_high"] == pytest.approx(0.79345, abs=1e-5)
+    compared = metrics.funnel_breakdown(
+        golden_db, f, "source", None, stages, mature, compare_immature=True
+    ).set_index("group_1")
+    assert compared.loc["Paid social", "lead_to_mql_vs"] == "worse"
+    # (unknown): 1 of 1, Wilson (0.207, 1) contains 0.8: not better.
+    assert compared.loc["(unknown)", "lead_to_mql_vs"] == ""
+
+
+def trend_rows(db, within=None):
+    params = funnel_params(db, by="source", by2=None, within_days=within)
+    del params["start_at"]
+    params["trend_start_at"] = dt.datetime(2026, 2, 1, tzinfo=db.agreement.tz)
+    frame = db.run("funnel_trend", params)
+    overall = frame[frame["group_1"].isna()]
+    return {
+        (r.cohort_month.month, r.step): (r.n_from, r.n_to, bool(r.is_mature))
+        for r in overall.itertuples()
+    }
+
+
+def test_funnel_trend_and_maturity(golden_db):
+    rows = trend_rows(golden_db)
+    # February's cohort is L14 alone; the data ends 40.5 days after February: mature for every
+    # step but opportunity → won (90 days).
+    assert rows[(2, "lead_to_mql")] == (1, 1, True)
+    assert rows[(2, "mql_to_sal")] == (1, 0, True)
+    assert rows[(2, "opportunity_to_won")] == (0, 0, False)
+    # March: 9.5 days old, mature only for MQL → SAL.
+    assert rows[(3, "lead_to_mql")] == (10, 8, False)
+    assert rows[(3, "mql_to_sal")] == (8, 5, True)
+    assert rows[(3, "sal_to_sql")] == (5, 4, False)
+    assert rows[(3, "sql_to_opportunity")] == (4, 3, False)
+    assert rows[(3, "opportunity_to_won")] == (3, 3, False)
+    assert not any(month == 4 for month, _ in rows)  # the trend ends with the period
+
+
+def test_funnel_trend_within_n_days(golden_db):
+    rows = trend_rows(golden_db, within=1)
+    # Within a day of creation: all March MQLs but L10 (19 days): 7 of 10.
+    assert rows[(3, "lead_to_mql")] == (10, 7, True)
+    # Within a day of the MQL: L01 (exactly one day) and L07 (SAL at its hand-over): 2 of 8.
+    assert rows[(3, "mql_to_sal")] == (8, 2, True)
+
+
+def test_funnel_trend_per_group_with_one_lead(golden_db):
+    params = funnel_params(golden_db, by="source", by2=None, within_days=None)
+    del params["start_at"]
+    params["trend_start_at"] = dt.datetime(2026, 3, 1, tzinfo=golden_db.agreement.tz)
+    frame = golden_db.run("funnel_trend", params)
+    webinar = frame[(frame["group_1"] == "Webinar") & (frame["step"] == "sal_to_sql")]
+    assert webinar[["n_from", "n_to"]].values.tolist() == [[1, 1]]  # L06 alone
+
+
+def test_stage_velocity(golden_db):
+    frame = golden_db.run("stage_velocity", funnel_params(golden_db, by="source", by2=None))
+    overall = frame[frame["group_1"].isna()].set_index("step")
+    # Lead → MQL on the leads' own dates, March cohort: 0 (L02, L03, L08, L11: MQL at creation),
+    # 0.5 h (L06), 1 h (L01), 1 day (L07), 19 days less the DST hour (L10). Quantiles
+    # interpolate between the sorted values.
+    row = overall.loc["lead_to_mql"]
+    assert row["n_leads"] == 8
+    assert row["p25_days"] == 0
+    assert row["median_days"] == pytest.approx(0.5 / 48)  # halfway between 0 and 0.5 h
+    assert row["p75_days"] == pytest.approx(1 / 24 + 0.25 * (1 - 1 / 24))
+    assert row["p90_days"] == pytest.approx(1 + 0.3 * (19 - 1 / 24 - 1))
+    # MQL → SAL: only L01 (1 day); L07's SAL date is before its MQL date and is left out.
+    assert (overall.loc["mql_to_sal", "n_leads"], overall.loc["mql_to_sal", "median_days"]) == (
+        1,
+        1.0,
+    )
+    # Opportunity → won: L01 17 days and 1 hour (across the DST change), L08 exactly 10 days.
+    assert overall.loc["opportunity_to_won", "n_leads"] == 2
+    assert overall.loc["opportunity_to_won", "median_days"] == pytest.approx((17 + 1 / 24 + 10) / 2)
+
+
+def test_stage_velocity_histogram(golden_db):
+    frame = golden_db.run(
+        "stage_velocity_histogram", funnel_params(golden_db, by="source", by2=None, group=None)
+    )
+    lead_to_mql = frame[frame["step"] == "lead_to_mql"]
+    assert len(lead_to_mql) == 8  # every bin, even empty
+    assert lead_to_mql["n_leads"].tolist() == [6, 1, 0, 0, 1, 0, 0, 0]
+    referral = golden_db.run(
+        "stage_velocity_histogram",
+        funnel_params(golden_db, by="source", by2=None, group="Referral"),
+    )
+    # Referral's March leads: L07 (1 day: the 1-3 days bin) and L08 (0).
+    assert referral[referral["step"] == "lead_to_mql"]["n_leads"].tolist() == [
+        1,
+        1,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ]
+
+
+def test_stage_velocity_trend(golden_db):
+    params = funnel_params(golden_db, by="source", by2=None, group=None)
+    del params["start_at"]
+    params["trend_start_at"] = dt.datetime(2026, 1, 1, tzinfo=golden_db.agreement.tz)
+    frame = golden_db.run("stage_velocity_trend", params).set_index("step")
+    # Steps completed in March. Lead → MQL adds L14 (28 Feb 23:30 → 2 March 09:00, 1 day 9.5 h).
+    assert frame.loc["lead_to_mql", "n_leads"] == 8
+    assert frame.loc["lead_to_mql", "median_days"] == pytest.approx(0.5 / 48)
+    # Opportunity → won completed in March: only L08 (L01 was won on 1 April).
+    assert frame.loc["opportunity_to_won", "median_days"] == pytest.approx(10.0)
+
+
+def test_funnel_drilldown(golden_db):
+    params = funnel_params(
+        golden_db, by="source", by2=None, stage="mql", group_1=None, group_2=None,
+        only_dropped=False, limit=100,
+    )  # fmt: skip
+    frame = golden_db.run("funnel_drilldown", params)
+    # March's 8 MQLs; dropped = no SAL by the data's end: L03, L10, L02 (newest first), then
+    # those who moved on.
+    assert frame["lead_id"].tolist() == ["L03", "L10", "L02", "L11", "L08", "L07", "L06", "L01"]
+    assert frame["outcome"].tolist() == ["dropped"] * 3 + ["moved on"] * 5
+    assert frame["n_total"].unique().tolist() == [8]
+    dropped = golden_db.run("funnel_drilldown", {**params, "only_dropped": True, "limit": 2})
+    assert dropped["lead_id"].tolist() == ["L03", "L10"]
+    assert dropped["n_total"].iloc[0] == 3  # the full count, though only 2 are returned
+    one = golden_db.run("funnel_drilldown", {**params, "group_1": "Webinar", "stage": "sql"})
+    assert one["lead_id"].tolist() == ["L06"]
+    assert one["disposition"].tolist() == ["lost"]

@@ -384,3 +384,14 @@ def test_stg_follow_up(golden_db):
 def test_stg_data_quality_has_one_row_per_check(golden_db):
     rows = table(golden_db, "select severity, count(*) as n from stg_data_quality group by 1")
     assert dict(rows.itertuples(index=False)) == {"warning": 6, "note": 4}
+
+
+def test_agreement_steps(golden_db):
+    rows = table(golden_db, "select step, from_stage, to_stage, limit_days from agreement_steps")
+    assert rows.values.tolist() == [
+        ["lead_to_mql", "lead", "mql", 30.0],
+        ["mql_to_sal", "mql", "sal", 2.0],
+        ["sal_to_sql", "sal", "sql", 14.0],
+        ["sql_to_opportunity", "sql", "opportunity", 30.0],
+        ["opportunity_to_won", "opportunity", "won", 90.0],
+    ]

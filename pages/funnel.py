@@ -1,0 +1,417 @@
+"""Lead funnel: how many leads of each source reached each stage, and where they dropped."""
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from handoff import charts, fmt, metrics, stats, ui
+from handoff.filters import VIEWS
+
+ctx = ui.page(
+    "Lead funnel",
+    "Of the leads each source brought, how many became MQLs, were accepted, qualified, became "
+    "opportunities and were won, and where do they drop?",
+)
+labels = ctx.agreement.stage_labels
+attributes = sorted(ctx.db.run("attribute_options")["attribute"].unique())
+dimensions = [*metrics.BREAKDOWN_COLUMNS, *attributes]
+
+
+def dimension_label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+# How to count: the order rule, and what to break the funnel down by.
+c1, c2, c3 = st.columns([1, 1, 1])
+with c1:
+    order = ui.control(
+        st.radio,
+        "funnel_order",
+        "any",
+        "Stage order",
+        options=["any", "strict"],
+        format_func={
+            "any": "Any order (skipped stages count as passed)",
+            "strict": "Strict order (every stage dated, in order)",
+        }.get,
+    )
+with c2:
+    by = ui.control(
+        st.selectbox,
+        "funnel_by",
+        "source",
+        "Break down by",
+        options=dimensions,
+        format_func=dimension_label,
+    )
+with c3:
+    by2 = ui.control(
+        st.selectbox,
+        "funnel_by2",
+        "(none)",
+        "and by",
+        options=["(none)", *[d for d in dimensions if d != by]],
+        format_func=lambda d: "nothing else" if d == "(none)" else dimension_label(d),
+    )
+by2 = None if by2 == "(none)" else by2
+ctx = dataclasses.replace(ctx, filters=dataclasses.replace(ctx.filters, strict=order == "strict"))
+filters = ctx.filters
+period = filters.period
+st.markdown(f"**{period.label}** · {VIEWS[filters.view]} · {order} order")
+
+# The waterfall: leads per stage, step and cumulative conversion with their intervals.
+stages = metrics.funnel_stages(ctx.db, filters)
+if stages["n_leads"].sum() == 0:
+    st.info(
+        f"No leads match these filters in {period.label}. Choose a longer period or clear a "
+        "filter in the sidebar."
+    )
+    st.stop()
+mature = metrics.period_maturity(filters, ctx.agreement, ctx.data_end)
+stage_labels = [labels[s] for s in stages["stage"]]
+left, right = st.columns([1.25, 1])
+left.plotly_chart(
+    charts.funnel_bars(
+        list(stages["stage"]),
+        stage_labels,
+        [int(n) for n in stages["n_leads"]],
+        list(stages["step_rate"]),
+        list(stages["cumulative_rate"]),
+    ),
+    width="stretch",
+)
+steps = stages.iloc[1:]
+right.plotly_chart(
+    charts.rate_whiskers(
+        [
+            f"{labels[a]} → {labels[b]}"
+            for a, b in zip(stages["stage"], steps["stage"], strict=False)
+        ],
+        list(steps["step_rate"]),
+        list(steps["step_low"]),
+        list(steps["step_high"]),
+        [
+            f"{int(k):,} of {int(n):,}"
+            for k, n in zip(steps["n_leads"], steps["n_previous_stage"], strict=True)
+        ],
+        "Step conversion, with its 95% interval",
+        colors=[charts.STAGE_COLORS[s] for s in steps["stage"]],
+    ),
+    width="stretch",
+)
+
+
+def interval(low: float, high: float) -> str:
+    return "" if pd.isna(low) else f"{low:.0%}–{high:.0%}"
+
+
+st.dataframe(
+    pd.DataFrame(
+        {
+            "Stage": stage_labels,
+            "Leads": stages["n_leads"],
+            "Step conversion": stages["step_rate"] * 100,
+            "Step 95% interval": [
+                interval(a, b) for a, b in zip(stages["step_low"], stages["step_high"], strict=True)
+            ],
+            "Cumulative": stages["cumulative_rate"] * 100,
+            "Cumulative 95% interval": [
+                interval(a, b)
+                for a, b in zip(stages["cumulative_low"], stages["cumulative_high"], strict=True)
+            ],
+        }
+    ),
+    hide_index=True,
+    column_config={
+        "Leads": st.column_config.NumberColumn(format="localized"),
+        "Step conversion": st.column_config.NumberColumn(format="%.1f%%"),
+        "Cumulative": st.column_config.NumberColumn(format="%.1f%%"),
+    },
+)
+young = [
+    metrics.step_label(s, ctx.agreement)
+    for s, ok in mature.items()
+    if not ok and s != "lead_to_won"
+]
+if filters.view == "flow":
+    st.caption(
+        "Flow view counts stage entries in the period, whoever they belong to: a step's ratio "
+        "compares volumes and can pass 100%; it has no interval then."
+    )
+elif young:
+    st.warning(
+        f"{period.label} is still young for {', '.join(young)}: fewer days have passed since "
+        "its end than the agreement allows for those steps, so their rates will still rise. "
+        "They are not marked better or worse below unless you ask."
+    )
+
+# Conversion per group: which sources (or owners, campaigns...) convert better or worse.
+st.subheader(
+    f"By {dimension_label(by).lower()}" + (f" × {dimension_label(by2).lower()}" if by2 else "")
+)
+compare_immature = st.checkbox(
+    "Compare rates that are still immature", key="funnel_compare_immature"
+)
+groups = metrics.funnel_breakdown(ctx.db, filters, by, by2, stages, mature, compare_immature)
+step_keys = [
+    s for s, _, _ in metrics.FUNNEL_STEPS if not (filters.view == "handover" and s == "lead_to_mql")
+]
+table = pd.DataFrame({dimension_label(by): groups["group_1"]})
+if by2:
+    table[dimension_label(by2)] = groups["group_2"]
+for stage in ("lead", "mql", "sal", "sql", "opportunity", "won"):
+    if not (filters.view == "handover" and stage == "lead"):
+        table[labels[stage]] = groups[f"n_{stage}"]
+for step in step_keys:
+    table[metrics.step_label(step, ctx.agreement)] = groups[f"{step}_rate"] * 100
+    table[f"{metrics.step_label(step, ctx.agreement)} 95%"] = [
+        interval(a, b) for a, b in zip(groups[f"{step}_low"], groups[f"{step}_high"], strict=True)
+    ]
+table["Won revenue"] = groups["won_amount_usd"]
+verdicts = {metrics.step_label(s, ctx.agreement): groups[f"{s}_vs"].tolist() for s in step_keys}
+
+
+def shade(column: pd.Series) -> list[str]:
+    colors = {"better": "background-color: #d8eed9", "worse": "background-color: #f6d5d5"}
+    return [colors.get(v, "") for v in verdicts.get(column.name, [""] * len(column))]
+
+
+st.dataframe(
+    table.style.apply(shade, axis=0),
+    hide_index=True,
+    column_config={
+        **{name: st.column_config.NumberColumn(format="%.1f%%") for name in verdicts},
+        **{labels[s]: st.column_config.NumberColumn(format="localized") for s in labels},
+        "Won revenue": st.column_config.NumberColumn(format="dollar"),
+    },
+)
+n_better = sum(v == "better" for vs in verdicts.values() for v in vs)
+n_worse = sum(v == "worse" for vs in verdicts.values() for v in vs)
+st.caption(
+    f"Green: better than overall, red: worse — only where the group's 95% interval excludes the "
+    f"overall rate ({n_better} better, {n_worse} worse). Small groups are shown with their wide "
+    "intervals; click a column to sort."
+)
+
+# One step across groups, with intervals and the overall rate.
+step = ui.control(
+    st.selectbox,
+    "funnel_step",
+    "mql_to_sal",
+    "Step to compare",
+    options=step_keys,
+    format_func=lambda s: metrics.step_label(s, ctx.agreement),
+)
+_, k_col, n_col = next(x for x in metrics.FUNNEL_STEPS if x[0] == step)
+shown = groups[groups[n_col] > 0].head(25)
+name = shown["group_1"] if not by2 else shown["group_1"] + " × " + shown["group_2"]
+overall_k = stages.set_index("stage")["n_leads"]
+totals = {f"n_{s}": int(n) for s, n in overall_k.items()}
+totals.setdefault("n_lead", totals.get("n_mql", 0))
+overall_rate = totals[k_col] / totals[n_col] if totals.get(n_col) else float("nan")
+st.plotly_chart(
+    charts.rate_whiskers(
+        list(name),
+        list(shown[f"{step}_rate"]),
+        list(shown[f"{step}_low"]),
+        list(shown[f"{step}_high"]),
+        [f"{int(k):,} of {int(n):,}" for k, n in zip(shown[k_col], shown[n_col], strict=True)],
+        f"{metrics.step_label(step, ctx.agreement)} by {dimension_label(by).lower()}"
+        + (f" (the {len(shown)} largest of {len(groups)})" if len(groups) > len(shown) else ""),
+        overall=overall_rate,
+        colors=[
+            {"better": charts.MET_COLOR, "worse": charts.MISSED_COLOR}.get(
+                v, charts.GROUP_COLORS[0]
+            )
+            for v in shown[f"{step}_vs"]
+        ],
+    ),
+    width="stretch",
+)
+
+# The trend: the step's conversion by cohort month, immature months drawn hollow.
+st.subheader("Month by month")
+t1, t2 = st.columns(2)
+with t1:
+    months = ui.control(st.slider, "funnel_months", 12, "Cohort months", min_value=3, max_value=24)
+with t2:
+    within = ui.control(
+        st.number_input,
+        "funnel_within",
+        0,
+        "Count a conversion only within N days (0: any time)",
+        min_value=0,
+        max_value=365,
+        step=1,
+    )
+trend_start = pd.Timestamp(period.end).tz_localize(ctx.agreement.tz) - pd.DateOffset(months=months)
+params = ctx.params(
+    by=by, by2=None, trend_start_at=trend_start.to_pydatetime(), within_days=int(within) or None
+)
+del params["start_at"]
+trend = ctx.db.run("funnel_trend", params)
+trend = stats.add_rate(trend[trend["step"] == step], "n_to", "n_from", "step")
+top = list(groups.sort_values(n_col, ascending=False)["group_1"].drop_duplicates().head(6))
+trend = trend[trend["group_1"].isna() | trend["group_1"].isin(top)]
+trend = trend.assign(
+    month=trend["cohort_month"], group=trend["group_1"].fillna("All"), rate=trend["step_rate"]
+)
+st.plotly_chart(
+    charts.trend_lines(
+        trend,
+        f"{metrics.step_label(step, ctx.agreement)} by cohort month"
+        + (f", converted within {int(within)} days" if within else ""),
+    ),
+    width="stretch",
+)
+limit = int(within) or ctx.agreement.time_limits_days.get(
+    step, sum(ctx.agreement.time_limits_days.values())
+)
+st.caption(
+    f"A cohort is the leads {'handed over' if filters.view == 'handover' else 'created'} in a "
+    f"month. Hollow, dotted points are immature: fewer than {limit:g} days have passed since the "
+    "month ended, so the rate is still rising. "
+    + ("" if within else "Set N days to compare young and old cohorts on equal terms.")
+)
+with st.expander("Numbers behind the chart"):
+    st.dataframe(
+        trend[["month", "group", "n_from", "n_to", "rate", "is_mature"]].assign(
+            rate=trend["rate"] * 100
+        ),
+        hide_index=True,
+        column_config={
+            "month": st.column_config.DatetimeColumn("Cohort month", format="MMM YYYY"),
+            "rate": st.column_config.NumberColumn("Rate", format="%.1f%%"),
+            "n_from": "Entered the step",
+            "n_to": "Converted",
+            "is_mature": "Mature",
+        },
+    )
+
+# Velocity: how long each step takes.
+st.subheader("How long each step takes")
+velocity = ctx.db.run("stage_velocity", ctx.params(by=by, by2=None))
+overall_velocity = velocity[velocity["group_1"].isna()]
+st.dataframe(
+    pd.DataFrame(
+        {
+            "Step": [metrics.step_label(s, ctx.agreement) for s in overall_velocity["step"]],
+            "Leads": overall_velocity["n_leads"],
+            "25% within (days)": overall_velocity["p25_days"],
+            "Median (days)": overall_velocity["median_days"],
+            "75% within (days)": overall_velocity["p75_days"],
+            "90% within (days)": overall_velocity["p90_days"],
+        }
+    ),
+    hide_index=True,
+    column_config={
+        c: st.column_config.NumberColumn(format="%.1f")
+        for c in ("25% within (days)", "Median (days)", "75% within (days)", "90% within (days)")
+    },
+)
+velocity_step = step if step != "lead_to_won" else "opportunity_to_won"
+group_choice = ui.control(
+    st.selectbox,
+    "funnel_velocity_group",
+    "All",
+    f"Which {dimension_label(by).lower()}",
+    options=["All", *top],
+)
+group_param = None if group_choice == "All" else group_choice
+histogram = ctx.db.run("stage_velocity_histogram", ctx.params(by=by, by2=None, group=group_param))
+histogram = histogram[histogram["step"] == velocity_step]
+h1, h2 = st.columns(2)
+h1.plotly_chart(
+    charts.histogram_bins(
+        list(histogram["bin"]),
+        [int(n) for n in histogram["n_leads"]],
+        f"{metrics.step_label(velocity_step, ctx.agreement)}: time taken ({group_choice})",
+        charts.STAGE_COLORS[velocity_step.split("_to_")[1]],
+    ),
+    width="stretch",
+)
+velocity_params = ctx.params(
+    by=by, by2=None, group=group_param, trend_start_at=trend_start.to_pydatetime()
+)
+del velocity_params["start_at"]
+velocity_trend = ctx.db.run("stage_velocity_trend", velocity_params)
+h2.plotly_chart(
+    charts.median_trend(
+        velocity_trend[velocity_trend["step"] == velocity_step],
+        f"{metrics.step_label(velocity_step, ctx.agreement)}: days by month ({group_choice})",
+    ),
+    width="stretch",
+)
+per_group = velocity[(velocity["step"] == velocity_step) & velocity["group_1"].notna()]
+with st.expander(
+    f"{metrics.step_label(velocity_step, ctx.agreement)} per {dimension_label(by).lower()}"
+):
+    st.dataframe(
+        per_group[["group_1", "n_leads", "p25_days", "median_days", "p75_days", "p90_days"]],
+        hide_index=True,
+    )
+
+# Drill-down: the leads behind a number, to act on.
+st.subheader("Who reached a stage, and who went no further")
+d1, d2, d3 = st.columns(3)
+stage_pick = d1.selectbox(
+    "Stage", list(stages["stage"]), format_func=labels.get, key="funnel_drill_stage"
+)
+group_values = ["All", *groups["group_1"].drop_duplicates()]
+group_pick = d2.selectbox(dimension_label(by), group_values, key="funnel_drill_group")
+group2_pick = None
+if by2:
+    group2_values = ["All", *groups["group_2"].drop_duplicates()]
+    group2_pick = d3.selectbox(dimension_label(by2), group2_values, key="funnel_drill_group2")
+only_dropped = st.checkbox("Only leads that went no further", key="funnel_drill_dropped")
+leads = ctx.db.run(
+    "funnel_drilldown",
+    ctx.params(
+        by=by,
+        by2=by2,
+        stage=stage_pick,
+        group_1=None if group_pick == "All" else group_pick,
+        group_2=None if group2_pick in (None, "All") else group2_pick,
+        only_dropped=only_dropped,
+        limit=10_000,
+    ),
+)
+n_total = int(leads["n_total"].iloc[0]) if len(leads) else 0
+n_dropped = int((leads["outcome"] == "dropped").sum())
+st.markdown(
+    f"**{fmt.count(n_total)}** leads reached {labels[stage_pick]}"
+    + ("" if only_dropped else f"; {fmt.count(n_dropped)} of those shown went no further")
+    + (f" (showing the first {len(leads):,})" if n_total > len(leads) else "")
+    + "."
+)
+st.dataframe(
+    leads.drop(columns=["n_total"]),
+    hide_index=True,
+    column_config={
+        "lead_id": "Lead",
+        "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+        "source": "Source",
+        "campaign": "Campaign",
+        "owner": "Owner",
+        "team": "Team",
+        "score": "Score",
+        "outcome": "Outcome",
+        "furthest_stage": "Furthest stage",
+        "disposition": "Disposition",
+        "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD HH:mm"),
+        "sla_status": "Follow-up SLA",
+        "last_activity_at": st.column_config.DatetimeColumn(
+            "Last sales activity", format="YYYY-MM-DD HH:mm"
+        ),
+        "last_stage_change_at": st.column_config.DatetimeColumn(
+            "Last stage change", format="YYYY-MM-DD HH:mm"
+        ),
+    },
+)
+st.download_button(
+    "Download this list (CSV)",
+    leads.drop(columns=["n_total"]).to_csv(index=False).encode("utf-8"),
+    file_name=f"funnel_{stage_pick}_{'dropped' if only_dropped else 'reached'}.csv",
+    mime="text/csv",
+)

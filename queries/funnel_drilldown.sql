@@ -1,0 +1,63 @@
+-- Question: which leads reached a stage in the period, and which of them went no further?
+-- Params: $start_at, $end_at, $stage, $group_1, $group_2, $only_dropped, $limit
+-- Grain: one row per lead that reached $stage (at most $limit, with n_total the full count)
+-- Uses: grouped_stages
+-- "Dropped" means the lead has not reached the next stage by the data's end; its disposition
+-- says whether it is still active, or was lost, discarded or recycled. $group_1 / $group_2
+-- NULL mean every group.
+
+with staged as (
+    select
+        *,
+        case $stage
+            when 'lead' then lead_counts_at
+            when 'mql' then mql_counts_at
+            when 'sal' then sal_counts_at
+            when 'sql' then sql_counts_at
+            when 'opportunity' then opportunity_counts_at
+            when 'won' then won_counts_at
+        end as stage_counts_at,
+        case $stage
+            when 'lead' then mode_mql_at is not null
+            when 'mql' then mode_sal_at is not null
+            when 'sal' then mode_sql_at is not null
+            when 'sql' then mode_opportunity_at is not null
+            when 'opportunity' then mode_won_at is not null
+            else true
+        end as has_moved_on
+    from grouped_stages
+    where
+        ($group_1 is null or group_1 = $group_1)
+        and ($group_2 is null or group_2 = $group_2)
+),
+
+reached as (
+    select * from staged
+    where
+        stage_counts_at >= $start_at and stage_counts_at < $end_at
+        and (not $only_dropped or not has_moved_on)
+),
+
+final as (
+    select
+        lead_id,
+        created_at,
+        source,
+        campaign,
+        owner,
+        team,
+        score,
+        case when has_moved_on then 'moved on' else 'dropped' end as outcome,
+        furthest_stage,
+        disposition,
+        handover_at,
+        sla_status,
+        last_activity_at,
+        last_stage_change_at,
+        count(*) over () as n_total
+    from reached
+)
+
+select * from final
+order by outcome, created_at desc, lead_id
+limit $limit

@@ -1,0 +1,69 @@
+"""`python -m handoff metrics --json` prints what the pages show, for the hand-worked fixture."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from handoff.cli import main
+from tests.conftest import GOLDEN, ROOT
+
+
+@pytest.fixture
+def run_metrics(golden_db_path, capsys):
+    def run(*args: str) -> dict:
+        code = main(
+            ["metrics", "--json", "--db", str(golden_db_path), "--agreement",
+             str(GOLDEN / "agreement.toml"), *args]
+        )  # fmt: skip
+        assert code == 0
+        return json.loads(capsys.readouterr().out)
+
+    return run
+
+
+def test_metrics_json_home(run_metrics):
+    out = run_metrics()
+    assert out["data_end_at"] == "2026-04-10T12:00:00+02:00"
+    assert out["filters"]["period"]["label"] == "March 2026"
+    home = out["home"]
+    assert [home[k]["value"] for k in ("leads", "mqls", "sals", "sqls", "opportunities", "won")] == [
+        10, 8, 5, 4, 3, 3,
+    ]  # fmt: skip
+    assert home["won_revenue_usd"]["value"] == 6700
+    assert home["mql_goal"]["attainment_rate"] == 0.8
+
+
+def test_metrics_json_funnel(run_metrics):
+    funnel = run_metrics("--strict", "--by", "team", "--by2", "region")["funnel"]
+    assert funnel["order"] == "strict"
+    assert [s["n_leads"] for s in funnel["stages"]] == [10, 8, 1, 1, 1, 1]
+    mql = funnel["stages"][1]
+    assert mql["step_rate"] == 0.8
+    assert mql["step_low"] == pytest.approx(0.490162, abs=1e-6)  # Wilson 8 of 10
+    groups = {(g["group_1"], g["group_2"]): g for g in funnel["breakdown"]}
+    assert groups[("East", "EMEA")]["n_lead"] == 6
+    assert groups[("(no team)", "(blank)")]["lead_to_won_rate"] == 0  # L11 skipped stages: strict
+
+
+def test_metrics_json_filters_and_errors(run_metrics, capsys, golden_db_path):
+    out = run_metrics("--view", "flow", "--source", "Referral", "--attribute", "region=NA")
+    assert out["home"]["won"]["value"] == 1  # L08, won 30 March
+    assert out["funnel"]["breakdown"][0]["group_1"] == "Referral"
+    code = main(["metrics", "--json", "--db", str(golden_db_path), "--agreement",
+                 str(GOLDEN / "agreement.toml"), "--attribute", "region"])  # fmt: skip
+    assert code == 2
+    assert "--attribute takes NAME=VALUE" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point(golden_db_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "handoff", "metrics", "--json", "--db", str(golden_db_path),
+         "--agreement", str(GOLDEN / "agreement.toml"), "--period", "custom", "--from",
+         "2026-03-01", "--to", "2026-03-31"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert json.loads(result.stdout)["home"]["leads"]["value"] == 10
