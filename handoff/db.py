@@ -2,9 +2,12 @@
 
 One `Database` per process: an in-memory DuckDB catalog that attaches the imported file
 read-only as `lake` (so any number of processes can read it while an import builds the next
-one), shows its tables under their own names, sets the agreement's time zone, and builds the
-staging tables of `queries/staging/` from the agreement. Every question is a file in `queries/`,
-run by name through `Database.run` on its own cursor with bound parameters only.
+one), shows its tables under their own names and sets the agreement's time zone. The staging
+tables of `queries/staging/` (the per-lead facts every page reads) are built at import, in the
+database file, for the agreement of that import. When the agreement (or the staging SQL) has
+changed since, they are rebuilt in memory on opening, so the pages always count by the
+agreement in force. Every question is a file in `queries/`, run by name through `Database.run`
+on its own cursor with bound parameters only.
 
 A query file starts with a header:
 
@@ -12,13 +15,23 @@ A query file starts with a header:
     -- Params: $a, $b          (or: none)
     -- Grain: one row per ...
     -- Uses: scoped_leads      (optional: fragments from queries/fragments/, prepended as CTEs)
+    -- Columns: {{group_1}}    (optional: column slots the runner fills, see `Database.run`)
+    -- Kind: view              (staging only: a view, not a table)
+
+Values are always bound. A column chosen at run time (a breakdown by source or by a lead
+attribute) fills a `{{slot}}` with an identifier checked against the known columns, in
+`group_column`; nothing else is ever put into SQL text.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import threading
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,14 +42,14 @@ import pandas as pd
 
 from handoff.agreement import STEPS, Agreement
 from handoff.contract import TABLES
-from handoff.sql import Sql, compose, ident
+from handoff.sql import Sql, compose, ident, join
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_DIR = ROOT / "queries"
 DEFAULT_DB = ROOT / "data" / "handoff.duckdb"
 DEFAULT_AGREEMENT = ROOT / "data" / "agreement.toml"
 
-# Staging tables, in the order they are built; each reads only those before it.
+# Staging objects, in the order they are built; each reads only those before it.
 STAGING = (
     "agreement_settings",
     "agreement_steps",
@@ -55,14 +68,18 @@ LAKE_TABLES = (
     "import_tables",
     "import_rejects",
 )
+# Lead columns a breakdown may use besides the lead attributes.
+GROUP_COLUMNS = ("source", "campaign", "owner", "team")
+ATTRIBUTE_PREFIX = "attr_"
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
-_HEADER = re.compile(r"^--\s*(Question|Params|Grain|Uses):\s*(.*)$")
+_SLOT = re.compile(r"\{\{([a-z_][a-z0-9_]*)\}\}")
+_HEADER = re.compile(r"^--\s*(Question|Params|Grain|Uses|Columns|Kind):\s*(.*)$")
 
 
 class QueryError(ValueError):
-    """A query name, file or parameter set is wrong."""
+    """A query name, file, parameter set or column is wrong."""
 
 
 def db_path_from_env() -> Path:
@@ -85,11 +102,17 @@ class QueryFile:
     declared_params: tuple[str, ...]
     grain: str
     uses: tuple[str, ...]
+    declared_slots: tuple[str, ...]
+    kind: str  # "table" or "view" (staging)
     body: str  # the SQL after the header
 
     @property
     def body_params(self) -> set[str]:
         return params_in(self.body)
+
+    @property
+    def body_slots(self) -> set[str]:
+        return set(_SLOT.findall(self.body))
 
 
 def params_in(sql: str) -> set[str]:
@@ -107,38 +130,42 @@ def load_query(name: str, folder: str = "") -> QueryFile:
     path = QUERY_DIR / folder / f"{name}.sql"
     if not path.is_file():
         raise QueryError(f"no query file {path.relative_to(ROOT)}")
-    text = path.read_text(encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
     header: dict[str, str] = {}
-    lines = text.splitlines()
-    n_header = 0
-    for n_header, line in enumerate(lines):  # noqa: B007 (n_header is used after the loop)
+    start = len(lines)
+    for n, line in enumerate(lines):
         match = _HEADER.match(line)
         if match:
             header[match.group(1)] = match.group(2).strip()
         elif not line.startswith("--"):
+            start = n
             break
     missing = [k for k in ("Question", "Params", "Grain") if k not in header]
     if missing:
         raise QueryError(f"{path.relative_to(ROOT)}: header lacks {', '.join(missing)}")
     declared = () if header["Params"] == "none" else tuple(_PARAM.findall(header["Params"]))
-    uses = tuple(u.strip() for u in header.get("Uses", "").split(",") if u.strip())
     return QueryFile(
         name=name,
         path=path,
         question=header["Question"],
         declared_params=declared,
         grain=header["Grain"],
-        uses=uses,
-        body="\n".join(lines[n_header:]),
+        uses=tuple(u.strip() for u in header.get("Uses", "").split(",") if u.strip()),
+        declared_slots=tuple(_SLOT.findall(header.get("Columns", ""))),
+        kind=header.get("Kind", "table"),
+        body="\n".join(lines[start:]),
     )
 
 
-def compile_query(name: str, folder: str = "") -> tuple[str, set[str]]:
-    """The runnable SQL of a query, fragments prepended as CTEs, and the params it binds."""
+def compile_query(
+    name: str, folder: str = "", slots: Mapping[str, Sql] | None = None
+) -> tuple[Sql, set[str]]:
+    """The runnable SQL of a query (fragments prepended as CTEs, column slots filled) and the
+    parameters it binds."""
     query = load_query(name, folder)
+    fragments = _fragments(query.uses)
     body = query.body.strip()
     params = set(query.body_params)
-    fragments = _fragments(query.uses)
     if fragments:
         ctes = [f"{f.name} as (\n{f.body.strip()}\n)" for f in fragments]
         params |= set().union(*(f.body_params for f in fragments))
@@ -148,7 +175,19 @@ def compile_query(name: str, folder: str = "") -> tuple[str, set[str]]:
             body = prefix + ",\n" + body[len("with") :].lstrip()
         else:
             body = prefix + "\n" + body
-    return body, params
+    return _fill_slots(name, body, slots or {}), params
+
+
+def _fill_slots(name: str, body: str, slots: Mapping[str, Sql]) -> Sql:
+    wanted = set(_SLOT.findall(body))
+    if wanted != set(slots):
+        raise QueryError(
+            f"{name}: column slots do not match (query has {sorted(wanted)}, given {sorted(slots)})"
+        )
+    for slot, value in slots.items():
+        if not isinstance(value, Sql):
+            raise QueryError(f"{name}: slot {slot} must be Sql from group_column or ident")
+    return Sql(_SLOT.sub(lambda m: slots[m.group(1)], body))
 
 
 def _fragments(names: tuple[str, ...]) -> list[QueryFile]:
@@ -160,6 +199,88 @@ def _fragments(names: tuple[str, ...]) -> list[QueryFile]:
             if needed.name not in {f.name for f in ordered}:
                 ordered.append(needed)
     return ordered
+
+
+def group_column(name: str | None, attributes: tuple[str, ...], alias: str = "s") -> Sql:
+    """The SQL for a breakdown column: a lead column, a lead attribute ('(blank)' when it has
+    no value) or, for None, no grouping. Refuses any other name."""
+    table = ident(alias)
+    if name is None:
+        return Sql("cast(null as varchar)")
+    if name in GROUP_COLUMNS:
+        return compose("{t}.{c}", t=table, c=ident(name))
+    if name in attributes:
+        return compose("coalesce({t}.{c}, '(blank)')", t=table, c=ident(ATTRIBUTE_PREFIX + name))
+    raise QueryError(f"cannot break down by {name!r}: not a lead column or attribute")
+
+
+def staging_params(agreement: Agreement) -> dict[str, Any]:
+    """The agreement's values as the staging files' parameters."""
+    bh = agreement.business_hours
+    return {
+        "follow_up_target_hours": agreement.follow_up_target_hours,
+        "follow_up_clock": agreement.follow_up_clock,
+        "score_threshold": agreement.score_threshold,
+        "stale_after_days": agreement.stale_after_days,
+        "opens_at_minute": bh.opens.hour * 60 + bh.opens.minute,
+        "closes_at_minute": bh.closes.hour * 60 + bh.closes.minute,
+        "working_isodows": [d + 1 for d in bh.working_days],
+        "holidays": list(bh.holidays),
+        "step_limit_days": [agreement.time_limits_days[s] for s in STEPS],
+    }
+
+
+def staging_fingerprint(agreement: Agreement) -> str:
+    """What the staging tables depend on: the agreement's values and the staging SQL itself."""
+    parts = {
+        "time_zone": agreement.time_zone,
+        "params": {k: str(v) for k, v in staging_params(agreement).items()},
+        "sql": [load_query(n, "staging").path.read_text(encoding="utf-8") for n in STAGING],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def build_staging(
+    con: duckdb.DuckDBPyConnection,
+    agreement: Agreement,
+    attributes: tuple[str, ...],
+    lake_tables: bool = False,
+) -> None:
+    """Create the staging objects on `con`, whose lead tables are visible by name.
+
+    With `lake_tables`, the staging tables already exist in the attached `lake` (built at
+    import for this agreement): only views onto them are made, and the view-kind objects.
+    """
+    params = staging_params(agreement)
+    slots = {
+        "lead_attributes": join(
+            (
+                compose(", l.{c} as {a}", c=ident(a), a=ident(ATTRIBUTE_PREFIX + a))
+                for a in attributes
+            ),
+            sep="",
+        ),
+        "attribute_columns": join(
+            (compose(", {a}", a=ident(ATTRIBUTE_PREFIX + a)) for a in attributes), sep=""
+        ),
+    }
+    for name in STAGING:
+        query = load_query(name, "staging")
+        if lake_tables and query.kind == "table":
+            con.execute(compose("create view {t} as select * from lake.main.{t}", t=ident(name)))
+            continue
+        sql, used = compile_query(name, "staging", {k: slots[k] for k in query.body_slots})
+        kind = Sql("view") if query.kind == "view" else Sql("table")
+        con.execute(
+            compose("create or replace {kind} {t} as ", kind=kind, t=ident(name)) + sql,
+            {k: v for k, v in params.items() if k in used} or None,
+        )
+    if not lake_tables:
+        con.execute(
+            "create or replace table staging_info as select $fingerprint as fingerprint,"
+            " now() as built_at",
+            {"fingerprint": staging_fingerprint(agreement)},
+        )
 
 
 class Database:
@@ -190,20 +311,50 @@ class Database:
             self.con.execute(
                 compose("create view {t} as select * from lake.main.{t}", t=ident(table))
             )
-        self._build_staging()
-
-    def _build_staging(self) -> None:
-        params = staging_params(self.agreement)
-        for name in STAGING:
-            sql, used = compile_query(name, "staging")
+        self.attributes = tuple(
             self.con.execute(
-                compose("create table {t} as ", t=ident(name)) + Sql(sql),
-                {k: v for k, v in params.items() if k in used},
-            )
+                "select coalesce(any_value(extra_columns), []) from import_tables"
+                " where table_name = 'leads'"
+            ).fetchone()[0]
+        )
+        started = time.perf_counter()
+        # Built at import for this agreement? Otherwise (the agreement or the staging SQL
+        # changed since) build them now, in memory, so the pages count by today's terms.
+        self.staging_built_on_open = not (
+            "staging_info" in present
+            and self.con.execute(
+                "select fingerprint = $f from lake.main.staging_info",
+                {"f": staging_fingerprint(agreement)},
+            ).fetchone()[0]
+        )
+        build_staging(
+            self.con, agreement, self.attributes, lake_tables=not self.staging_built_on_open
+        )
+        self.staging_seconds = time.perf_counter() - started
 
-    def run(self, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """Run `queries/<name>.sql` with exactly the parameters it uses."""
-        sql, used = compile_query(name)
+    def group_column(self, name: str | None, alias: str = "s") -> Sql:
+        """A checked breakdown column for a query's column slot."""
+        return group_column(name, self.attributes, alias)
+
+    def run(
+        self,
+        name: str,
+        params: dict[str, Any] | None = None,
+        columns: Mapping[str, str | None] | None = None,
+    ) -> pd.DataFrame:
+        """Run `queries/<name>.sql` with exactly the parameters it uses.
+
+        `columns` fills the query's column slots with breakdown columns by name (a lead column,
+        a lead attribute, or None for no grouping); each is checked by `group_column`.
+        """
+        query = load_query(name)
+        slots = {
+            slot: self.group_column((columns or {}).get(slot)) for slot in query.declared_slots
+        }
+        unknown = set(columns or {}) - set(query.declared_slots)
+        if unknown:
+            raise QueryError(f"{name}: no column slots {sorted(unknown)}")
+        sql, used = compile_query(name, "", slots)
         given = set(params or {})
         if given != used:
             missing, extra = sorted(used - given) or "none", sorted(given - used) or "none"
@@ -219,19 +370,3 @@ class Database:
 
     def close(self) -> None:
         self.con.close()
-
-
-def staging_params(agreement: Agreement) -> dict[str, Any]:
-    """The agreement's values as the staging files' parameters."""
-    bh = agreement.business_hours
-    return {
-        "follow_up_target_hours": agreement.follow_up_target_hours,
-        "follow_up_clock": agreement.follow_up_clock,
-        "score_threshold": agreement.score_threshold,
-        "stale_after_days": agreement.stale_after_days,
-        "opens_at_minute": bh.opens.hour * 60 + bh.opens.minute,
-        "closes_at_minute": bh.closes.hour * 60 + bh.closes.minute,
-        "working_isodows": [d + 1 for d in bh.working_days],
-        "holidays": list(bh.holidays),
-        "step_limit_days": [agreement.time_limits_days[s] for s in STEPS],
-    }

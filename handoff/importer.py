@@ -19,6 +19,9 @@ Defined handling of bad input (each has a test):
 - Stage timestamps out of order are kept and counted as a data-quality warning (staging views).
 - A missing required column, an unreadable file or a missing leads file stops the import with a
   message naming the file and column.
+
+Every lead gets a `lead_key` (1, 2, ... in order of creation) that the other tables carry too:
+the staging tables join on it, and leads are stored sorted by it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import duckdb
 from handoff import __version__
 from handoff.agreement import Agreement
 from handoff.contract import FILE_SUFFIXES, TABLES, Column, Kind, Table
+from handoff.db import build_staging
 from handoff.sql import Sql, compose, ident, join
 
 Progress = Callable[[str], None]
@@ -146,6 +150,10 @@ def import_dataset(
         con = duckdb.connect(str(building))
         try:
             result = load(con, Path(folder), agreement, progress)
+            if progress:
+                progress("Building the staging tables ...")
+            # The per-lead facts, built once here for this agreement (see handoff.db).
+            build_staging(con, agreement, tuple(result.tables[0].extra_columns))
             con.execute(
                 "copy (select table_name as table, file_name as file, line,"
                 " column_name as column, reason, record from import_rejects"
@@ -378,8 +386,10 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection, table: Table, path: Path
 def _load_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None) -> TableResult:
     result = TableResult(table=table.name, file=path.name if path else None)
     if path is None:
+        key = [Sql('"lead_key" bigint')] if table.lead_key or table.name == "leads" else []
         columns = join(
-            compose("{c} {typ}", c=ident(c.name), typ=_SQL_TYPES[c.kind]) for c in table.columns
+            key
+            + [compose("{c} {typ}", c=ident(c.name), typ=_SQL_TYPES[c.kind]) for c in table.columns]
         )
         con.execute(
             compose("create or replace table {t} ({cols})", t=ident(table.name), cols=columns)
@@ -433,16 +443,28 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None)
         " where len(typed.problems) > 0",
         {"table": table.name, "file": path.name},
     )
-    keep = join([ident(c) for c in table.column_names] + [ident(c) for c in extras])
-    order = Sql(" order by created_at") if table.name == "leads" else Sql("")
-    con.execute(
-        compose(
-            "create or replace table {t} as select {keep} from typed where len(problems) = 0"
-            "{order}",
-            t=ident(table.name),
+    keep = join(
+        [compose("t.{c}", c=ident(c)) for c in table.column_names]
+        + [compose("t.{c}", c=ident(c)) for c in extras]
+    )
+    if table.name == "leads":
+        # lead_key numbers leads by creation: a compact join key, and the table's sort order
+        # (so a period filter on created_at skips most of the table).
+        select = compose(
+            "select row_number() over (order by t.created_at, t.lead_id) as lead_key, {keep}"
+            " from typed as t where len(t.problems) = 0 order by lead_key",
             keep=keep,
-            order=order,
         )
+    elif table.lead_key:
+        select = compose(
+            "select l.lead_key, {keep} from typed as t"
+            " inner join leads as l on l.lead_id = t.lead_id where len(t.problems) = 0",
+            keep=keep,
+        )
+    else:
+        select = compose("select {keep} from typed as t where len(t.problems) = 0", keep=keep)
+    con.execute(
+        compose("create or replace table {t} as {select}", t=ident(table.name), select=select)
     )
     n_typed = con.execute("select count(*) from typed").fetchone()[0]
     result.n_read = n_typed + raw.n_structural
@@ -568,12 +590,12 @@ def _build_lead_attributes(con: duckdb.DuckDBPyConnection, attributes: list[str]
     """One row per lead and attribute with a value: filters and breakdowns bind the name."""
     con.execute(
         "create or replace table lead_attributes"
-        " (lead_id varchar, attribute varchar, value varchar)"
+        " (lead_key bigint, lead_id varchar, attribute varchar, value varchar)"
     )
     for name in attributes:
         con.execute(
             compose(
-                "insert into lead_attributes select lead_id, '{n}', {c} from leads"
+                "insert into lead_attributes select lead_key, lead_id, '{n}', {c} from leads"
                 " where {c} is not null",
                 n=Sql(name),
                 c=ident(name),

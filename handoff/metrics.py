@@ -46,8 +46,22 @@ def query_params(filters: Filters, agreement: Agreement, previous: bool = False)
         "view": filters.view,
         "strict": filters.strict,
     }
+    params["scan_start_at"] = params["previous_start_at"] if previous else params["start_at"]
+    params["scan_end_at"] = params["end_at"]
     if not previous:
         del params["previous_start_at"], params["previous_end_at"]
+    return params
+
+
+def trend_params(filters: Filters, agreement: Agreement, months: int) -> dict[str, Any]:
+    """The parameters of a monthly trend: the `months` calendar months before the period's
+    end month, and that month itself when the period ends inside it."""
+    params = query_params(filters, agreement)
+    end = filters.period.end
+    index = end.year * 12 + end.month - 1 - months
+    start_at = dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=agreement.tz)
+    del params["start_at"]
+    params["trend_start_at"] = params["scan_start_at"] = start_at
     return params
 
 
@@ -153,7 +167,9 @@ def funnel_breakdown(
     only for steps the period's cohort is mature for.
     """
     frame = db.run(
-        "funnel_breakdown", {**query_params(filters, db.agreement), "by": by, "by2": by2}
+        "funnel_breakdown",
+        query_params(filters, db.agreement),
+        columns={"group_1": by, "group_2": by2},
     )
     counts = dict(zip(overall["stage"], overall["n_leads"], strict=True))
     totals = {f"n_{stage}": n for stage, n in counts.items()}

@@ -69,8 +69,17 @@ class CachedDatabase:
         self.key = key
         self.agreement = db.agreement
 
-    def run(self, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        return _cached_run(self._db, self.key, name, params or {})
+    def run(
+        self,
+        name: str,
+        params: dict[str, Any] | None = None,
+        columns: dict[str, str | None] | None = None,
+    ) -> pd.DataFrame:
+        return _cached_run(self._db, self.key, name, params or {}, columns or {})
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return self._db.attributes
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,10 @@ class PageContext:
     def params(self, **extra: Any) -> dict[str, Any]:
         """The scope and period parameters of the filters, plus a query's own."""
         return {**metrics.query_params(self.filters, self.agreement), **extra}
+
+    def trend_params(self, months: int, **extra: Any) -> dict[str, Any]:
+        """The parameters of a monthly trend ending with the period, plus a query's own."""
+        return {**metrics.trend_params(self.filters, self.agreement, months), **extra}
 
 
 def page(title: str, question: str) -> PageContext:
@@ -163,8 +176,10 @@ def _database(db_path: str, agreement_path: str, key: tuple) -> Database:
 
 
 @st.cache_data(ttl=600, max_entries=2000, show_spinner=False)
-def _cached_run(_db: Database, key: tuple, name: str, params: dict[str, Any]) -> pd.DataFrame:
-    return _db.run(name, params)
+def _cached_run(
+    _db: Database, key: tuple, name: str, params: dict[str, Any], columns: dict[str, str | None]
+) -> pd.DataFrame:
+    return _db.run(name, params, columns)
 
 
 # ---- filters -------------------------------------------------------------------------------

@@ -14,8 +14,7 @@ ctx = ui.page(
     "opportunities and were won, and where do they drop?",
 )
 labels = ctx.agreement.stage_labels
-attributes = sorted(ctx.db.run("attribute_options")["attribute"].unique())
-dimensions = [*metrics.BREAKDOWN_COLUMNS, *attributes]
+dimensions = [*metrics.BREAKDOWN_COLUMNS, *ctx.db.attributes]
 
 
 def dimension_label(name: str) -> str:
@@ -245,12 +244,10 @@ with t2:
         max_value=365,
         step=1,
     )
-trend_start = pd.Timestamp(period.end).tz_localize(ctx.agreement.tz) - pd.DateOffset(months=months)
-params = ctx.params(
-    by=by, by2=None, trend_start_at=trend_start.to_pydatetime(), within_days=int(within) or None
+by_one = {"group_1": by, "group_2": None}
+trend = ctx.db.run(
+    "funnel_trend", ctx.trend_params(months, within_days=int(within) or None), columns=by_one
 )
-del params["start_at"]
-trend = ctx.db.run("funnel_trend", params)
 trend = stats.add_rate(trend[trend["step"] == step], "n_to", "n_from", "step")
 top = list(groups.sort_values(n_col, ascending=False)["group_1"].drop_duplicates().head(6))
 trend = trend[trend["group_1"].isna() | trend["group_1"].isin(top)]
@@ -291,7 +288,7 @@ with st.expander("Numbers behind the chart"):
 
 # Velocity: how long each step takes.
 st.subheader("How long each step takes")
-velocity = ctx.db.run("stage_velocity", ctx.params(by=by, by2=None))
+velocity = ctx.db.run("stage_velocity", ctx.params(), columns=by_one)
 overall_velocity = velocity[velocity["group_1"].isna()]
 st.dataframe(
     pd.DataFrame(
@@ -319,7 +316,7 @@ group_choice = ui.control(
     options=["All", *top],
 )
 group_param = None if group_choice == "All" else group_choice
-histogram = ctx.db.run("stage_velocity_histogram", ctx.params(by=by, by2=None, group=group_param))
+histogram = ctx.db.run("stage_velocity_histogram", ctx.params(group=group_param), columns=by_one)
 histogram = histogram[histogram["step"] == velocity_step]
 h1, h2 = st.columns(2)
 h1.plotly_chart(
@@ -331,11 +328,9 @@ h1.plotly_chart(
     ),
     width="stretch",
 )
-velocity_params = ctx.params(
-    by=by, by2=None, group=group_param, trend_start_at=trend_start.to_pydatetime()
+velocity_trend = ctx.db.run(
+    "stage_velocity_trend", ctx.trend_params(months, group=group_param), columns=by_one
 )
-del velocity_params["start_at"]
-velocity_trend = ctx.db.run("stage_velocity_trend", velocity_params)
 h2.plotly_chart(
     charts.median_trend(
         velocity_trend[velocity_trend["step"] == velocity_step],
@@ -368,14 +363,13 @@ only_dropped = st.checkbox("Only leads that went no further", key="funnel_drill_
 leads = ctx.db.run(
     "funnel_drilldown",
     ctx.params(
-        by=by,
-        by2=by2,
         stage=stage_pick,
         group_1=None if group_pick == "All" else group_pick,
         group_2=None if group2_pick in (None, "All") else group2_pick,
         only_dropped=only_dropped,
         limit=10_000,
     ),
+    columns={"group_1": by, "group_2": by2},
 )
 n_total = int(leads["n_total"].iloc[0]) if len(leads) else 0
 n_dropped = int((leads["outcome"] == "dropped").sum())

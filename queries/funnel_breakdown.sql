@@ -2,6 +2,7 @@
 -- Params: $start_at, $end_at
 -- Grain: one row per group_1 × group_2 with at least one lead counted at any stage
 -- Uses: grouped_stages
+-- Columns: {{group_1}}, {{group_2}}
 
 with counts as (
     select

@@ -2,6 +2,7 @@
 -- Params: $start_at, $end_at, $stage, $group_1, $group_2, $only_dropped, $limit
 -- Grain: one row per lead that reached $stage (at most $limit, with n_total the full count)
 -- Uses: grouped_stages
+-- Columns: {{group_1}}, {{group_2}}
 -- "Dropped" means the lead has not reached the next stage by the data's end; its disposition
 -- says whether it is still active, or was lost, discarded or recycled. $group_1 / $group_2
 -- NULL mean every group.

@@ -2,6 +2,7 @@
 -- Params: $trend_start_at, $end_at, $within_days
 -- Grain: one row per cohort month × group_1 × step; group_1 NULL is all groups together
 -- Uses: grouped_stages
+-- Columns: {{group_1}}, {{group_2}}
 -- A cohort is the leads created (or, in the hand-over view, handed over) in a month. With
 -- $within_days a conversion counts only if it came within that many days of entering the step,
 -- so young and old cohorts compare fairly. A cohort is immature for a step while fewer days
@@ -10,7 +11,7 @@
 
 with months as (
     select
-        date_trunc('month', cohort_at) as cohort_month,
+        cohort_month,
         group_1,
         created_at,
         mode_mql_at,
@@ -85,7 +86,8 @@ final as (
         s.n_to,
         coalesce(cast($within_days as double), a.limit_days) as limit_days,
         (
-            epoch(settings.data_end_at) - epoch(s.cohort_month + interval 1 month)
+            epoch(settings.data_end_at)
+            - epoch(cast(s.cohort_month + interval 1 month as timestamptz))
         ) / 86400 >= coalesce(cast($within_days as double), a.limit_days) as is_mature
     from steps as s
     inner join agreement_steps as a on a.step = s.step

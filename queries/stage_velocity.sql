@@ -2,6 +2,7 @@
 -- Params: $start_at, $end_at
 -- Grain: one row per step × group_1; group_1 NULL is all groups together
 -- Uses: step_durations
+-- Columns: {{group_1}}, {{group_2}}
 
 with in_period as (
     select * from step_durations

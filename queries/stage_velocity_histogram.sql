@@ -2,6 +2,7 @@
 -- Params: $start_at, $end_at, $group
 -- Grain: one row per step × bin (every bin, empty ones included)
 -- Uses: step_durations
+-- Columns: {{group_1}}, {{group_2}}
 -- Bins are fixed so charts compare across periods: under a day, 1-3, 3-7, 7-14, 14-30, 30-60,
 -- 60-90 and 90 days or more. $group NULL means all groups.
 

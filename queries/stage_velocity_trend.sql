@@ -2,11 +2,12 @@
 -- Params: $trend_start_at, $end_at, $group
 -- Grain: one row per month of completion × step
 -- Uses: step_durations
+-- Columns: {{group_1}}, {{group_2}}
 -- Months are those in which the step was completed (the later stage's date), whatever the view.
 
 with completed as (
     select
-        date_trunc('month', to_at) as month,
+        to_month as month,
         step_order,
         step,
         days

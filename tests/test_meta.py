@@ -11,6 +11,7 @@ import pytest
 
 from handoff import agreement, contract
 from handoff.db import QUERY_DIR, STAGING, load_query
+from handoff.sql import Sql
 from handoff.ui import NAVIGATION
 from tests.conftest import ROOT
 
@@ -135,13 +136,31 @@ def test_no_sql_is_built_by_string_formatting():
 
 
 @pytest.mark.parametrize(("name", "folder"), [q for q in ALL if q[1] != "fragments"])
+def test_column_slots_are_declared(name, folder):
+    """A query declares the column slots it (or a fragment it uses) has, and only those."""
+    from handoff.db import _fragments
+
+    query = load_query(name, folder)
+    slots = set(query.body_slots).union(*(f.body_slots for f in _fragments(query.uses)))
+    assert slots == set(query.declared_slots), f"{name}: declare -- Columns: {sorted(slots)}"
+
+
+@pytest.mark.parametrize(("name", "folder"), [q for q in ALL if q[1] != "fragments"])
 @pytest.mark.parametrize("dialect", ["spark", "trino"])
 def test_queries_transpile_for_a_distributed_engine(name, folder, dialect):
     """PRODUCT.md: the same queries must run on Spark or Trino through SQLGlot."""
     import sqlglot
     from sqlglot.errors import ErrorLevel
 
-    from handoff.db import compile_query
+    from handoff.db import _fragments, compile_query, group_column
 
-    sql, _ = compile_query(name, folder)
+    query = load_query(name, folder)
+    wanted = set(query.body_slots).union(*(f.body_slots for f in _fragments(query.uses)))
+    examples = {
+        "group_1": group_column("source", ("region",)),
+        "group_2": group_column("region", ("region",)),
+        "lead_attributes": Sql(', l."region" as "attr_region"'),
+        "attribute_columns": Sql(', "attr_region"'),
+    }
+    sql, _ = compile_query(name, folder, {k: examples[k] for k in wanted})
     assert sqlglot.transpile(sql, read="duckdb", write=dialect, unsupported_level=ErrorLevel.RAISE)

@@ -193,9 +193,17 @@ def test_home_metrics(golden_db):
 # ---- the lead funnel ------------------------------------------------------------------------
 
 
+MARCH_FILTERS = Filters(period=resolve_period("last_month", dt.date(2026, 4, 10)))
+BY_SOURCE = {"group_1": "source", "group_2": None}
+
+
 def funnel_params(db, *, view="created", strict=False, **extra):
-    f = Filters(period=resolve_period("last_month", dt.date(2026, 4, 10)), view=view, strict=strict)
+    f = Filters(period=MARCH_FILTERS.period, view=view, strict=strict)
     return {**metrics.query_params(f, db.agreement), **extra}
+
+
+def trend_params(db, months, **extra):
+    return {**metrics.trend_params(MARCH_FILTERS, db.agreement, months), **extra}
 
 
 def stage_counts(db, **kw):
@@ -246,7 +254,7 @@ def test_funnel_stages_empty_period(golden_db):
 
 
 def test_funnel_breakdown_by_source(golden_db):
-    frame = golden_db.run("funnel_breakdown", funnel_params(golden_db, by="source", by2=None))
+    frame = golden_db.run("funnel_breakdown", funnel_params(golden_db), columns=BY_SOURCE)
     rows = {
         r.group_1: (r.n_lead, r.n_mql, r.n_sal, r.n_sql, r.n_opportunity, r.n_won, r.won_amount_usd)
         for r in frame.itertuples()
@@ -272,7 +280,11 @@ def test_funnel_breakdown_by_source(golden_db):
 
 
 def test_funnel_breakdown_two_ways_and_by_attribute(golden_db):
-    frame = golden_db.run("funnel_breakdown", funnel_params(golden_db, by="team", by2="region"))
+    frame = golden_db.run(
+        "funnel_breakdown",
+        funnel_params(golden_db),
+        columns={"group_1": "team", "group_2": "region"},
+    )
     rows = {(r.group_1, r.group_2): (r.n_lead, r.n_won) for r in frame.itertuples()}
     # East × EMEA: L01 L02 L06 L09 L10 L13; West × NA: L03 L07 L08; L11 has no team or region.
     assert rows == {
@@ -280,7 +292,9 @@ def test_funnel_breakdown_two_ways_and_by_attribute(golden_db):
         ("West", "NA"): (3, 1),
         ("(no team)", "(blank)"): (1, 1),
     }
-    frame = golden_db.run("funnel_breakdown", funnel_params(golden_db, by="region", by2=None))
+    frame = golden_db.run(
+        "funnel_breakdown", funnel_params(golden_db), columns={"group_1": "region"}
+    )
     assert dict(zip(frame["group_1"], frame["n_lead"], strict=True)) == {
         "EMEA": 6,
         "NA": 3,
@@ -314,10 +328,8 @@ def test_funnel_better_or_worse_only_when_mature(golden_db):
 
 
 def trend_rows(db, within=None):
-    params = funnel_params(db, by="source", by2=None, within_days=within)
-    del params["start_at"]
-    params["trend_start_at"] = dt.datetime(2026, 2, 1, tzinfo=db.agreement.tz)
-    frame = db.run("funnel_trend", params)
+    # Two months up to March's end: February and March.
+    frame = db.run("funnel_trend", trend_params(db, 2, within_days=within), columns=BY_SOURCE)
     overall = frame[frame["group_1"].isna()]
     return {
         (r.cohort_month.month, r.step): (r.n_from, r.n_to, bool(r.is_mature))
@@ -350,16 +362,15 @@ def test_funnel_trend_within_n_days(golden_db):
 
 
 def test_funnel_trend_per_group_with_one_lead(golden_db):
-    params = funnel_params(golden_db, by="source", by2=None, within_days=None)
-    del params["start_at"]
-    params["trend_start_at"] = dt.datetime(2026, 3, 1, tzinfo=golden_db.agreement.tz)
-    frame = golden_db.run("funnel_trend", params)
+    frame = golden_db.run(
+        "funnel_trend", trend_params(golden_db, 1, within_days=None), columns=BY_SOURCE
+    )
     webinar = frame[(frame["group_1"] == "Webinar") & (frame["step"] == "sal_to_sql")]
     assert webinar[["n_from", "n_to"]].values.tolist() == [[1, 1]]  # L06 alone
 
 
 def test_stage_velocity(golden_db):
-    frame = golden_db.run("stage_velocity", funnel_params(golden_db, by="source", by2=None))
+    frame = golden_db.run("stage_velocity", funnel_params(golden_db), columns=BY_SOURCE)
     overall = frame[frame["group_1"].isna()].set_index("step")
     # Lead → MQL on the leads' own dates, March cohort: 0 (L02, L03, L08, L11: MQL at creation),
     # 0.5 h (L06), 1 h (L01), 1 day (L07), 19 days less the DST hour (L10). Quantiles
@@ -382,14 +393,13 @@ def test_stage_velocity(golden_db):
 
 def test_stage_velocity_histogram(golden_db):
     frame = golden_db.run(
-        "stage_velocity_histogram", funnel_params(golden_db, by="source", by2=None, group=None)
+        "stage_velocity_histogram", funnel_params(golden_db, group=None), columns=BY_SOURCE
     )
     lead_to_mql = frame[frame["step"] == "lead_to_mql"]
     assert len(lead_to_mql) == 8  # every bin, even empty
     assert lead_to_mql["n_leads"].tolist() == [6, 1, 0, 0, 1, 0, 0, 0]
     referral = golden_db.run(
-        "stage_velocity_histogram",
-        funnel_params(golden_db, by="source", by2=None, group="Referral"),
+        "stage_velocity_histogram", funnel_params(golden_db, group="Referral"), columns=BY_SOURCE
     )
     # Referral's March leads: L07 (1 day: the 1-3 days bin) and L08 (0).
     assert referral[referral["step"] == "lead_to_mql"]["n_leads"].tolist() == [
@@ -405,10 +415,9 @@ def test_stage_velocity_histogram(golden_db):
 
 
 def test_stage_velocity_trend(golden_db):
-    params = funnel_params(golden_db, by="source", by2=None, group=None)
-    del params["start_at"]
-    params["trend_start_at"] = dt.datetime(2026, 1, 1, tzinfo=golden_db.agreement.tz)
-    frame = golden_db.run("stage_velocity_trend", params).set_index("step")
+    frame = golden_db.run(
+        "stage_velocity_trend", trend_params(golden_db, 3, group=None), columns=BY_SOURCE
+    ).set_index("step")
     # Steps completed in March. Lead → MQL adds L14 (28 Feb 23:30 → 2 March 09:00, 1 day 9.5 h).
     assert frame.loc["lead_to_mql", "n_leads"] == 8
     assert frame.loc["lead_to_mql", "median_days"] == pytest.approx(0.5 / 48)
@@ -418,18 +427,21 @@ def test_stage_velocity_trend(golden_db):
 
 def test_funnel_drilldown(golden_db):
     params = funnel_params(
-        golden_db, by="source", by2=None, stage="mql", group_1=None, group_2=None,
-        only_dropped=False, limit=100,
-    )  # fmt: skip
-    frame = golden_db.run("funnel_drilldown", params)
+        golden_db, stage="mql", group_1=None, group_2=None, only_dropped=False, limit=100
+    )
+    frame = golden_db.run("funnel_drilldown", params, columns=BY_SOURCE)
     # March's 8 MQLs; dropped = no SAL by the data's end: L03, L10, L02 (newest first), then
     # those who moved on.
     assert frame["lead_id"].tolist() == ["L03", "L10", "L02", "L11", "L08", "L07", "L06", "L01"]
     assert frame["outcome"].tolist() == ["dropped"] * 3 + ["moved on"] * 5
     assert frame["n_total"].unique().tolist() == [8]
-    dropped = golden_db.run("funnel_drilldown", {**params, "only_dropped": True, "limit": 2})
+    dropped = golden_db.run(
+        "funnel_drilldown", {**params, "only_dropped": True, "limit": 2}, columns=BY_SOURCE
+    )
     assert dropped["lead_id"].tolist() == ["L03", "L10"]
     assert dropped["n_total"].iloc[0] == 3  # the full count, though only 2 are returned
-    one = golden_db.run("funnel_drilldown", {**params, "group_1": "Webinar", "stage": "sql"})
+    one = golden_db.run(
+        "funnel_drilldown", {**params, "group_1": "Webinar", "stage": "sql"}, columns=BY_SOURCE
+    )
     assert one["lead_id"].tolist() == ["L06"]
     assert one["disposition"].tolist() == ["lost"]

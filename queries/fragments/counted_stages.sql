@@ -1,5 +1,5 @@
 -- Question: when does each scoped lead count at each stage, for the view and order mode chosen?
--- Params: $view, $strict
+-- Params: $view, $strict, $scan_start_at, $scan_end_at
 -- Grain: one row per scoped lead
 -- Uses: scoped_leads
 -- In any order ($strict false) a stage is reached with its date or any later one (entered_*);
@@ -7,6 +7,9 @@
 -- <stage>_counts_at is when the lead counts at that stage: in flow view when it entered the
 -- stage; in the cohort views ('created', 'handover') at the cohort date, if it reached the stage
 -- by the data's end. A query keeps the rows whose <stage>_counts_at falls in its period.
+-- $scan_start_at and $scan_end_at bound every period the query looks at; they only skip leads
+-- that cannot count (created after the window, or, for a creation cohort, before it), which
+-- lets the scan of stg_leads (sorted by creation) skip most of the table.
 
 with moded as (
     select
@@ -19,12 +22,20 @@ with moded as (
         end as mode_opportunity_at,
         case when $strict then l.strict_won_at else l.entered_won_at end as mode_won_at
     from scoped_leads as l
+    where
+        (l.created_at < $scan_end_at or l.is_out_of_order)
+        and ($view <> 'created' or l.created_at >= $scan_start_at)
 ),
 
 cohorted as (
     select
         *,
-        case $view when 'handover' then mode_mql_at else created_at end as cohort_at
+        case $view when 'handover' then mode_mql_at else created_at end as cohort_at,
+        case
+            when $view <> 'handover' then created_month
+            when $strict then strict_mql_month
+            else entered_mql_month
+        end as cohort_month
     from moded
 )
 

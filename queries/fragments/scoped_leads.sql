@@ -13,11 +13,11 @@ where
     and ($teams is null or list_contains($teams, l.team))
     and (
         $attribute_pairs is null
-        or l.lead_id in (
-            select a.lead_id
+        or l.lead_key in (
+            select a.lead_key
             from lead_attributes as a
             where list_contains($attribute_pairs, a.attribute || '=' || a.value)
-            group by a.lead_id
+            group by a.lead_key
             having count(distinct a.attribute) = (
                 select count(distinct split_part(p.pair, '=', 1))
                 from (select unnest($attribute_pairs) as pair) as p

@@ -7,7 +7,7 @@
 
 with deals_closed as (
     select
-        lead_id,
+        lead_key,
         created_at,
         status,
         amount,
@@ -17,7 +17,7 @@ with deals_closed as (
 
 final as (
     select
-        lead_id,
+        lead_key,
         count(*) as n_deals,
         min(created_at) as first_deal_at,
         min(closed_at) filter (where status = 'won') as first_won_at,
@@ -28,7 +28,7 @@ final as (
                 then max(closed_at)
         end as all_lost_at
     from deals_closed
-    group by lead_id
+    group by lead_key
 )
 
 select * from final

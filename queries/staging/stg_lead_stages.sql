@@ -1,6 +1,8 @@
 -- Question: when did each lead enter each stage, counting skipped stages as passed?
 -- Params: none
 -- Grain: one row per lead
+-- Columns: {{lead_attributes}}
+-- Kind: view
 -- Stage dates come from the lead, except where deals outrank them (stg_deals). A lead scored at
 -- or past the agreement's threshold with no mql_at counts as an MQL from its creation.
 -- entered_<stage>_at is the earliest date of that stage or any later one: a lead has reached a
@@ -13,6 +15,7 @@ with settings as (
 
 stamped as (
     select
+        l.lead_key,
         l.lead_id,
         l.created_at,
         l.source,
@@ -38,9 +41,10 @@ stamped as (
         coalesce(d.won_amount, l.amount) as won_amount,
         d.open_amount,
         coalesce(d.n_deals, 0) as n_deals
+        {{lead_attributes}}
     from leads as l
     cross join settings
-    left join stg_deals as d on d.lead_id = l.lead_id
+    left join stg_deals as d on d.lead_key = l.lead_key
 ),
 
 entered as (

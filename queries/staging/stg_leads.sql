@@ -1,6 +1,7 @@
 -- Question: what are the agreed facts of every lead: stages reached, follow-up, SLA, disposition?
 -- Params: none
--- Grain: one row per lead
+-- Grain: one row per lead, in order of creation
+-- Columns: {{attribute_columns}}
 -- Every page reads these facts; none recomputes them. Hours are on the agreement's clock
 -- (calendar, or business hours from business_calendar) unless the name says calendar.
 -- Durations subtract epochs, never timestamps: an interval between two instants is counted in
@@ -26,7 +27,7 @@ joined as (
         -- so routing delay + rep delay = latency.
         least(greatest(s.assigned_at, f.handover_at), f.first_follow_up_at) as routed_at
     from stg_lead_stages as s
-    inner join stg_follow_up as f on f.lead_id = s.lead_id
+    inner join stg_follow_up as f on f.lead_key = s.lead_key
 ),
 
 end_reading as (
@@ -102,6 +103,7 @@ exits as (
 
 final as (
     select
+        lead_key,
         lead_id,
         created_at,
         source,
@@ -202,8 +204,20 @@ final as (
         ) as last_stage_change_at,
         (epoch(data_end_at) - epoch(coalesce(last_activity_at, handover_at))) / 86400
             as days_without_activity,
-        data_end_at
+        data_end_at,
+        -- Local calendar months (the agreement's time zone), computed once here so that
+        -- monthly trends do not convert every timestamp on every query.
+        cast(date_trunc('month', cast(created_at as date)) as date) as created_month,
+        cast(date_trunc('month', cast(entered_mql_at as date)) as date) as entered_mql_month,
+        cast(date_trunc('month', cast(strict_mql_at as date)) as date) as strict_mql_month,
+        cast(date_trunc('month', cast(mql_at as date)) as date) as mql_month,
+        cast(date_trunc('month', cast(sal_at as date)) as date) as sal_month,
+        cast(date_trunc('month', cast(sql_at as date)) as date) as sql_month,
+        cast(date_trunc('month', cast(opportunity_at as date)) as date) as opportunity_month,
+        cast(date_trunc('month', cast(won_at as date)) as date) as won_month
+        {{attribute_columns}}
     from exits
 )
 
 select * from final
+order by lead_key
