@@ -270,9 +270,11 @@ def histogram_bins(bins: list[str], counts: list[int], title: str, color: str) -
     return fig
 
 
-def median_trend(frame, title: str) -> go.Figure:
-    """Median and 90th-percentile days by month (columns month, median_days, p90_days, n_leads)."""
+def median_trend(frame, title: str, x_title: str) -> go.Figure:
+    """Median and 90th-percentile days by month (columns month, median_days, p90_days,
+    n_leads, is_mature); immature months are drawn as hollow points."""
     fig = go.Figure()
+    mature = frame["is_mature"].astype(bool)
     for column, name, dash in (
         ("median_days", "Median", "solid"),
         ("p90_days", "90th percentile", "dot"),
@@ -283,13 +285,21 @@ def median_trend(frame, title: str) -> go.Figure:
             name=name,
             mode="lines+markers",
             line={"color": GROUP_COLORS[0], "dash": dash},
-            customdata=frame["n_leads"],
-            hovertemplate=f"{name}: %{{y:.1f}} days (%{{customdata:,}} leads)<extra></extra>",
+            marker={
+                "symbol": ["circle" if m else "circle-open" for m in mature],
+                "size": 8,
+                "color": GROUP_COLORS[0],
+            },
+            customdata=[
+                f"{n:,} leads" + ("" if m else ", immature")
+                for n, m in zip(frame["n_leads"], mature, strict=True)
+            ],
+            hovertemplate=f"{name}: %{{y:.1f}} days (%{{customdata}})<extra></extra>",
         )
     fig.update_layout(
         title=title,
         height=360,
         yaxis={"title": "Days", "rangemode": "tozero"},
-        xaxis={"title": "Month the step was completed", "dtick": "M1", "tickformat": "%b %Y"},
+        xaxis={"title": x_title, "dtick": "M1", "tickformat": "%b %Y"},
     )
     return fig

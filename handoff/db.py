@@ -59,6 +59,7 @@ STAGING = (
     "stg_follow_up",
     "stg_leads",
     "stg_data_quality",
+    "stg_filter_values",
 )
 # Tables of the imported file, shown under their own names.
 LAKE_TABLES = (

@@ -316,8 +316,9 @@ group_choice = ui.control(
     options=["All", *top],
 )
 group_param = None if group_choice == "All" else group_choice
-histogram = ctx.db.run("stage_velocity_histogram", ctx.params(group=group_param), columns=by_one)
-histogram = histogram[histogram["step"] == velocity_step]
+histogram = ctx.db.run(
+    "stage_velocity_histogram", ctx.params(group=group_param, step=velocity_step), columns=by_one
+)
 h1, h2 = st.columns(2)
 h1.plotly_chart(
     charts.histogram_bins(
@@ -329,12 +330,15 @@ h1.plotly_chart(
     width="stretch",
 )
 velocity_trend = ctx.db.run(
-    "stage_velocity_trend", ctx.trend_params(months, group=group_param), columns=by_one
+    "stage_velocity_trend",
+    ctx.trend_params(months, group=group_param, step=velocity_step),
+    columns=by_one,
 )
 h2.plotly_chart(
     charts.median_trend(
-        velocity_trend[velocity_trend["step"] == velocity_step],
+        velocity_trend,
         f"{metrics.step_label(velocity_step, ctx.agreement)}: days by month ({group_choice})",
+        "Month the step was completed" if filters.view == "flow" else "Cohort month",
     ),
     width="stretch",
 )

@@ -3,9 +3,9 @@
 -- Grain: one row per attribute × value
 
 with final as (
-    select attribute, value, count(*) as n_leads
-    from lead_attributes
-    group by attribute, value
+    select dimension as attribute, value, n_leads
+    from stg_filter_values
+    where is_attribute
 )
 
 select * from final

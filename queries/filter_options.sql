@@ -3,14 +3,9 @@
 -- Grain: one row per dimension × value
 
 with final as (
-    select 'source' as dimension, source as value, count(*) as n_leads
-    from stg_leads group by source
-    union all
-    select 'campaign', campaign, count(*) from stg_leads group by campaign
-    union all
-    select 'owner', owner, count(*) from stg_leads group by owner
-    union all
-    select 'team', team, count(*) from stg_leads group by team
+    select dimension, value, n_leads
+    from stg_filter_values
+    where not is_attribute
 )
 
 select * from final

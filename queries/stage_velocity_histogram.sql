@@ -1,6 +1,6 @@
 -- Question: how are the days a step took spread over fixed bins, for all leads or one group?
--- Params: $start_at, $end_at, $group
--- Grain: one row per step × bin (every bin, empty ones included)
+-- Params: $start_at, $end_at, $group, $step
+-- Grain: one row per step × bin (every bin, empty ones included; $step NULL: every step)
 -- Uses: step_durations
 -- Columns: {{group_1}}, {{group_2}}
 -- Bins are fixed so charts compare across periods: under a day, 1-3, 3-7, 7-14, 14-30, 30-60,
@@ -22,6 +22,7 @@ with bins as (
 
 steps as (
     select step_order, step from agreement_steps
+    where $step is null or step = $step
 ),
 
 in_period as (
@@ -29,6 +30,7 @@ in_period as (
     where
         counts_at >= $start_at and counts_at < $end_at
         and ($group is null or group_1 = $group)
+        and ($step is null or step = $step)
 ),
 
 final as (

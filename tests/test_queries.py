@@ -393,13 +393,17 @@ def test_stage_velocity(golden_db):
 
 def test_stage_velocity_histogram(golden_db):
     frame = golden_db.run(
-        "stage_velocity_histogram", funnel_params(golden_db, group=None), columns=BY_SOURCE
+        "stage_velocity_histogram",
+        funnel_params(golden_db, group=None, step=None),
+        columns=BY_SOURCE,
     )
     lead_to_mql = frame[frame["step"] == "lead_to_mql"]
     assert len(lead_to_mql) == 8  # every bin, even empty
     assert lead_to_mql["n_leads"].tolist() == [6, 1, 0, 0, 1, 0, 0, 0]
     referral = golden_db.run(
-        "stage_velocity_histogram", funnel_params(golden_db, group="Referral"), columns=BY_SOURCE
+        "stage_velocity_histogram",
+        funnel_params(golden_db, group="Referral", step="lead_to_mql"),
+        columns=BY_SOURCE,
     )
     # Referral's March leads: L07 (1 day: the 1-3 days bin) and L08 (0).
     assert referral[referral["step"] == "lead_to_mql"]["n_leads"].tolist() == [
@@ -414,15 +418,35 @@ def test_stage_velocity_histogram(golden_db):
     ]
 
 
-def test_stage_velocity_trend(golden_db):
+def test_stage_velocity_trend_by_cohort(golden_db):
     frame = golden_db.run(
-        "stage_velocity_trend", trend_params(golden_db, 3, group=None), columns=BY_SOURCE
-    ).set_index("step")
-    # Steps completed in March. Lead → MQL adds L14 (28 Feb 23:30 → 2 March 09:00, 1 day 9.5 h).
-    assert frame.loc["lead_to_mql", "n_leads"] == 8
-    assert frame.loc["lead_to_mql", "median_days"] == pytest.approx(0.5 / 48)
-    # Opportunity → won completed in March: only L08 (L01 was won on 1 April).
-    assert frame.loc["opportunity_to_won", "median_days"] == pytest.approx(10.0)
+        "stage_velocity_trend", trend_params(golden_db, 3, group=None, step=None), columns=BY_SOURCE
+    )
+    rows = {
+        (r.month.month, r.step): (r.n_leads, r.median_days, r.is_mature) for r in frame.itertuples()
+    }
+    # February's cohort is L14: created 28 Feb 23:30, MQL 2 March 09:00: 1 day 9.5 hours;
+    # February is 40.5 days old at the data's end, past the 30 days allowed.
+    assert rows[(2, "lead_to_mql")] == (1, pytest.approx(1 + 9.5 / 24), True)
+    # March's cohort: as in test_stage_velocity; only MQL → SAL (2 days allowed) is mature.
+    assert rows[(3, "lead_to_mql")] == (8, pytest.approx(0.5 / 48), False)
+    assert rows[(3, "mql_to_sal")] == (1, 1.0, True)
+    assert rows[(3, "opportunity_to_won")] == (2, pytest.approx((17 + 1 / 24 + 10) / 2), False)
+
+
+def test_stage_velocity_trend_by_completion_in_flow_view(golden_db):
+    f = Filters(period=MARCH_FILTERS.period, view="flow")
+    params = {**metrics.trend_params(f, golden_db.agreement, 3), "group": None, "step": None}
+    frame = golden_db.run("stage_velocity_trend", params, columns=BY_SOURCE)
+    rows = {
+        (r.month.month, r.step): (r.n_leads, r.median_days, r.is_mature) for r in frame.itertuples()
+    }
+    # MQLs dated in March: L01 L02 L03 L06 L07 L08 L11 and L14 (1.40 days); median halfway
+    # between 0 and L06's half hour.
+    assert rows[(3, "lead_to_mql")] == (8, pytest.approx(0.5 / 48), True)
+    # Won in March: only L08, 10 days after its opportunity (L01 was won on 1 April).
+    assert rows[(3, "opportunity_to_won")] == (1, pytest.approx(10.0), True)
+    assert not any(month == 4 for month, _ in rows)
 
 
 def test_funnel_drilldown(golden_db):

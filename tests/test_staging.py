@@ -408,3 +408,13 @@ def test_agreement_steps(golden_db):
         ["sql_to_opportunity", "sql", "opportunity", 30.0],
         ["opportunity_to_won", "opportunity", "won", 90.0],
     ]
+
+
+def test_stg_filter_values(golden_db):
+    rows = table(golden_db, "select * from stg_filter_values")
+    counts = {(r.dimension, r.value): r.n_leads for r in rows.itertuples()}
+    assert counts[("team", "East")] == 8
+    assert counts[("campaign", "(no campaign)")] == 3  # L07, L08, L11
+    assert counts[("region", "NA")] == 5
+    assert rows.loc[rows["dimension"] == "region", "is_attribute"].all()
+    assert not rows.loc[rows["dimension"] == "source", "is_attribute"].any()

@@ -8,8 +8,9 @@
 -- stage; in the cohort views ('created', 'handover') at the cohort date, if it reached the stage
 -- by the data's end. A query keeps the rows whose <stage>_counts_at falls in its period.
 -- $scan_start_at and $scan_end_at bound every period the query looks at; they only skip leads
--- that cannot count (created after the window, or, for a creation cohort, before it), which
--- lets the scan of stg_leads (sorted by creation) skip most of the table.
+-- that cannot count: created after the window; for a creation cohort, created before it;
+-- otherwise, with no stage date in or after it (every stage entry is at or before the lead's
+-- last stage change). Leads are sorted by creation, so the scan skips most of the table.
 
 with moded as (
     select
@@ -25,6 +26,7 @@ with moded as (
     where
         (l.created_at < $scan_end_at or l.is_out_of_order)
         and ($view <> 'created' or l.created_at >= $scan_start_at)
+        and ($view = 'created' or l.last_stage_change_at >= $scan_start_at)
 ),
 
 cohorted as (

@@ -5,34 +5,55 @@
 -- A step's time runs from the lead's date of one stage to its date of the next; both must be
 -- present and in order (a skipped stage has no time; dates out of order are left out). In
 -- strict mode only leads strict up to the step's end count. counts_at places the step in a
--- period: the cohort date in cohort views, the step's completion in flow view.
+-- period: the cohort date in cohort views, the step's completion in flow view; month_at the
+-- same, by month.
 
 with pairs as (
     select
-        group_1, cohort_at, 1 as step_order, 'lead_to_mql' as step, created_at as from_at,
-        mql_at as to_at, mode_mql_at as mode_to_at, mql_month as to_month
-    from grouped_stages
-    union all
-    select
-        group_1, cohort_at, 2 as step_order, 'mql_to_sal' as step, mql_at as from_at,
-        sal_at as to_at, mode_sal_at as mode_to_at, sal_month as to_month
-    from grouped_stages
-    union all
-    select
-        group_1, cohort_at, 3 as step_order, 'sal_to_sql' as step, sal_at as from_at,
-        sql_at as to_at, mode_sql_at as mode_to_at, sql_month as to_month
-    from grouped_stages
-    union all
-    select
-        group_1, cohort_at, 4 as step_order, 'sql_to_opportunity' as step, sql_at as from_at,
-        opportunity_at as to_at, mode_opportunity_at as mode_to_at,
-        opportunity_month as to_month
-    from grouped_stages
-    union all
-    select
-        group_1, cohort_at, 5 as step_order, 'opportunity_to_won' as step,
-        opportunity_at as from_at, won_at as to_at, mode_won_at as mode_to_at, won_month as to_month
-    from grouped_stages
+        g.group_1,
+        g.cohort_at,
+        g.cohort_month,
+        s.step_order,
+        s.step,
+        case s.step_order
+            when 1 then g.created_at
+            when 2 then g.mql_at
+            when 3 then g.sal_at
+            when 4 then g.sql_at
+            else g.opportunity_at
+        end as from_at,
+        case s.step_order
+            when 1 then g.mql_at
+            when 2 then g.sal_at
+            when 3 then g.sql_at
+            when 4 then g.opportunity_at
+            else g.won_at
+        end as to_at,
+        case s.step_order
+            when 1 then g.mql_month
+            when 2 then g.sal_month
+            when 3 then g.sql_month
+            when 4 then g.opportunity_month
+            else g.won_month
+        end as to_month,
+        case s.step_order
+            when 1 then g.mode_mql_at
+            when 2 then g.mode_sal_at
+            when 3 then g.mode_sql_at
+            when 4 then g.mode_opportunity_at
+            else g.mode_won_at
+        end as mode_to_at
+    from (
+        -- Only the steps up to the furthest stage the lead reached can have been completed.
+        select
+            *,
+            unnest(range(1, case furthest_stage
+                when 'mql' then 2 when 'sal' then 3 when 'sql' then 4 when 'opportunity' then 5
+                when 'won' then 6 else 1
+            end)) as step_order
+        from grouped_stages
+    ) as g
+    inner join agreement_steps as s on s.step_order = g.step_order
 )
 
 select
@@ -43,7 +64,8 @@ select
     to_at,
     to_month,
     (epoch(to_at) - epoch(from_at)) / 86400 as days,
-    case when $view = 'flow' then to_at else cohort_at end as counts_at
+    case when $view = 'flow' then to_at else cohort_at end as counts_at,
+    case when $view = 'flow' then to_month else cohort_month end as counts_month
 from pairs
 where
     from_at is not null
