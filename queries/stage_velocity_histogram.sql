@@ -1,7 +1,7 @@
 -- Question: how are the days a step took spread over fixed bins, for all leads or one group?
--- Params: $start_at, $end_at, $group, $step
--- Grain: one row per step × bin (every bin, empty ones included; $step NULL: every step)
--- Uses: step_durations
+-- Params: $start_at, $end_at, $group
+-- Grain: one row per bin (every bin, empty ones included)
+-- Uses: step_days
 -- Columns: {{group_1}}, {{group_2}}
 -- Bins are fixed so charts compare across periods: under a day, 1-3, 3-7, 7-14, 14-30, 30-60,
 -- 60-90 and 90 days or more. $group NULL means all groups.
@@ -20,35 +20,35 @@ with bins as (
     ) as t (bin_order, bin, from_days, to_days)
 ),
 
-steps as (
-    select step_order, step from agreement_steps
-    where $step is null or step = $step
-),
-
 in_period as (
-    select step, days from step_durations
+    select days from step_days
     where
         counts_at >= $start_at and counts_at < $end_at
         and ($group is null or group_1 = $group)
-        and ($step is null or step = $step)
+),
+
+binned as (
+    select
+        case
+            when days < 1 then 1 when days < 3 then 2 when days < 7 then 3
+            when days < 14 then 4 when days < 30 then 5 when days < 60 then 6
+            when days < 90 then 7 else 8
+        end as bin_order,
+        count(*) as n_leads
+    from in_period
+    group by 1
 ),
 
 final as (
     select
-        s.step_order,
-        s.step,
         b.bin_order,
         b.bin,
-        count(d.days) as n_leads
-    from steps as s
-    cross join bins as b
-    left join in_period as d
-        on
-            d.step = s.step
-            and d.days >= b.from_days
-            and (b.to_days is null or d.days < b.to_days)
-    group by s.step_order, s.step, b.bin_order, b.bin
+        b.from_days,
+        b.to_days,
+        coalesce(n.n_leads, 0) as n_leads
+    from bins as b
+    left join binned as n on n.bin_order = b.bin_order
 )
 
 select * from final
-order by step_order, bin_order
+order by bin_order

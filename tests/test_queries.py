@@ -371,6 +371,7 @@ def test_funnel_trend_per_group_with_one_lead(golden_db):
 
 def test_stage_velocity(golden_db):
     frame = golden_db.run("stage_velocity", funnel_params(golden_db), columns=BY_SOURCE)
+    assert frame["step"].tolist()[:1] == ["lead_to_mql"]
     overall = frame[frame["group_1"].isna()].set_index("step")
     # Lead → MQL on the leads' own dates, March cohort: 0 (L02, L03, L08, L11: MQL at creation),
     # 0.5 h (L06), 1 h (L01), 1 day (L07), 19 days less the DST hour (L10). Quantiles
@@ -394,59 +395,54 @@ def test_stage_velocity(golden_db):
 def test_stage_velocity_histogram(golden_db):
     frame = golden_db.run(
         "stage_velocity_histogram",
-        funnel_params(golden_db, group=None, step=None),
+        funnel_params(golden_db, group=None, step="lead_to_mql"),
         columns=BY_SOURCE,
     )
-    lead_to_mql = frame[frame["step"] == "lead_to_mql"]
-    assert len(lead_to_mql) == 8  # every bin, even empty
-    assert lead_to_mql["n_leads"].tolist() == [6, 1, 0, 0, 1, 0, 0, 0]
+    # Every bin, even empty. Lead → MQL in March's cohort: six under a day (0 four times, half
+    # an hour, an hour), L07's day, L10's 19 days.
+    assert len(frame) == 8
+    assert frame["n_leads"].tolist() == [6, 1, 0, 0, 1, 0, 0, 0]
     referral = golden_db.run(
         "stage_velocity_histogram",
         funnel_params(golden_db, group="Referral", step="lead_to_mql"),
         columns=BY_SOURCE,
     )
     # Referral's March leads: L07 (1 day: the 1-3 days bin) and L08 (0).
-    assert referral[referral["step"] == "lead_to_mql"]["n_leads"].tolist() == [
-        1,
-        1,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-    ]
+    assert referral["n_leads"].tolist() == [1, 1, 0, 0, 0, 0, 0, 0]
+    won = golden_db.run(
+        "stage_velocity_histogram",
+        funnel_params(golden_db, group=None, step="opportunity_to_won"),
+        columns=BY_SOURCE,
+    )
+    assert won["n_leads"].tolist() == [0, 0, 0, 1, 1, 0, 0, 0]  # L08 10 days, L01 17 days
+
+
+def velocity_trend(db, filters, step):
+    params = {**metrics.trend_params(filters, db.agreement, 3), "group": None, "step": step}
+    frame = db.run("stage_velocity_trend", params, columns=BY_SOURCE)
+    return {r.month.month: (r.n_leads, r.median_days, r.is_mature) for r in frame.itertuples()}
 
 
 def test_stage_velocity_trend_by_cohort(golden_db):
-    frame = golden_db.run(
-        "stage_velocity_trend", trend_params(golden_db, 3, group=None, step=None), columns=BY_SOURCE
-    )
-    rows = {
-        (r.month.month, r.step): (r.n_leads, r.median_days, r.is_mature) for r in frame.itertuples()
-    }
+    lead_to_mql = velocity_trend(golden_db, MARCH_FILTERS, "lead_to_mql")
     # February's cohort is L14: created 28 Feb 23:30, MQL 2 March 09:00: 1 day 9.5 hours;
     # February is 40.5 days old at the data's end, past the 30 days allowed.
-    assert rows[(2, "lead_to_mql")] == (1, pytest.approx(1 + 9.5 / 24), True)
+    assert lead_to_mql[2] == (1, pytest.approx(1 + 9.5 / 24), True)
     # March's cohort: as in test_stage_velocity; only MQL → SAL (2 days allowed) is mature.
-    assert rows[(3, "lead_to_mql")] == (8, pytest.approx(0.5 / 48), False)
-    assert rows[(3, "mql_to_sal")] == (1, 1.0, True)
-    assert rows[(3, "opportunity_to_won")] == (2, pytest.approx((17 + 1 / 24 + 10) / 2), False)
+    assert lead_to_mql[3] == (8, pytest.approx(0.5 / 48), False)
+    assert velocity_trend(golden_db, MARCH_FILTERS, "mql_to_sal") == {3: (1, 1.0, True)}
+    assert velocity_trend(golden_db, MARCH_FILTERS, "opportunity_to_won") == {
+        3: (2, pytest.approx((17 + 1 / 24 + 10) / 2), False)
+    }
 
 
 def test_stage_velocity_trend_by_completion_in_flow_view(golden_db):
-    f = Filters(period=MARCH_FILTERS.period, view="flow")
-    params = {**metrics.trend_params(f, golden_db.agreement, 3), "group": None, "step": None}
-    frame = golden_db.run("stage_velocity_trend", params, columns=BY_SOURCE)
-    rows = {
-        (r.month.month, r.step): (r.n_leads, r.median_days, r.is_mature) for r in frame.itertuples()
-    }
-    # MQLs dated in March: L01 L02 L03 L06 L07 L08 L11 and L14 (1.40 days); median halfway
-    # between 0 and L06's half hour.
-    assert rows[(3, "lead_to_mql")] == (8, pytest.approx(0.5 / 48), True)
+    flow = Filters(period=MARCH_FILTERS.period, view="flow")
+    # MQLs dated in March: L01 L02 L03 L06 L07 L08 L11 and L14 (1.40 days); the median is
+    # halfway between 0 and L06's half hour.
+    assert velocity_trend(golden_db, flow, "lead_to_mql") == {3: (8, pytest.approx(0.5 / 48), True)}
     # Won in March: only L08, 10 days after its opportunity (L01 was won on 1 April).
-    assert rows[(3, "opportunity_to_won")] == (1, pytest.approx(10.0), True)
-    assert not any(month == 4 for month, _ in rows)
+    assert velocity_trend(golden_db, flow, "opportunity_to_won") == {3: (1, 10.0, True)}
 
 
 def test_funnel_drilldown(golden_db):

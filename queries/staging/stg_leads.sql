@@ -214,7 +214,21 @@ final as (
         cast(date_trunc('month', cast(sal_at as date)) as date) as sal_month,
         cast(date_trunc('month', cast(sql_at as date)) as date) as sql_month,
         cast(date_trunc('month', cast(opportunity_at as date)) as date) as opportunity_month,
-        cast(date_trunc('month', cast(won_at as date)) as date) as won_month
+        cast(date_trunc('month', cast(won_at as date)) as date) as won_month,
+        -- Days each step took on the lead's own stage dates: both present and in order, else
+        -- NULL (a skipped stage has no time; dates out of order are left out).
+        case when mql_at >= created_at then (epoch(mql_at) - epoch(created_at)) / 86400 end
+            as lead_to_mql_days,
+        case when sal_at >= mql_at then (epoch(sal_at) - epoch(mql_at)) / 86400 end
+            as mql_to_sal_days,
+        case when sql_at >= sal_at then (epoch(sql_at) - epoch(sal_at)) / 86400 end
+            as sal_to_sql_days,
+        case
+            when opportunity_at >= sql_at then (epoch(opportunity_at) - epoch(sql_at)) / 86400
+        end as sql_to_opportunity_days,
+        case
+            when won_at >= opportunity_at then (epoch(won_at) - epoch(opportunity_at)) / 86400
+        end as opportunity_to_won_days
         {{attribute_columns}}
     from exits
 )
