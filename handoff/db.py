@@ -83,6 +83,14 @@ class QueryError(ValueError):
     """A query name, file, parameter set or column is wrong."""
 
 
+class OutdatedDatabase(QueryError):
+    """The database file was written by an older Handoff: import the data again."""
+
+    def __init__(self, message: str, source_folder: str | None):
+        super().__init__(message)
+        self.source_folder = source_folder
+
+
 def db_path_from_env() -> Path:
     """The database the app and CLI use: $HANDOFF_DB or data/handoff.duckdb."""
     return Path(os.environ.get("HANDOFF_DB") or DEFAULT_DB)
@@ -307,6 +315,16 @@ class Database:
         if missing:
             raise QueryError(
                 f"{self.path}: not a Handoff database (no {', '.join(missing)}); re-import it"
+            )
+        has_key = self.con.execute(
+            "select count(*) from duckdb_columns() where database_name = 'lake'"
+            " and table_name = 'leads' and column_name = 'lead_key'"
+        ).fetchone()[0]
+        if not has_key:
+            source = self.con.execute("select any_value(source_folder) from lake.main.import_runs")
+            raise OutdatedDatabase(
+                f"{self.path} was written by an older version of Handoff; import the data again",
+                source.fetchone()[0],
             )
         for table in LAKE_TABLES:
             self.con.execute(

@@ -324,6 +324,14 @@ def _months_before(day: dt.date, months: int) -> dt.date:
     return dt.date(month_index // 12, month_index % 12 + 1, 1)
 
 
+DEMO_FOLDER_PREFIX = "handoff-demo-"
+
+
+def is_demo_import(source_folder: str | None) -> bool:
+    """Was a database imported from a demo folder that ensure_demo_database made?"""
+    return bool(source_folder) and Path(source_folder).name.startswith(DEMO_FOLDER_PREFIX)
+
+
 def ensure_demo_database(
     db_path: Path,
     agreement_path: Path,
@@ -338,7 +346,7 @@ def ensure_demo_database(
         if db_path.exists():
             return
         agreement = agreement_mod.load(agreement_path)
-        with tempfile.TemporaryDirectory(prefix="handoff-demo-") as folder:
+        with tempfile.TemporaryDirectory(prefix=DEMO_FOLDER_PREFIX) as folder:
             counts = generate(folder, agreement_path=agreement_path, progress=say)
             say(f"Generated {counts['leads']:,} leads and {counts['touches']:,} touches.")
             result = importer.import_dataset(folder, db_path, agreement, progress=say)

@@ -21,7 +21,14 @@ import streamlit as st
 
 from handoff import agreement as agreement_mod
 from handoff import demo, metrics
-from handoff.db import DEFAULT_DB, Database, QueryError, agreement_path_from_env, db_path_from_env
+from handoff.db import (
+    DEFAULT_DB,
+    Database,
+    OutdatedDatabase,
+    QueryError,
+    agreement_path_from_env,
+    db_path_from_env,
+)
 from handoff.filters import (
     ATTRIBUTE_PREFIX,
     PERIODS,
@@ -155,13 +162,27 @@ def _open() -> tuple[CachedDatabase, agreement_mod.Agreement]:
         with st.status("First start: building the demo database…", expanded=True) as status:
             demo.ensure_demo_database(db_path, agreement_path, progress=status.write)
             status.update(label="Demo database ready", state="complete", expanded=False)
-    key = (*_fingerprint(db_path), *_fingerprint(agreement_path))
     try:
-        db = _database(str(db_path), str(agreement_path), key)
+        db = _database(str(db_path), str(agreement_path), _key(db_path, agreement_path))
+    except OutdatedDatabase as exc:
+        if not demo.is_demo_import(exc.source_folder) or db_path.resolve() != DEFAULT_DB.resolve():
+            st.error(f"Cannot open the database: {exc}.")
+            st.stop()
+        # The embedded demo database predates this version: build it again.
+        with st.status("Rebuilding the demo database for this version…", expanded=True) as s:
+            db_path.unlink()
+            demo.ensure_demo_database(db_path, agreement_path, progress=s.write)
+            s.update(label="Demo database ready", state="complete", expanded=False)
+        db = _database(str(db_path), str(agreement_path), _key(db_path, agreement_path))
     except (QueryError, OSError, agreement_mod.AgreementError) as exc:
         st.error(f"Cannot open the database: {exc}")
         st.stop()
+    key = _key(db_path, agreement_path)
     return CachedDatabase(db, key), agreement
+
+
+def _key(db_path: Path, agreement_path: Path) -> tuple:
+    return (*_fingerprint(db_path), *_fingerprint(agreement_path))
 
 
 def _fingerprint(path: Path) -> tuple:

@@ -188,3 +188,38 @@ def test_funnel_page_empty_state(app):
     app.query_params["to"] = "2025-06-30"
     open_funnel(app)
     assert "No leads match these filters" in app.info[0].value
+
+
+def outdated_copy(golden_db_path, tmp_path, source_folder):
+    """A database as an older Handoff wrote it: no lead_key."""
+    import shutil
+
+    import duckdb
+
+    path = tmp_path / "handoff.duckdb"
+    shutil.copy(golden_db_path, path)
+    con = duckdb.connect(str(path))
+    con.execute("create or replace table leads as select * exclude (lead_key) from leads")
+    con.execute("update import_runs set source_folder = $f", {"f": source_folder})
+    con.close()
+    return path
+
+
+def test_outdated_database_is_a_message(app, golden_db_path, tmp_path, monkeypatch):
+    path = outdated_copy(golden_db_path, tmp_path, "/home/me/crm-export")
+    monkeypatch.setenv("HANDOFF_DB", str(path))
+    app.run()
+    assert not app.exception
+    assert "written by an older version of Handoff; import the data again" in app.error[0].value
+
+
+def test_outdated_demo_database_is_rebuilt(app, golden_db_path, tmp_path, monkeypatch):
+    from handoff import ui
+
+    path = outdated_copy(golden_db_path, tmp_path, "/tmp/handoff-demo-abc123")
+    monkeypatch.setenv("HANDOFF_DB", str(path))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(ROOT / "data" / "agreement.toml"))
+    monkeypatch.setattr(ui, "DEFAULT_DB", path)
+    app.run(timeout=120)
+    assert not app.exception
+    assert int(metrics_shown(app)["Leads"].replace(",", "")) > 500  # the demo's month
