@@ -91,6 +91,13 @@ class OutdatedDatabase(QueryError):
         self.source_folder = source_folder
 
 
+def limit_memory(con: duckdb.DuckDBPyConnection, share: float = 0.4) -> None:
+    """Cap DuckDB's memory at a share of the machine's (it spills to disk past that), so an
+    import or a large demo never takes the machine down."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    con.execute("set memory_limit = $limit", {"limit": f"{int(total * share / 2**20)}MB"})
+
+
 def db_path_from_env() -> Path:
     """The database the app and CLI use: $HANDOFF_DB or data/handoff.duckdb."""
     return Path(os.environ.get("HANDOFF_DB") or DEFAULT_DB)

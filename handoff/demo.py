@@ -23,6 +23,7 @@ import duckdb
 from handoff import agreement as agreement_mod
 from handoff import importer
 from handoff.contract import TABLES, TABLES_BY_NAME, Kind
+from handoff.db import limit_memory
 from handoff.sql import compose, ident, join
 
 DEMO_SQL = Path(__file__).with_name("demo.sql")
@@ -278,6 +279,8 @@ def generate(
         try:
             con.execute("set TimeZone = $tz", {"tz": agreement.time_zone})
             con.execute("set temp_directory = $d", {"d": scratch})
+            con.execute("set enable_progress_bar = false")
+            limit_memory(con)
             con.execute("set variable seed = $seed", {"seed": seed})
             _create_dimensions(con)
             for name, sql in _steps():

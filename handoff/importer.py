@@ -38,7 +38,7 @@ import duckdb
 from handoff import __version__
 from handoff.agreement import Agreement
 from handoff.contract import FILE_SUFFIXES, TABLES, Column, Kind, Table
-from handoff.db import build_staging
+from handoff.db import build_staging, limit_memory
 from handoff.sql import Sql, compose, ident, join
 
 Progress = Callable[[str], None]
@@ -235,6 +235,8 @@ def load(
     say = progress or (lambda _msg: None)
     files = find_files(folder)
     con.execute("set TimeZone = $tz", {"tz": agreement.time_zone})
+    con.execute("set enable_progress_bar = false")
+    limit_memory(con)
     _create_macros(con)
     con.execute(
         "create or replace table import_rejects (table_name varchar, file_name varchar,"

@@ -216,7 +216,7 @@ def test_outdated_database_is_a_message(app, golden_db_path, tmp_path, monkeypat
 def test_outdated_demo_database_is_rebuilt(app, golden_db_path, tmp_path, monkeypatch):
     from handoff import ui
 
-    path = outdated_copy(golden_db_path, tmp_path, "/tmp/handoff-demo-abc123")
+    path = outdated_copy(golden_db_path, tmp_path, str(tmp_path / "handoff-demo-abc123"))
     monkeypatch.setenv("HANDOFF_DB", str(path))
     monkeypatch.setenv("HANDOFF_AGREEMENT", str(ROOT / "data" / "agreement.toml"))
     monkeypatch.setattr(ui, "DEFAULT_DB", path)
