@@ -110,11 +110,13 @@ st.dataframe(
         {
             "Stage": stage_labels,
             "Leads": stages["n_leads"],
-            "Step conversion": stages["step_rate"] * 100,
+            "Step conversion": [
+                fmt.rate(r, 1) if pd.notna(r) else "—" for r in stages["step_rate"]
+            ],
             "Step 95% interval": [
                 interval(a, b) for a, b in zip(stages["step_low"], stages["step_high"], strict=True)
             ],
-            "Cumulative": stages["cumulative_rate"] * 100,
+            "Cumulative": [fmt.rate(r, 1) for r in stages["cumulative_rate"]],
             "Cumulative 95% interval": [
                 interval(a, b)
                 for a, b in zip(stages["cumulative_low"], stages["cumulative_high"], strict=True)
@@ -124,8 +126,6 @@ st.dataframe(
     hide_index=True,
     column_config={
         "Leads": st.column_config.NumberColumn(format="localized"),
-        "Step conversion": st.column_config.NumberColumn(format="%.1f%%"),
-        "Cumulative": st.column_config.NumberColumn(format="%.1f%%"),
     },
 )
 young = [
@@ -303,8 +303,16 @@ st.dataframe(
     ),
     hide_index=True,
     column_config={
-        c: st.column_config.NumberColumn(format="%.1f")
-        for c in ("25% within (days)", "Median (days)", "75% within (days)", "90% within (days)")
+        "Leads": st.column_config.NumberColumn(format="localized"),
+        **{
+            c: st.column_config.NumberColumn(format="%.1f")
+            for c in (
+                "25% within (days)",
+                "Median (days)",
+                "75% within (days)",
+                "90% within (days)",
+            )
+        },
     },
 )
 velocity_step = step if step != "lead_to_won" else "opportunity_to_won"

@@ -50,9 +50,9 @@ final as (
         score,
         case when has_moved_on then 'moved on' else 'dropped' end as outcome,
         furthest_stage,
-        disposition,
+        coalesce(disposition, 'not handed over') as disposition,
         handover_at,
-        sla_status,
+        coalesce(sla_status, 'not handed over') as sla_status,
         last_activity_at,
         last_stage_change_at,
         count(*) over () as n_total
