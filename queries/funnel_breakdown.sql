@@ -1,32 +1,22 @@
 -- Question: how far did the leads of each source (or other breakdown) get in the period?
--- Params: $start_at, $end_at
+-- Params: none
 -- Grain: one row per group_1 × group_2 with at least one lead counted at any stage
--- Uses: grouped_stages
+-- Uses: stages_in_period
 -- Columns: {{group_1}}, {{group_2}}
 
-with counts as (
+with final as (
     select
         group_1,
         group_2,
-        count(*) filter (where lead_counts_at >= $start_at and lead_counts_at < $end_at)
-            as n_lead,
-        count(*) filter (where mql_counts_at >= $start_at and mql_counts_at < $end_at) as n_mql,
-        count(*) filter (where sal_counts_at >= $start_at and sal_counts_at < $end_at) as n_sal,
-        count(*) filter (where sql_counts_at >= $start_at and sql_counts_at < $end_at) as n_sql,
-        count(*) filter (
-            where opportunity_counts_at >= $start_at and opportunity_counts_at < $end_at
-        ) as n_opportunity,
-        count(*) filter (where won_counts_at >= $start_at and won_counts_at < $end_at) as n_won,
-        coalesce(sum(won_amount) filter (
-            where won_counts_at >= $start_at and won_counts_at < $end_at
-        ), 0) as won_amount_usd
-    from grouped_stages
+        cast(sum(n_lead) as bigint) as n_lead,
+        cast(sum(n_mql) as bigint) as n_mql,
+        cast(sum(n_sal) as bigint) as n_sal,
+        cast(sum(n_sql) as bigint) as n_sql,
+        cast(sum(n_opportunity) as bigint) as n_opportunity,
+        cast(sum(n_won) as bigint) as n_won,
+        sum(won_amount_usd) as won_amount_usd
+    from stages_in_period
     group by group_1, group_2
-),
-
-final as (
-    select * from counts
-    where n_lead + n_mql + n_sal + n_sql + n_opportunity + n_won > 0
 )
 
 select * from final

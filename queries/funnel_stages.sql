@@ -1,22 +1,21 @@
 -- Question: how many leads reached each stage of the funnel in the period?
--- Params: $start_at, $end_at, $view
+-- Params: $view
 -- Grain: one row per stage shown, in funnel order (the lead stage is left out of a hand-over
 -- cohort, which starts at MQL)
--- Uses: counted_stages
+-- Uses: stages_in_period
+-- Columns: {{group_1}}, {{group_2}}
 -- n_previous_stage and n_first_stage are the denominators of step and cumulative conversion.
+-- (The column slots are unused here: the runner leaves them empty.)
 
 with counts as (
     select
-        count(*) filter (where lead_counts_at >= $start_at and lead_counts_at < $end_at)
-            as n_lead,
-        count(*) filter (where mql_counts_at >= $start_at and mql_counts_at < $end_at) as n_mql,
-        count(*) filter (where sal_counts_at >= $start_at and sal_counts_at < $end_at) as n_sal,
-        count(*) filter (where sql_counts_at >= $start_at and sql_counts_at < $end_at) as n_sql,
-        count(*) filter (
-            where opportunity_counts_at >= $start_at and opportunity_counts_at < $end_at
-        ) as n_opportunity,
-        count(*) filter (where won_counts_at >= $start_at and won_counts_at < $end_at) as n_won
-    from counted_stages
+        coalesce(sum(n_lead), 0) as n_lead,
+        coalesce(sum(n_mql), 0) as n_mql,
+        coalesce(sum(n_sal), 0) as n_sal,
+        coalesce(sum(n_sql), 0) as n_sql,
+        coalesce(sum(n_opportunity), 0) as n_opportunity,
+        coalesce(sum(n_won), 0) as n_won
+    from stages_in_period
 ),
 
 stages as (
@@ -42,9 +41,9 @@ final as (
     select
         stage_order,
         stage,
-        n_leads,
-        lag(n_leads) over (order by stage_order) as n_previous_stage,
-        first_value(n_leads) over (order by stage_order) as n_first_stage
+        cast(n_leads as bigint) as n_leads,
+        cast(lag(n_leads) over (order by stage_order) as bigint) as n_previous_stage,
+        cast(first_value(n_leads) over (order by stage_order) as bigint) as n_first_stage
     from shown
 )
 
