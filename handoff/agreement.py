@@ -8,6 +8,7 @@ goals, attribution settings). A malformed file raises `AgreementError` naming th
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import tomllib
 import zoneinfo
@@ -54,6 +55,12 @@ KEYS: tuple[Key, ...] = (
         "a number",
         False,
         "A lead scored at or above it with no `mql_at` counts as an MQL from its creation",
+    ),
+    Key(
+        "mql_rule.score_bands",
+        "a list of increasing numbers",
+        False,
+        "Where the score bands of the calibration start (score deciles when absent)",
     ),
     Key("follow_up.target_hours", "a positive number of hours", True, "Follow-up target after MQL"),
     Key("follow_up.clock", "'calendar' or 'business'", True, "Which clock the target runs on"),
@@ -142,6 +149,7 @@ class Agreement:
     time_zone: str
     stage_labels: dict[str, str]
     score_threshold: float | None
+    score_bands: tuple[float, ...] | None
     follow_up_target_hours: float
     follow_up_clock: str
     stale_after_days: float
@@ -196,6 +204,7 @@ def parse(text: str, source: str = "agreement.toml") -> Agreement:
         time_zone=v.time_zone("time_zone"),
         stage_labels={s: v.text(f"stages.{s}") for s in STAGES},
         score_threshold=v.number("mql_rule.score_threshold", optional=True),
+        score_bands=v.increasing("mql_rule.score_bands"),
         follow_up_target_hours=v.positive("follow_up.target_hours"),
         follow_up_clock=v.choice("follow_up.clock", CLOCKS),
         stale_after_days=v.positive("follow_up.stale_after_days"),
@@ -305,6 +314,19 @@ class _Validator:
             raise self._bad(path, value)
         return tuple(sorted(WEEKDAYS.index(d) for d in value))
 
+    def increasing(self, path: str) -> tuple[float, ...] | None:
+        if path not in self.values:
+            return None
+        value = self.values[path]
+        if (
+            not isinstance(value, list)
+            or not value
+            or any(isinstance(x, bool) or not isinstance(x, int | float) for x in value)
+            or any(b <= a for a, b in itertools.pairwise(value))
+        ):
+            raise self._bad(path, value)
+        return tuple(float(x) for x in value)
+
     def dates(self, path: str) -> tuple[dt.date, ...]:
         value = self.values.get(path, [])
         if not isinstance(value, list) or any(
@@ -341,6 +363,13 @@ def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
         if a.score_threshold is not None
         else "Only leads stamped with an MQL date count as MQLs; there is no score rule."
     )
+    bands = (
+        "Score bands for checking the score start at "
+        + ", ".join(f"{b:g}" for b in a.score_bands)
+        + "."
+        if a.score_bands
+        else "The score is checked in deciles of its distribution."
+    )
     step_names = {
         "lead_to_mql": f"{labels['lead']} → {labels['mql']}",
         "mql_to_sal": f"{labels['mql']} → {labels['sal']}",
@@ -371,6 +400,7 @@ def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
                 "(skipped stages count as passed). In strict order, only leads whose stage dates "
                 "are all present and in order count.",
                 mql_rule,
+                bands,
             ],
         ),
         (

@@ -202,7 +202,7 @@ def rate_whiskers(
     return fig
 
 
-def trend_lines(frame, title: str, y_title: str = "Conversion") -> go.Figure:
+def trend_lines(frame, title: str, y_title: str = "Conversion", y_format: str = ".0%") -> go.Figure:
     """Rate by cohort month per group: mature months solid, immature ones hollow and dotted.
 
     `frame` has columns month, group, rate, n_to, n_from, is_mature.
@@ -235,13 +235,13 @@ def trend_lines(frame, title: str, y_title: str = "Conversion") -> go.Figure:
                 line={"color": color, "dash": dash, "width": 3 if group == "All" else 2},
                 marker={"symbol": symbol, "size": 8, "color": color},
                 customdata=counts[sl],
-                hovertemplate=f"{group}{part}<br>%{{x|%b %Y}}: %{{y:.1%}} (%{{customdata}})"
+                hovertemplate=f"{group}{part}<br>%{{x|%b %Y}}: %{{y:{y_format}}} (%{{customdata}})"
                 "<extra></extra>",
             )
     fig.update_layout(
         title=title,
         height=420,
-        yaxis={"title": y_title, "tickformat": ".0%", "rangemode": "tozero"},
+        yaxis={"title": y_title, "tickformat": y_format, "rangemode": "tozero"},
         xaxis={"title": "Cohort month", "dtick": "M1", "tickformat": "%b %Y"},
     )
     return fig
@@ -301,5 +301,179 @@ def median_trend(frame, title: str, x_title: str) -> go.Figure:
         height=360,
         yaxis={"title": "Days", "rangemode": "tozero"},
         xaxis={"title": x_title, "dtick": "M1", "tickformat": "%b %Y"},
+    )
+    return fig
+
+
+def tradeoff(
+    names: list[str],
+    leads: list[float],
+    quality: list[float],
+    lows: list[float] | None,
+    highs: list[float] | None,
+    sizes: list[float],
+    overall_leads: float,
+    overall_quality: float,
+    quality_title: str,
+    size_title: str,
+    is_rate: bool = True,
+) -> go.Figure:
+    """Volume (log) against quality, one labelled bubble per group, quadrant lines at the overall
+    values and the quadrants named, so 'many and poor' and 'few and good' read at a glance."""
+    biggest = max([s for s in sizes if s == s and s > 0] or [1])
+    fig = go.Figure(
+        go.Scatter(
+            x=leads,
+            y=quality,
+            mode="markers+text",
+            text=names,
+            textposition="top center",
+            cliponaxis=False,
+            marker={
+                "size": [8 + 40 * ((s if s == s and s > 0 else 0) / biggest) ** 0.5 for s in sizes],
+                "color": GROUP_COLORS[0],
+                "opacity": 0.65,
+                "line": {"color": "white", "width": 1},
+            },
+            error_y=(
+                {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [h - q for h, q in zip(highs, quality, strict=True)],
+                    "arrayminus": [q - lo for q, lo in zip(quality, lows, strict=True)],
+                    "color": "#999",
+                    "thickness": 1,
+                }
+                if lows is not None
+                else None
+            ),
+            customdata=sizes,
+            hovertemplate="%{text}<br>%{x:,} leads<br>"
+            + quality_title
+            + (": %{y:.1%}" if is_rate else ": $%{y:,.0f}")
+            + "<br>"
+            + size_title
+            + ": %{customdata:$,.0f}<extra></extra>",
+        )
+    )
+    fig.add_vline(x=overall_leads, line_dash="dash", line_color=OVERALL_COLOR)
+    fig.add_hline(y=overall_quality, line_dash="dash", line_color=OVERALL_COLOR)
+    for x, y, label in (
+        (0.01, 0.99, "few and good"),
+        (0.99, 0.99, "many and good"),
+        (0.01, 0.01, "few and poor"),
+        (0.99, 0.01, "many and poor"),
+    ):
+        fig.add_annotation(
+            xref="paper", yref="paper", x=x, y=y, text=label, showarrow=False,
+            xanchor="left" if x < 0.5 else "right", yanchor="top" if y > 0.5 else "bottom",
+            font={"color": "#888", "size": 12},
+        )  # fmt: skip
+    fig.update_layout(
+        title=f"Quantity against quality (bubble size: {size_title.lower()})",
+        height=560,
+        xaxis={
+            "title": "Leads (log scale)",
+            "type": "log",
+            # 1, 2, 5, 10, 20, 50, ...: round numbers a reader can place a bubble against.
+            "tickvals": [m * 10**e for e in range(0, 9) for m in (1, 2, 5)],
+            "tickformat": ",",
+        },
+        yaxis={
+            "title": quality_title,
+            "tickformat": ".0%" if is_rate else "$,.0f",
+            "rangemode": "tozero",
+        },
+        showlegend=False,
+    )
+    return fig
+
+
+def band_rates(frame) -> go.Figure:
+    """SQL and win rate per score band, with intervals and counts (columns band, n_leads,
+    sql_rate/low/high, won_rate/low/high, n_sql, n_won)."""
+    fig = go.Figure()
+    for key, name, color in (
+        ("sql", "Reached SQL", STAGE_COLORS["sql"]),
+        ("won", "Won", STAGE_COLORS["won"]),
+    ):
+        rate = frame[f"{key}_rate"]
+        fig.add_bar(
+            x=frame["band"],
+            y=rate,
+            name=name,
+            marker_color=color,
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": (frame[f"{key}_high"] - rate).fillna(0),
+                "arrayminus": (rate - frame[f"{key}_low"]).fillna(0),
+                "color": "#555",
+            },
+            text=[
+                f"{_pct(r)}<br>{int(k):,}/{int(n):,}"
+                for r, k, n in zip(rate, frame[f"n_{key}"], frame["n_leads"], strict=True)
+            ],
+            textposition="inside",
+            insidetextanchor="end",
+        )
+    fig.update_layout(
+        title="Conversion by score band, with 95% intervals",
+        barmode="group",
+        height=420,
+        xaxis={"title": "Score band"},
+        yaxis={"title": "Share of the band's leads", "tickformat": ".0%", "rangemode": "tozero"},
+    )
+    return fig
+
+
+def threshold_curve(frame, current: float | None, total_sql: int, total_won: int) -> go.Figure:
+    """For each MQL threshold: leads handed over (bars, left axis) and the share of all leads
+    that reached SQL or won which those would include (lines, right axis)."""
+    fig = go.Figure()
+    fig.add_bar(
+        x=frame["threshold"],
+        y=frame["n_handed_over"],
+        name="Leads handed over at this threshold",
+        marker_color=STAGE_COLORS["mql"],
+        opacity=0.45,
+        hovertemplate="score ≥ %{x}: %{y:,} leads<extra></extra>",
+    )
+    lines = (
+        ("n_sql", total_sql, "of all SQLs", STAGE_COLORS["sql"]),
+        ("n_won", total_won, "of all wins", STAGE_COLORS["won"]),
+    )
+    for column, total, name, color in lines:
+        fig.add_scatter(
+            x=frame["threshold"],
+            y=frame[column] / total if total else frame[column] * float("nan"),
+            name=f"Share {name} they include",
+            yaxis="y2",
+            mode="lines",
+            line={"color": color, "width": 2.5},
+            hovertemplate="score ≥ %{x}: %{y:.0%} " + name + "<extra></extra>",
+        )
+    if current is not None:
+        fig.add_vline(
+            x=current, line_dash="dash", line_color=OVERALL_COLOR,
+            annotation_text=f"agreed threshold {current:g}", annotation_position="top",
+        )  # fmt: skip
+    fig.update_layout(
+        title="What each MQL threshold would hand over, and what it would keep",
+        height=420,
+        xaxis={"title": "Score threshold (leads at or above are handed over)"},
+        yaxis={"title": "Leads handed over"},
+        yaxis2={
+            "title": "Share of converting leads included",
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": ".0%",
+            "range": [0, 1.05],
+            "dtick": 0.25,
+            "showgrid": False,
+        },
+        legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "xanchor": "left"},
+        margin={"l": 10, "r": 10, "t": 40, "b": 90},
+        bargap=0,
     )
     return fig

@@ -197,6 +197,7 @@ def _metrics(args: argparse.Namespace) -> int:
         "filters": filters.describe(),
         "home": metrics.home(db, filters),
         "funnel": metrics.funnel(db, filters, by=args.by, by2=args.by2),
+        "quality": metrics.quality(db, filters),
     }
     json.dump(out, sys.stdout, indent=2)
     print()

@@ -7,6 +7,7 @@ changes against the previous period); every count itself comes from a query.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 from typing import Any
 
@@ -139,17 +140,21 @@ def funnel_stages(db: Database, filters: Filters) -> pd.DataFrame:
 
 
 def period_maturity(filters: Filters, agreement: Agreement, end: dt.datetime) -> dict[str, bool]:
-    """Per step: has the period's cohort had the step's time limit to convert by the data's end?
+    """Per step, and per lead-to-stage span (lead_to_sal, lead_to_sql, ... lead_to_won): has
+    the period's cohort had the time the agreement allows by the data's end?
 
     Flow counts are not cohorts: they are always complete.
     """
+    limits = dict(agreement.time_limits_days)
+    total = 0.0
+    for step, days in agreement.time_limits_days.items():
+        total += days
+        limits["lead_to_" + step.partition("_to_")[2]] = total
     if filters.view == "flow":
-        return {step: True for step, _, _ in FUNNEL_STEPS}
+        return dict.fromkeys(limits, True)
     _, period_end = filters.period.bounds(agreement.tz)
     age_days = (end - period_end).total_seconds() / 86400
-    limits = dict(agreement.time_limits_days)
-    limits["lead_to_won"] = sum(agreement.time_limits_days.values())
-    return {step: age_days >= limits[step] for step, _, _ in FUNNEL_STEPS}
+    return {step: age_days >= days for step, days in limits.items()}
 
 
 def funnel_breakdown(
@@ -208,6 +213,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for row in frame.to_dict("records"):
         clean = {}
         for key, value in row.items():
+            if isinstance(value, decimal.Decimal):
+                value = int(value) if value == value.to_integral_value() else float(value)
             if isinstance(value, float | np.floating):
                 clean[key] = None if math.isnan(value) else round(float(value), 6)
             elif isinstance(value, np.integer):
@@ -218,3 +225,93 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 clean[key] = value
         out.append(clean)
     return out
+
+
+# The quality page's measures: (key, numerator, label). Rates are shares of the group's leads.
+QUALITY_RATES = (
+    ("mql", "n_mql", "MQL rate"),
+    ("sal", "n_sal", "SAL rate"),
+    ("sql", "n_sql", "SQL rate"),
+    ("won", "n_won", "Win rate"),
+)
+
+
+def quality_by_group(db: Database, filters: Filters, by: str) -> pd.DataFrame:
+    """Per source or campaign: volume, rates of reaching each stage with intervals, revenue,
+    and, where spend is known, cost per lead, MQL, SQL and won deal and return on spend."""
+    if by not in ("source", "campaign"):
+        raise ValueError(f"quality is compared by source or campaign, not {by!r}")
+    frame = db.run(
+        "quality_by_group", {**query_params(filters, db.agreement), "by": by}, {"group_1": by}
+    )
+    for key, k, _ in QUALITY_RATES:
+        frame = stats.add_rate(frame, k, "n_lead", key)
+    leads = frame["n_lead"].astype(float)
+    cost = frame["cost_usd"].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["revenue_per_lead_usd"] = np.where(leads > 0, frame["won_amount_usd"] / leads, np.nan)
+        for name, column in (
+            ("lead", "n_lead"),
+            ("mql", "n_mql"),
+            ("sql", "n_sql"),
+            ("won", "n_won"),
+        ):
+            count = frame[column].astype(float)
+            frame[f"cost_per_{name}_usd"] = np.where(count > 0, cost / count, np.nan)
+        frame["return_on_spend"] = np.where(cost > 0, frame["won_amount_usd"] / cost, np.nan)
+    return frame
+
+
+def quality_overall(groups: pd.DataFrame) -> dict[str, float]:
+    """The overall values the trade-off chart's quadrant lines sit on."""
+    totals = groups[["n_lead", "n_mql", "n_sal", "n_sql", "n_won", "won_amount_usd"]].sum()
+    leads = totals["n_lead"]
+    with_leads = groups[groups["n_lead"] > 0]
+    return {
+        "leads_per_group": float(with_leads["n_lead"].mean()) if len(with_leads) else math.nan,
+        **{key: totals[k] / leads if leads else math.nan for key, k, _ in QUALITY_RATES},
+        "revenue_per_lead": totals["won_amount_usd"] / leads if leads else math.nan,
+    }
+
+
+def score_calibration(db: Database, filters: Filters) -> dict[str, Any]:
+    """Does the agreed score predict conversion: rates by band, the ROC area, the thresholds."""
+    params = query_params(filters, db.agreement)
+    bands = db.run(
+        "score_bands",
+        {**params, "band_starts": list(db.agreement.score_bands or []) or None},
+    )
+    bands = stats.add_rate(bands, "n_sql", "n_leads", "sql")
+    bands = stats.add_rate(bands, "n_won", "n_leads", "won")
+    return {
+        "bands": bands,
+        "auc": db.run("score_auc", params),
+        "thresholds": db.run("score_thresholds", params),
+    }
+
+
+def score_what_if(db: Database, filters: Filters, threshold: float) -> dict[str, int]:
+    """What sales would have received at another MQL threshold."""
+    row = db.run(
+        "score_what_if", {**query_params(filters, db.agreement), "threshold": threshold}
+    ).iloc[0]
+    return {key: int(value) for key, value in row.items()}
+
+
+def quality(db: Database, filters: Filters) -> dict[str, Any]:
+    """The quality page's numbers for `metrics --json`: by source and by campaign, and the
+    score's calibration."""
+    calibration = score_calibration(db, filters)
+    threshold = db.agreement.score_threshold
+    return {
+        "by_source": _records(quality_by_group(db, filters, "source")),
+        "by_campaign": _records(quality_by_group(db, filters, "campaign")),
+        "score": {
+            "bands": _records(calibration["bands"]),
+            "auc": _records(calibration["auc"]),
+            "thresholds": _records(calibration["thresholds"]),
+            "at_agreed_threshold": (
+                score_what_if(db, filters, threshold) if threshold is not None else None
+            ),
+        },
+    }

@@ -57,6 +57,10 @@ NAVIGATION: tuple[tuple[str, tuple[Link, ...]], ...] = (
         ),
     ),
     (
+        "Marketing",
+        (Link("pages/quality.py", "Quantity vs quality", ":material/scatter_plot:"),),
+    ),
+    (
         "Data",
         (
             Link("pages/data.py", "Data loaded", ":material/database:"),

@@ -67,3 +67,24 @@ def test_python_dash_m_entry_point(golden_db_path):
         cwd=ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert json.loads(result.stdout)["home"]["leads"]["value"] == 10
+
+
+def test_metrics_json_quality(run_metrics):
+    quality = run_metrics()["quality"]
+    by_campaign = {g["group_name"]: g for g in quality["by_campaign"]}
+    assert by_campaign["Podcast"]["n_lead"] == 0
+    assert by_campaign["Podcast"]["cost_usd"] == 500
+    assert by_campaign["Web 1"]["cost_usd"] is None  # no spend data, not 0
+    assert by_campaign["Search A"]["cost_per_lead_usd"] == 600
+    assert {a["outcome"]: round(a["auc"], 4) for a in quality["score"]["auc"]} == {
+        "sql": round(10 / 12, 4),
+        "won": 0.8,
+    }
+    # At the agreed threshold, 80: L02 and L08 instead of March's 8 MQLs; L01 and L06 reached
+    # SQL below it.
+    at = quality["score"]["at_agreed_threshold"]
+    assert (at["n_handed_over_at_threshold"], at["n_handed_over_now"], at["n_sql_missed"]) == (
+        2,
+        8,
+        2,
+    )

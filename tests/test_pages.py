@@ -104,9 +104,9 @@ def test_data_page(app):
     app.switch_page("pages/data.py").run()
     assert not app.exception
     tables = app.dataframe[0].value
-    assert tables["n_read"].tolist() == [14, 3, 10, 3, 3]
+    assert tables["n_read"].tolist() == [14, 3, 10, 3, 4]
     captions = " ".join(c.value for c in app.caption)
-    assert "33 rows read = 32 accepted + 1 rejected." in captions
+    assert "34 rows read = 33 accepted + 1 rejected." in captions
     quality = app.dataframe[1].value.set_index("check_name")["n_rows"]
     assert quality["Stage dates out of order"] == 1
     reasons = app.dataframe[2].value
@@ -223,3 +223,48 @@ def test_outdated_demo_database_is_rebuilt(app, golden_db_path, tmp_path, monkey
     app.run(timeout=120)
     assert not app.exception
     assert int(metrics_shown(app)["Leads"].replace(",", "")) > 500  # the demo's month
+
+
+def open_quality(app):
+    app.run()
+    app.switch_page("pages/quality.py").run()
+    assert not app.exception
+    return app
+
+
+def test_quality_page(app):
+    open_quality(app)
+    table = app.dataframe[0].value
+    assert table["Source"].tolist() == [
+        "Email", "Paid search", "Referral", "(unknown)", "Paid social", "Trade show", "Webinar",
+    ]  # fmt: skip
+    spend = dict(zip(table["Source"], table["Spend"], strict=True))
+    assert spend["Paid search"] == "$1,200"
+    assert spend["Email"] == "no spend data"
+    assert table.loc[table["Source"] == "Paid search", "SQL rate"].iloc[0] == pytest.approx(50.0)
+    auc = {m.label: m.value for m in app.metric}
+    assert auc["Score's ROC area for reaching SQL"] == "0.83"
+    assert auc["Score's ROC area for winning"] == "0.80"
+    assert auc["Leads without a score"] == "3"
+    text = " ".join(m.value for m in app.markdown)
+    # At the agreed threshold (80): L02 and L08 instead of March's 8 MQLs; L01 and L06 reached
+    # SQL scoring below 80; L01's win too.
+    assert (
+        "At threshold **80**, sales would have received **2** leads instead of 8; of the 4 leads "
+        "that reached SQL, **2** scored below it and would not have been handed over (and 1 of "
+        "the 3 wins)."
+    ) in text
+    assert len(app.get("plotly_chart")) == 4
+
+
+def test_quality_page_switches(app):
+    open_quality(app)
+    app.radio(key="quality_by").set_value("campaign").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    podcast = table[table["Campaign"] == "Podcast"].iloc[0]
+    assert podcast["Leads"] == 0
+    assert podcast["Spend"] == "$500"
+    app.slider(key="quality_threshold").set_value(55.0).run()
+    text = " ".join(m.value for m in app.markdown)
+    assert "At threshold **55**, sales would have received **3** leads" in text

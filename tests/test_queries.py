@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
-from handoff import metrics
+from handoff import importer, metrics
+from handoff.db import Database
 from handoff.filters import Filters, resolve_period
+from tests.conftest import write_dataset
 
 MARCH = resolve_period("custom", dt.date(2026, 4, 10), dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 
@@ -136,7 +139,7 @@ def test_dataset_tables(golden_db):
         "touches": (3, 3, 0),
         "activities": (10, 9, 1),  # LX9 is an orphan
         "deals": (3, 3, 0),
-        "spend": (3, 3, 0),
+        "spend": (4, 4, 0),  # Podcast: spend without leads
     }
     assert list(frame.loc["leads", "extra_columns"]) == ["region"]
     assert frame.loc["spend", "first_at"].date() == dt.date(2026, 2, 1)
@@ -308,9 +311,11 @@ def test_funnel_better_or_worse_only_when_mature(golden_db):
     end = metrics.data_end(golden_db)
     mature = metrics.period_maturity(f, golden_db.agreement, end)
     # The data ends 9.5 days after March: mature only for MQL → SAL (2 days allowed).
+    # Lead → SAL takes up to 30 + 2 days, → SQL 46, → opportunity 76, → won 166.
     assert mature == {
         "lead_to_mql": False, "mql_to_sal": True, "sal_to_sql": False, "sql_to_opportunity": False,
-        "opportunity_to_won": False, "lead_to_won": False,
+        "opportunity_to_won": False, "lead_to_sal": False, "lead_to_sql": False,
+        "lead_to_opportunity": False, "lead_to_won": False,
     }  # fmt: skip
     groups = metrics.funnel_breakdown(golden_db, f, "source", None, stages, mature).set_index(
         "group_1"
@@ -465,3 +470,163 @@ def test_funnel_drilldown(golden_db):
     )
     assert one["lead_id"].tolist() == ["L06"]
     assert one["disposition"].tolist() == ["lost"]
+
+
+# ---- quantity vs quality ----------------------------------------------------------------------
+
+
+def quality_rows(db, by, filters=MARCH_FILTERS):
+    frame = db.run(
+        "quality_by_group",
+        {**metrics.query_params(filters, db.agreement), "by": by},
+        columns={"group_1": by},
+    )
+    return {
+        r.group_name: (r.n_lead, r.n_mql, r.n_sal, r.n_sql, r.n_won, r.won_amount_usd,
+                       None if pd.isna(r.median_days_to_win) else round(r.median_days_to_win, 4),
+                       None if pd.isna(r.cost_usd) else round(r.cost_usd, 2))
+        for r in frame.itertuples()
+    }  # fmt: skip
+
+
+def test_quality_by_campaign(golden_db):
+    rows = quality_rows(golden_db, "campaign")
+    # Order: most leads first. Campaigns with no spend have no cost (None), not 0; Podcast spent
+    # 500 in March and brought no lead; Social 1 and (no campaign) have no spend row.
+    assert list(rows) == [
+        "(no campaign)", "Newsletter", "Search A", "Expo", "Social 1", "Web 1", "Podcast",
+    ]  # fmt: skip
+    # (no campaign): L07, L08, L11. Won: L08 (5,000, 14 days from creation: the DST hour and
+    # the extra hour cancel) and L11 (700, 9 days): median 11.5.
+    assert rows["(no campaign)"] == (3, 3, 3, 2, 2, 5700, 11.5, None)
+    # Search A: L01 (won 1,000 after 30 days and 2 hours) and L02; March's spend only.
+    assert rows["Search A"] == (2, 2, 1, 1, 1, 1000, round(30 + 2 / 24, 4), 1200.0)
+    assert rows["Expo"] == (1, 1, 0, 0, 0, 0, None, 3500.0)  # L03, spend "$3.5K"
+    assert rows["Social 1"] == (1, 0, 0, 0, 0, 0, None, None)  # L13 alone: a one-lead campaign
+    assert rows["Podcast"] == (0, 0, 0, 0, 0, 0, None, 500.0)
+
+
+def test_quality_by_source(golden_db):
+    rows = quality_rows(golden_db, "source")
+    costs = {name: row[-1] for name, row in rows.items()}
+    # Podcast's spend row names its source, Paid social, so it counts there.
+    assert costs == {
+        "Email": None, "Paid search": 1200.0, "Referral": None, "(unknown)": None,
+        "Paid social": 500.0, "Trade show": 3500.0, "Webinar": None,
+    }  # fmt: skip
+
+
+def test_quality_spend_is_prorated_and_dropped_for_unattributable_filters(golden_db):
+    first_half = Filters(
+        period=resolve_period(
+            "custom", dt.date(2026, 4, 10), dt.date(2026, 3, 1), dt.date(2026, 3, 15)
+        )
+    )
+    rows = quality_rows(golden_db, "campaign", first_half)
+    # 15 of March's 31 days.
+    assert rows["Search A"][-1] == round(1200 * 15 / 31, 2)
+    assert rows["Expo"][-1] == round(3500 * 15 / 31, 2)
+    by_owner = Filters(period=MARCH_FILTERS.period, owners=("Ana",))
+    assert {row[-1] for row in quality_rows(golden_db, "campaign", by_owner).values()} == {None}
+
+
+def test_quality_metrics_derive_rates_and_costs(golden_db):
+    frame = metrics.quality_by_group(golden_db, MARCH_FILTERS, "campaign").set_index("group_name")
+    search = frame.loc["Search A"]
+    assert search["sql_rate"] == 0.5  # 1 of 2 leads
+    assert search["cost_per_lead_usd"] == 600.0
+    assert search["cost_per_won_usd"] == 1200.0
+    assert search["return_on_spend"] == pytest.approx(1000 / 1200)
+    assert pd.isna(frame.loc["Expo", "cost_per_won_usd"])  # nothing won: no cost per win
+    assert pd.isna(frame.loc["Podcast", "cost_per_lead_usd"])  # no leads
+    assert pd.isna(frame.loc["Web 1", "cost_per_lead_usd"])  # no spend data
+
+
+def test_quality_trend(golden_db):
+    frame = golden_db.run(
+        "quality_trend", metrics.trend_params(MARCH_FILTERS, golden_db.agreement, 2),
+        columns={"group_1": "source"},
+    )  # fmt: skip
+    overall = {
+        r.cohort_month.month: (r.n_lead, r.n_mql, r.n_sql, r.n_won, r.won_amount_usd,
+                               r.is_mature_mql, r.is_mature_sql, r.is_mature_won)
+        for r in frame[frame["group_1"].isna()].itertuples()
+    }  # fmt: skip
+    # February (L14), 40.5 days old: mature for MQL (30 days), not SQL (30 + 2 + 14 = 46).
+    assert overall[2] == (1, 1, 0, 0, 0, True, False, False)
+    assert overall[3] == (10, 8, 4, 3, 6700, False, False, False)
+
+
+def test_score_bands_from_the_agreement(golden_db):
+    frame = golden_db.run(
+        "score_bands", {**funnel_params(golden_db), "band_starts": [0.0, 25.0, 50.0, 75.0]}
+    )
+    rows = [(r.band, r.n_leads, r.n_sql, r.n_won) for r in frame.itertuples()]
+    # March's scored leads: L13 10, L09 20 | L03 30 | L01 50 (SQL, won), L06 60 (SQL) |
+    # L02 90, L08 95 (SQL, won); no score: L07, L10, L11 (SQL, won).
+    assert rows == [
+        ("0–25", 2, 0, 0), ("25–50", 1, 0, 0), ("50–75", 2, 2, 1), ("75 and above", 2, 1, 1),
+        ("(no score)", 3, 1, 1),
+    ]  # fmt: skip
+
+
+def test_score_bands_by_decile_keep_ties_together(golden_db):
+    feb_mar = Filters(
+        period=resolve_period(
+            "custom", dt.date(2026, 4, 10), dt.date(2026, 2, 1), dt.date(2026, 3, 31)
+        )
+    )
+    frame = golden_db.run(
+        "score_bands", {**metrics.query_params(feb_mar, golden_db.agreement), "band_starts": None}
+    )
+    # Eight scored leads with seven distinct scores (L13 and L14 both score 10): at most seven
+    # bands, the tie in one, every scored lead in exactly one band.
+    scored = frame[frame["band"] != "(no score)"]
+    assert scored["n_leads"].sum() == 8
+    assert scored.loc[scored["min_score"] == 10, "n_leads"].tolist() == [2]
+    assert (scored["min_score"] == scored["max_score"]).all()
+
+
+def test_score_auc(golden_db):
+    frame = golden_db.run("score_auc", funnel_params(golden_db)).set_index("outcome")
+    # SQL: converted 50, 60, 95 against 90, 30, 20, 10: 10 of 12 pairs ranked right.
+    assert (frame.loc["sql", "n_converted"], frame.loc["sql", "n_not_converted"]) == (3, 4)
+    assert frame.loc["sql", "auc"] == pytest.approx(10 / 12)
+    # Won: 50 and 95 against 90, 60, 30, 20, 10: 8 of 10 pairs.
+    assert frame.loc["won", "auc"] == pytest.approx(8 / 10)
+
+
+def test_score_auc_counts_ties_as_half(tmp_path, golden_agreement):
+    folder = write_dataset(
+        tmp_path / "ties",
+        leads="lead_id,created_at,source,score,sql_at\n"
+        "T1,2026-03-02,Web,50,2026-03-03\nT2,2026-03-02,Web,50,\n"
+        "T3,2026-03-02,Web,40,\nT4,2026-03-02,Web,60,2026-03-04\nT5,2026-03-02,Web,,\n",
+    )
+    importer.import_dataset(folder, tmp_path / "ties.duckdb", golden_agreement)
+    db = Database(tmp_path / "ties.duckdb", golden_agreement)
+    f = Filters(period=resolve_period("ytd", dt.date(2026, 3, 31)))
+    frame = db.run("score_auc", metrics.query_params(f, golden_agreement)).set_index("outcome")
+    db.close()
+    # SQL (50, 60) against (50, 40): 50-50 a tie (0.5), 50>40, 60>50, 60>40: 3.5 of 4.
+    assert frame.loc["sql", "auc"] == pytest.approx(3.5 / 4)
+    assert frame.loc["won", "auc"] is None or pd.isna(frame.loc["won", "auc"])  # nobody won
+
+
+def test_score_thresholds(golden_db):
+    frame = golden_db.run("score_thresholds", funnel_params(golden_db))
+    assert frame.values.tolist() == [
+        [95, 1, 1, 1], [90, 2, 1, 1], [60, 3, 2, 1], [50, 4, 3, 2], [30, 5, 3, 2],
+        [20, 6, 3, 2], [10, 7, 3, 2],
+    ]  # fmt: skip
+
+
+def test_score_what_if(golden_db):
+    row = golden_db.run("score_what_if", {**funnel_params(golden_db), "threshold": 55}).iloc[0]
+    # At 55: L02, L06, L08 would be handed over instead of March's 8 MQLs; L01 (50) reached SQL
+    # and won but would have been missed; L07, L10, L11 have no score.
+    assert row.to_dict() == {
+        "n_handed_over_now": 8, "n_handed_over_at_threshold": 3, "n_sql_at_threshold": 2,
+        "n_won_at_threshold": 1, "n_sql_missed": 1, "n_won_missed": 1, "n_sql": 4, "n_won": 3,
+        "n_unscored": 3,
+    }  # fmt: skip

@@ -1,0 +1,259 @@
+"""Quantity vs quality: which sources and campaigns bring volume, which bring quality, at what
+cost, and whether the agreed lead score predicts conversion."""
+
+import pandas as pd
+import streamlit as st
+
+from handoff import charts, fmt, metrics, stats, ui
+
+ctx = ui.page(
+    "Quantity vs quality",
+    "Which sources and campaigns bring many leads, which bring good ones, what does each cost, "
+    "and does the agreed lead score predict who converts?",
+)
+labels = ctx.agreement.stage_labels
+MEASURES = {
+    "mql": f"{labels['mql']} rate",
+    "sal": f"{labels['sal']} rate",
+    "sql": f"{labels['sql']} rate",
+    "won": "Win rate",
+    "revenue_per_lead": "Revenue per lead",
+}
+
+c1, c2, c3 = st.columns(3)
+with c1:
+    by = ui.control(
+        st.radio,
+        "quality_by",
+        "source",
+        "Compare",
+        options=["source", "campaign"],
+        format_func=lambda b: f"by {b}",
+        horizontal=True,
+    )
+with c2:
+    measure = ui.control(
+        st.selectbox,
+        "quality_measure",
+        "sql",
+        "Quality measure",
+        options=list(MEASURES),
+        format_func=MEASURES.get,
+    )
+with c3:
+    size_by = ui.control(
+        st.radio,
+        "quality_size",
+        "revenue",
+        "Bubble size",
+        options=["revenue", "cost"],
+        format_func={"revenue": "won revenue", "cost": "spend"}.get,
+        horizontal=True,
+    )
+
+groups = metrics.quality_by_group(ctx.db, ctx.filters, by)
+period = ctx.filters.period
+if groups["n_lead"].sum() == 0:
+    st.info(
+        f"No leads match these filters in {period.label}. Choose a longer period or clear a "
+        "filter in the sidebar."
+    )
+    st.stop()
+overall = metrics.quality_overall(groups)
+mature = metrics.period_maturity(ctx.filters, ctx.agreement, ctx.data_end)
+st.markdown(f"**{period.label}** · rates are shares of each {by}'s leads reaching the stage")
+young = {stage: mature[f"lead_to_{stage}"] for stage in ("mql", "sal", "sql", "won")}
+if ctx.filters.view != "flow" and not all(young.values()):
+    st.warning(
+        f"{period.label} is still young: its leads have not all had the time the agreement "
+        "allows to reach "
+        + ", ".join(labels[k] for k, ok in young.items() if not ok)
+        + ". Those rates will still rise; compare them with other groups of the same period, "
+        "not with older periods."
+    )
+
+# The trade-off: volume against quality, one bubble per source or campaign.
+with_leads = groups[groups["n_lead"] > 0]
+is_rate = measure != "revenue_per_lead"
+quality = with_leads[f"{measure}_rate"] if is_rate else with_leads["revenue_per_lead_usd"]
+sizes = with_leads["won_amount_usd"] if size_by == "revenue" else with_leads["cost_usd"]
+st.plotly_chart(
+    charts.tradeoff(
+        list(with_leads["group_name"]),
+        list(with_leads["n_lead"]),
+        list(quality),
+        list(with_leads[f"{measure}_low"]) if is_rate else None,
+        list(with_leads[f"{measure}_high"]) if is_rate else None,
+        list(sizes.fillna(0)),
+        overall["leads_per_group"],
+        overall["revenue_per_lead" if not is_rate else measure],
+        MEASURES[measure],
+        "Won revenue" if size_by == "revenue" else "Spend",
+        is_rate=is_rate,
+    ),
+    width="stretch",
+)
+st.caption(
+    f"Dashed lines: the average {by} ({fmt.count(overall['leads_per_group'])} leads) and the "
+    f"overall {MEASURES[measure]} "
+    f"({fmt.rate(overall[measure]) if is_rate else fmt.usd(overall['revenue_per_lead'])}). "
+    "Whiskers: 95% intervals; a small group's wide whisker means its rate could be far off."
+    + (" Groups without spend data have no bubble size." if size_by == "cost" else "")
+)
+
+
+# The numbers, per group: volume, quality with counts and intervals, revenue and cost.
+def interval(low: float, high: float) -> str:
+    return "" if pd.isna(low) else f"{low:.0%}–{high:.0%}"
+
+
+table = pd.DataFrame({by.capitalize(): groups["group_name"], "Leads": groups["n_lead"]})
+for key, count, _ in metrics.QUALITY_RATES:
+    table[labels[key] if key != "won" else labels["won"]] = groups[count]
+    table[MEASURES[key]] = groups[f"{key}_rate"] * 100
+    table[f"{MEASURES[key]} 95%"] = [
+        interval(a, b) for a, b in zip(groups[f"{key}_low"], groups[f"{key}_high"], strict=True)
+    ]
+table["Won revenue"] = groups["won_amount_usd"]
+table["Revenue per lead"] = groups["revenue_per_lead_usd"]
+table["Median days to win"] = groups["median_days_to_win"]
+table["Spend"] = [fmt.usd(c) if pd.notna(c) else "no spend data" for c in groups["cost_usd"]]
+for name, column in (
+    ("lead", "cost_per_lead_usd"),
+    ("MQL", "cost_per_mql_usd"),
+    ("SQL", "cost_per_sql_usd"),
+    ("won deal", "cost_per_won_usd"),
+):
+    table[f"Cost per {name}"] = groups[column]
+table["Return on spend"] = groups["return_on_spend"]
+st.dataframe(
+    table,
+    hide_index=True,
+    column_config={
+        **{
+            MEASURES[k]: st.column_config.NumberColumn(format="%.1f%%")
+            for k, _, _ in metrics.QUALITY_RATES
+        },
+        "Leads": st.column_config.NumberColumn(format="localized"),
+        "Won revenue": st.column_config.NumberColumn(format="dollar"),
+        "Revenue per lead": st.column_config.NumberColumn(format="dollar"),
+        "Median days to win": st.column_config.NumberColumn(format="%.0f"),
+        **{
+            c: st.column_config.NumberColumn(format="dollar")
+            for c in table
+            if c.startswith("Cost per")
+        },
+        "Return on spend": st.column_config.NumberColumn(format="%.2f×"),
+    },
+)
+if ctx.filters.owners or ctx.filters.teams or ctx.filters.attributes:
+    st.caption(
+        "Spend is recorded per source and campaign, not per owner, team or lead attribute: "
+        "with those filters on, costs are not shown."
+    )
+else:
+    st.caption(
+        "Spend counts the months of the period (a month partly in it by its share of days). "
+        "'no spend data' means no spend was recorded, not that it was free."
+    )
+
+# Quality over time for the chosen groups.
+st.subheader(f"{MEASURES[measure]} month by month")
+largest = list(with_leads.sort_values("n_lead", ascending=False)["group_name"].head(5))
+picked = ui.control(
+    st.multiselect,
+    f"quality_trend_{by}",
+    largest,
+    f"Which {by}s",
+    options=list(with_leads["group_name"]),
+)
+months = ui.control(st.slider, "quality_months", 12, "Cohort months", min_value=3, max_value=24)
+trend = ctx.db.run("quality_trend", ctx.trend_params(months), columns={"group_1": by})
+trend = trend[trend["group_1"].isna() | trend["group_1"].isin(picked)]
+if is_rate:
+    trend = stats.add_rate(trend, f"n_{measure}", "n_lead", "m")
+    trend = trend.assign(rate=trend["m_rate"], n_to=trend[f"n_{measure}"])
+else:
+    trend = trend.assign(rate=trend["won_amount_usd"] / trend["n_lead"], n_to=trend["n_won"])
+mature_column = (
+    "is_mature_won" if measure in ("won", "revenue_per_lead") else f"is_mature_{measure}"
+)
+trend = trend.assign(
+    month=trend["cohort_month"],
+    group=trend["group_1"].fillna("All"),
+    n_from=trend["n_lead"],
+    is_mature=trend[mature_column],
+)
+st.plotly_chart(
+    charts.trend_lines(
+        trend,
+        f"{MEASURES[measure]} by cohort month",
+        MEASURES[measure],
+        y_format=".0%" if is_rate else "$,.0f",
+    ),
+    width="stretch",
+)
+st.caption(
+    "Hollow, dotted points are immature: the month's leads have not yet had the time the "
+    "agreement allows to get that far, so the value is still rising."
+)
+
+# Does the agreed score predict conversion?
+st.subheader("Does the lead score predict conversion?")
+calibration = metrics.score_calibration(ctx.db, ctx.filters)
+bands = calibration["bands"]
+scored = bands[bands["band"] != "(no score)"]
+unscored = int(bands.loc[bands["band"] == "(no score)", "n_leads"].sum())
+n_leads = int(bands["n_leads"].sum())
+if scored.empty:
+    st.info(f"None of the {fmt.count(n_leads)} leads of {period.label} has a score.")
+    st.stop()
+auc = calibration["auc"].set_index("outcome")
+a1, a2, a3 = st.columns(3)
+for column, outcome, name in ((a1, "sql", "reaching SQL"), (a2, "won", "winning")):
+    value = auc.loc[outcome, "auc"] if outcome in auc.index else None
+    column.metric(
+        f"Score's ROC area for {name}",
+        "–" if value is None or pd.isna(value) else f"{value:.2f}",
+        help="The chance that a lead that converted scored higher than one that did not (ties "
+        "count half): 0.5 is a coin toss, 1 is perfect. "
+        f"{fmt.count(auc.loc[outcome, 'n_converted']) if outcome in auc.index else 0} converted, "
+        f"{fmt.count(auc.loc[outcome, 'n_not_converted']) if outcome in auc.index else 0} not.",
+    )
+a3.metric("Leads without a score", fmt.count(unscored), help=f"of {fmt.count(n_leads)} leads")
+st.plotly_chart(charts.band_rates(bands), width="stretch")
+st.caption(
+    "Bands "
+    + ("from the agreement" if ctx.agreement.score_bands else "by score decile")
+    + "; leads without a score are their own band. Counts are converted / leads in the band."
+)
+
+thresholds = calibration["thresholds"]
+total_sql = int(bands["n_sql"].sum())
+total_won = int(bands["n_won"].sum())
+st.plotly_chart(
+    charts.threshold_curve(thresholds, ctx.agreement.score_threshold, total_sql, total_won),
+    width="stretch",
+)
+low, high = float(thresholds["threshold"].min()), float(thresholds["threshold"].max())
+current = ctx.agreement.score_threshold
+threshold = ui.control(
+    st.slider,
+    "quality_threshold",
+    float(min(max(current or low, low), high)),
+    "What if the MQL threshold were",
+    min_value=low,
+    max_value=max(high, low + 1),
+    step=1.0,
+    format="%g",
+)
+what_if = metrics.score_what_if(ctx.db, ctx.filters, threshold)
+st.markdown(
+    f"At threshold **{threshold:g}**, sales would have received "
+    f"**{fmt.count(what_if['n_handed_over_at_threshold'])}** leads instead of "
+    f"{fmt.count(what_if['n_handed_over_now'])}; of the {fmt.count(what_if['n_sql'])} leads "
+    f"that reached {labels['sql']}, **{fmt.count(what_if['n_sql_missed'])}** scored below it and "
+    f"would not have been handed over (and {fmt.count(what_if['n_won_missed'])} of the "
+    f"{fmt.count(what_if['n_won'])} wins). {fmt.count(what_if['n_unscored'])} leads have no "
+    "score and are not judged by a threshold."
+)
