@@ -16,10 +16,7 @@ period, previous = ctx.filters.period, ctx.filters.period.previous()
 st.markdown(f"**{period.label}** compared with **{previous.label}** · {VIEWS[ctx.filters.view]}")
 
 if numbers["leads"]["value"] == 0 and numbers["mqls"]["value"] == 0:
-    st.info(
-        f"No leads match these filters in {period.label}. Choose a longer period or clear a "
-        "filter in the sidebar."
-    )
+    ui.no_leads(ctx, stop=False)
 
 if ctx.filters.view != "flow":
     st.caption(

@@ -131,6 +131,16 @@ def page(title: str, question: str) -> PageContext:
     return PageContext(filters=filters, db=db, agreement=agreement, data_end=end)
 
 
+def no_leads(ctx: PageContext, stop: bool = True) -> None:
+    """Say that the filters match nothing and what to change; stop the page unless asked not to."""
+    st.info(
+        f"No leads match these filters in {ctx.filters.period.label}. Choose a longer period or "
+        "clear a filter in the sidebar."
+    )
+    if stop:
+        st.stop()
+
+
 def link_params(filters: Filters | None) -> dict[str, list[str]] | None:
     return filters.to_query_params() if filters else None
 

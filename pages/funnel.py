@@ -62,11 +62,7 @@ st.markdown(f"**{period.label}** · {VIEWS[filters.view]} · {order} order")
 # The waterfall: leads per stage, step and cumulative conversion with their intervals.
 stages = metrics.funnel_stages(ctx.db, filters)
 if stages["n_leads"].sum() == 0:
-    st.info(
-        f"No leads match these filters in {period.label}. Choose a longer period or clear a "
-        "filter in the sidebar."
-    )
-    st.stop()
+    ui.no_leads(ctx)
 mature = metrics.period_maturity(filters, ctx.agreement, ctx.data_end)
 stage_labels = [labels[s] for s in stages["stage"]]
 left, right = st.columns([1.25, 1])

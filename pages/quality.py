@@ -54,11 +54,7 @@ with c3:
 groups = metrics.quality_by_group(ctx.db, ctx.filters, by)
 period = ctx.filters.period
 if groups["n_lead"].sum() == 0:
-    st.info(
-        f"No leads match these filters in {period.label}. Choose a longer period or clear a "
-        "filter in the sidebar."
-    )
-    st.stop()
+    ui.no_leads(ctx)
 overall = metrics.quality_overall(groups)
 mature = metrics.period_maturity(ctx.filters, ctx.agreement, ctx.data_end)
 st.markdown(f"**{period.label}** · rates are shares of each {by}'s leads reaching the stage")
