@@ -107,9 +107,17 @@ def goal_bullet(value: float, goal: float, title: str) -> go.Figure:
 
 
 GROUP_COLORS = (
-    "#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d",
-    "#bab0ac", "#eeca3b",
-)  # fmt: skip
+    "#4c78a8",
+    "#f58518",
+    "#54a24b",
+    "#e45756",
+    "#72b7b2",
+    "#b279a2",
+    "#ff9da6",
+    "#9d755d",
+    "#bab0ac",
+    "#eeca3b",
+)
 OVERALL_COLOR = "#333333"
 
 
@@ -365,10 +373,16 @@ def tradeoff(
         (0.99, 0.01, "many and poor"),
     ):
         fig.add_annotation(
-            xref="paper", yref="paper", x=x, y=y, text=label, showarrow=False,
-            xanchor="left" if x < 0.5 else "right", yanchor="top" if y > 0.5 else "bottom",
+            xref="paper",
+            yref="paper",
+            x=x,
+            y=y,
+            text=label,
+            showarrow=False,
+            xanchor="left" if x < 0.5 else "right",
+            yanchor="top" if y > 0.5 else "bottom",
             font={"color": "#888", "size": 12},
-        )  # fmt: skip
+        )
     fig.update_layout(
         title=f"Quantity against quality (bubble size: {size_title.lower()})",
         height=560,
@@ -385,44 +399,6 @@ def tradeoff(
             "rangemode": "tozero",
         },
         showlegend=False,
-    )
-    return fig
-
-
-def band_rates(frame) -> go.Figure:
-    """SQL and win rate per score band, with intervals and counts (columns band, n_leads,
-    sql_rate/low/high, won_rate/low/high, n_sql, n_won)."""
-    fig = go.Figure()
-    for key, name, color in (
-        ("sql", "Reached SQL", STAGE_COLORS["sql"]),
-        ("won", "Won", STAGE_COLORS["won"]),
-    ):
-        rate = frame[f"{key}_rate"]
-        fig.add_bar(
-            x=frame["band"],
-            y=rate,
-            name=name,
-            marker_color=color,
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": (frame[f"{key}_high"] - rate).fillna(0),
-                "arrayminus": (rate - frame[f"{key}_low"]).fillna(0),
-                "color": "#555",
-            },
-            text=[
-                f"{_pct(r)}<br>{int(k):,}/{int(n):,}"
-                for r, k, n in zip(rate, frame[f"n_{key}"], frame["n_leads"], strict=True)
-            ],
-            textposition="inside",
-            insidetextanchor="end",
-        )
-    fig.update_layout(
-        title="Conversion by score band, with 95% intervals",
-        barmode="group",
-        height=420,
-        xaxis={"title": "Score band"},
-        yaxis={"title": "Share of the band's leads", "tickformat": ".0%", "rangemode": "tozero"},
     )
     return fig
 
@@ -455,9 +431,12 @@ def threshold_curve(frame, current: float | None, total_sql: int, total_won: int
         )
     if current is not None:
         fig.add_vline(
-            x=current, line_dash="dash", line_color=OVERALL_COLOR,
-            annotation_text=f"agreed threshold {current:g}", annotation_position="top",
-        )  # fmt: skip
+            x=current,
+            line_dash="dash",
+            line_color=OVERALL_COLOR,
+            annotation_text=f"agreed threshold {current:g}",
+            annotation_position="top",
+        )
     fig.update_layout(
         title="What each MQL threshold would hand over, and what it would keep",
         height=420,
@@ -475,5 +454,124 @@ def threshold_curve(frame, current: float | None, total_sql: int, total_won: int
         legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "xanchor": "left"},
         margin={"l": 10, "r": 10, "t": 40, "b": 90},
         bargap=0,
+    )
+    return fig
+
+
+def rates_by_category(frame, category: str, title: str, x_title: str) -> go.Figure:
+    """Reached-SQL and won rates per category (a score band, a latency bucket), as grouped bars
+    with 95% intervals and converted/leads printed (columns n_leads, n_sql, n_won,
+    sql_rate/low/high, won_rate/low/high)."""
+    fig = go.Figure()
+    for key, name, color in (
+        ("sql", "Reached SQL", STAGE_COLORS["sql"]),
+        ("won", "Won", STAGE_COLORS["won"]),
+    ):
+        rate = frame[f"{key}_rate"]
+        fig.add_bar(
+            x=frame[category],
+            y=rate,
+            name=name,
+            marker_color=color,
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": (frame[f"{key}_high"] - rate).fillna(0),
+                "arrayminus": (rate - frame[f"{key}_low"]).fillna(0),
+                "color": "#555",
+            },
+            text=[
+                f"{_pct(r)}<br>{int(k):,}/{int(n):,}"
+                for r, k, n in zip(rate, frame[f"n_{key}"], frame["n_leads"], strict=True)
+            ],
+            textposition="auto",
+        )
+    fig.update_layout(
+        title=title,
+        barmode="group",
+        height=420,
+        xaxis={"title": x_title},
+        yaxis={"title": "Share of the leads", "tickformat": ".0%", "rangemode": "tozero"},
+    )
+    return fig
+
+
+def follow_up_curve(frame, target_hours: float, clock: str) -> go.Figure:
+    """Share of hand-overs followed up within each number of hours, with the target marked
+    (columns hours, n_within, n_handed_over)."""
+    share = frame["n_within"] / frame["n_handed_over"].where(frame["n_handed_over"] > 0)
+    fig = go.Figure(
+        go.Scatter(
+            x=frame["hours"],
+            y=share,
+            mode="lines+markers",
+            line={"color": STAGE_COLORS["sal"], "width": 3, "shape": "hv"},
+            customdata=[
+                f"{int(k):,} of {int(n):,}"
+                for k, n in zip(frame["n_within"], frame["n_handed_over"], strict=True)
+            ],
+            hovertemplate="within %{x:g} h: %{y:.0%} (%{customdata})<extra></extra>",
+        )
+    )
+    fig.add_vline(
+        x=target_hours,
+        line_dash="dash",
+        line_color=MISSED_COLOR,
+        annotation_text=f"target {target_hours:g} h",
+        annotation_position="top right",
+    )
+    fig.update_layout(
+        title="Share of hand-overs followed up within so many hours",
+        height=380,
+        xaxis={
+            "title": f"Hours after hand-over ({clock} clock)",
+            "range": [0, max(3 * target_hours, 24)],
+        },
+        yaxis={"title": "Followed up", "tickformat": ".0%", "range": [0, 1.05]},
+        showlegend=False,
+    )
+    return fig
+
+
+def sla_trend(frame, title: str) -> go.Figure:
+    """% within SLA (left axis) and median latency (right axis) by week or month (columns
+    period_start, within_sla_rate, n_met, n_judged, median_hours)."""
+    fig = go.Figure()
+    fig.add_scatter(
+        x=frame["period_start"],
+        y=frame["within_sla_rate"],
+        name="% within SLA",
+        mode="lines+markers",
+        line={"color": MET_COLOR, "width": 3},
+        customdata=[
+            f"{int(k):,} of {int(n):,}"
+            for k, n in zip(frame["n_met"], frame["n_judged"], strict=True)
+        ],
+        hovertemplate="%{x|%d %b %Y}: %{y:.0%} within SLA (%{customdata})<extra></extra>",
+    )
+    fig.add_scatter(
+        x=frame["period_start"],
+        y=frame["median_hours"],
+        name="Median hours to follow-up",
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": GROUP_COLORS[0], "dash": "dot"},
+        hovertemplate="%{x|%d %b %Y}: median %{y:.1f} h<extra></extra>",
+    )
+    fig.update_layout(
+        title=title,
+        height=380,
+        yaxis={"title": "% within SLA", "tickformat": ".0%", "range": [0, 1.05]},
+        yaxis2={
+            "title": "Median hours",
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "tickformat": ".1f",
+            "nticks": 6,
+            "showgrid": False,
+        },
+        legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"},
+        margin={"l": 10, "r": 10, "t": 40, "b": 80},
     )
     return fig

@@ -33,3 +33,8 @@ def change(delta: float, change_rate: float | None, money: bool = False) -> str:
     if change_rate is None:
         return f"{sign}{amount}"
     return f"{sign}{amount} ({sign}{abs(change_rate):.1%})"
+
+
+def plural(n: int, word: str) -> str:
+    """'1 lead', '2 leads'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"

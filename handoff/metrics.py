@@ -39,13 +39,18 @@ def data_end(db: Database) -> dt.datetime | None:
     return frame["data_end_at"].iloc[0].to_pydatetime().astimezone(db.agreement.tz)
 
 
-def query_params(filters: Filters, agreement: Agreement, previous: bool = False) -> dict[str, Any]:
-    """The parameters every scoped, period-bound query takes (and the previous period's)."""
+def query_params(
+    filters: Filters, agreement: Agreement, previous: bool = False, counting: bool = True
+) -> dict[str, Any]:
+    """The parameters every scoped, period-bound query takes (and the previous period's).
+
+    `counting` adds the view and order mode of the queries that count stages (counted_stages);
+    the follow-up queries date leads by their hand-over instead.
+    """
     params = {
         **filters.scope_params(),
         **filters.period_params(agreement.tz),
-        "view": filters.view,
-        "strict": filters.strict,
+        **({"view": filters.view, "strict": filters.strict} if counting else {}),
     }
     params["scan_start_at"] = params["previous_start_at"] if previous else params["start_at"]
     params["scan_end_at"] = params["end_at"]
@@ -54,10 +59,12 @@ def query_params(filters: Filters, agreement: Agreement, previous: bool = False)
     return params
 
 
-def trend_params(filters: Filters, agreement: Agreement, months: int) -> dict[str, Any]:
+def trend_params(
+    filters: Filters, agreement: Agreement, months: int, counting: bool = True
+) -> dict[str, Any]:
     """The parameters of a monthly trend: the `months` calendar months before the period's
     end month, and that month itself when the period ends inside it."""
-    params = query_params(filters, agreement)
+    params = query_params(filters, agreement, counting=counting)
     end = filters.period.end
     index = end.year * 12 + end.month - 1 - months
     start_at = dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=agreement.tz)
@@ -219,6 +226,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 clean[key] = None if math.isnan(value) else round(float(value), 6)
             elif isinstance(value, np.integer):
                 clean[key] = int(value)
+            elif isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+                clean[key] = None if pd.isna(value) else value.isoformat()
             elif value is None or (not isinstance(value, str) and pd.isna(value)):
                 clean[key] = None
             else:
@@ -314,4 +323,53 @@ def quality(db: Database, filters: Filters) -> dict[str, Any]:
                 score_what_if(db, filters, threshold) if threshold is not None else None
             ),
         },
+    }
+
+
+def follow_up_params(filters: Filters, agreement: Agreement, previous: bool = False) -> dict:
+    """Parameters of the follow-up queries: leads are dated by their hand-over."""
+    return query_params(filters, agreement, previous=previous, counting=False)
+
+
+def follow_up_summary(db: Database, filters: Filters) -> dict[str, Any]:
+    """The follow-up headline for the period and the one before: % within SLA with its counts
+    and interval, latency quantiles, leads not followed up, pending ones."""
+    frame = db.run("follow_up_summary", follow_up_params(filters, db.agreement, previous=True))
+    frame["n_judged"] = frame["n_met"] + frame["n_breached"]
+    frame = stats.add_rate(frame, "n_met", "n_judged", "within_sla")
+    rows = {r["period"]: r for r in _records(frame.drop(columns=["start_at", "end_at"]))}
+    return {
+        "target_hours": db.agreement.follow_up_target_hours,
+        "clock": db.agreement.follow_up_clock,
+        "current": rows["current"],
+        "previous": rows["previous"],
+    }
+
+
+def follow_up_by_group(db: Database, filters: Filters, by: str) -> pd.DataFrame:
+    """Follow-up per owner, team or source, with % within SLA and its interval."""
+    frame = db.run("follow_up_by_group", follow_up_params(filters, db.agreement), {"group_1": by})
+    frame["n_judged"] = frame["n_met"] + frame["n_breached"]
+    return stats.add_rate(frame, "n_met", "n_judged", "within_sla")
+
+
+def follow_up_cost(db: Database, filters: Filters) -> pd.DataFrame:
+    """SQL and win rates by how fast the lead was followed up, with intervals."""
+    frame = db.run("follow_up_cost", follow_up_params(filters, db.agreement))
+    frame = stats.add_rate(frame, "n_sql", "n_leads", "sql")
+    return stats.add_rate(frame, "n_won", "n_leads", "won")
+
+
+def follow_up(db: Database, filters: Filters) -> dict[str, Any]:
+    """The follow-up page's numbers for `metrics --json`."""
+    params = follow_up_params(filters, db.agreement)
+    return {
+        "summary": follow_up_summary(db, filters),
+        "by_owner": _records(follow_up_by_group(db, filters, "owner")),
+        "by_team": _records(follow_up_by_group(db, filters, "team")),
+        "by_source": _records(follow_up_by_group(db, filters, "source")),
+        "cost_of_slow_follow_up": _records(follow_up_cost(db, filters)),
+        "breaches": _records(
+            db.run("follow_up_breaches", {**params, "limit": 1000}).drop(columns=["n_total"])
+        ),
     }

@@ -60,6 +60,7 @@ NAVIGATION: tuple[tuple[str, tuple[Link, ...]], ...] = (
         "Marketing",
         (Link("pages/quality.py", "Quantity vs quality", ":material/scatter_plot:"),),
     ),
+    ("Sales", (Link("pages/follow_up.py", "Follow-up", ":material/timer:"),)),
     (
         "Data",
         (

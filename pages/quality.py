@@ -217,7 +217,12 @@ for column, outcome, name in ((a1, "sql", "reaching SQL"), (a2, "won", "winning"
         f"{fmt.count(auc.loc[outcome, 'n_not_converted']) if outcome in auc.index else 0} not.",
     )
 a3.metric("Leads without a score", fmt.count(unscored), help=f"of {fmt.count(n_leads)} leads")
-st.plotly_chart(charts.band_rates(bands), width="stretch")
+st.plotly_chart(
+    charts.rates_by_category(
+        bands, "band", "Conversion by score band, with 95% intervals", "Score band"
+    ),
+    width="stretch",
+)
 st.caption(
     "Bands "
     + ("from the agreement" if ctx.agreement.score_bands else "by score decile")

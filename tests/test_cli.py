@@ -88,3 +88,14 @@ def test_metrics_json_quality(run_metrics):
         8,
         2,
     )
+
+
+def test_metrics_json_follow_up(run_metrics):
+    follow_up = run_metrics()["follow_up"]
+    current = follow_up["summary"]["current"]
+    assert (current["n_met"], current["n_judged"], current["within_sla_rate"]) == (4, 7, 0.571429)
+    assert follow_up["summary"]["target_hours"] == 4
+    assert [b["lead_id"] for b in follow_up["breaches"]] == ["L14", "L03", "L11"]
+    assert follow_up["breaches"][0]["handover_at"] == "2026-03-02T09:00:00+01:00"
+    never = next(b for b in follow_up["cost_of_slow_follow_up"] if b["bucket"] == "never")
+    assert (never["n_leads"], never["sql_rate"]) == (1, 0.0)

@@ -311,7 +311,7 @@ def test_cli_import_and_check_exit_codes(tmp_path, capsys):
     agreement = str(GOLDEN / "agreement.toml")
     assert main(["import", str(GOLDEN), "--db", str(db_path), "--agreement", agreement]) == 0
     out = capsys.readouterr().out
-    assert "activities  activities.csv                 10          9          1" in out
+    assert "activities  activities.csv                 11         10          1" in out
     assert "(accepted + rejected = read)" in out
     assert "Stage dates out of order" in out
     # check finds the orphan activity and says so with a non-zero exit, importing nothing.

@@ -104,9 +104,9 @@ def test_data_page(app):
     app.switch_page("pages/data.py").run()
     assert not app.exception
     tables = app.dataframe[0].value
-    assert tables["n_read"].tolist() == [14, 3, 10, 3, 4]
+    assert tables["n_read"].tolist() == [14, 3, 11, 3, 4]
     captions = " ".join(c.value for c in app.caption)
-    assert "34 rows read = 33 accepted + 1 rejected." in captions
+    assert "35 rows read = 34 accepted + 1 rejected." in captions
     quality = app.dataframe[1].value.set_index("check_name")["n_rows"]
     assert quality["Stage dates out of order"] == 1
     reasons = app.dataframe[2].value
@@ -268,3 +268,25 @@ def test_quality_page_switches(app):
     app.slider(key="quality_threshold").set_value(55.0).run()
     text = " ".join(m.value for m in app.markdown)
     assert "At threshold **55**, sales would have received **3** leads" in text
+
+
+def test_follow_up_page(app):
+    app.run()
+    app.switch_page("pages/follow_up.py").run()
+    assert not app.exception
+    shown = {m.label: m.value for m in app.metric}
+    # March (tests/test_queries.py): 4 met of 7 judged; median 2.5 h, p90 5 h; L14 waiting.
+    assert shown["Within SLA"] == "57%"
+    assert shown["Median time to follow-up"] == "2.5 h"
+    assert shown["90% followed up within"] == "5.0 h"
+    assert shown["Never followed up"] == "1"
+    text = " ".join(m.value for m in app.markdown)
+    assert (
+        "Of **8** hand-overs, **4** were followed up within the target and **3** were not" in text
+    )
+    assert "1 lead shows a follow-up dated before the hand-over" in text  # L07
+    breaches = app.dataframe[1].value
+    assert breaches["lead_id"].tolist() == ["L14", "L03", "L11"]
+    app.radio(key="follow_up_by").set_value("team").run()
+    assert not app.exception
+    assert app.dataframe[0].value["Team"].tolist()[:2] == ["East", "West"]

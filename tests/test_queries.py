@@ -137,7 +137,7 @@ def test_dataset_tables(golden_db):
     assert counts == {
         "leads": (14, 14, 0),
         "touches": (3, 3, 0),
-        "activities": (10, 9, 1),  # LX9 is an orphan
+        "activities": (11, 10, 1),  # LX9 is an orphan
         "deals": (3, 3, 0),
         "spend": (4, 4, 0),  # Podcast: spend without leads
     }
@@ -629,4 +629,130 @@ def test_score_what_if(golden_db):
         "n_handed_over_now": 8, "n_handed_over_at_threshold": 3, "n_sql_at_threshold": 2,
         "n_won_at_threshold": 1, "n_sql_missed": 1, "n_won_missed": 1, "n_sql": 4, "n_won": 3,
         "n_unscored": 3,
+    }  # fmt: skip
+
+
+# ---- follow-up ---------------------------------------------------------------------------------
+
+APRIL = Filters(
+    period=resolve_period("custom", dt.date(2026, 4, 10), dt.date(2026, 4, 1), dt.date(2026, 4, 10))
+)
+
+
+def follow_up_summary(db, filters=MARCH_FILTERS):
+    frame = db.run(
+        "follow_up_summary",
+        metrics.query_params(filters, db.agreement, previous=True, counting=False),
+    ).set_index("period")
+    columns = ["n_handed_over", "n_met", "n_breached", "n_pending", "n_invalid", "n_open_breaches",
+               "n_not_followed_up", "median_hours", "p90_hours"]  # fmt: skip
+    return {p: tuple(None if pd.isna(v) else v for v in frame.loc[p, columns]) for p in frame.index}
+
+
+def test_follow_up_summary(golden_db):
+    rows = follow_up_summary(golden_db)
+    # Handed over in March: L01 (1 h), L02 (2), L06 (3), L08 (0.5) met; L03 (5), L11 (5) late;
+    # L14 never followed up, 215 h past the target: an open breach; L07 invalid (its first
+    # contact is dated before the hand-over). Median of 0.5, 1, 2, 3, 5, 5 = 2.5; p90 = 5.
+    assert rows["current"] == (8, 4, 3, 0, 1, 1, 1, 2.5, 5.0)
+    assert rows["previous"] == (0, 0, 0, 0, 0, 0, 0, None, None)  # nothing handed over in Feb
+
+
+def test_follow_up_pending_versus_breached_at_the_data_end(golden_db):
+    rows = follow_up_summary(golden_db, APRIL)
+    # 1-10 April: L10 met (3 h); L04 waited 28 business hours (breached, open); L05 has waited
+    # 2 of its 4 hours at the data's end: pending.
+    assert rows["current"] == (3, 1, 1, 1, 0, 1, 2, 3.0, 3.0)
+
+
+def test_follow_up_routing_split(golden_db):
+    frame = golden_db.run(
+        "follow_up_summary",
+        metrics.query_params(MARCH_FILTERS, golden_db.agreement, previous=True, counting=False),
+    ).set_index("period")
+    # Only L01 carries assigned_at: 0.5 h routing, 0.5 h rep.
+    assert frame.loc[
+        "current", ["n_routed", "median_routing_hours", "median_rep_hours"]
+    ].tolist() == [1, 0.5, 0.5]
+
+
+def test_follow_up_by_owner(golden_db):
+    frame = golden_db.run(
+        "follow_up_by_group",
+        metrics.query_params(MARCH_FILTERS, golden_db.agreement, counting=False),
+        columns={"group_1": "owner"},
+    )
+    rows = {r.group_1: (r.n_handed_over, r.n_met, r.n_breached, r.n_invalid, r.n_not_followed_up)
+            for r in frame.itertuples()}  # fmt: skip
+    assert rows == {
+        "Ana": (2, 2, 0, 0, 0),  # L01, L02
+        "Cara": (2, 1, 1, 0, 1),  # L06 met, L14 never followed up
+        "Dan": (2, 1, 0, 1, 0),  # L08 met, L07 invalid
+        "Ben": (1, 0, 1, 0, 0),  # L03
+        "(unassigned)": (1, 0, 1, 0, 0),  # L11
+    }
+
+
+def test_follow_up_curve(golden_db):
+    frame = golden_db.run(
+        "follow_up_curve", metrics.query_params(MARCH_FILTERS, golden_db.agreement, counting=False)
+    ).set_index("hours")
+    # 7 valid hand-overs (L07 invalid left out); followed up within 0.5 h: L08; 1 h: + L01;
+    # 2: + L02; 3: + L06; 6: + L03, L11; L14 never.
+    assert frame["n_handed_over"].unique().tolist() == [7]
+    assert [frame.loc[h, "n_within"] for h in (0.25, 0.5, 1, 2, 3, 4, 6, 168)] == [
+        0,
+        1,
+        2,
+        3,
+        4,
+        4,
+        6,
+        6,
+    ]
+
+
+def test_follow_up_trend_by_week_and_month(golden_db):
+    params = metrics.trend_params(MARCH_FILTERS, golden_db.agreement, 2, counting=False)
+    weeks = golden_db.run("follow_up_trend", {**params, "grain": "week"})
+    rows = {
+        str(r.period_start): (r.n_handed_over, r.n_met, r.n_breached) for r in weeks.itertuples()
+    }
+    # Weeks from Monday: 2 March L01 L02 L06 (met) L14 (breached); 9 March L07 (invalid); 16
+    # March L08; 23 March L03 (late); 30 March L11 (late).
+    assert rows == {
+        "2026-03-02": (4, 3, 1), "2026-03-09": (1, 0, 0), "2026-03-16": (1, 1, 0),
+        "2026-03-23": (1, 0, 1), "2026-03-30": (1, 0, 1),
+    }  # fmt: skip
+    months = golden_db.run("follow_up_trend", {**params, "grain": "month"})
+    assert months[["n_handed_over", "n_met", "n_breached", "median_hours"]].values.tolist() == [
+        [8, 4, 3, 2.5]
+    ]
+
+
+def test_follow_up_breaches(golden_db):
+    frame = golden_db.run(
+        "follow_up_breaches",
+        {**metrics.query_params(MARCH_FILTERS, golden_db.agreement, counting=False), "limit": 10},
+    )
+    # The open breach first (L14, 215 h overdue), then the late ones, oldest hand-over first.
+    assert frame[["lead_id", "breach", "hours_overdue"]].values.tolist() == [
+        ["L14", "open: no follow-up yet", 215.0],
+        ["L03", "followed up late", 1.0],
+        ["L11", "followed up late", 1.0],
+    ]
+    assert frame["n_total"].unique().tolist() == [3]
+
+
+def test_follow_up_cost(golden_db):
+    frame = golden_db.run(
+        "follow_up_cost", metrics.query_params(MARCH_FILTERS, golden_db.agreement, counting=False)
+    )
+    rows = {r.bucket: (r.n_leads, r.n_sql, r.n_won) for r in frame.itertuples()}
+    # Calendar hours: L08 0.5 h; L01 1 h and L06 3 h; L11 5 h; L02 66 h and L03 67 h; L14 never;
+    # L07 invalid. SQL: L01 L06 L08 L11; won: L01 L08 L11.
+    assert rows == {
+        "under 5 min": (0, 0, 0), "5–60 min": (1, 1, 1), "1–4 hours": (2, 2, 1),
+        "4–24 hours": (1, 1, 1), "1–3 days": (2, 0, 0), "over 3 days": (0, 0, 0),
+        "never": (1, 0, 0), "invalid (follow-up before hand-over)": (1, 0, 0),
     }  # fmt: skip

@@ -392,6 +392,9 @@ def test_stg_follow_up(golden_db):
     assert rows.loc["L10", "first_follow_up_at"] == at("2026-04-08 13:00")
     assert rows.loc["L10", "last_activity_at"] == at("2026-04-08 13:00")
     assert pd.isna(rows.loc["L09", "handover_at"])
+    # L09 was called once but never handed over: an activity, and no follow-up.
+    assert rows.loc["L09", "n_activities"] == 1
+    assert pd.isna(rows.loc["L09", "first_follow_up_at"])
 
 
 def test_stg_data_quality_has_one_row_per_check(golden_db):

@@ -209,6 +209,7 @@ final as (
         -- monthly trends do not convert every timestamp on every query.
         cast(date_trunc('month', cast(created_at as date)) as date) as created_month,
         cast(date_trunc('month', cast(entered_mql_at as date)) as date) as entered_mql_month,
+        cast(date_trunc('week', cast(entered_mql_at as date)) as date) as entered_mql_week,
         cast(date_trunc('month', cast(strict_mql_at as date)) as date) as strict_mql_month,
         cast(date_trunc('month', cast(mql_at as date)) as date) as mql_month,
         cast(date_trunc('month', cast(sal_at as date)) as date) as sal_month,

@@ -1,0 +1,235 @@
+"""Follow-up: did sales follow up every handed-over lead within the agreed time, and what does
+slow follow-up cost?"""
+
+import pandas as pd
+import streamlit as st
+
+from handoff import charts, fmt, metrics, stats, ui
+
+ctx = ui.page(
+    "Follow-up",
+    "Did sales follow up every lead marketing handed over within the agreed time, who is slow, "
+    "which leads are still waiting, and what does slow follow-up cost?",
+)
+agreement = ctx.agreement
+target = agreement.follow_up_target_hours
+bh = agreement.business_hours
+clock = (
+    f"business hours ({bh.opens:%H:%M}–{bh.closes:%H:%M}, working days, holidays excluded, "
+    f"{agreement.time_zone})"
+    if agreement.follow_up_clock == "business"
+    else "calendar hours"
+)
+period, previous = ctx.filters.period, ctx.filters.period.previous()
+st.markdown(
+    f"**{period.label}** (leads handed over in it) compared with **{previous.label}** · target: "
+    f"follow up within **{target:g} {clock}**"
+)
+
+# The headline: % within SLA, latency, and the leads still waiting.
+summary = metrics.follow_up_summary(ctx.db, ctx.filters)
+now, before = summary["current"], summary["previous"]
+if now["n_handed_over"] == 0:
+    ui.no_leads(ctx)
+
+
+def hours(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} h"
+
+
+def delta(key: str, scale: float = 1.0, suffix: str = "") -> str | None:
+    if now[key] is None or before[key] is None:
+        return None
+    change = (now[key] - before[key]) * scale
+    return f"{change:+.1f}{suffix} vs {previous.label}"
+
+
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.metric(
+    "Within SLA",
+    fmt.rate(now["within_sla_rate"]),
+    delta=delta("within_sla_rate", 100, " pts"),
+    help=f"{now['n_met']:,} met of {now['n_judged']:,} judged (met + breached); 95% interval "
+    f"{fmt.rate(now['within_sla_low'])}–{fmt.rate(now['within_sla_high'])}.",
+)
+c2.metric(
+    "Median time to follow-up",
+    hours(now["median_hours"]),
+    delta=delta("median_hours", suffix=" h"),
+    delta_color="inverse",
+    help=f"On the agreement's clock; target {target:g} h.",
+)
+c3.metric(
+    "90% followed up within",
+    hours(now["p90_hours"]),
+    delta=delta("p90_hours", suffix=" h"),
+    delta_color="inverse",
+)
+c4.metric(
+    "Never followed up",
+    fmt.count(now["n_not_followed_up"]),
+    help=f"{now['n_open_breaches']:,} of them are past the target (open breaches); "
+    f"{now['n_pending']:,} are still inside it (pending).",
+)
+c5.metric("Pending", fmt.count(now["n_pending"]), help="No follow-up yet, still inside the target.")
+st.markdown(
+    f"Of **{now['n_handed_over']:,}** hand-overs, **{now['n_met']:,}** were followed up within "
+    f"the target and **{now['n_breached']:,}** were not ({now['n_open_breaches']:,} of those are "
+    f"still waiting); {now['n_pending']:,} are pending, still inside the target."
+    + (
+        f" {fmt.plural(now['n_invalid'], 'lead')} "
+        f"{'shows' if now['n_invalid'] == 1 else 'show'} a follow-up dated before the "
+        "hand-over: a data error, counted apart and left out of the averages."
+        if now["n_invalid"]
+        else ""
+    )
+)
+
+# The distribution, with the target on it.
+curve = ctx.db.run("follow_up_curve", metrics.follow_up_params(ctx.filters, agreement))
+st.plotly_chart(charts.follow_up_curve(curve, target, agreement.follow_up_clock), width="stretch")
+
+# Who is slow, and which sources wait longest.
+st.subheader("By owner, team and source")
+by = ui.control(
+    st.radio,
+    "follow_up_by",
+    "owner",
+    "Compare",
+    options=["owner", "team", "source"],
+    horizontal=True,
+)
+groups = metrics.follow_up_by_group(ctx.db, ctx.filters, by)
+judged = groups[groups["n_judged"] > 0]
+overall = now["within_sla_rate"]
+st.plotly_chart(
+    charts.rate_whiskers(
+        list(judged["group_1"]),
+        list(judged["within_sla_rate"]),
+        list(judged["within_sla_low"]),
+        list(judged["within_sla_high"]),
+        [
+            f"{int(k):,} of {int(n):,}"
+            for k, n in zip(judged["n_met"], judged["n_judged"], strict=True)
+        ],
+        f"Followed up within the SLA, by {by}",
+        overall=overall,
+        colors=[
+            {"better": charts.MET_COLOR, "worse": charts.MISSED_COLOR}.get(
+                stats.versus(lo, hi, overall), charts.GROUP_COLORS[0]
+            )
+            for lo, hi in zip(judged["within_sla_low"], judged["within_sla_high"], strict=True)
+        ],
+        x_title="Within SLA (95% interval)",
+    ),
+    width="stretch",
+)
+st.dataframe(
+    pd.DataFrame(
+        {
+            by.capitalize(): groups["group_1"],
+            "Handed over": groups["n_handed_over"],
+            "Met": groups["n_met"],
+            "Breached": groups["n_breached"],
+            "Within SLA": groups["within_sla_rate"] * 100,
+            "Pending": groups["n_pending"],
+            "Never followed up": groups["n_not_followed_up"],
+            "Median hours": groups["median_hours"],
+            "90% within (hours)": groups["p90_hours"],
+            "Median routing hours": groups["median_routing_hours"],
+            "Median rep hours": groups["median_rep_hours"],
+        }
+    ),
+    hide_index=True,
+    column_config={
+        "Within SLA": st.column_config.NumberColumn(format="%.0f%%"),
+        **{
+            c: st.column_config.NumberColumn(format="%.1f")
+            for c in (
+                "Median hours",
+                "90% within (hours)",
+                "Median routing hours",
+                "Median rep hours",
+            )
+        },
+    },
+)
+if now["n_routed"]:
+    st.caption(
+        f"Where leads carry an assignment time ({now['n_routed']:,} this period), the wait splits "
+        f"into routing (hand-over to assignment: median {hours(now['median_routing_hours'])}) "
+        f"and the rep's own delay (assignment to follow-up: median "
+        f"{hours(now['median_rep_hours'])}), so a slow router is not blamed on reps."
+    )
+else:
+    st.caption("No lead carries an assignment time, so routing and rep delay cannot be split.")
+
+# Trend.
+st.subheader("Getting faster?")
+grain = ui.control(
+    st.radio, "follow_up_grain", "month", "By", options=["week", "month"], horizontal=True
+)
+trend = ctx.db.run(
+    "follow_up_trend",
+    {**metrics.trend_params(ctx.filters, agreement, 12, counting=False), "grain": grain},
+)
+trend["n_judged"] = trend["n_met"] + trend["n_breached"]
+trend = stats.add_rate(trend, "n_met", "n_judged", "within_sla")
+st.plotly_chart(
+    charts.sla_trend(trend, f"% within SLA and median hours, by {grain} of hand-over"),
+    width="stretch",
+)
+
+# Every breach, open ones first.
+st.subheader("Every breach, open ones first")
+breaches = ctx.db.run(
+    "follow_up_breaches", {**metrics.follow_up_params(ctx.filters, agreement), "limit": 10_000}
+)
+n_total = int(breaches["n_total"].iloc[0]) if len(breaches) else 0
+st.markdown(
+    f"**{n_total:,}** leads handed over in {period.label} breached the SLA"
+    + (f" (showing the first {len(breaches):,})" if n_total > len(breaches) else "")
+    + ". An average can hide a breach; this list cannot."
+)
+breaches = breaches.drop(columns=["n_total"])
+st.dataframe(
+    breaches,
+    hide_index=True,
+    column_config={
+        "lead_id": "Lead",
+        "breach": "Breach",
+        "owner": "Owner",
+        "team": "Team",
+        "source": "Source",
+        "campaign": "Campaign",
+        "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD HH:mm"),
+        "first_follow_up_at": st.column_config.DatetimeColumn(
+            "Followed up", format="YYYY-MM-DD HH:mm"
+        ),
+        "hours_on_clock": st.column_config.NumberColumn("Hours on the clock", format="%.1f"),
+        "hours_overdue": st.column_config.NumberColumn("Hours overdue", format="%.1f"),
+        "disposition": "Disposition now",
+    },
+)
+st.download_button(
+    "Download the breaches (CSV)",
+    breaches.to_csv(index=False).encode("utf-8"),
+    file_name=f"follow_up_breaches_{period.start}.csv",
+    mime="text/csv",
+)
+
+# What slow follow-up costs.
+st.subheader("What slow follow-up costs")
+cost = metrics.follow_up_cost(ctx.db, ctx.filters)
+shown = cost[cost["n_leads"] > 0]
+st.plotly_chart(
+    charts.rates_by_category(
+        shown, "bucket", "Conversion by how fast the lead was followed up", "Time to follow-up"
+    ),
+    width="stretch",
+)
+st.caption(
+    "Time to follow-up here is calendar time (how long the lead really waited), in the buckets "
+    "the speed-to-lead studies use. SQL and won mean reached by the data's end; recent leads may "
+    "still convert. Read it as association, not proof: the slow reps may also get harder leads."
+)

@@ -1,0 +1,47 @@
+-- Question: did sales follow up the period's hand-overs within the agreed time, and how fast?
+-- Params: $start_at, $end_at, $previous_start_at, $previous_end_at
+-- Grain: one row per period ('current', 'previous')
+-- Uses: handed_over
+-- Leads count in the period of their hand-over. % within SLA = met / (met + breached); pending
+-- leads (no follow-up yet, still inside the target at the data's end) and invalid ones (a
+-- follow-up stamped before the hand-over) are left out of it and counted apart. Latency
+-- quantiles are on the agreement's clock, over leads followed up, invalid ones excluded.
+
+with periods as (
+    select 'current' as period, $start_at as start_at, $end_at as end_at
+    union all
+    select 'previous' as period, $previous_start_at as start_at, $previous_end_at as end_at
+),
+
+in_period as (
+    select p.period, p.start_at, p.end_at, h.*
+    from periods as p
+    left join handed_over as h
+        on h.handover_at >= p.start_at and h.handover_at < p.end_at
+),
+
+final as (
+    select
+        period,
+        start_at,
+        end_at,
+        count(lead_key) as n_handed_over,
+        count(*) filter (where sla_status = 'met') as n_met,
+        count(*) filter (where sla_status = 'breached') as n_breached,
+        count(*) filter (where sla_status = 'pending') as n_pending,
+        count(*) filter (where sla_status = 'invalid') as n_invalid,
+        count(*) filter (where sla_status = 'breached' and first_follow_up_at is null)
+            as n_open_breaches,
+        count(*) filter (where lead_key is not null and first_follow_up_at is null)
+            as n_not_followed_up,
+        quantile_cont(follow_up_hours, 0.5) as median_hours,
+        quantile_cont(follow_up_hours, 0.9) as p90_hours,
+        quantile_cont(routing_hours, 0.5) as median_routing_hours,
+        quantile_cont(rep_hours, 0.5) as median_rep_hours,
+        count(routing_hours) as n_routed
+    from in_period
+    group by period, start_at, end_at
+)
+
+select * from final
+order by period
