@@ -169,8 +169,11 @@ def rate_whiskers(
     overall: float | None = None,
     colors: list[str] | None = None,
     x_title: str = "Conversion (95% interval)",
+    target: float | None = None,
+    target_label: str = "target",
 ) -> go.Figure:
-    """Rates as dots with 95% interval whiskers, one row each, counts printed beside them."""
+    """Rates as dots with 95% interval whiskers, one row each, counts printed beside them; the
+    overall rate dashed and an agreed target dotted red."""
     fig = go.Figure(
         go.Scatter(
             y=labels,
@@ -198,6 +201,14 @@ def rate_whiskers(
             line_color=OVERALL_COLOR,
             annotation_text=f"overall {_pct(overall)}",
             annotation_position="top",
+        )
+    if target is not None:
+        fig.add_vline(
+            x=target,
+            line_dash="dot",
+            line_color=MISSED_COLOR,
+            annotation_text=f"{target_label} {_pct(target)}",
+            annotation_position="bottom right",
         )
     fig.update_layout(
         title=title,
@@ -573,5 +584,83 @@ def sla_trend(frame, title: str) -> go.Figure:
         },
         legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"},
         margin={"l": 10, "r": 10, "t": 40, "b": 80},
+    )
+    return fig
+
+
+def pareto(reasons: list[str], counts: list[int], cumulative: list[float], title: str) -> go.Figure:
+    """Discard reasons, most frequent first, with their cumulative share; no reason in red."""
+    fig = go.Figure()
+    fig.add_bar(
+        x=reasons,
+        y=counts,
+        marker_color=[
+            MISSED_COLOR if r == "(no reason given)" else GROUP_COLORS[0] for r in reasons
+        ],
+        text=[f"{n:,}" for n in counts],
+        textposition="outside",
+        cliponaxis=False,
+        name="Discards",
+        hovertemplate="%{x}: %{y:,}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=reasons,
+        y=cumulative,
+        yaxis="y2",
+        mode="lines+markers+text",
+        text=[_pct(c) for c in cumulative],
+        textposition="top center",
+        line={"color": OVERALL_COLOR},
+        name="Cumulative share",
+        hovertemplate="%{x}: %{y:.0%} of discards so far<extra></extra>",
+    )
+    fig.update_layout(
+        title=title,
+        height=420,
+        xaxis={"title": "Reason"},
+        yaxis={"title": "Discards", "range": [0, max([*counts, 1]) * 1.2]},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": ".0%",
+            "range": [0, 1.1],
+            "showgrid": False,
+            "title": "Cumulative share",
+        },
+        legend={"orientation": "h", "x": 0, "y": -0.35, "yanchor": "top"},
+        margin={"l": 10, "r": 10, "t": 40, "b": 120},
+    )
+    return fig
+
+
+def accounts(names: list[str], counts: list[int], total: int, title: str) -> go.Figure:
+    """Where every MQL is now: one bar per disposition, count and share printed; they sum to
+    the total."""
+    colors = {
+        "won": STAGE_COLORS["won"],
+        "lost": "#8d6e63",
+        "discarded": MISSED_COLOR,
+        "recycled": "#b279a2",
+    }
+    fig = go.Figure(
+        go.Bar(
+            y=names,
+            x=counts,
+            orientation="h",
+            marker_color=[
+                colors.get(n, STAGE_COLORS.get(n.removeprefix("active: "), "#999")) for n in names
+            ],
+            text=[f"{n:,} ({n / total:.0%})" if total else "0" for n in counts],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:,}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=80 + 40 * len(names),
+        yaxis={"autorange": "reversed"},
+        xaxis={"title": "MQLs", "range": [0, max([*counts, 1]) * 1.3]},
+        showlegend=False,
     )
     return fig

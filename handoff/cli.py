@@ -199,6 +199,7 @@ def _metrics(args: argparse.Namespace) -> int:
         "funnel": metrics.funnel(db, filters, by=args.by, by2=args.by2),
         "quality": metrics.quality(db, filters),
         "follow_up": metrics.follow_up(db, filters),
+        "discards": metrics.discards(db, filters),
     }
     json.dump(out, sys.stdout, indent=2)
     print()

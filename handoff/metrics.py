@@ -6,6 +6,7 @@ changes against the previous period); every count itself comes from a query.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import math
@@ -371,5 +372,68 @@ def follow_up(db: Database, filters: Filters) -> dict[str, Any]:
         "cost_of_slow_follow_up": _records(follow_up_cost(db, filters)),
         "breaches": _records(
             db.run("follow_up_breaches", {**params, "limit": 1000}).drop(columns=["n_total"])
+        ),
+    }
+
+
+def discard_summary(db: Database, filters: Filters) -> dict[str, Any]:
+    """Acceptance and discard rates of the period's MQLs against the agreement, with counts,
+    intervals, the previous period and met/missed; and the account of every MQL."""
+    agreement = db.agreement
+
+    def one(f: Filters) -> dict[str, Any]:
+        frame = db.run(
+            "discard_summary",
+            {**query_params(f, agreement), "stale_after_days": agreement.stale_after_days},
+        )
+        frame = stats.add_rate(frame, "n_accepted", "n_mql", "acceptance")
+        frame = stats.add_rate(frame, "n_discarded", "n_mql", "discard")
+        return _records(frame)[0]
+
+    current = one(filters)
+    previous = one(dataclasses.replace(filters, period=filters.period.previous()))
+    for row in (current, previous):
+        row["acceptance_met"] = (
+            None
+            if row["acceptance_rate"] is None
+            else row["acceptance_rate"] >= agreement.min_acceptance_rate
+        )
+        row["discard_met"] = (
+            None
+            if row["discard_rate"] is None
+            else row["discard_rate"] <= agreement.max_discard_rate
+        )
+    return {
+        "min_acceptance_rate": agreement.min_acceptance_rate,
+        "max_discard_rate": agreement.max_discard_rate,
+        "current": current,
+        "previous": previous,
+    }
+
+
+def discard_by_group(db: Database, filters: Filters, by: str) -> pd.DataFrame:
+    """Acceptance and discard rates per group, with intervals."""
+    frame = db.run("discard_by_group", query_params(filters, db.agreement), {"group_1": by})
+    frame = stats.add_rate(frame, "n_accepted", "n_mql", "acceptance")
+    return stats.add_rate(frame, "n_discarded", "n_mql", "discard")
+
+
+def discards(db: Database, filters: Filters) -> dict[str, Any]:
+    """The discards page's numbers for `metrics --json`."""
+    params = query_params(filters, db.agreement)
+    stale = {"stale_after_days": db.agreement.stale_after_days}
+    return {
+        "summary": discard_summary(db, filters),
+        "by_source": _records(discard_by_group(db, filters, "source")),
+        "by_campaign": _records(discard_by_group(db, filters, "campaign")),
+        "by_owner": _records(discard_by_group(db, filters, "owner")),
+        "by_team": _records(discard_by_group(db, filters, "team")),
+        "reasons": _records(db.run("discard_reasons", {**params, "group": None})),
+        "dispositions": _records(db.run("dispositions", {**params, **stale})),
+        "recycling": _records(
+            db.run("recycling", query_params(filters, db.agreement, counting=False))
+        ),
+        "slipping": _records(
+            db.run("slipping_leads", {**params, **stale, "limit": 1000}).drop(columns=["n_total"])
         ),
     }

@@ -47,12 +47,13 @@ def add_rate(frame: pd.DataFrame, k: str, n: str, name: str) -> pd.DataFrame:
     return out
 
 
-def versus(low: float, high: float, overall: float) -> str:
-    """'better' or 'worse' when the interval [low, high] excludes the overall rate, else ''."""
+def versus(low: float, high: float, overall: float, higher_is_better: bool = True) -> str:
+    """'better' or 'worse' when the interval [low, high] excludes the overall rate, else ''
+    (for a rate where lower is better, such as a discard rate, pass higher_is_better=False)."""
     if any(math.isnan(x) for x in (low, high, overall)):
         return ""
     if low > overall:
-        return "better"
+        return "better" if higher_is_better else "worse"
     if high < overall:
-        return "worse"
+        return "worse" if higher_is_better else "better"
     return ""

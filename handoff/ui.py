@@ -54,6 +54,7 @@ NAVIGATION: tuple[tuple[str, tuple[Link, ...]], ...] = (
         (
             Link("app.py", "Scorecard", ":material/scoreboard:"),
             Link("pages/funnel.py", "Lead funnel", ":material/filter_alt:"),
+            Link("pages/discards.py", "Discards & dispositions", ":material/delete_sweep:"),
         ),
     ),
     (

@@ -99,3 +99,13 @@ def test_metrics_json_follow_up(run_metrics):
     assert follow_up["breaches"][0]["handover_at"] == "2026-03-02T09:00:00+01:00"
     never = next(b for b in follow_up["cost_of_slow_follow_up"] if b["bucket"] == "never")
     assert (never["n_leads"], never["sql_rate"]) == (1, 0.0)
+
+
+def test_metrics_json_discards(run_metrics):
+    discards = run_metrics()["discards"]
+    now = discards["summary"]["current"]
+    assert (now["n_mql"], now["acceptance_rate"], now["acceptance_met"]) == (8, 0.625, False)
+    assert sum(d["n_leads"] for d in discards["dispositions"]) == now["n_mql"]
+    assert [s["lead_id"] for s in discards["slipping"]] == ["L02", "L07"]
+    assert discards["recycling"][1] == {"outcome_order": 2, "outcome": "MQL again", "n_leads": 1,
+                                        "median_days_in_nurture": round(14 - 1 / 24, 6)}  # fmt: skip

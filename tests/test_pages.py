@@ -290,3 +290,29 @@ def test_follow_up_page(app):
     app.radio(key="follow_up_by").set_value("team").run()
     assert not app.exception
     assert app.dataframe[0].value["Team"].tolist()[:2] == ["East", "West"]
+
+
+def test_discards_page(app):
+    app.run()
+    app.switch_page("pages/discards.py").run()
+    assert not app.exception
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Qualified (MQL)"] == "8"
+    assert shown["Accepted (SAL)"] == "5"
+    assert (shown["Won"], shown["Closed lost"], shown["Active"], shown["Discarded"]) == (
+        "3",
+        "1",
+        "3",
+        "1",
+    )
+    assert shown["Acceptance rate (SAL / MQL)"] == "62.5%"
+    text = " ".join(m.value for m in app.markdown)
+    assert ":red[**Missed: agreed at least 70%**] (5 of 8 MQLs)" in text
+    assert ":green[**Met: agreed at most 25%**] (2 of 8 MQLs)" in text
+    dispositions = app.dataframe[-2].value
+    assert dispositions["n_leads"].sum() == 8
+    slipping = app.dataframe[-1].value
+    assert slipping["lead_id"].tolist() == ["L02", "L07"]
+    app.radio(key="discards_by").set_value("owner").run()
+    assert not app.exception
+    assert app.dataframe[0].value["Owner"].tolist()[0] == "Ana"

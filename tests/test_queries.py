@@ -756,3 +756,133 @@ def test_follow_up_cost(golden_db):
         "4–24 hours": (1, 1, 1), "1–3 days": (2, 0, 0), "over 3 days": (0, 0, 0),
         "never": (1, 0, 0), "invalid (follow-up before hand-over)": (1, 0, 0),
     }  # fmt: skip
+
+
+# ---- discards and dispositions ------------------------------------------------------------------
+
+STALE = {"stale_after_days": 10}
+
+
+def test_discard_summary(golden_db):
+    row = golden_db.run(
+        "discard_summary", {**funnel_params(golden_db), **STALE}, columns=BY_SOURCE
+    ).iloc[0]
+    # March's MQLs (creation cohort): L01 L02 L03 L06 L07 L08 L10 L11. Accepted (SAL by the data's
+    # end): L01, L06 (via SQL), L07, L08 (via its deal), L11 (via its win) = 5 of 8. Discarded at
+    # some point: L03 and L11 (which was won later) = 2 of 8, none without a reason.
+    # Now: won L01 L08 L11; lost L06; discarded L03; active L02 (MQL) L07 (SAL) L10 (MQL, back
+    # from nurture). Slipping (active, untouched for over 10 days): L02 (32 days since its call)
+    # and L07 (31 days since its hand-over, never called); L10 was called 2 days before the end.
+    assert row.to_dict() == {
+        "n_mql": 8, "n_accepted": 5, "n_discarded": 2, "n_discarded_no_reason": 0, "n_won": 3,
+        "n_lost": 1, "n_now_discarded": 1, "n_recycled": 0, "n_active": 3, "n_slipping": 2,
+    }  # fmt: skip
+
+
+def test_discard_metrics_against_the_agreement(golden_db):
+    summary = metrics.discard_summary(golden_db, MARCH_FILTERS)
+    now = summary["current"]
+    # 5 of 8 accepted: 62.5%, under the 70% floor; 2 of 8 discarded: 25%, at the 25% ceiling.
+    assert (now["acceptance_rate"], now["acceptance_met"]) == (0.625, False)
+    assert (now["discard_rate"], now["discard_met"]) == (0.25, True)
+    # February's cohort: L14, an MQL nobody accepted or called.
+    assert (summary["previous"]["n_mql"], summary["previous"]["n_slipping"]) == (1, 1)
+
+
+def test_discard_by_group(golden_db):
+    frame = golden_db.run(
+        "discard_by_group", funnel_params(golden_db), columns={"group_1": "owner"}
+    )
+    rows = {r.group_1: (r.n_mql, r.n_accepted, r.n_discarded) for r in frame.itertuples()}
+    # Ana: L01 L02 L10; Dan: L07 L08; Ben: L03; Cara: L06; (unassigned): L11.
+    assert rows == {
+        "Ana": (3, 1, 0), "Dan": (2, 2, 0), "(unassigned)": (1, 1, 1), "Ben": (1, 0, 1),
+        "Cara": (1, 1, 0),
+    }  # fmt: skip
+
+
+def test_discard_reasons(golden_db):
+    frame = golden_db.run(
+        "discard_reasons", {**funnel_params(golden_db), "group": None}, columns=BY_SOURCE
+    )
+    assert frame.values.tolist() == [["Bad data", 1, 0.5, 0.5], ["Not a fit", 1, 0.5, 1.0]]
+    trade = golden_db.run(
+        "discard_reasons", {**funnel_params(golden_db), "group": "Trade show"}, columns=BY_SOURCE
+    )
+    assert trade["reason"].tolist() == ["Bad data"]
+
+
+def test_dispositions_sum_to_the_mqls(golden_db):
+    frame = golden_db.run("dispositions", {**funnel_params(golden_db), **STALE}, columns=BY_SOURCE)
+    rows = {r.account: (r.n_leads, r.n_slipping) for r in frame.itertuples()}
+    assert rows == {
+        "won": (3, 0), "lost": (1, 0), "discarded": (1, 0), "recycled": (0, 0),
+        "active: opportunity": (0, 0), "active: sql": (0, 0), "active: sal": (1, 1),
+        "active: mql": (2, 1),
+    }  # fmt: skip
+    assert frame["n_leads"].sum() == 8
+    ages = dict(zip(frame["account"], frame["median_days_since_stage_change"], strict=True))
+    # L07's last stage change: its MQL, 11 March 10:00 UTC, 30 days before the end. Active MQLs:
+    # L02 (34 days 19 hours) and L10 (2 days 2 hours): median 18.4375.
+    assert ages["active: sal"] == pytest.approx(30.0)
+    assert ages["active: mql"] == pytest.approx((34 + 19 / 24 + 2 + 2 / 24) / 2)
+
+
+def test_slipping_leads(golden_db):
+    frame = golden_db.run(
+        "slipping_leads", {**funnel_params(golden_db), **STALE, "limit": 10}, columns=BY_SOURCE
+    )
+    assert frame["lead_id"].tolist() == ["L02", "L07"]
+    assert frame["days_without_activity"].round(4).tolist() == [
+        round(32 + 1 / 24, 4),
+        round(30 + 23 / 24, 4),
+    ]
+
+
+def test_recycling(golden_db):
+    frame = golden_db.run(
+        "recycling", metrics.query_params(MARCH_FILTERS, golden_db.agreement, counting=False)
+    )
+    rows = {r.outcome: (r.n_leads, r.median_days_in_nurture) for r in frame.itertuples()}
+    # L10, recycled 25 March, handed over again 8 April: 14 days less the DST hour.
+    assert rows["MQL again"] == (1, pytest.approx(14 - 1 / 24))
+    assert [rows[o][0] for o in ("converted", "discarded", "still in nurture")] == [0, 0, 0]
+
+
+def discard_fixture(tmp_path, agreement):
+    """Six leads for the cases the golden fixture lacks: MQLs discarded without a reason, a lead
+    won with every other stage missing, and a recycled lead still in nurture."""
+    folder = write_dataset(
+        tmp_path / "discards",
+        leads="lead_id,created_at,source,mql_at,sal_at,won_at,discarded_at,discard_reason,recycled_at,amount\n"
+        "D1,2026-03-02,Web,2026-03-02,,,2026-03-03,,,\n"
+        "D2,2026-03-02,Web,2026-03-02,,,2026-03-04,,,\n"
+        "D3,2026-03-02,Fair,2026-03-02,,,2026-03-05,No budget,,\n"
+        "D4,2026-03-02,Fair,,,2026-03-20,,,,900\n"
+        "D5,2026-03-02,Fair,2026-03-02,,,,,2026-03-06,\n"
+        "D6,2026-03-31,Web,2026-03-31,2026-03-31,,,,,\n",
+    )
+    importer.import_dataset(folder, tmp_path / "d.duckdb", agreement)
+    return Database(tmp_path / "d.duckdb", agreement)
+
+
+def test_discards_without_reason_and_a_lead_won_with_no_other_stage(tmp_path, golden_agreement):
+    db = discard_fixture(tmp_path, golden_agreement)
+    f = Filters(period=resolve_period("ytd", dt.date(2026, 3, 31)))
+    params = metrics.query_params(f, golden_agreement)
+    reasons = db.run("discard_reasons", {**params, "group": None}, columns=BY_SOURCE)
+    # D1 and D2 have no reason: the process gap is two thirds of the discards.
+    assert reasons.values.tolist() == [
+        ["(no reason given)", 2, 2 / 3, 2 / 3], ["No budget", 1, 1 / 3, 1.0],
+    ]  # fmt: skip
+    accounts = db.run("dispositions", {**params, **STALE}, columns=BY_SOURCE)
+    counts = dict(zip(accounts["account"], accounts["n_leads"], strict=True))
+    # D4 reached MQL through its win alone; D5 is in nurture; D6 was accepted on the last day.
+    assert (counts["won"], counts["discarded"], counts["recycled"], counts["active: sal"]) == (
+        1,
+        3,
+        1,
+        1,
+    )
+    assert accounts["n_leads"].sum() == 6
+    db.close()

@@ -63,3 +63,5 @@ def test_add_rate():
 )
 def test_versus(low, high, overall, verdict):
     assert versus(low, high, overall) == verdict
+    flipped = {"better": "worse", "worse": "better", "": ""}[verdict]
+    assert versus(low, high, overall, higher_is_better=False) == flipped

@@ -1,0 +1,272 @@
+"""Discards & dispositions: how many MQLs sales accepted and discarded against the agreement,
+why, what became of recycled leads, and where every MQL stands now."""
+
+import pandas as pd
+import streamlit as st
+
+from handoff import charts, fmt, metrics, stats, ui
+
+ctx = ui.page(
+    "Discards & dispositions",
+    "Did sales accept enough of the MQLs and discard few enough, why were leads discarded, what "
+    "became of leads sent back to nurture, and where does every MQL stand now?",
+)
+agreement = ctx.agreement
+labels = agreement.stage_labels
+period, previous = ctx.filters.period, ctx.filters.period.previous()
+summary = metrics.discard_summary(ctx.db, ctx.filters)
+now, before = summary["current"], summary["previous"]
+if now["n_mql"] == 0:
+    ui.no_leads(ctx)
+stale = {"stale_after_days": agreement.stale_after_days}
+columns = {"group_1": "source"}
+
+# The feedback session's numbers in one block.
+stages = metrics.funnel_stages(ctx.db, ctx.filters).set_index("stage")["n_leads"]
+st.markdown(f"**{period.label}**: the period's {labels['mql']}s and where they stand now")
+block = st.columns(8)
+for column, (label, value) in zip(
+    block,
+    (
+        ("Leads", int(stages.get("lead", now["n_mql"]))),
+        (f"Qualified ({labels['mql']})", now["n_mql"]),
+        (f"Accepted ({labels['sal']})", now["n_accepted"]),
+        (labels["won"], now["n_won"]),
+        ("Closed lost", now["n_lost"]),
+        ("Active", now["n_active"]),
+        ("Discarded", now["n_now_discarded"]),
+        ("Recycled", now["n_recycled"]),
+    ),
+    strict=True,
+):
+    column.metric(label, fmt.count(value))
+st.caption(
+    f"Won, lost, active, discarded and recycled account for every one of the "
+    f"{fmt.count(now['n_mql'])} MQLs: their disposition at the data's end."
+)
+
+
+# Acceptance and discards against the agreement.
+def status(is_met: bool | None, value: float | None, target: float, floor: bool) -> str:
+    if value is None:
+        return "no MQLs"
+    word = "at least" if floor else "at most"
+    return f"{'Met' if is_met else 'Missed'}: agreed {word} {fmt.rate(target)}"
+
+
+a1, a2 = st.columns(2)
+for column, key, name, target, floor in (
+    (a1, "acceptance", "Acceptance rate (SAL / MQL)", summary["min_acceptance_rate"], True),
+    (a2, "discard", "Discard rate (discarded / MQL)", summary["max_discard_rate"], False),
+):
+    count = now["n_accepted"] if key == "acceptance" else now["n_discarded"]
+    change = (
+        None
+        if before[f"{key}_rate"] is None or now[f"{key}_rate"] is None
+        else f"{(now[f'{key}_rate'] - before[f'{key}_rate']) * 100:+.1f} pts vs {previous.label}"
+    )
+    column.metric(
+        name,
+        fmt.rate(now[f"{key}_rate"], 1),
+        delta=change,
+        delta_color="normal" if floor else "inverse",
+        help=f"{count:,} of {now['n_mql']:,} MQLs; 95% interval "
+        f"{fmt.rate(now[f'{key}_low'])}–{fmt.rate(now[f'{key}_high'])}.",
+    )
+    verdict = status(now[f"{key}_met"], now[f"{key}_rate"], target, floor)
+    color = "green" if now[f"{key}_met"] else "red"
+    column.markdown(f":{color}[**{verdict}**] ({count:,} of {now['n_mql']:,} MQLs)")
+mature = metrics.period_maturity(ctx.filters, agreement, ctx.data_end)
+if not mature["mql_to_sal"]:
+    st.warning(
+        f"{period.label}'s last MQLs have not yet had the "
+        f"{agreement.time_limits_days['mql_to_sal']:g} days the agreement allows for acceptance: "
+        "the acceptance rate may still rise."
+    )
+
+# The same by group, with the targets drawn.
+st.subheader("By source, campaign, owner and team")
+by = ui.control(
+    st.radio,
+    "discards_by",
+    "source",
+    "Compare",
+    options=["source", "campaign", "owner", "team"],
+    horizontal=True,
+)
+groups = metrics.discard_by_group(ctx.db, ctx.filters, by)
+g1, g2 = st.columns(2)
+for column, key, name, target, target_label in (
+    (g1, "acceptance", "Acceptance rate", summary["min_acceptance_rate"], "floor"),
+    (g2, "discard", "Discard rate", summary["max_discard_rate"], "ceiling"),
+):
+    overall = now[f"{key}_rate"]
+    count = "n_accepted" if key == "acceptance" else "n_discarded"
+    column.plotly_chart(
+        charts.rate_whiskers(
+            list(groups["group_1"]),
+            list(groups[f"{key}_rate"]),
+            list(groups[f"{key}_low"]),
+            list(groups[f"{key}_high"]),
+            [
+                f"{int(k):,} of {int(n):,}"
+                for k, n in zip(groups[count], groups["n_mql"], strict=True)
+            ],
+            f"{name} by {by}",
+            overall=overall,
+            colors=[
+                {"better": charts.MET_COLOR, "worse": charts.MISSED_COLOR}.get(
+                    stats.versus(lo, hi, overall, higher_is_better=key == "acceptance"),
+                    charts.GROUP_COLORS[0],
+                )
+                for lo, hi in zip(groups[f"{key}_low"], groups[f"{key}_high"], strict=True)
+            ],
+            x_title=f"{name} (95% interval)",
+            target=target,
+            target_label=target_label,
+        ),
+        width="stretch",
+    )
+st.dataframe(
+    pd.DataFrame(
+        {
+            by.capitalize(): groups["group_1"],
+            "MQLs": groups["n_mql"],
+            "Accepted": groups["n_accepted"],
+            "Acceptance": groups["acceptance_rate"] * 100,
+            "Discarded": groups["n_discarded"],
+            "Discard rate": groups["discard_rate"] * 100,
+            "Discarded without a reason": groups["n_discarded_no_reason"],
+        }
+    ),
+    hide_index=True,
+    column_config={
+        "Acceptance": st.column_config.NumberColumn(format="%.0f%%"),
+        "Discard rate": st.column_config.NumberColumn(format="%.0f%%"),
+    },
+)
+st.caption(
+    "Green: better than overall, red: worse, only where the 95% interval excludes the overall "
+    "rate. Dotted red lines: the agreement's floor and ceiling."
+)
+
+# Why leads were discarded.
+st.subheader("Why leads were discarded")
+sources = ["All sources", *groups["group_1"]] if by == "source" else ["All sources"]
+source_pick = st.selectbox("Whose discards", sources, key="discards_reason_source")
+reasons = ctx.db.run(
+    "discard_reasons",
+    ctx.params(group=None if source_pick == "All sources" else source_pick),
+    columns={"group_1": "source"},
+)
+if reasons.empty:
+    st.info("No MQL of the period was discarded.")
+else:
+    st.plotly_chart(
+        charts.pareto(
+            list(reasons["reason"]),
+            [int(n) for n in reasons["n_discarded"]],
+            list(reasons["cumulative_share"]),
+            f"Discard reasons, most frequent first ({source_pick.lower()})",
+        ),
+        width="stretch",
+    )
+    gap = reasons[reasons["reason"] == "(no reason given)"]
+    if not gap.empty:
+        st.warning(
+            f"**{int(gap['n_discarded'].iloc[0]):,} discards ({fmt.rate(gap['share'].iloc[0])}) "
+            "carry no reason.** That is a process gap: the agreement asks sales to record why, "
+            "and marketing cannot learn from a discard without one."
+        )
+
+# Recycling: what came back from nurture.
+st.subheader("Leads sent back to nurture")
+recycling = ctx.db.run("recycling", metrics.query_params(ctx.filters, agreement, counting=False))
+n_recycled = int(recycling["n_leads"].sum())
+if n_recycled == 0:
+    st.info(f"No lead was recycled to nurture in {period.label}.")
+else:
+    st.markdown(f"**{n_recycled:,}** leads were sent back to nurture in {period.label}; now:")
+    st.dataframe(
+        recycling[["outcome", "n_leads", "median_days_in_nurture"]].assign(
+            share=recycling["n_leads"] / n_recycled * 100
+        ),
+        hide_index=True,
+        column_config={
+            "outcome": "What became of them",
+            "n_leads": "Leads",
+            "share": st.column_config.NumberColumn("Share", format="%.0f%%"),
+            "median_days_in_nurture": st.column_config.NumberColumn(
+                "Median days in nurture", format="%.0f"
+            ),
+        },
+    )
+    st.caption(
+        "Converted: reached SQL or further after coming back. Days in nurture run to the next "
+        "hand-over, or to the data's end for leads still there."
+    )
+
+# The account of every lead.
+st.subheader(f"Where every {labels['mql']} of {period.label} stands now")
+accounts = ctx.db.run("dispositions", ctx.params(**stale), columns=columns)
+st.plotly_chart(
+    charts.accounts(
+        list(accounts["account"]),
+        [int(n) for n in accounts["n_leads"]],
+        now["n_mql"],
+        f"The {fmt.count(now['n_mql'])} MQLs by disposition at the data's end",
+    ),
+    width="stretch",
+)
+st.dataframe(
+    accounts[["account", "n_leads", "median_days_since_stage_change", "n_slipping"]],
+    hide_index=True,
+    column_config={
+        "account": "Disposition",
+        "n_leads": "MQLs",
+        "median_days_since_stage_change": st.column_config.NumberColumn(
+            "Median days since last stage change", format="%.0f"
+        ),
+        "n_slipping": "Slipping through the cracks",
+    },
+)
+st.caption(f"The rows sum to {fmt.count(int(accounts['n_leads'].sum()))} MQLs.")
+
+st.markdown(
+    f"**Slipping through the cracks**: active leads with no sales activity for more than "
+    f"{agreement.stale_after_days:g} days."
+)
+slipping = ctx.db.run("slipping_leads", ctx.params(**stale, limit=10_000), columns=columns)
+n_slipping = int(slipping["n_total"].iloc[0]) if len(slipping) else 0
+if n_slipping == 0:
+    st.success("None: every active MQL has been worked recently.")
+else:
+    slipping = slipping.drop(columns=["n_total"])
+    st.dataframe(
+        slipping,
+        hide_index=True,
+        column_config={
+            "lead_id": "Lead",
+            "owner": "Owner",
+            "team": "Team",
+            "source": "Source",
+            "campaign": "Campaign",
+            "furthest_stage": "Stage",
+            "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD"),
+            "last_stage_change_at": st.column_config.DatetimeColumn(
+                "Last stage change", format="YYYY-MM-DD"
+            ),
+            "last_activity_at": st.column_config.DatetimeColumn(
+                "Last sales activity", format="YYYY-MM-DD"
+            ),
+            "days_without_activity": st.column_config.NumberColumn(
+                "Days without activity", format="%.0f"
+            ),
+        },
+    )
+    st.download_button(
+        f"Download the {n_slipping:,} leads slipping through the cracks (CSV)",
+        slipping.to_csv(index=False).encode("utf-8"),
+        file_name=f"slipping_{period.start}.csv",
+        mime="text/csv",
+    )

@@ -1,0 +1,19 @@
+-- Question: whose MQLs (source, campaign, owner, team) are accepted least and discarded most?
+-- Params: none
+-- Grain: one row per group_1 with MQLs in the period
+-- Uses: mql_cohort
+-- Columns: {{group_1}}, {{group_2}}
+
+with final as (
+    select
+        group_1,
+        count(*) as n_mql,
+        count(*) filter (where is_accepted) as n_accepted,
+        count(*) filter (where was_discarded) as n_discarded,
+        count(*) filter (where discard_reason = '(no reason given)') as n_discarded_no_reason
+    from mql_cohort
+    group by group_1
+)
+
+select * from final
+order by n_mql desc, group_1
