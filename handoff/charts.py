@@ -664,3 +664,39 @@ def accounts(names: list[str], counts: list[int], total: int, title: str) -> go.
         showlegend=False,
     )
     return fig
+
+
+MODEL_COLORS = (
+    "#9aa5b1",
+    "#4c78a8",
+    "#72b7b2",
+    "#54a24b",
+    "#eeca3b",
+    "#f58518",
+    "#b279a2",
+    "#e45756",
+)
+
+
+def models_side_by_side(groups: list[str], credit: dict[str, list[float]], title: str) -> go.Figure:
+    """Each model's credit per group as grouped horizontal bars, so a disagreement shows as bars
+    of different lengths in one row."""
+    fig = go.Figure()
+    for (model, values), color in zip(credit.items(), MODEL_COLORS, strict=False):
+        fig.add_bar(
+            y=groups,
+            x=values,
+            name=model,
+            orientation="h",
+            marker_color=color,
+            hovertemplate="%{y}, " + model + ": $%{x:,.0f}<extra></extra>",
+        )
+    fig.update_layout(
+        title=title,
+        barmode="group",
+        height=120 + 26 * len(groups) * max(1, len(credit)) // 2,
+        yaxis={"autorange": "reversed"},
+        xaxis={"title": "Credit (USD)", "tickformat": "$,.0f"},
+        bargap=0.25,
+    )
+    return fig

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff import agreement as agreement_mod
-from handoff import demo, importer, metrics
+from handoff import attribution, demo, importer, metrics
 from handoff.db import Database, agreement_path_from_env, db_path_from_env
 from handoff.filters import PERIODS, VIEWS, Filters, resolve_period
 
@@ -200,10 +200,25 @@ def _metrics(args: argparse.Namespace) -> int:
         "quality": metrics.quality(db, filters),
         "follow_up": metrics.follow_up(db, filters),
         "discards": metrics.discards(db, filters),
+        "attribution": {
+            revenue: _attribution(db, filters, revenue) for revenue in ("won", "pipeline")
+        },
     }
     json.dump(out, sys.stdout, indent=2)
     print()
     return 0
+
+
+def _attribution(db: Database, filters: Filters, revenue: str) -> dict[str, Any]:
+    """Every model's credit by channel, with the agreement's lookback and half-life."""
+    result = attribution.compare(db, filters, revenue=revenue, by="channel")
+    return {
+        "params": result["params"],
+        "totals": result["totals"],
+        "journeys": result["journeys"],
+        "credit": metrics.records(result["credit"]),
+        "reading": attribution.reading(result["credit"]),
+    }
 
 
 def _when(value: dt.datetime | None, agreement: agreement_mod.Agreement) -> str:

@@ -45,6 +45,9 @@ from handoff.contract import TABLES
 from handoff.sql import Sql, compose, ident, join
 
 ROOT = Path(__file__).resolve().parent.parent
+# The layout of the database file the importer writes (see handoff.importer); kept here so
+# that opening a file does not need the importer.
+SCHEMA_VERSION = 2
 QUERY_DIR = ROOT / "queries"
 DEFAULT_DB = ROOT / "data" / "handoff.duckdb"
 DEFAULT_AGREEMENT = ROOT / "data" / "agreement.toml"
@@ -60,6 +63,7 @@ STAGING = (
     "stg_leads",
     "stg_data_quality",
     "stg_filter_values",
+    "stg_revenue_events",
 )
 # Tables of the imported file, shown under their own names.
 LAKE_TABLES = (
@@ -323,15 +327,15 @@ class Database:
             raise QueryError(
                 f"{self.path}: not a Handoff database (no {', '.join(missing)}); re-import it"
             )
-        has_key = self.con.execute(
-            "select count(*) from duckdb_columns() where database_name = 'lake'"
-            " and table_name = 'leads' and column_name = 'lead_key'"
-        ).fetchone()[0]
-        if not has_key:
-            source = self.con.execute("select any_value(source_folder) from lake.main.import_runs")
+        # Read through JSON so that a file from before schema_version existed reads as NULL.
+        version, source = self.con.execute(
+            "select max(try_cast(json_extract_string(to_json(r), '$.schema_version') as int)),"
+            " any_value(source_folder) from lake.main.import_runs as r"
+        ).fetchone()
+        if version != SCHEMA_VERSION:
             raise OutdatedDatabase(
                 f"{self.path} was written by an older version of Handoff; import the data again",
-                source.fetchone()[0],
+                source,
             )
         for table in LAKE_TABLES:
             self.con.execute(

@@ -38,7 +38,7 @@ import duckdb
 from handoff import __version__
 from handoff.agreement import Agreement
 from handoff.contract import FILE_SUFFIXES, TABLES, Column, Kind, Table
-from handoff.db import build_staging, limit_memory
+from handoff.db import SCHEMA_VERSION, build_staging, limit_memory
 from handoff.sql import Sql, compose, ident, join
 
 Progress = Callable[[str], None]
@@ -389,6 +389,8 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None)
     result = TableResult(table=table.name, file=path.name if path else None)
     if path is None:
         key = [Sql('"lead_key" bigint')] if table.lead_key or table.name == "leads" else []
+        if table.name == "touches":
+            key.append(Sql('"touch_key" bigint'))
         columns = join(
             key
             + [compose("{c} {typ}", c=ident(c.name), typ=_SQL_TYPES[c.kind]) for c in table.columns]
@@ -458,10 +460,14 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None)
             keep=keep,
         )
     elif table.lead_key:
+        # Touches keep their line as touch_key: attribution orders touches at the same instant
+        # by it, so ties resolve the same way on every run.
+        line = Sql(", t.line as touch_key") if table.name == "touches" else Sql("")
         select = compose(
-            "select l.lead_key, {keep} from typed as t"
+            "select l.lead_key{line}, {keep} from typed as t"
             " inner join leads as l on l.lead_id = t.lead_id where len(t.problems) = 0",
             keep=keep,
+            line=line,
         )
     else:
         select = compose("select {keep} from typed as t where len(t.problems) = 0", keep=keep)
@@ -621,12 +627,14 @@ def _write_metadata(
     con.execute(
         "create or replace table import_runs as select now() as imported_at,"
         " $folder as source_folder, $tz as agreement_time_zone,"
-        " cast($data_end as timestamptz) as data_end_at, $version as handoff_version",
+        " cast($data_end as timestamptz) as data_end_at, $version as handoff_version,"
+        " $schema as schema_version",
         {
             "folder": str(folder.resolve()),
             "tz": agreement.time_zone,
             "data_end": data_end,
             "version": __version__,
+            "schema": SCHEMA_VERSION,
         },
     )
     con.execute(

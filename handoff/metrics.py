@@ -210,12 +210,12 @@ def funnel(db: Database, filters: Filters, by: str = "source", by2: str | None =
         "by": by,
         "by2": by2,
         "mature": mature,
-        "stages": _records(stages.drop(columns=["stage_order"])),
-        "breakdown": _records(groups),
+        "stages": records(stages.drop(columns=["stage_order"])),
+        "breakdown": records(groups),
     }
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts: NaN becomes None, numpy numbers become Python numbers."""
     out = []
     for row in frame.to_dict("records"):
@@ -314,12 +314,12 @@ def quality(db: Database, filters: Filters) -> dict[str, Any]:
     calibration = score_calibration(db, filters)
     threshold = db.agreement.score_threshold
     return {
-        "by_source": _records(quality_by_group(db, filters, "source")),
-        "by_campaign": _records(quality_by_group(db, filters, "campaign")),
+        "by_source": records(quality_by_group(db, filters, "source")),
+        "by_campaign": records(quality_by_group(db, filters, "campaign")),
         "score": {
-            "bands": _records(calibration["bands"]),
-            "auc": _records(calibration["auc"]),
-            "thresholds": _records(calibration["thresholds"]),
+            "bands": records(calibration["bands"]),
+            "auc": records(calibration["auc"]),
+            "thresholds": records(calibration["thresholds"]),
             "at_agreed_threshold": (
                 score_what_if(db, filters, threshold) if threshold is not None else None
             ),
@@ -338,7 +338,7 @@ def follow_up_summary(db: Database, filters: Filters) -> dict[str, Any]:
     frame = db.run("follow_up_summary", follow_up_params(filters, db.agreement, previous=True))
     frame["n_judged"] = frame["n_met"] + frame["n_breached"]
     frame = stats.add_rate(frame, "n_met", "n_judged", "within_sla")
-    rows = {r["period"]: r for r in _records(frame.drop(columns=["start_at", "end_at"]))}
+    rows = {r["period"]: r for r in records(frame.drop(columns=["start_at", "end_at"]))}
     return {
         "target_hours": db.agreement.follow_up_target_hours,
         "clock": db.agreement.follow_up_clock,
@@ -366,11 +366,11 @@ def follow_up(db: Database, filters: Filters) -> dict[str, Any]:
     params = follow_up_params(filters, db.agreement)
     return {
         "summary": follow_up_summary(db, filters),
-        "by_owner": _records(follow_up_by_group(db, filters, "owner")),
-        "by_team": _records(follow_up_by_group(db, filters, "team")),
-        "by_source": _records(follow_up_by_group(db, filters, "source")),
-        "cost_of_slow_follow_up": _records(follow_up_cost(db, filters)),
-        "breaches": _records(
+        "by_owner": records(follow_up_by_group(db, filters, "owner")),
+        "by_team": records(follow_up_by_group(db, filters, "team")),
+        "by_source": records(follow_up_by_group(db, filters, "source")),
+        "cost_of_slow_follow_up": records(follow_up_cost(db, filters)),
+        "breaches": records(
             db.run("follow_up_breaches", {**params, "limit": 1000}).drop(columns=["n_total"])
         ),
     }
@@ -388,7 +388,7 @@ def discard_summary(db: Database, filters: Filters) -> dict[str, Any]:
         )
         frame = stats.add_rate(frame, "n_accepted", "n_mql", "acceptance")
         frame = stats.add_rate(frame, "n_discarded", "n_mql", "discard")
-        return _records(frame)[0]
+        return records(frame)[0]
 
     current = one(filters)
     previous = one(dataclasses.replace(filters, period=filters.period.previous()))
@@ -424,16 +424,16 @@ def discards(db: Database, filters: Filters) -> dict[str, Any]:
     stale = {"stale_after_days": db.agreement.stale_after_days}
     return {
         "summary": discard_summary(db, filters),
-        "by_source": _records(discard_by_group(db, filters, "source")),
-        "by_campaign": _records(discard_by_group(db, filters, "campaign")),
-        "by_owner": _records(discard_by_group(db, filters, "owner")),
-        "by_team": _records(discard_by_group(db, filters, "team")),
-        "reasons": _records(db.run("discard_reasons", {**params, "group": None})),
-        "dispositions": _records(db.run("dispositions", {**params, **stale})),
-        "recycling": _records(
+        "by_source": records(discard_by_group(db, filters, "source")),
+        "by_campaign": records(discard_by_group(db, filters, "campaign")),
+        "by_owner": records(discard_by_group(db, filters, "owner")),
+        "by_team": records(discard_by_group(db, filters, "team")),
+        "reasons": records(db.run("discard_reasons", {**params, "group": None})),
+        "dispositions": records(db.run("dispositions", {**params, **stale})),
+        "recycling": records(
             db.run("recycling", query_params(filters, db.agreement, counting=False))
         ),
-        "slipping": _records(
+        "slipping": records(
             db.run("slipping_leads", {**params, **stale, "limit": 1000}).drop(columns=["n_total"])
         ),
     }

@@ -62,6 +62,7 @@ NAVIGATION: tuple[tuple[str, tuple[Link, ...]], ...] = (
         (Link("pages/quality.py", "Quantity vs quality", ":material/scatter_plot:"),),
     ),
     ("Sales", (Link("pages/follow_up.py", "Follow-up", ":material/timer:"),)),
+    ("Executives", (Link("pages/attribution.py", "Attribution", ":material/account_tree:"),)),
     (
         "Data",
         (
@@ -250,7 +251,6 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> Filters:
                 "f_dates",
                 default_range,
                 "From – to",
-                max_value=data_end,
                 format="YYYY-MM-DD",
             )
             if isinstance(picked, tuple | list) and len(picked) == 2:

@@ -109,3 +109,24 @@ def test_metrics_json_discards(run_metrics):
     assert [s["lead_id"] for s in discards["slipping"]] == ["L02", "L07"]
     assert discards["recycling"][1] == {"outcome_order": 2, "outcome": "MQL again", "n_leads": 1,
                                         "median_days_in_nurture": round(14 - 1 / 24, 6)}  # fmt: skip
+
+
+def test_metrics_json_attribution(run_metrics):
+    won = run_metrics()["attribution"]["won"]
+    # The golden fixture's March wins: only D08 (5,000, one Referral touch); D01 was won on
+    # 1 April and L11 on 9 April.
+    assert won["totals"]["revenue_usd"] == 5000
+    credit = {c["group_name"]: c for c in won["credit"]}
+    # L01's Paid search touches are a journey that did not convert in March: the Markov model
+    # sees the channel and gives it nothing; so do the others.
+    assert {name: c["w_shaped"] for name, c in credit.items()} == {
+        "Referral": 5000,
+        "Paid search": 0,
+    }
+    assert (credit["Referral"]["markov"], credit["Paid search"]["markov"]) == (5000, 0)
+    assert won["params"] == {
+        "revenue": "won",
+        "by": "channel",
+        "lookback_days": 90.0,
+        "half_life_days": 7.0,
+    }

@@ -191,7 +191,7 @@ def test_funnel_page_empty_state(app):
 
 
 def outdated_copy(golden_db_path, tmp_path, source_folder):
-    """A database as an older Handoff wrote it: no lead_key."""
+    """A database as an older Handoff wrote it (an older schema version)."""
     import shutil
 
     import duckdb
@@ -199,8 +199,9 @@ def outdated_copy(golden_db_path, tmp_path, source_folder):
     path = tmp_path / "handoff.duckdb"
     shutil.copy(golden_db_path, path)
     con = duckdb.connect(str(path))
-    con.execute("create or replace table leads as select * exclude (lead_key) from leads")
-    con.execute("update import_runs set source_folder = $f", {"f": source_folder})
+    con.execute(
+        "update import_runs set source_folder = $f, schema_version = 1", {"f": source_folder}
+    )
     con.close()
     return path
 
@@ -316,3 +317,30 @@ def test_discards_page(app):
     app.radio(key="discards_by").set_value("owner").run()
     assert not app.exception
     assert app.dataframe[0].value["Owner"].tolist()[0] == "Ana"
+
+
+def test_attribution_page(app, tmp_path, monkeypatch, golden_agreement):
+    from handoff import importer
+
+    path = tmp_path / "attribution.duckdb"
+    importer.import_dataset(ROOT / "tests" / "fixtures" / "attribution", path, golden_agreement)
+    monkeypatch.setenv("HANDOFF_DB", str(path))
+    app.query_params["period"] = "custom"
+    app.query_params["from"] = "2026-03-01"
+    app.query_params["to"] = "2026-03-31"
+    app.run()
+    app.switch_page("pages/attribution.py").run()
+    assert not app.exception
+    text = " ".join(m.value for m in app.markdown)
+    # The fixture's March wins (tests/test_attribution.py): 7,500 from four deals, A4's 500
+    # without a touch.
+    assert "$7,500 of won revenue from 4 deals" in text
+    assert "$500 (1 deal) had no touch in the 90 days before" in text
+    table = app.dataframe[0].value.set_index("Channel")
+    assert table.loc["Search", "U-shaped"] == pytest.approx(3200)
+    assert table.loc["Email", "Markov"] == pytest.approx(7000 * 27 / 67)
+    app.number_input(key="attribution_lookback").set_value(200.0).run()
+    assert not app.exception
+    assert "Social" in app.dataframe[0].value["Channel"].tolist()
+    app.radio(key="attribution_revenue").set_value("pipeline").run()
+    assert "$3,000 of open pipeline from 1 deals" in " ".join(m.value for m in app.markdown)

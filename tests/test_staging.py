@@ -421,3 +421,16 @@ def test_stg_filter_values(golden_db):
     assert counts[("region", "NA")] == 5
     assert rows.loc[rows["dimension"] == "region", "is_attribute"].all()
     assert not rows.loc[rows["dimension"] == "source", "is_attribute"].any()
+
+
+def test_stg_revenue_events(golden_db):
+    rows = table(golden_db, "select * from stg_revenue_events order by event_id").set_index(
+        "event_id"
+    )
+    # D01 and D08 won (their close), D08b lost (not revenue), L11 won by its lead columns (no
+    # deal); no deal is open.
+    assert list(rows.index) == ["D01", "D08", "lead L11"]
+    assert rows.loc["D08", "converted_at"] == at("2026-03-30 10:00")
+    assert rows.loc["D08", "opportunity_at"] == at("2026-03-20 09:00")
+    assert rows.loc["lead L11", ["kind", "amount_usd"]].tolist() == ["won", 700]
+    assert rows["lead_source"].tolist() == ["Paid search", "Referral", "(unknown)"]

@@ -1,0 +1,174 @@
+"""Attribution: which channels, campaigns and sources earn the revenue and the pipeline under
+eight models, and where the models disagree."""
+
+import pandas as pd
+import streamlit as st
+
+from handoff import attribution, charts, fmt, ui
+
+ctx = ui.page(
+    "Attribution",
+    "Which channels, campaigns and sources earn the revenue and the pipeline, under each of eight "
+    "attribution models, and where does the answer depend on the model?",
+)
+agreement = ctx.agreement
+period = ctx.filters.period
+
+c1, c2, c3, c4 = st.columns(4)
+with c1:
+    revenue = ui.control(
+        st.radio,
+        "attribution_revenue",
+        "won",
+        "Credit",
+        options=["won", "pipeline"],
+        format_func={
+            "won": "revenue won in the period",
+            "pipeline": "open pipeline created in it",
+        }.get,
+    )
+with c2:
+    by = ui.control(
+        st.radio,
+        "attribution_by",
+        "channel",
+        "To",
+        options=["channel", "campaign", "source"],
+        format_func={
+            "channel": "the touch's channel",
+            "campaign": "the touch's campaign",
+            "source": "the lead's source",
+        }.get,
+    )
+with c3:
+    lookback = ui.control(
+        st.number_input,
+        "attribution_lookback",
+        float(agreement.lookback_days),
+        "Lookback window (days)",
+        min_value=1.0,
+        max_value=730.0,
+        step=1.0,
+        format="%g",
+    )
+with c4:
+    half_life = ui.control(
+        st.number_input,
+        "attribution_half_life",
+        float(agreement.half_life_days),
+        "Time-decay half-life (days)",
+        min_value=0.5,
+        max_value=365.0,
+        step=0.5,
+        format="%g",
+    )
+if lookback != agreement.lookback_days or half_life != agreement.half_life_days:
+    st.caption(
+        f"What-if: the agreement says {agreement.lookback_days:g} days of lookback and a "
+        f"{agreement.half_life_days:g}-day half-life."
+    )
+
+result = attribution.compare(ctx.db, ctx.filters, revenue, by, lookback, half_life)
+credit, totals, journeys = result["credit"], result["totals"], result["journeys"]
+if not totals["n_events"]:
+    st.info(
+        f"No {'deal was won' if revenue == 'won' else 'open deal was created'} in {period.label} "
+        "for these filters. Choose a longer period or clear a filter."
+    )
+    st.stop()
+what = "won revenue" if revenue == "won" else "open pipeline"
+st.markdown(
+    f"**{period.label}**: {fmt.usd(totals['revenue_usd'])} of {what} from "
+    f"{fmt.count(totals['n_events'])} deals; every model shares all of it. "
+    + (
+        f"{fmt.usd(totals['revenue_without_touch_usd'])} "
+        f"({fmt.plural(int(totals['n_events_without_touch']), 'deal')}) had no touch in the "
+        f"{lookback:g} days before and shows as “(no touch)”."
+        if totals["n_events_without_touch"]
+        else ""
+    )
+)
+
+# Every model side by side.
+models = list(attribution.MODELS)
+top = credit.sort_values("linear", ascending=False).head(12)
+st.plotly_chart(
+    charts.models_side_by_side(
+        list(top["group_name"]),
+        {attribution.MODELS[m]: list(top[m]) for m in models},
+        f"{what.capitalize()} credited to each {by} under each model",
+    ),
+    width="stretch",
+)
+sentences = attribution.reading(credit)
+if sentences:
+    st.markdown("**Where the story depends on the model**")
+    st.markdown("\n".join(f"- {s}" for s in sentences))
+
+# The table: each model's credit, the spread, the ranks and the influence.
+table = pd.DataFrame({by.capitalize(): credit["group_name"]})
+for m in models:
+    table[attribution.MODELS[m]] = credit[m]
+table["Spread (highest − lowest)"] = credit["spread_usd"]
+table["Rank (best–worst)"] = [
+    f"{b}" if b == w else f"{b}–{w}"
+    for b, w in zip(credit["best_rank"], credit["worst_rank"], strict=True)
+]
+table["Deals touched"] = credit["n_events_touched"]
+table["Revenue touched"] = credit["revenue_touched_usd"]
+table["Share credited (linear)"] = credit["linear"] / totals["revenue_usd"] * 100
+table["Share touched"] = credit["revenue_touched_usd"] / totals["revenue_usd"] * 100
+money = {
+    c: st.column_config.NumberColumn(format="dollar")
+    for c in table
+    if c
+    not in (
+        by.capitalize(),
+        "Rank (best–worst)",
+        "Deals touched",
+        "Share credited (linear)",
+        "Share touched",
+    )
+}
+st.dataframe(
+    table,
+    hide_index=True,
+    column_config={
+        **money,
+        "Share credited (linear)": st.column_config.NumberColumn(format="%.0f%%"),
+        "Share touched": st.column_config.NumberColumn(format="%.0f%%"),
+    },
+)
+st.caption(
+    "Influence: the deals a group touched at all in their window and their revenue, next to the "
+    "share it is credited; a group can touch most deals and still be credited little. Ranks go "
+    "from 1 (most credit) across the eight models."
+)
+
+# How each model works, and the Markov model's data.
+with st.expander("How the eight models share a deal's revenue"):
+    st.markdown(
+        f"""
+- **First touch** / **Last touch**: all of it to the first / last touch in the {lookback:g} days
+  before the conversion.
+- **Linear**: equal shares to every touch.
+- **U-shaped**: 40% to the first touch, 40% to the lead-creation touch (the last at or before the
+  lead was created), 20% over the others.
+- **W-shaped**: 30% each to the first, lead-creation and opportunity-creation touches, 10% over
+  the others.
+- **Full path**: 22.5% each to those three and the last touch, 10% over the others.
+- **Time decay**: a touch's weight halves every {half_life:g} days before the conversion.
+- **Markov**: the share of conversions lost when a {by} is removed from the journeys
+  (first-order removal effect).
+
+Milestones that fall on the same touch add up; a missing part's share is spread over the parts
+present. A deal with no touch in the window is credited to “(no touch)” by every model.
+"""
+    )
+rate = journeys["conversion_rate"]
+st.caption(
+    f"The Markov model learned from {fmt.count(journeys['n_journeys'])} journeys (leads with a "
+    f"touch in the {lookback:g} days before the period or in it), "
+    f"{fmt.count(journeys['n_converted'])} of which converted "
+    f"({fmt.rate(rate, 1) if rate is not None else '–'})."
+)

@@ -1,0 +1,64 @@
+-- Question: how do leads move between channels before they convert or stop (Markov chain)?
+-- Params: $revenue, $start_at, $end_at, $lookback_days, $by
+-- Grain: one row per transition (from state, to state) with its count
+-- Uses: scoped_leads
+-- A journey is a lead's touches in order: for a lead with a revenue event of kind $revenue in
+-- the period, those in the $lookback_days before its first one (it converts there), as the
+-- other models see them; for any other lead, those from $lookback_days before the period to its
+-- end (it does not convert). States: '(start)', each channel (or campaign, or source), '(conversion)',
+-- '(null)'. Journeys of converting and non-converting leads both count.
+
+with conversions as (
+    select lead_key, min(converted_at) as converted_at
+    from stg_revenue_events
+    where kind = $revenue and converted_at >= $start_at and converted_at < $end_at
+    group by lead_key
+),
+
+journey_touches as (
+    select
+        t.lead_key,
+        t.touched_at,
+        t.touch_key,
+        c.converted_at is not null as converts,
+        case $by
+            when 'campaign' then coalesce(t.campaign, '(no campaign)')
+            when 'source' then l.source
+            else t.channel
+        end as state
+    from touches as t
+    inner join scoped_leads as l on l.lead_key = t.lead_key
+    left join conversions as c on c.lead_key = t.lead_key
+    where
+        t.touched_at >= coalesce(c.converted_at, $start_at)
+        - to_microseconds(cast($lookback_days * 86400e6 as bigint))
+        and t.touched_at < $end_at
+        and (c.converted_at is null or t.touched_at <= c.converted_at)
+),
+
+steps as (
+    select
+        state,
+        converts,
+        coalesce(lag(state) over journey, '(start)') as from_state,
+        lead(state) over journey as next_state
+    from journey_touches
+    window journey as (partition by lead_key order by touched_at, touch_key)
+),
+
+transitions as (
+    select from_state, state as to_state from steps
+    union all
+    select state as from_state, case when converts then '(conversion)' else '(null)' end
+    from steps
+    where next_state is null
+),
+
+final as (
+    select from_state, to_state, count(*) as n_transitions
+    from transitions
+    group by from_state, to_state
+)
+
+select * from final
+order by from_state, to_state
