@@ -461,13 +461,15 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None)
         )
     elif table.lead_key:
         # Touches keep their line as touch_key: attribution orders touches at the same instant
-        # by it, so ties resolve the same way on every run.
-        line = Sql(", t.line as touch_key") if table.name == "touches" else Sql("")
+        # by it, so ties resolve the same way on every run. They are stored in time order, so
+        # that a query on a window of months reads only those months.
+        is_touches = table.name == "touches"
         select = compose(
             "select l.lead_key{line}, {keep} from typed as t"
-            " inner join leads as l on l.lead_id = t.lead_id where len(t.problems) = 0",
+            " inner join leads as l on l.lead_id = t.lead_id where len(t.problems) = 0{order}",
             keep=keep,
-            line=line,
+            line=Sql(", t.line as touch_key") if is_touches else Sql(""),
+            order=Sql(" order by t.touched_at, t.line") if is_touches else Sql(""),
         )
     else:
         select = compose("select {keep} from typed as t where len(t.problems) = 0", keep=keep)

@@ -30,7 +30,10 @@ journey_touches as (
     inner join scoped_leads as l on l.lead_key = t.lead_key
     left join conversions as c on c.lead_key = t.lead_key
     where
-        t.touched_at >= coalesce(c.converted_at, $start_at)
+        -- The first line bounds the scan (touches are stored in time order); the second is
+        -- each journey's own start.
+        t.touched_at >= $start_at - to_microseconds(cast($lookback_days * 86400e6 as bigint))
+        and t.touched_at >= coalesce(c.converted_at, $start_at)
         - to_microseconds(cast($lookback_days * 86400e6 as bigint))
         and t.touched_at < $end_at
         and (c.converted_at is null or t.touched_at <= c.converted_at)

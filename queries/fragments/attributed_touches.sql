@@ -39,7 +39,14 @@ windowed as (
             else t.channel
         end as group_name
     from events as e
-    left join touches as t
+    left join (
+        -- Every event's window lies within this span; touches are stored in time order, so
+        -- the scan reads only these months.
+        select * from touches
+        where
+            touched_at >= $start_at - to_microseconds(cast($lookback_days * 86400e6 as bigint))
+            and touched_at < $end_at
+    ) as t
         on
             t.lead_key = e.lead_key
             and t.touched_at <= e.converted_at
