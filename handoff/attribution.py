@@ -167,6 +167,14 @@ def compare(
     }
 
 
+def recorded_sources(db, filters: Filters, revenue: str = "won") -> pd.DataFrame:
+    """Revenue by the lead source the CRM recorded on each deal (the CRM's own report)."""
+    params = attribution_params(filters, db.agreement, revenue, "source", 0, 1)
+    for key in ("by", "lookback_days", "half_life_days"):
+        del params[key]
+    return db.run("revenue_by_recorded_source", params)
+
+
 def reading(credit: pd.DataFrame, n: int = 3) -> list[str]:
     """Plain sentences on the groups whose credit depends most on the model."""
     from handoff import fmt

@@ -1,8 +1,9 @@
 """`python -m handoff`: everything the pages read, without a browser.
 
 demo     write the deterministic demo dataset (and the agreement) to a folder
-import   load a dataset folder into the database, atomically, with a rejects file
-check    validate a dataset folder and print every problem, importing nothing
+import   load an export (a canonical dataset, a HubSpot, Salesforce or Zoho export, or any
+         export a mapping file describes) into the database, atomically, with a rejects file
+check    validate an export and print every problem, importing nothing
 metrics  print the numbers the pages show for a period and filters, as JSON
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff import agreement as agreement_mod
-from handoff import attribution, demo, importer, metrics
+from handoff import attribution, demo, importer, mapping, metrics
 from handoff.db import Database, agreement_path_from_env, db_path_from_env
 from handoff.filters import PERIODS, VIEWS, Filters, resolve_period
 
@@ -26,7 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (importer.ImportFailure, agreement_mod.AgreementError, FileNotFoundError) as exc:
+    except (
+        importer.ImportFailure,
+        agreement_mod.AgreementError,
+        mapping.MappingError,
+        FileNotFoundError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:
@@ -55,14 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--agreement", type=Path, default=None, help="agreement file to copy")
     p.set_defaults(run=_demo)
 
-    p = sub.add_parser("import", help="load a dataset folder into the database")
-    p.add_argument("folder", type=Path)
+    p = sub.add_parser("import", help="load an export into the database")
+    _export_args(p)
     _db_args(p)
     p.add_argument("--rejects", type=Path, help="rejects file (default: next to the database)")
     p.set_defaults(run=_import)
 
-    p = sub.add_parser("check", help="validate a dataset folder without importing it")
-    p.add_argument("folder", type=Path)
+    p = sub.add_parser("check", help="validate an export without importing it")
+    _export_args(p)
     p.add_argument("--agreement", type=Path, default=None, help="agreement file")
     p.add_argument("--limit", type=int, default=50, help="rejected rows to print per table")
     p.set_defaults(run=_check)
@@ -86,6 +92,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_metrics)
     return parser
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folder", type=Path, metavar="PATH", help="the export: a folder or one file")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
+        "--format",
+        choices=(mapping.CANONICAL, *mapping.BUILTIN_FORMATS),
+        help="how the export is written (default: recognised from the headers)",
+    )
+    how.add_argument("--mapping", type=Path, help="a mapping file (TOML) for any other export")
 
 
 def _db_args(p: argparse.ArgumentParser) -> None:
@@ -125,6 +142,8 @@ def _import(args: argparse.Namespace) -> int:
         agreement,
         rejects_path=args.rejects,
         progress=lambda msg: print(msg, file=sys.stderr),
+        format=args.format,
+        mapping=args.mapping,
     )
     print(result.summary())
     print(f"Imported into {db_path}; the data ends {_when(result.data_end_at, agreement)}.")
@@ -134,7 +153,9 @@ def _import(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     agreement = _agreement(args)
-    result, con = importer.check_dataset(args.folder, agreement)
+    result, con = importer.check_dataset(
+        args.folder, agreement, format=args.format, mapping=args.mapping
+    )
     print(result.summary())
     rows = con.execute(
         "select file_name, line, column_name, reason from (select *, row_number() over"
@@ -218,6 +239,7 @@ def _attribution(db: Database, filters: Filters, revenue: str) -> dict[str, Any]
         "journeys": result["journeys"],
         "credit": metrics.records(result["credit"]),
         "reading": attribution.reading(result["credit"]),
+        "recorded_source": metrics.records(attribution.recorded_sources(db, filters, revenue)),
     }
 
 

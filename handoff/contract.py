@@ -141,6 +141,7 @@ DEALS = Table(
         _ts("closed_at", "when it was won or lost"),
         Column("status", Kind.CHOICE, True, "open, won or lost", choices=("open", "won", "lost")),
         Column("amount", Kind.NUMBER, False, "deal value"),
+        _text("source", "lead source the CRM recorded on the deal, when it keeps its own"),
     ),
 )
 

@@ -47,7 +47,7 @@ from handoff.sql import Sql, compose, ident, join
 ROOT = Path(__file__).resolve().parent.parent
 # The layout of the database file the importer writes (see handoff.importer); kept here so
 # that opening a file does not need the importer.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 QUERY_DIR = ROOT / "queries"
 DEFAULT_DB = ROOT / "data" / "handoff.duckdb"
 DEFAULT_AGREEMENT = ROOT / "data" / "agreement.toml"
@@ -341,12 +341,11 @@ class Database:
             self.con.execute(
                 compose("create view {t} as select * from lake.main.{t}", t=ident(table))
             )
-        self.attributes = tuple(
-            self.con.execute(
-                "select coalesce(any_value(extra_columns), []) from import_tables"
-                " where table_name = 'leads'"
-            ).fetchone()[0]
-        )
+        kept = self.con.execute(
+            "select coalesce(flatten(list(extra_columns order by file_name)), [])"
+            " from import_tables where table_name = 'leads'"
+        ).fetchone()[0]
+        self.attributes = tuple(dict.fromkeys(kept))
         started = time.perf_counter()
         # Built at import for this agreement? Otherwise (the agreement or the staging SQL
         # changed since) build them now, in memory, so the pages count by today's terms.

@@ -1,22 +1,29 @@
-"""Import a canonical dataset folder into a DuckDB file, safely.
+"""Import an export (a canonical dataset, a CRM export or anything a mapping describes), safely.
 
-Every file is read as text, typed column by column against the data contract, and every row that
-cannot be taken is kept in a rejects table with its line and a reason a person understands:
-accepted + rejected = read, always. The database is built in a new file and swapped in only when
-everything succeeded, so a failed import leaves the previous data untouched.
+Every file is read as text, made into canonical columns as its mapping says (`handoff.mapping`,
+`handoff.extract`), typed column by column against the data contract, and every row that cannot
+be taken is kept in a rejects table with its file, line and a reason a person understands:
+accepted + rejected = read, always, for every file. The database is built in a new file and
+swapped in only when everything succeeded, so a failed import leaves the previous data untouched.
 
 Defined handling of bad input (each has a test):
 - UTF-8 BOM, `,` `;` or tab delimiters, CRLF and quoted fields are detected by DuckDB's sniffer.
-- Blank strings (after trimming) are NULL; a blank `source` becomes `(unknown)`.
-- Timestamps are ISO 8601 with or without offset, or date-only (midnight); without an offset they
-  are read in the agreement's time zone (a wall-clock time skipped by a daylight-saving change
-  moves forward by the gap; a repeated one takes the later instant).
+- Blank strings (after trimming) are NULL, and so is any value a mapping lists as `missing`
+  (X Education's `Select`); a blank `source` becomes `(unknown)`.
+- Timestamps are ISO 8601 with or without offset, or date-only (midnight), or one of the
+  mapping's date formats; without an offset they are read in the mapping's time zone, else the
+  agreement's (a wall-clock time skipped by a daylight-saving change moves forward by the gap; a
+  repeated one takes the later instant).
 - Numbers may carry a currency sign, thousands separators and a K/M/B suffix (`$1,117.10K` is
   1117100); a decimal comma, text or an infinite value rejects the row.
 - A second row with the same `lead_id` (or `deal_id`) is rejected, naming the first one's line.
 - A touch, activity or deal whose `lead_id` is not an accepted lead is rejected as an orphan.
 - Rows with more or fewer fields than the header, or bytes that are not UTF-8, are rejected.
+- Rows a mapping sets aside (a Salesforce task about a contact) are rejected with its reason.
 - Stage timestamps out of order are kept and counted as a data-quality warning (staging views).
+- Label spellings that differ only in case, spaces or punctuation ("Online Store" and
+  "OnlineStore", "google" and "Google") are merged into the most frequent spelling when the
+  mapping asks for it (the CRM formats do), and the import lists every merge.
 - A missing required column, an unreadable file or a missing leads file stops the import with a
   message naming the file and column.
 
@@ -36,9 +43,12 @@ from pathlib import Path
 import duckdb
 
 from handoff import __version__
+from handoff import mapping as mapping_mod
 from handoff.agreement import Agreement
 from handoff.contract import FILE_SUFFIXES, TABLES, Column, Kind, Table
 from handoff.db import SCHEMA_VERSION, build_staging, limit_memory
+from handoff.extract import ExtractError, Extractor, Source
+from handoff.mapping import Assignment, Mapping, MappingError
 from handoff.sql import Sql, compose, ident, join
 
 Progress = Callable[[str], None]
@@ -65,6 +75,24 @@ _CSV_ERRORS = {
     "CAST": "value could not be read",
 }
 
+# Label columns whose spellings are merged together, by shared vocabulary. Campaign names are
+# left alone: two campaigns may differ by one character on purpose ("Dashboards #2" and
+# "Dashboards - 2" are two Zoho campaigns with their own costs).
+LABEL_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("source", (("leads", "source"), ("deals", "source"), ("spend", "source"))),
+    ("channel", (("touches", "channel"),)),
+    ("owner", (("leads", "owner"), ("activities", "rep"))),
+    ("team", (("leads", "team"),)),
+    ("discard reason", (("leads", "discard_reason"),)),
+    ("touch type", (("touches", "touch_type"),)),
+    ("activity type", (("activities", "activity_type"),)),
+)
+
+# Names the importer gives columns of its own; an export's column of that name is renamed.
+_RESERVED = {"lead_key", "touch_key", "line", "raw_rowid", "src_index", "problems"}
+
+LOOKUP_TABLE = "(lookup)"
+
 
 class ImportFailure(Exception):
     """The import cannot go on; the message names the file and, where it applies, the column."""
@@ -72,10 +100,11 @@ class ImportFailure(Exception):
 
 @dataclass
 class TableResult:
-    """What happened to one table of the dataset."""
+    """What happened to one file of the export (or to a canonical table no file feeds)."""
 
-    table: str
+    table: str | None  # the canonical table fed; None for a file used for lookups only
     file: str | None
+    kind: str | None = None  # the mapping's kind of file
     n_read: int = 0
     n_accepted: int = 0
     n_rejected: int = 0
@@ -85,11 +114,15 @@ class TableResult:
 
 @dataclass
 class ImportResult:
-    """The outcome of reading a dataset folder."""
+    """The outcome of reading an export."""
 
     folder: Path
     tables: list[TableResult]
     reasons: list[tuple[str, str, int]]  # (table, reason, rows), most frequent first
+    format: str = mapping_mod.CANONICAL
+    format_title: str = ""
+    detection: list[str] = field(default_factory=list)  # how the format and files were chosen
+    merges: list[tuple[str, str, str, int]] = field(default_factory=list)  # group, from, to, n
     rejects_path: Path | None = None
     db_path: Path | None = None
     data_end_at: dt.datetime | None = None
@@ -98,13 +131,35 @@ class ImportResult:
     def n_rejected(self) -> int:
         return sum(t.n_rejected for t in self.tables)
 
+    @property
+    def lead_attributes(self) -> list[str]:
+        out: list[str] = []
+        for t in self.tables:
+            if t.table == "leads":
+                out += [c for c in t.extra_columns if c not in out]
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """Accepted rows per canonical table."""
+        out = {t.name: 0 for t in TABLES}
+        for t in self.tables:
+            if t.table in out:
+                out[t.table] += t.n_accepted
+        return out
+
     def summary(self) -> str:
-        """The per-table counts and the reasons, as printed by the CLI."""
-        lines = [f"{'table':<11} {'file':<22} {'read':>10} {'accepted':>10} {'rejected':>10}"]
+        """The per-file counts, the merges and the reasons, as printed by the CLI."""
+        lines = []
+        if self.format != mapping_mod.CANONICAL:
+            lines += [f"Format: {self.format} ({self.format_title})"]
+        if self.detection:
+            lines += [f"  {line}" for line in self.detection] + [""]
+        lines.append(f"{'table':<11} {'file':<22} {'read':>10} {'accepted':>10} {'rejected':>10}")
         for t in self.tables:
             file = t.file or "(none)"
             lines.append(
-                f"{t.table:<11} {file:<22} {t.n_read:>10,} {t.n_accepted:>10,} {t.n_rejected:>10,}"
+                f"{t.table or LOOKUP_TABLE:<11} {file:<22} {t.n_read:>10,} {t.n_accepted:>10,}"
+                f" {t.n_rejected:>10,}"
             )
             for note in t.notes:
                 lines.append(f"    {note}")
@@ -121,6 +176,13 @@ class ImportResult:
                 else ""
             )
         )
+        if self.merges:
+            lines.append("")
+            lines.append(
+                "Label spellings merged (they differ only in case, spaces or punctuation):"
+            )
+            for group, before, after, n in self.merges:
+                lines.append(f"  {group}: '{before}' → '{after}' ({n:,} rows)")
         if self.reasons:
             lines.append("")
             lines.append("Rejected rows by reason:")
@@ -133,14 +195,20 @@ class ImportResult:
         return "\n".join(lines)
 
 
+# --- Entry points -------------------------------------------------------------------------------
+
+
 def import_dataset(
     folder: str | Path,
     db_path: str | Path,
     agreement: Agreement,
     rejects_path: str | Path | None = None,
     progress: Progress | None = None,
+    format: str | None = None,
+    mapping: str | Path | None = None,
 ) -> ImportResult:
-    """Import a dataset folder into `db_path`, replacing it only if the whole import succeeds."""
+    """Import an export (a folder or one file) into `db_path`, replacing it only if the whole
+    import succeeds. `format` or `mapping` say how to read it; otherwise it is recognised."""
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(db_path)
@@ -149,15 +217,16 @@ def import_dataset(
     try:
         con = duckdb.connect(str(building))
         try:
-            result = load(con, Path(folder), agreement, progress)
+            plan = plan_import(con, Path(folder), format, mapping)
+            result = load(con, plan, agreement, progress)
             if progress:
                 progress("Building the staging tables ...")
             # The per-lead facts, built once here for this agreement (see handoff.db).
-            build_staging(con, agreement, tuple(result.tables[0].extra_columns))
+            build_staging(con, agreement, tuple(result.lead_attributes))
             con.execute(
                 "copy (select table_name as table, file_name as file, line,"
                 " column_name as column, reason, record from import_rejects"
-                " order by table_name, line) to $path (header, delimiter ',')",
+                " order by table_name, file_name, line) to $path (header, delimiter ',')",
                 {"path": str(rejects_path)},
             )
             con.execute("checkpoint")
@@ -174,66 +243,167 @@ def import_dataset(
 
 
 def check_dataset(
-    folder: str | Path, agreement: Agreement, progress: Progress | None = None
+    folder: str | Path,
+    agreement: Agreement,
+    progress: Progress | None = None,
+    format: str | None = None,
+    mapping: str | Path | None = None,
 ) -> tuple[ImportResult, duckdb.DuckDBPyConnection]:
-    """Read a dataset into an in-memory database without touching any file; return both."""
+    """Read an export into an in-memory database without touching any file; return both."""
     con = duckdb.connect()
-    return load(con, Path(folder), agreement, progress), con
+    plan = plan_import(con, Path(folder), format, mapping)
+    return load(con, plan, agreement, progress), con
 
 
 def default_rejects_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.stem + ".rejects.csv")
 
 
-def find_files(folder: Path) -> dict[str, Path]:
-    """The dataset's file per table; refuses a folder without leads or with two leads files."""
-    if not folder.is_dir():
-        raise ImportFailure(f"{folder}: not a folder")
-    found: dict[str, Path] = {}
+# --- Which file is which ------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """The export's files, the mapping that reads them, and how that was decided."""
+
+    folder: Path
+    assignment: Assignment
+    explanation: list[str]
+
+    @property
+    def mapping(self) -> Mapping:
+        return self.assignment.mapping
+
+
+def export_files(path: Path) -> list[Path]:
+    """The data files of an export: a folder's CSV, TSV, TXT and Parquet files, or one file."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise ImportFailure(f"{path}: no such folder or file")
+    return [
+        p
+        for p in sorted(path.iterdir())
+        if p.is_file() and p.suffix.lower() in FILE_SUFFIXES and not p.name.startswith(".")
+    ]
+
+
+def read_headers(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """A file's header names, or [] when it cannot be read as a table."""
+    try:
+        if path.suffix.lower() == ".parquet":
+            return [
+                r[0]
+                for r in con.execute(
+                    "select name from parquet_schema($p) where num_children is null",
+                    {"p": str(path)},
+                ).fetchall()
+            ]
+        columns = con.execute(
+            "select Columns from sniff_csv($p, store_rejects = true, max_line_size = $max)",
+            {"p": str(path), "max": MAX_LINE_BYTES},
+        ).fetchone()[0]
+        return [c["name"] for c in columns]
+    except duckdb.Error:
+        return []
+
+
+def plan_import(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    format: str | None = None,
+    mapping: str | Path | None = None,
+) -> Plan:
+    """Decide how to read the export at `path`: the given mapping or format, else recognised."""
+    files = export_files(path)
+    folder = path if path.is_dir() else path.parent
+    named = any(p.stem.lower() in {t.name for t in TABLES} for p in files)
+    try:
+        if mapping is not None:
+            chosen = mapping_mod.load_mapping(mapping)
+            assignment = mapping_mod.assign(chosen, _headers(con, files))
+            explanation = [f"mapping {mapping}: {chosen.title}"]
+        elif format == mapping_mod.CANONICAL:
+            assignment, explanation = _canonical_assignment(folder, files), []
+        elif format is not None:
+            chosen = mapping_mod.builtin(format)
+            assignment = mapping_mod.assign(chosen, _headers(con, files))
+            explanation = [f"format {format} as given: {chosen.title}"]
+        else:
+            try:
+                assignment, lines = mapping_mod.detect(_headers(con, files))
+            except MappingError:
+                if not named:
+                    raise
+                # Files named after the tables that fit no format: read them as canonical,
+                # so the import says what is missing from them.
+                assignment, lines = _canonical_assignment(folder, files), []
+            if assignment.mapping.is_canonical:
+                assignment = _canonical_assignment(folder, files)
+                explanation = []
+            else:
+                explanation = [
+                    f"detected {assignment.mapping.name} ({assignment.mapping.title}) from the "
+                    "headers; formats tried:",
+                    *(f"  {line}" for line in lines),
+                ]
+    except MappingError as exc:
+        raise ImportFailure(str(exc)) from exc
+    if not assignment.has_leads:
+        leads = next(k for k in assignment.mapping.files if k.table == "leads")
+        raise ImportFailure(
+            f"{path}: no leads file for {assignment.mapping.name}: a "
+            f"{leads.key} file needs the headers {', '.join(leads.match)}"
+            + (f" and a name like {leads.name}" if leads.name else "")
+        )
+    explanation += list(assignment.reasons)
+    return Plan(folder=folder, assignment=assignment, explanation=explanation)
+
+
+def _headers(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[Path, list[str]]:
+    return {p: read_headers(con, p) for p in files}
+
+
+def _canonical_assignment(folder: Path, files: list[Path]) -> Assignment:
+    """The canonical dataset's files, by name: one per table; refuses two for one table."""
+    canonical = mapping_mod.canonical()
+    chosen: list[tuple[str, Path]] = []
     for table in TABLES:
-        matches = [
-            p
-            for p in sorted(folder.iterdir())
-            if p.stem.lower() == table.name and p.suffix.lower() in FILE_SUFFIXES and p.is_file()
-        ]
+        matches = [p for p in files if p.stem.lower() == table.name]
         if len(matches) > 1:
             names = ", ".join(p.name for p in matches)
             raise ImportFailure(f"{folder}: more than one file for {table.name} ({names})")
         if matches:
-            found[table.name] = matches[0]
-    if "leads" not in found:
+            chosen.append((table.name, matches[0]))
+    if not any(k == "leads" for k, _ in chosen):
         raise ImportFailure(
             f"{folder}: no leads file (expected leads.csv or leads.parquet; found "
-            f"{', '.join(sorted(p.name for p in folder.iterdir())) or 'nothing'})"
+            f"{', '.join(sorted(p.name for p in files)) or 'nothing'})"
         )
-    return found
+    used = {p for _, p in chosen}
+    return Assignment(
+        mapping=canonical,
+        files=tuple(chosen),
+        unused=tuple(p for p in files if p not in used),
+        missing=tuple(t.name for t in TABLES if t.name not in dict(chosen)),
+        reasons=tuple(
+            f"{p.name}: not used (not named after a table)" for p in files if p not in used
+        ),
+    )
 
 
-def normalize_headers(headers: list[str]) -> list[str]:
-    """Header names as identifiers: lower case, runs of other characters become `_`."""
-    out: list[str] = []
-    for i, header in enumerate(headers):
-        name = re.sub(r"[^a-z0-9]+", "_", header.strip().lstrip("\ufeff").lower()).strip("_")
-        if not name:
-            name = f"column_{i + 1}"
-        if name[0].isdigit():
-            name = "c_" + name
-        base, n = name, 2
-        while name in out:
-            name, n = f"{base}_{n}", n + 1
-        out.append(name)
-    return out
+# --- Loading ------------------------------------------------------------------------------------
 
 
 def load(
     con: duckdb.DuckDBPyConnection,
-    folder: Path,
+    plan: Plan,
     agreement: Agreement,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Read every dataset file of `folder` into typed tables on `con`."""
+    """Read every file of the plan into typed canonical tables on `con`."""
     say = progress or (lambda _msg: None)
-    files = find_files(folder)
+    mapping = plan.mapping
     con.execute("set TimeZone = $tz", {"tz": agreement.time_zone})
     con.execute("set enable_progress_bar = false")
     limit_memory(con)
@@ -242,21 +412,80 @@ def load(
         "create or replace table import_rejects (table_name varchar, file_name varchar,"
         " line bigint, column_name varchar, reason varchar, record varchar)"
     )
-    results = []
+    files = list(plan.assignment.files)
+    index = {key: i for i, (key, _) in enumerate(files)}
+    looked_into = {
+        spec.lookup
+        for key, _ in files
+        for spec in mapping_mod._all_specs(mapping.kind(key))
+        if spec.lookup is not None
+    }
+    sources: dict[str, Source] = {}
+
+    def source(key: str) -> Source:
+        if key not in sources:
+            path = dict(files)[key]
+            say(f"Reading {path.name} ...")
+            sources[key] = _read_source(con, mapping.kind(key), path, index[key])
+        return sources[key]
+
+    results: list[TableResult] = []
     for table in TABLES:
-        path = files.get(table.name)
-        say(f"Reading {path.name if path else table.name} ...")
-        results.append(_load_table(con, table, path))
-    _build_lead_attributes(con, results[0].extra_columns)
-    data_end = _write_metadata(con, folder, agreement, results)
-    reasons = [
+        keys = [k for k, _ in files if mapping.kind(k).table == table.name]
+        if not keys:
+            _create_empty(con, table)
+            results.append(TableResult(table=table.name, file=None))
+            continue
+        parts = [source(k) for k in keys]
+        for k in keys:
+            for spec in mapping_mod._all_specs(mapping.kind(k)):
+                if spec.lookup is not None and spec.lookup in index:
+                    source(spec.lookup)
+        try:
+            results += _build_table(con, table, parts, mapping, sources, agreement)
+        except ExtractError as exc:
+            raise ImportFailure(str(exc)) from exc
+        for part in parts:
+            if part.kind.key not in looked_into:
+                con.execute(compose("drop table {t}", t=part.table))
+    for key, path in files:
+        kind = mapping.kind(key)
+        if kind.table is None:
+            src = source(key)
+            n = con.execute(compose("select count(*) from {t}", t=src.table)).fetchone()[0]
+            results.append(
+                TableResult(
+                    table=None,
+                    file=path.name,
+                    kind=key,
+                    n_read=n + src.n_structural,
+                    n_accepted=n,
+                    n_rejected=src.n_structural,
+                    notes=["used to look up values for the other files"],
+                )
+            )
+    for src in sources.values():
+        con.execute(compose("drop table if exists {t}", t=src.table))
+    merges = _merge_label_spellings(con) if mapping.normalize_labels else []
+    result = ImportResult(
+        folder=plan.folder,
+        tables=results,
+        reasons=[],
+        format=mapping.name,
+        format_title=mapping.title,
+        detection=plan.explanation,
+        merges=merges,
+    )
+    _build_lead_attributes(con, result.lead_attributes)
+    result.data_end_at = _write_metadata(con, plan, agreement, result)
+    result.reasons = [
         (t, r, n)
         for t, r, n in con.execute(
             "select table_name, regexp_replace(reason, '''[^'']*''', '…', 'g') as reason,"
             " count(*) as n from import_rejects group by all order by n desc, 1, 2"
         ).fetchall()
     ]
-    return ImportResult(folder=folder, tables=results, reasons=reasons, data_end_at=data_end)
+    return result
 
 
 def _create_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -290,17 +519,38 @@ def _create_macros(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _read_raw(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Raw:
-    """Load a file as text into `raw`, moving structurally broken lines to import_rejects."""
+def _read_source(
+    con: duckdb.DuckDBPyConnection, kind: mapping_mod.FileKind, path: Path, index: int
+) -> Source:
+    """Load a file as text into `src_<index>`, moving structurally broken lines to the rejects."""
+    target = ident(f"src_{index}")
+    label = kind.table or LOOKUP_TABLE
+    headers: list[str] = []
     try:
         if path.suffix.lower() == ".parquet":
+            headers = [
+                r[0]
+                for r in con.execute(
+                    "describe select * from read_parquet($path)", {"path": str(path)}
+                ).fetchall()
+            ]
+            # Columns by position, so a header of any spelling gets a safe name.
+            columns = join(
+                [
+                    compose("#{i} as {n}", i=Sql(str(i)), n=ident(n))
+                    for i, n in enumerate(normalize_headers(headers), start=1)
+                ]
+            )
             con.execute(
-                "create or replace temp table raw as select * from read_parquet($path,"
-                " file_row_number = true)",
+                compose(
+                    "create or replace temp table {t} as select {c} from read_parquet($path)",
+                    t=target,
+                    c=columns,
+                ),
                 {"path": str(path)},
             )
             # Parquet has no lines: rows are numbered from 1.
-            raw = _Raw(line=Sql("raw.file_row_number + 1"), n_structural=0)
+            line, line_params, n_structural = Sql("s.rowid + 1"), {}, 0
         else:
             # Sniff once, tolerating broken lines (a ragged row must not make the sniffer fall
             # back to a one-column reading), then read with exactly that dialect.
@@ -309,41 +559,71 @@ def _read_raw(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Raw:
                 " store_rejects = true, max_line_size = $max_line)",
                 {"path": str(path), "max_line": MAX_LINE_BYTES},
             ).fetchone()
+            headers = [c["name"] for c in columns]
             con.execute(
-                "create or replace temp table raw as select * from read_csv($path,"
-                " all_varchar = true, header = true, names = $names, delim = $delim,"
-                " quote = $quote, escape = $escape, store_rejects = true,"
-                " rejects_table = 'csv_reject_errors', rejects_scan = 'csv_reject_scans',"
-                " max_line_size = $max_line)",
+                compose(
+                    "create or replace temp table {t} as select * from read_csv($path,"
+                    " all_varchar = true, header = true, names = $names, delim = $delim,"
+                    " quote = $quote, escape = $escape, store_rejects = true,"
+                    " rejects_table = 'csv_reject_errors', rejects_scan = 'csv_reject_scans',"
+                    " max_line_size = $max_line)",
+                    t=target,
+                ),
                 {
                     "path": str(path),
-                    "names": normalize_headers([c["name"] for c in columns]),
+                    "names": normalize_headers(headers),
                     "delim": delim,
                     "quote": "" if quote == "(empty)" else quote,
                     "escape": "" if escape == "(empty)" else escape,
                     "max_line": MAX_LINE_BYTES,
                 },
             )
-            raw = _structural_rejects(con, table, path)
+            line, line_params, n_structural = _structural_rejects(con, label, path)
     except duckdb.Error as exc:
         reason = str(exc).strip().splitlines()[0]
         raise ImportFailure(f"{path.name}: cannot read the file: {reason}") from exc
-    described = con.execute("describe raw").fetchall()
-    raw.types = {r[0]: r[1] for r in described if r[0] != "file_row_number"}
-    if not raw.types:
+    described = con.execute(compose("describe {t}", t=target)).fetchall()
+    types = {r[0]: r[1] for r in described}
+    if not types:
         raise ImportFailure(f"{path.name}: the file is empty (no header line)")
-    return raw
+    names = list(types)
+    headers = headers if len(headers) == len(names) else names
+    columns: dict[str, str] = {}
+    for header, name in zip(headers, names, strict=True):
+        columns.setdefault(mapping_mod.header_key(header), name)
+        columns.setdefault(mapping_mod.header_key(name), name)
+    return Source(
+        index=index,
+        kind=kind,
+        path=path,
+        columns=columns,
+        headers=[h.strip().lstrip("\ufeff") for h in headers],
+        types=types,
+        line=line,
+        line_params=line_params,
+        n_structural=n_structural,
+    )
 
 
-@dataclass
-class _Raw:
-    line: Sql  # the expression numbering a row of `raw` as the user sees it
-    n_structural: int  # lines rejected before typing
-    gaps: list[int] = field(default_factory=list)
-    types: dict[str, str] = field(default_factory=dict)
+def normalize_headers(headers: list[str]) -> list[str]:
+    """Header names as identifiers: lower case, runs of other characters become `_`."""
+    out: list[str] = []
+    for i, header in enumerate(headers):
+        name = re.sub(r"[^a-z0-9]+", "_", header.strip().lstrip("\ufeff").lower()).strip("_")
+        if not name:
+            name = f"column_{i + 1}"
+        if name[0].isdigit():
+            name = "c_" + name
+        base, n = name, 2
+        while name in out:
+            name, n = f"{base}_{n}", n + 1
+        out.append(name)
+    return out
 
 
-def _structural_rejects(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Raw:
+def _structural_rejects(
+    con: duckdb.DuckDBPyConnection, label: str, path: Path
+) -> tuple[Sql, dict[str, list[int]], int]:
     """Move DuckDB's rejected CSV lines into import_rejects; say how to number the others."""
     # DuckDB may report one error per missing column of a short line: keep one row per line.
     con.execute(
@@ -358,7 +638,7 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection, table: Table, path: Path
         " on m.code = cast(e.error_type as varchar)"
         " group by e.line",
         {
-            "table": table.name,
+            "table": label,
             "file": path.name,
             "codes": list(_CSV_ERRORS),
             "said": list(_CSV_ERRORS.values()),
@@ -374,82 +654,176 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection, table: Table, path: Path
     # Rows are numbered as a spreadsheet shows them: the header is line 1, each record one line.
     # A rejected record leaves a gap; gaps[j] is how many accepted rows precede the j-th one.
     if not bad_lines:
-        return _Raw(line=Sql("raw.rowid + 2"), n_structural=0)
+        return Sql("s.rowid + 2"), {}, 0
     gaps = [line - 1 - j for j, line in enumerate(bad_lines, start=1)]
-    return _Raw(
-        line=Sql(
-            "raw.rowid + 2 + (select count(*) from unnest($gaps) as g(a) where g.a < raw.rowid + 1)"
-        ),
-        n_structural=len(bad_lines),
-        gaps=gaps,
+    return (
+        Sql("s.rowid + 2 + (select count(*) from unnest($gaps) as g(a) where g.a < s.rowid + 1)"),
+        {"gaps": gaps},
+        len(bad_lines),
     )
 
 
-def _load_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None) -> TableResult:
-    result = TableResult(table=table.name, file=path.name if path else None)
-    if path is None:
-        key = [Sql('"lead_key" bigint')] if table.lead_key or table.name == "leads" else []
-        if table.name == "touches":
-            key.append(Sql('"touch_key" bigint'))
-        columns = join(
-            key
-            + [compose("{c} {typ}", c=ident(c.name), typ=_SQL_TYPES[c.kind]) for c in table.columns]
-        )
-        con.execute(
-            compose("create or replace table {t} ({cols})", t=ident(table.name), cols=columns)
-        )
-        return result
-    raw = _read_raw(con, table, path)
-    columns = list(raw.types)
-    missing = [c for c in table.required_columns if c not in columns]
-    if missing:
-        hint = "; is it delimited by comma, semicolon or tab?" if len(columns) == 1 else ""
-        raise ImportFailure(
-            f"{path.name}: missing required column '{missing[0]}' "
-            f"(the file has: {', '.join(columns)}{hint})"
-        )
-    extras = [c for c in columns if c not in table.column_names]
-    for name in [c for c in extras if re.fullmatch(r"column_?\d+", c)]:
-        empty = con.execute(compose("select count({c}) = 0 from raw", c=ident(name))).fetchone()[0]
-        if empty:
-            extras.remove(name)
-            result.notes.append(f"dropped unnamed column '{name}': it is empty on every line")
-    result.extra_columns = extras
+def _create_empty(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    key = [Sql('"lead_key" bigint')] if table.lead_key or table.name == "leads" else []
+    if table.name == "touches":
+        key.append(Sql('"touch_key" bigint'))
+    columns = join(
+        key + [compose("{c} {typ}", c=ident(c.name), typ=_SQL_TYPES[c.kind]) for c in table.columns]
+    )
+    con.execute(compose("create or replace table {t} ({cols})", t=ident(table.name), cols=columns))
 
-    exprs = {c.name: _value_expr(c, raw.types[c.name]) for c in table.columns if c.name in columns}
-    typed_cols = [
-        compose("{e} as {c}", e=exprs[c.name].value, c=ident(c.name))
-        if c.name in exprs
-        else compose("cast(null as {typ}) as {c}", typ=_SQL_TYPES[c.kind], c=ident(c.name))
-        for c in table.columns
-    ]
-    typed_cols += [
-        compose("nullif(trim(cast({c} as varchar)), '') as {c}", c=ident(c)) for c in extras
-    ]
-    problems = join((e.problem for e in exprs.values() if e.problem is not None), sep=", ")
-    params = {"gaps": raw.gaps} if raw.gaps else {}
-    con.execute(
-        compose(
-            "create or replace temp table typed as select raw.rowid as raw_rowid, {line} as line,"
-            " {cols}, cast(list_filter([{problems}], lambda p: p is not null)"
-            " as struct(col varchar, why varchar)[]) as problems from raw",
-            line=raw.line,
+
+def _extras(
+    con: duckdb.DuckDBPyConnection, table: Table, src: Source, mapping: Mapping
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The file's other columns, kept as attributes or extra columns: (column, kept name)."""
+    kind = src.kind
+    if not kind.keep_extra:
+        return [], []
+    if mapping.is_canonical:
+        used = set(table.column_names)
+    else:
+        used = {src.column(h) for h in kind.used_columns()} - {None}
+    notes = []
+    kept: list[tuple[str, str]] = []
+    for name in src.types:
+        if name in used:
+            continue
+        if re.fullmatch(r"column_?\d+", name):
+            empty = con.execute(
+                compose("select count({c}) = 0 from {t}", c=ident(name), t=src.table)
+            ).fetchone()[0]
+            if empty:
+                notes.append(f"dropped unnamed column '{name}': it is empty on every line")
+                continue
+        kept_name = name
+        if name in table.column_names or name in _RESERVED:
+            kept_name = f"orig_{name}"
+        kept.append((name, kept_name))
+    return kept, notes
+
+
+def _build_table(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    parts: list[Source],
+    mapping: Mapping,
+    sources: dict[str, Source],
+    agreement: Agreement,
+) -> list[TableResult]:
+    """Type the rows of every file feeding `table`, reject the bad ones, and create the table."""
+    results = []
+    extras_of = {}
+    all_extras: list[str] = []
+    for src in parts:
+        kept, notes = _extras(con, table, src, mapping)
+        extras_of[src.index] = kept
+        results.append(
+            TableResult(
+                table=table.name,
+                file=src.path.name,
+                kind=src.kind.key,
+                extra_columns=[k for _, k in kept],
+                notes=notes,
+            )
+        )
+        all_extras += [k for _, k in kept if k not in all_extras]
+    for n, src in enumerate(parts):
+        ex = Extractor(mapping, sources, agreement.time_zone)
+        typed_cols = []
+        problems = []
+        skips = [
+            compose(
+                "case when {c} then {{'col': {label}, 'why': {why}}} end",
+                # A skip rule whose column the file lacks skips nothing.
+                c=ex.condition(s.when, src, "s", optional=True),
+                label=ex.bind(s.when.column),
+                why=ex.bind(s.reason),
+            )
+            for s in src.kind.skip
+        ]
+        for col in table.columns:
+            spec = src.kind.spec(col.name)
+            if spec is None:
+                typed_cols.append(
+                    compose(
+                        "cast(null as {typ}) as {c}", typ=_SQL_TYPES[col.kind], c=ident(col.name)
+                    )
+                )
+                if col.required and col.blank_becomes is None:
+                    raise ImportFailure(
+                        f"{src.path.name}: nothing in the {mapping.name} mapping gives the "
+                        f"required column {col.name}"
+                    )
+                if col.blank_becomes is not None:
+                    typed_cols[-1] = compose(
+                        "cast('" + col.blank_becomes + "' as varchar) as {c}", c=ident(col.name)
+                    )
+                continue
+            value, native = ex.value(spec, src)
+            if mapping.is_canonical:
+                label = Sql("'" + col.name + "'")
+            else:
+                label = ex.bind(spec.column if spec.column else col.name)
+            expr = _value_expr(
+                col, value, native, label, None if mapping.is_canonical else ex, spec.if_blank
+            )
+            typed_cols.append(compose("{e} as {c}", e=expr.value, c=ident(col.name)))
+            if expr.problem is not None:
+                problems.append(expr.problem)
+        kept = {k: n_ for n_, k in extras_of[src.index]}
+        for name in all_extras:
+            if name in kept:
+                typed_cols.append(
+                    compose(
+                        "nullif(trim(cast(s.{c} as varchar)), '') as {k}",
+                        c=ident(kept[name]),
+                        k=ident(name),
+                    )
+                )
+            else:
+                typed_cols.append(compose("cast(null as varchar) as {k}", k=ident(name)))
+        # A row set aside says only why; any other row lists every problem it has.
+        skip = compose("coalesce({s})", s=join(skips, sep=", ")) if skips else Sql("null")
+        select = compose(
+            "select {i} as src_index, {n} as part_no, s.rowid as raw_rowid, {line} as line, {cols},"
+            " cast(case when {skip} is not null then [{skip}]"
+            " else list_filter([{problems}], lambda p: p is not null) end"
+            " as struct(col varchar, why varchar)[]) as problems"
+            " from {src} as s {joins}",
+            i=Sql(str(src.index)),
+            n=Sql(str(n)),
+            line=src.line,
             cols=join(typed_cols),
-            problems=problems,
-        ),
-        params,
-    )
-    _reject_duplicates_and_orphans(con, table)
-    con.execute(
-        "insert into import_rejects select $table, $file, typed.line, typed.problems[1].col,"
-        " array_to_string(list_transform(typed.problems, lambda p: p.col || ': ' || p.why), '; '),"
-        " to_json(raw) from typed join raw on raw.rowid = typed.raw_rowid"
-        " where len(typed.problems) > 0",
-        {"table": table.name, "file": path.name},
-    )
+            skip=skip,
+            problems=join(problems, sep=", ") if problems else Sql(""),
+            src=src.table,
+            joins=join(ex.joins, sep=" "),
+        )
+        # Only what the statement uses is bound (DuckDB refuses unused parameters).
+        used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", select))
+        params = {k: v for k, v in {**ex.params, **src.line_params}.items() if k in used}
+        if n == 0:
+            con.execute(compose("create or replace temp table typed as {s}", s=select), params)
+        else:
+            con.execute(compose("insert into typed {s}", s=select), params)
+    _reject_duplicates_and_orphans(con, table, parts)
+    for src in parts:
+        con.execute(
+            compose(
+                "insert into import_rejects select $table, $file, typed.line,"
+                " typed.problems[1].col, array_to_string(list_transform(typed.problems,"
+                " lambda p: p.col || ': ' || p.why), '; '), to_json(s)"
+                " from typed join {src} as s on s.rowid = typed.raw_rowid"
+                " where typed.src_index = {i} and len(typed.problems) > 0",
+                src=src.table,
+                i=Sql(str(src.index)),
+            ),
+            {"table": table.name, "file": src.path.name},
+        )
     keep = join(
         [compose("t.{c}", c=ident(c)) for c in table.column_names]
-        + [compose("t.{c}", c=ident(c)) for c in extras]
+        + [compose("t.{c}", c=ident(c)) for c in all_extras]
     )
     if table.name == "leads":
         # lead_key numbers leads by creation: a compact join key, and the table's sort order
@@ -460,33 +834,78 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None)
             keep=keep,
         )
     elif table.lead_key:
-        # Touches keep their line as touch_key: attribution orders touches at the same instant
-        # by it, so ties resolve the same way on every run. They are stored in time order, so
-        # that a query on a window of months reads only those months.
+        # Touches keep their line as touch_key (after the lines of earlier files, when several
+        # feed the table): attribution orders touches at the same instant by it, so ties
+        # resolve the same way on every run. They are stored in time order, so that a query on
+        # a window of months reads only those months.
         is_touches = table.name == "touches"
         select = compose(
             "select l.lead_key{line}, {keep} from typed as t"
             " inner join leads as l on l.lead_id = t.lead_id where len(t.problems) = 0{order}",
             keep=keep,
-            line=Sql(", t.line as touch_key") if is_touches else Sql(""),
-            order=Sql(" order by t.touched_at, t.line") if is_touches else Sql(""),
+            line=Sql(", t.part_no * 10000000000 + t.line as touch_key") if is_touches else Sql(""),
+            order=Sql(" order by t.touched_at, t.part_no, t.line") if is_touches else Sql(""),
         )
     else:
         select = compose("select {keep} from typed as t where len(t.problems) = 0", keep=keep)
     con.execute(
         compose("create or replace table {t} as {select}", t=ident(table.name), select=select)
     )
-    n_typed = con.execute("select count(*) from typed").fetchone()[0]
-    result.n_read = n_typed + raw.n_structural
-    result.n_accepted = con.execute(
-        compose("select count(*) from {t}", t=ident(table.name))
-    ).fetchone()[0]
-    result.n_rejected = con.execute(
-        "select count(*) from import_rejects where table_name = $t", {"t": table.name}
-    ).fetchone()[0]
+    per_file = dict(
+        con.execute(
+            "select src_index, count(*) filter (where len(problems) = 0) from typed group by 1"
+        ).fetchall()
+    )
+    read = dict(con.execute("select src_index, count(*) from typed group by 1").fetchall())
+    rejected = dict(
+        con.execute(
+            "select file_name, count(*) from import_rejects where table_name = $t group by 1",
+            {"t": table.name},
+        ).fetchall()
+    )
+    for src, result in zip(parts, results, strict=True):
+        result.n_read = read.get(src.index, 0) + src.n_structural
+        result.n_accepted = per_file.get(src.index, 0)
+        result.n_rejected = rejected.get(src.path.name, 0)
+    result_notes = _status_notes(con, parts, mapping)
+    for result, notes in zip(results, result_notes, strict=True):
+        result.notes += notes
     con.execute("drop table typed")
-    con.execute("drop table raw")
-    return result
+    return results
+
+
+def _status_notes(
+    con: duckdb.DuckDBPyConnection, parts: list[Source], mapping: Mapping
+) -> list[list[str]]:
+    """Per file: the status values its mapping does not map (they set no stage)."""
+    out = []
+    for src in parts:
+        notes = []
+        for rule in src.kind.status:
+            name = src.column(rule.column)
+            if name is None:
+                continue
+            ex = Extractor(mapping, {}, "UTC")
+            cell = ex._cell("s", name)
+            rows = con.execute(
+                compose(
+                    "select {c} as v, count(*) as n from {t} as s where {c} is not null"
+                    " and not list_contains({keys}, lower({c})) group by 1 order by n desc, v",
+                    c=cell,
+                    t=src.table,
+                    keys=ex.bind([k for k, _ in rule.targets]),
+                ),
+                ex.params,
+            ).fetchall()
+            if rows:
+                listed = ", ".join(f"'{v}' ({n:,})" for v, n in rows[:10])
+                more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+                notes.append(
+                    f"{rule.column}: {len(rows)} value(s) the mapping does not map set no stage: "
+                    f"{listed}{more}"
+                )
+        out.append(notes)
+    return out
 
 
 @dataclass(frozen=True)
@@ -495,23 +914,36 @@ class _Expr:
     problem: Sql | None  # a struct(col, why) when the value is bad, else NULL
 
 
-def _value_expr(col: Column, raw_type: str | None) -> _Expr:
-    """SQL for a column's typed value and for the problem with it, from the contract."""
-    c = ident(col.name)
-    name = Sql("'" + col.name + "'")
-    text = compose("nullif(trim(cast({c} as varchar)), '')", c=c)
+def _value_expr(
+    col: Column,
+    expr: Sql,
+    raw_type: str | None,
+    label: Sql,
+    ex: Extractor | None = None,
+    blank_reason: str | None = None,
+) -> _Expr:
+    """SQL for a column's typed value and for the problem with it, from the contract.
+
+    `expr` is the file's value (a column, or what a mapping made of it); `label` names it in a
+    rejected row's reason. Without an extractor, text is read the canonical way (ISO 8601 in the
+    session's time zone); with one, in the mapping's formats and time zone.
+    """
+    text = compose("nullif(trim(cast({e} as varchar)), '')", e=expr)
     blank = compose("{text} is null", text=text)
 
     def problem(condition: Sql, why: Sql) -> Sql:
         return compose(
-            "case when {cond} then {{'col': {name}, 'why': {why}}} end",
+            "case when {cond} then {{'col': {label}, 'why': {why}}} end",
             cond=condition,
-            name=name,
+            label=label,
             why=why,
         )
 
     quoted = compose("'''' || {text} || ''''", text=text)
-    blank_problem = problem(blank, Sql("'is blank'")) if col.required else None
+    said_blank = Sql("'is blank'")
+    if blank_reason is not None and ex is not None:
+        said_blank = ex.bind(blank_reason)
+    blank_problem = problem(blank, said_blank) if col.required else None
     native = (raw_type or "VARCHAR").upper()
     if col.kind is Kind.TEXT:
         if col.blank_becomes is not None:
@@ -535,20 +967,21 @@ def _value_expr(col: Column, raw_type: str | None) -> _Expr:
         )
     if col.kind is Kind.TIMESTAMP:
         if native.startswith("TIMESTAMP") or native == "DATE":
-            return _Expr(compose("cast({c} as timestamptz)", c=c), blank_problem)
-        value = compose("try_cast({text} as timestamptz)", text=text)
+            return _Expr(compose("cast({e} as timestamptz)", e=expr), blank_problem)
+        if ex is None:
+            value = compose("try_cast({text} as timestamptz)", text=text)
+            formats = Sql("'(use ISO 8601: 2026-01-31 or 2026-01-31T14:05:00+01:00)'")
+        else:
+            value = ex.timestamp(text)
+            formats = ex.bind(f"(expected {ex.date_formats_said()})")
         bad = compose("{text} is not null and {value} is null", text=text, value=value)
-        why = compose(
-            "{q} || ' is not a date or timestamp (use ISO 8601: 2026-01-31 or "
-            "2026-01-31T14:05:00+01:00)'",
-            q=quoted,
-        )
+        why = compose("{q} || ' is not a date or timestamp ' || {f}", q=quoted, f=formats)
         return _Expr(value, _either(blank_problem, problem(bad, why)))
     if col.kind is Kind.NUMBER:
         if native in {"DOUBLE", "FLOAT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT"} or (
             native.startswith("DECIMAL")
         ):
-            return _Expr(compose("cast({c} as double)", c=c), blank_problem)
+            return _Expr(compose("cast({e} as double)", e=expr), blank_problem)
         value = compose("parse_number({text})", text=text)
         bad = compose("{text} is not null and {value} is null", text=text, value=value)
         why = compose(
@@ -558,13 +991,21 @@ def _value_expr(col: Column, raw_type: str | None) -> _Expr:
         )
         return _Expr(value, _either(blank_problem, problem(bad, why)))
     # Kind.MONTH
-    value = compose(
-        "case when regexp_full_match({text}, '[0-9]{{4}}-(0[1-9]|1[0-2])')"
-        " then cast({text} || '-01' as date) end",
-        text=text,
-    )
+    if ex is None:
+        value = compose(
+            "case when regexp_full_match({text}, '[0-9]{{4}}-(0[1-9]|1[0-2])')"
+            " then cast({text} || '-01' as date) end",
+            text=text,
+        )
+        why = compose("{q} || ' is not a month (use YYYY-MM, e.g. 2026-01)'", q=quoted)
+    else:
+        value = ex.month(text)
+        why = compose(
+            "{q} || ' is not a month (YYYY-MM) or a date ' || {f}",
+            q=quoted,
+            f=ex.bind(f"(expected {ex.date_formats_said()})"),
+        )
     bad = compose("{text} is not null and {value} is null", text=text, value=value)
-    why = compose("{q} || ' is not a month (use YYYY-MM, e.g. 2026-01)'", q=quoted)
     return _Expr(value, _either(blank_problem, problem(bad, why)))
 
 
@@ -572,21 +1013,29 @@ def _either(first: Sql | None, second: Sql) -> Sql:
     return second if first is None else compose("coalesce({a}, {b})", a=first, b=second)
 
 
-def _reject_duplicates_and_orphans(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+def _reject_duplicates_and_orphans(
+    con: duckdb.DuckDBPyConnection, table: Table, parts: list[Source]
+) -> None:
     """Add the duplicate-key and orphan problems to rows that are otherwise fine."""
     if table.key:
         key = ident(table.key)
+        # The first row (in file order, files in the mapping's order) keeps the key.
         con.execute(
             compose(
                 "update typed set problems = [{{'col': '{k}', 'why': 'duplicate ' || '{k}' || ' '"
-                " || '''' || typed.{key} || '''' || ', first on line ' || d.first_line}}]"
-                " from (select line, first_value(line) over (partition by {key} order by line)"
-                " as first_line, row_number() over (partition by {key} order by line) as nth"
-                " from typed where len(problems) = 0) as d"
-                " where typed.line = d.line and d.nth > 1",
+                " || '''' || typed.{key} || '''' || ', first on line ' || d.first_line"
+                " || case when d.first_file <> typed.src_index"
+                " then ' of ' || list_extract($files, d.first_file + 1) else '' end}}]"
+                " from (select src_index, line,"
+                " first_value(line) over w as first_line, first_value(src_index) over w"
+                " as first_file, row_number() over w as nth"
+                " from typed where len(problems) = 0"
+                " window w as (partition by {key} order by part_no, line)) as d"
+                " where typed.src_index = d.src_index and typed.line = d.line and d.nth > 1",
                 key=key,
                 k=Sql(table.key),
-            )
+            ),
+            {"files": _file_names(parts)},
         )
     if table.lead_key:
         con.execute(
@@ -594,6 +1043,60 @@ def _reject_duplicates_and_orphans(con: duckdb.DuckDBPyConnection, table: Table)
             " || ''' is not an accepted lead (orphan)'}]"
             " where len(problems) = 0 and lead_id not in (select lead_id from leads)"
         )
+
+
+def _file_names(parts: list[Source]) -> list[str]:
+    """File names by source index (for messages that name another file)."""
+    names = [""] * (max(p.index for p in parts) + 1)
+    for p in parts:
+        names[p.index] = p.path.name
+    return names
+
+
+def _merge_label_spellings(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, int]]:
+    """Merge label spellings that differ only in case, spaces or punctuation.
+
+    Within each vocabulary (sources of leads, deals and spend; campaigns; channels; owners and
+    reps; ...) values whose letters and digits agree, ignoring case, are one label; every
+    spelling becomes the most frequent one (ties: the one with more spaces, then the first in
+    alphabetical order). Handoff's own placeholders like `(unknown)` are left alone.
+    """
+    merges: list[tuple[str, str, str, int]] = []
+    for group, columns in LABEL_GROUPS:
+        values = join(
+            [
+                compose("select {c} as v from {t} where {c} is not null", c=ident(c), t=ident(t))
+                for t, c in columns
+            ],
+            sep=" union all ",
+        )
+        rows = con.execute(
+            compose(
+                "with counted as (select v, count(*) as n,"
+                " lower(regexp_replace(v, '[^\\p{{L}}\\p{{N}}]', '', 'g')) as k"
+                " from ({values}) where not starts_with(v, '(') group by v),"
+                " chosen as (select k, arg_max(v, (n, length(v) - length(replace(v, ' ', '')),"
+                " -rank)) as canon from (select *, rank() over (partition by k order by v) as rank"
+                " from counted) group by k having count(*) > 1)"
+                " select c.v, h.canon, c.n from counted as c join chosen as h using (k)"
+                " where c.v <> h.canon and h.k <> '' order by h.canon, c.v",
+                values=values,
+            )
+        ).fetchall()
+        if not rows:
+            continue
+        for table, column in columns:
+            con.execute(
+                compose(
+                    "update {t} set {c} = m.canon from (select unnest($from) as v,"
+                    " unnest($to) as canon) as m where {t}.{c} = m.v",
+                    t=ident(table),
+                    c=ident(column),
+                ),
+                {"from": [r[0] for r in rows], "to": [r[1] for r in rows]},
+            )
+        merges += [(group, before, after, n) for before, after, n in rows]
+    return merges
 
 
 def _build_lead_attributes(con: duckdb.DuckDBPyConnection, attributes: list[str]) -> None:
@@ -605,11 +1108,11 @@ def _build_lead_attributes(con: duckdb.DuckDBPyConnection, attributes: list[str]
     for name in attributes:
         con.execute(
             compose(
-                "insert into lead_attributes select lead_key, lead_id, '{n}', {c} from leads"
+                "insert into lead_attributes select lead_key, lead_id, $n, {c} from leads"
                 " where {c} is not null",
-                n=Sql(name),
                 c=ident(name),
-            )
+            ),
+            {"n": name},
         )
 
 
@@ -619,9 +1122,9 @@ _TIMESTAMP_COLUMNS = [
 
 
 def _write_metadata(
-    con: duckdb.DuckDBPyConnection, folder: Path, agreement: Agreement, results: list[TableResult]
+    con: duckdb.DuckDBPyConnection, plan: Plan, agreement: Agreement, result: ImportResult
 ) -> dt.datetime | None:
-    """Record what was imported, from where, and where the data ends."""
+    """Record what was imported, from where and how, and where the data ends."""
     maxes = join(
         compose("(select max({c}) from {t})", c=ident(c), t=ident(t)) for t, c in _TIMESTAMP_COLUMNS
     )
@@ -630,29 +1133,37 @@ def _write_metadata(
         "create or replace table import_runs as select now() as imported_at,"
         " $folder as source_folder, $tz as agreement_time_zone,"
         " cast($data_end as timestamptz) as data_end_at, $version as handoff_version,"
-        " $schema as schema_version",
+        " $schema as schema_version, $format as format, $title as format_title,"
+        " $detection as detection, $merges as label_merges",
         {
-            "folder": str(folder.resolve()),
+            "folder": str(plan.folder.resolve()),
             "tz": agreement.time_zone,
             "data_end": data_end,
             "version": __version__,
             "schema": SCHEMA_VERSION,
+            "format": result.format,
+            "title": result.format_title,
+            "detection": result.detection,
+            "merges": [f"{g}: '{a}' → '{b}' ({n:,} rows)" for g, a, b, n in result.merges],
         },
     )
     con.execute(
         "create or replace table import_tables (table_name varchar, file_name varchar,"
-        " n_read bigint, n_accepted bigint, n_rejected bigint, extra_columns varchar[])"
+        " file_kind varchar, n_read bigint, n_accepted bigint, n_rejected bigint,"
+        " extra_columns varchar[], notes varchar[])"
     )
-    for r in results:
+    for r in result.tables:
         con.execute(
-            "insert into import_tables values ($t, $f, $r, $a, $x, $e)",
+            "insert into import_tables values ($t, $f, $k, $r, $a, $x, $e, $n)",
             {
-                "t": r.table,
+                "t": r.table or LOOKUP_TABLE,
                 "f": r.file,
+                "k": r.kind,
                 "r": r.n_read,
                 "a": r.n_accepted,
                 "x": r.n_rejected,
                 "e": r.extra_columns,
+                "n": r.notes,
             },
         )
     return data_end

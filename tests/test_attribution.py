@@ -373,3 +373,52 @@ def test_heuristic_models_match_the_second_implementation(golden_agreement, deal
     for model in attribution.MODELS:
         assert frame[model].sum() == pytest.approx(revenue, abs=1e-6)
         assert (frame[model] >= -1e-9).all()
+
+
+@pytest.mark.parametrize(
+    ("deal_sources", "revenue", "expected"),
+    [
+        # D1 (L1, Web lead) won 100 recorded as Partner; D2 (L2, Events lead) won 50 with no
+        # source; D3 (L3, Web lead) won 30 recorded as Partner; D4 (L1) open 70 recorded as Web;
+        # D5 (L3) won in April, outside the period. By hand: Partner 2 deals 130, both unlike
+        # their lead's source; D2 is "(not recorded)", 50, unlike "Events".
+        (
+            ("Partner", "", "Partner", "Web", "Partner"),
+            "won",
+            [("Partner", 2, 130.0, 2), ("(not recorded)", 1, 50.0, 1)],
+        ),
+        (("Partner", "", "Partner", "Web", "Partner"), "pipeline", [("Web", 1, 70.0, 0)]),
+        # No deal records a source: each deal's lead's source stands in.
+        (("", "", "", "", ""), "won", [("Web", 2, 130.0, 0), ("Events", 1, 50.0, 0)]),
+    ],
+)
+def test_revenue_by_recorded_source(tmp_path, golden_agreement, deal_sources, revenue, expected):
+    deals = [
+        ("D1", "L1", "2026-03-02", "2026-03-10", "won", 100),
+        ("D2", "L2", "2026-03-02", "2026-03-11", "won", 50),
+        ("D3", "L3", "2026-03-02", "2026-03-12", "won", 30),
+        ("D4", "L1", "2026-03-05", "", "open", 70),
+        ("D5", "L3", "2026-03-05", "2026-04-02", "won", 999),
+    ]
+    rows = [",".join(map(str, (*d, s))) for d, s in zip(deals, deal_sources, strict=True)]
+    folder = write_dataset(
+        tmp_path / "r",
+        leads="lead_id,created_at,source\nL1,2026-03-01,Web\nL2,2026-03-01,Events\n"
+        "L3,2026-03-01,Web\n",
+        deals="deal_id,lead_id,created_at,closed_at,status,amount,source\n"
+        + "\n".join(rows)
+        + "\n",
+    )
+    importer.import_dataset(folder, tmp_path / "r.duckdb", golden_agreement)
+    database = Database(tmp_path / "r.duckdb", golden_agreement)
+    params = {
+        "revenue": revenue,
+        "start_at": dt.datetime(2026, 3, 1, tzinfo=BERLIN),
+        "end_at": dt.datetime(2026, 4, 1, tzinfo=BERLIN),
+        **dict.fromkeys(("sources", "campaigns", "owners", "teams", "attribute_pairs")),
+    }
+    got = database.run("revenue_by_recorded_source", params)
+    # The page's helper binds the same period and scope.
+    pd.testing.assert_frame_equal(got, attribution.recorded_sources(database, MARCH, revenue))
+    database.close()
+    assert list(got.itertuples(index=False, name=None)) == expected

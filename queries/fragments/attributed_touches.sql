@@ -1,12 +1,12 @@
 -- Question: which touches share the credit of each revenue event of the period, and how much?
--- Params: $revenue, $start_at, $end_at, $lookback_days, $half_life_days, $by
+-- Params: $start_at, $end_at, $lookback_days, $half_life_days, $by
 -- Grain: one row per revenue event × touch in its lookback window (events without a touch in
 -- it appear once, with a NULL touch)
--- Uses: scoped_leads
--- $revenue 'won' credits deals won in the period at their close; 'pipeline' credits open deals
--- created in it at their creation. Touches count from $lookback_days before the conversion up
--- to it; touches at the same instant are ordered by their line in the touches file. $by names
--- what gets the credit: the touch's 'channel' or 'campaign', or the lead's 'source'.
+-- Uses: period_revenue_events
+-- The events are the period's (period_revenue_events). Touches count from $lookback_days before
+-- the conversion up to it; touches at the same instant are ordered by their line in the touches
+-- file. $by names what gets the credit: the touch's 'channel' or 'campaign', or the lead's
+-- 'source'.
 -- Milestones: F the first touch, L the lead-creation touch (the last at or before the lead was
 -- created), O the opportunity-creation touch (the last at or before the deal was created), C the
 -- last touch before the conversion. Models: U-shaped F 40%, L 40%, the others 20%; W-shaped F,
@@ -15,16 +15,7 @@
 -- over the parts present in proportion. Time decay: a touch's weight halves every
 -- $half_life_days before the conversion. Every event's shares sum to 1.
 
-with events as (
-    select e.*
-    from stg_revenue_events as e
-    where
-        e.kind = $revenue
-        and e.converted_at >= $start_at and e.converted_at < $end_at
-        and e.lead_key in (select lead_key from scoped_leads)
-),
-
-windowed as (
+with windowed as (
     select
         e.event_id,
         e.amount_usd,
@@ -38,7 +29,7 @@ windowed as (
             when 'source' then e.lead_source
             else t.channel
         end as group_name
-    from events as e
+    from period_revenue_events as e
     left join (
         -- Every event's window lies within this span; touches are stored in time order, so
         -- the scan reads only these months.

@@ -5,6 +5,8 @@
 -- deal is pipeline from its creation. A lead won with no deal in the deals file is one won event
 -- at its won_at for its amount. opportunity_at is when the deal (or the lead's opportunity) was
 -- created: the opportunity-creation milestone of the W-shaped and full-path models.
+-- recorded_source is the lead source the CRM wrote on the deal; '(not recorded)' for a deal
+-- without one when other deals have one; the lead's source when no deal records a source.
 
 with deal_events as (
     select
@@ -14,7 +16,9 @@ with deal_events as (
         case status when 'won' then coalesce(closed_at, created_at) else created_at end
             as converted_at,
         created_at as opportunity_at,
-        coalesce(amount, 0) as amount_usd
+        coalesce(amount, 0) as amount_usd,
+        source as deal_source,
+        true as is_deal
     from deals
     where status in ('won', 'open')
 ),
@@ -26,13 +30,24 @@ lead_events as (
         'won' as kind,
         won_at as converted_at,
         opportunity_at,
-        coalesce(won_amount, 0) as amount_usd
+        coalesce(won_amount, 0) as amount_usd,
+        cast(null as varchar) as deal_source,
+        false as is_deal
     from stg_leads
     where won_at is not null and n_deals = 0
 ),
 
 final as (
-    select e.*, l.created_at as lead_created_at, l.source as lead_source
+    select
+        e.* exclude (deal_source, is_deal),
+        l.created_at as lead_created_at,
+        l.source as lead_source,
+        case
+            when e.deal_source is not null then e.deal_source
+            when e.is_deal and exists (select 1 from deals where source is not null)
+                then '(not recorded)'
+            else l.source
+        end as recorded_source
     from (select * from deal_events union all select * from lead_events) as e
     inner join stg_leads as l on l.lead_key = e.lead_key
 )

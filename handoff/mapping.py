@@ -1,0 +1,700 @@
+"""Exports as they come: which file is which table, and how each canonical column is made.
+
+Nobody keeps data in Handoff's canonical format. A *mapping* (a TOML file) describes an export:
+the kinds of file it holds (recognised by their headers, optionally by name), the canonical table
+each feeds, how every canonical column is made from the file's columns (renames, constants, value
+maps, lookups into another file of the export), how statuses become stages, discards and other
+exits, how dates are written, which values mean "blank", and the time zone. HubSpot, Salesforce
+and Zoho are mappings shipped with Handoff (`handoff/formats/*.toml`); the canonical dataset is a
+mapping too, built from the data contract. A user's mapping may `extends` a shipped one and
+override any part of it (a status map, one column, the time zone).
+
+Everything a mapping says reaches SQL as a bound parameter, except header names, which are
+matched against the file's own (normalised) headers and quoted by `ident`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from handoff.contract import EXITS, STAGE_COLUMNS, TABLES, TABLES_BY_NAME
+
+FORMATS_DIR = Path(__file__).parent / "formats"
+BUILTIN_FORMATS = ("hubspot", "salesforce", "zoho")
+CANONICAL = "canonical"
+
+# What a status may say: a stage reached, an exit, or nothing (a known status with no stage).
+STATUS_TARGETS = (*(s for s in STAGE_COLUMNS if s != "lead"), *EXITS, "none")
+EXIT_COLUMNS = {"lost": "lost_at", "discarded": "discarded_at", "recycled": "recycled_at"}
+PICKS = ("first", "last", "earliest", "latest")
+
+
+class MappingError(ValueError):
+    """A mapping file is unreadable or has a bad key or value; the message names the key."""
+
+
+# --- What a mapping says ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A test on one column of a row: its value in a list, not in it, starting so, or blank."""
+
+    column: str
+    any_of: tuple[str, ...] | None = None  # case-insensitive
+    none_of: tuple[str, ...] | None = None  # case-insensitive; blank counts as none of them
+    prefix: tuple[str, ...] | None = None
+    not_prefix: tuple[str, ...] | None = None  # blank counts as not starting so
+    blank: bool | None = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one value is made. Exactly one of column, constant, line, first or lookup is set."""
+
+    column: str | None = None
+    constant: str | None = None
+    line: bool = False  # "line 17": the row's own line, for exports without a record id
+    first: tuple[Spec, ...] = ()
+    lookup: str | None = None  # the file kind looked into
+    key: Spec | None = None  # lookup: the value in this file ...
+    match: Spec | None = None  # ... equal to this value in the other file
+    take: Spec | None = None  # ... gives this value of the other file
+    where: Condition | None = None  # ... among the other file's rows that pass this
+    pick: str = "first"  # ... and of several, the first or last in file order, or by time
+    # Modifiers, applied in this order to the value.
+    split: str | None = None  # take one part of a list like "1;2;3"
+    part: int = 1
+    pattern: str | None = None  # a regular expression: its first group is the value
+    chars: int | None = None  # the first n characters (Salesforce ids: 15)
+    values: tuple[tuple[str, str], ...] = ()  # value map, matched case-insensitively
+    others: str | None = None  # what an unmapped value becomes ("" blank); default: itself
+    when: Condition | None = None  # the value only where this holds, else blank
+    optional: bool = False  # a missing column reads as blank instead of stopping the import
+    if_blank: str | None = None  # the reason a row is rejected when the value is blank
+
+    def columns(self) -> set[str]:
+        """Columns of this file that the value is read from (not conditions or lookups)."""
+        out: set[str] = set()
+        if self.column is not None:
+            out.add(self.column)
+        for s in self.first:
+            out |= s.columns()
+        if self.key is not None:
+            out |= self.key.columns()
+        return out
+
+
+@dataclass(frozen=True)
+class StatusRule:
+    """A status column whose values say which stage a record reached, or how it left."""
+
+    column: str
+    date: Spec  # when the status was reached, as well as the export tells
+    targets: tuple[tuple[str, str], ...]  # status (lower case) -> stage, exit or none
+    reasons: tuple[tuple[str, str], ...]  # status (lower case) -> discard reason
+    labels: tuple[str, ...]  # the statuses as the file writes them, for messages
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Rows that are set aside (rejected) with a reason, e.g. tasks about contacts."""
+
+    when: Condition
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of file in an export, and how it becomes rows of a canonical table."""
+
+    key: str
+    table: str | None  # None: a reference file other files look into
+    match: tuple[str, ...]  # headers the file must have
+    name: str | None  # a file-name pattern, e.g. "Lead*.csv"
+    required: bool
+    columns: tuple[tuple[str, Spec], ...]  # canonical column -> spec
+    status: tuple[StatusRule, ...]
+    skip: tuple[Skip, ...]
+    keep_extra: bool
+
+    def spec(self, column: str) -> Spec | None:
+        """The spec of a canonical column, status rules folded in (explicit columns first)."""
+        explicit = dict(self.columns).get(column)
+        derived = [d for d in (_status_spec(r, column) for r in self.status) if d is not None]
+        parts = [s for s in [explicit, *derived] if s is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else Spec(first=tuple(parts))
+
+    def mapped_columns(self) -> list[str]:
+        table = TABLES_BY_NAME[self.table] if self.table else None
+        names = [c.name for c in table.columns] if table else []
+        return [c for c in names if self.spec(c) is not None]
+
+    def used_columns(self) -> set[str]:
+        """Source columns read as a canonical value (they are not kept again as extras)."""
+        out: set[str] = set()
+        for _, spec in self.columns:
+            out |= spec.columns()
+        return out
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A whole export: its file kinds and how values are written."""
+
+    name: str
+    title: str
+    files: tuple[FileKind, ...]
+    time_zone: str | None = None  # timestamps without an offset; default the agreement's
+    date_formats: tuple[str, ...] = ()  # strptime formats tried after ISO 8601
+    missing: tuple[str, ...] = ()  # values read as blank in every column
+    normalize_labels: bool = False
+    origin: str = ""  # where the mapping came from, for messages
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def is_canonical(self) -> bool:
+        return self.name == CANONICAL
+
+    def kind(self, key: str) -> FileKind:
+        return next(f for f in self.files if f.key == key)
+
+
+def _status_spec(rule: StatusRule, column: str) -> Spec | None:
+    """The spec a status rule gives a canonical column of its table, if any."""
+    targets = dict(rule.targets)
+    if column == "discard_reason":
+        reasons = tuple((s, r) for s, r in rule.reasons if targets[s] == "discarded")
+        if not reasons:
+            return None
+        statuses = tuple(s for s, _ in reasons)
+        return Spec(
+            column=rule.column, values=reasons, when=Condition(rule.column, any_of=statuses)
+        )
+    for target in STATUS_TARGETS:
+        target_column = STAGE_COLUMNS.get(target) or EXIT_COLUMNS.get(target)
+        if target_column == column:
+            statuses = tuple(s for s, t in rule.targets if t == target)
+            if not statuses:
+                return None
+            return _with_when(rule.date, Condition(rule.column, any_of=statuses))
+    return None
+
+
+def _with_when(spec: Spec, cond: Condition) -> Spec:
+    if spec.when is None:
+        return Spec(**{**spec.__dict__, "when": cond})
+    return Spec(first=(spec,), when=cond)  # both conditions: the inner one stays on the spec
+
+
+# --- Reading a mapping file ---------------------------------------------------------------------
+
+_TOP_KEYS = {
+    "title",
+    "extends",
+    "time_zone",
+    "date_formats",
+    "missing",
+    "normalize_labels",
+    "notes",
+    "files",
+}
+_FILE_KEYS = {"table", "match", "name", "required", "columns", "status", "skip", "keep_extra"}
+_SPEC_KEYS = {
+    "column",
+    "constant",
+    "line",
+    "first",
+    "lookup",
+    "key",
+    "match",
+    "take",
+    "where",
+    "pick",
+    "split",
+    "part",
+    "pattern",
+    "chars",
+    "map",
+    "others",
+    "when",
+    "optional",
+    "if_blank",
+}
+_COND_KEYS = {"column", "in", "not_in", "prefix", "not_prefix", "blank"}
+
+
+def builtin_path(name: str) -> Path:
+    return FORMATS_DIR / f"{name}.toml"
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read a mapping file (a user's, or a shipped format by path)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingError(f"{path}: no such mapping file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingError(f"{path}: cannot read the mapping file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"{path}: not valid TOML: {exc}") from None
+    name = path.stem if path.parent == FORMATS_DIR else "mapping"
+    return _from_dict(data, name, str(path))
+
+
+def builtin(name: str) -> Mapping:
+    """A format shipped with Handoff: hubspot, salesforce or zoho."""
+    if name not in BUILTIN_FORMATS:
+        raise MappingError(
+            f"unknown format {name!r} (expected one of {', '.join(BUILTIN_FORMATS)})"
+        )
+    return load_mapping(builtin_path(name))
+
+
+def _from_dict(data: dict[str, Any], name: str, origin: str) -> Mapping:
+    where = origin
+    if "extends" in data:
+        base_name = data["extends"]
+        if base_name not in BUILTIN_FORMATS:
+            raise MappingError(
+                f"{where}: extends: {base_name!r} is not a shipped format "
+                f"({', '.join(BUILTIN_FORMATS)})"
+            )
+        base = tomllib.loads(builtin_path(base_name).read_text(encoding="utf-8"))
+        data = _merge(base, {k: v for k, v in data.items() if k != "extends"})
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise MappingError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    title = _text(data, "title", where, required=True)
+    time_zone = _text(data, "time_zone", where)
+    if time_zone is not None:
+        try:
+            zoneinfo.ZoneInfo(time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise MappingError(
+                f"{where}: time_zone: {time_zone!r} is not an IANA time zone"
+            ) from None
+    formats = _texts(data, "date_formats", where)
+    for fmt in formats:
+        if "%" not in fmt:
+            raise MappingError(f"{where}: date_formats: {fmt!r} has no % directive")
+    files_data = data.get("files")
+    if not isinstance(files_data, dict) or not files_data:
+        raise MappingError(f"{where}: files: expected at least one [files.<kind>] table")
+    files = tuple(_file_kind(k, v, f"{where}: files.{k}") for k, v in files_data.items())
+    if not any(f.table == "leads" for f in files):
+        raise MappingError(f"{where}: files: no file kind feeds the leads table")
+    keys = {f.key for f in files}
+    for f in files:
+        for spec in _all_specs(f):
+            if spec.lookup is not None and spec.lookup not in keys:
+                raise MappingError(
+                    f"{where}: files.{f.key}: lookup into {spec.lookup!r}, which is not a file kind"
+                )
+    normalize = data.get("normalize_labels", True)
+    if not isinstance(normalize, bool):
+        raise MappingError(f"{where}: normalize_labels: expected true or false")
+    return Mapping(
+        name=name,
+        title=title,
+        files=files,
+        time_zone=time_zone,
+        date_formats=tuple(formats),
+        missing=tuple(_texts(data, "missing", where)),
+        normalize_labels=normalize,
+        origin=origin,
+        notes=tuple(_texts(data, "notes", where)),
+    )
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge: tables merge key by key, anything else in `over` replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _file_kind(key: str, data: Any, where: str) -> FileKind:
+    if not isinstance(data, dict):
+        raise MappingError(f"{where}: expected a table")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+        raise MappingError(f"{where}: a file kind is named with lower-case letters, digits and _")
+    unknown = set(data) - _FILE_KEYS
+    if unknown:
+        raise MappingError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    table = _text(data, "table", where)
+    if table is not None and table not in TABLES_BY_NAME:
+        raise MappingError(f"{where}.table: {table!r} is not a table ({', '.join(TABLES_BY_NAME)})")
+    match = tuple(_texts(data, "match", where))
+    if not match:
+        raise MappingError(f"{where}.match: list the headers that identify this kind of file")
+    columns_data = data.get("columns", {})
+    if not isinstance(columns_data, dict):
+        raise MappingError(f"{where}.columns: expected a table")
+    if table is None and columns_data:
+        raise MappingError(f"{where}.columns: a reference file (no table) maps no columns")
+    columns = []
+    for column, value in columns_data.items():
+        if column not in TABLES_BY_NAME[table].column_names:
+            raise MappingError(
+                f"{where}.columns.{column}: {table} has no column {column!r} "
+                f"({', '.join(TABLES_BY_NAME[table].column_names)})"
+            )
+        columns.append((column, _spec(value, f"{where}.columns.{column}")))
+    status = tuple(
+        _status_rule(r, f"{where}.status[{i}]") for i, r in enumerate(_list(data, "status", where))
+    )
+    if status and table != "leads":
+        raise MappingError(f"{where}.status: status rules apply to the leads table only")
+    skip = tuple(_skip(s, f"{where}.skip[{i}]") for i, s in enumerate(_list(data, "skip", where)))
+    required = data.get("required", table == "leads")
+    keep_extra = data.get("keep_extra", True)
+    for flag, value in (("required", required), ("keep_extra", keep_extra)):
+        if not isinstance(value, bool):
+            raise MappingError(f"{where}.{flag}: expected true or false")
+    kind = FileKind(
+        key=key,
+        table=table,
+        match=match,
+        name=_text(data, "name", where),
+        required=required,
+        columns=tuple(columns),
+        status=status,
+        skip=skip,
+        keep_extra=keep_extra,
+    )
+    if table is not None:
+        missing = [c for c in TABLES_BY_NAME[table].required_columns if kind.spec(c) is None]
+        if missing and not (table == "leads" and missing == ["source"]):
+            raise MappingError(f"{where}.columns: nothing gives the required column {missing[0]!r}")
+    return kind
+
+
+def _spec(value: Any, where: str) -> Spec:
+    if isinstance(value, str):
+        return Spec(column=value)
+    if not isinstance(value, dict):
+        raise MappingError(f"{where}: expected a column name or a table")
+    unknown = set(value) - _SPEC_KEYS
+    if unknown:
+        raise MappingError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    kinds = [k for k in ("column", "constant", "line", "first", "lookup") if k in value]
+    if len(kinds) != 1:
+        raise MappingError(f"{where}: give exactly one of column, constant, line, first or lookup")
+    if "line" in value and value["line"] is not True:
+        raise MappingError(f"{where}.line: write line = true")
+    args: dict[str, Any] = {"line": "line" in value}
+    if "column" in value:
+        args["column"] = _text(value, "column", where, required=True)
+    if "constant" in value:
+        constant = value["constant"]
+        if isinstance(constant, bool) or not isinstance(constant, str | int | float):
+            raise MappingError(f"{where}.constant: expected text or a number")
+        args["constant"] = str(constant)
+    if "first" in value:
+        items = value["first"]
+        if not isinstance(items, list) or not items:
+            raise MappingError(f"{where}.first: expected a non-empty list")
+        args["first"] = tuple(_spec(v, f"{where}.first[{i}]") for i, v in enumerate(items))
+    if "lookup" in value:
+        args["lookup"] = _text(value, "lookup", where, required=True)
+        for part in ("key", "match", "take"):
+            if part not in value:
+                raise MappingError(f"{where}: a lookup needs key, match and take")
+            args[part] = _spec(value[part], f"{where}.{part}")
+        if "where" in value:
+            args["where"] = _condition(value["where"], f"{where}.where")
+        pick = value.get("pick", "first")
+        if pick not in PICKS:
+            raise MappingError(f"{where}.pick: expected one of {', '.join(PICKS)}")
+        args["pick"] = pick
+    elif set(value) & {"key", "match", "take", "where", "pick"}:
+        raise MappingError(f"{where}: key, match, take, where and pick belong to a lookup")
+    if "split" in value:
+        args["split"] = _text(value, "split", where, required=True)
+        part = value.get("part", 1)
+        if not isinstance(part, int) or isinstance(part, bool) or part < 1:
+            raise MappingError(f"{where}.part: expected a whole number from 1")
+        args["part"] = part
+    if "pattern" in value:
+        pattern = _text(value, "pattern", where, required=True)
+        try:
+            if re.compile(pattern).groups < 1:
+                raise MappingError(f"{where}.pattern: needs a group (…) around the value")
+        except re.error as exc:
+            raise MappingError(f"{where}.pattern: not a regular expression: {exc}") from None
+        args["pattern"] = pattern
+    if "chars" in value:
+        chars = value["chars"]
+        if not isinstance(chars, int) or isinstance(chars, bool) or chars < 1:
+            raise MappingError(f"{where}.chars: expected a whole number from 1")
+        args["chars"] = chars
+    if "map" in value:
+        mapped = value["map"]
+        if not isinstance(mapped, dict) or not all(
+            isinstance(v, str | int | float) and not isinstance(v, bool) for v in mapped.values()
+        ):
+            raise MappingError(f"{where}.map: expected a table of value = replacement")
+        args["values"] = tuple((k.strip().lower(), str(v)) for k, v in mapped.items())
+    if "others" in value:
+        args["others"] = _text(value, "others", where, required=True)
+    if "when" in value:
+        args["when"] = _condition(value["when"], f"{where}.when")
+    for flag in ("optional",):
+        if flag in value:
+            if not isinstance(value[flag], bool):
+                raise MappingError(f"{where}.{flag}: expected true or false")
+            args[flag] = value[flag]
+    if "if_blank" in value:
+        args["if_blank"] = _text(value, "if_blank", where, required=True)
+    return Spec(**args)
+
+
+def _condition(value: Any, where: str) -> Condition:
+    if not isinstance(value, dict):
+        raise MappingError(f'{where}: expected a table like {{ column = "IsWon", in = ["1"] }}')
+    unknown = set(value) - _COND_KEYS
+    if unknown:
+        raise MappingError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    column = _text(value, "column", where, required=True)
+    tests = [k for k in ("in", "not_in", "prefix", "not_prefix", "blank") if k in value]
+    if len(tests) != 1:
+        raise MappingError(f"{where}: give exactly one of in, not_in, prefix, not_prefix or blank")
+    test = tests[0]
+    if test == "blank":
+        if not isinstance(value["blank"], bool):
+            raise MappingError(f"{where}.blank: expected true or false")
+        return Condition(column, blank=value["blank"])
+    items = value[test]
+    if isinstance(items, str | int) and not isinstance(items, bool):
+        items = [items]
+    if not isinstance(items, list) or not items or not all(isinstance(i, str | int) for i in items):
+        raise MappingError(f"{where}.{test}: expected a value or a list of values")
+    texts = tuple(str(i) for i in items)
+    if test == "prefix":
+        return Condition(column, prefix=texts)
+    if test == "not_prefix":
+        return Condition(column, not_prefix=texts)
+    lowered = tuple(t.strip().lower() for t in texts)
+    return Condition(column, any_of=lowered) if test == "in" else Condition(column, none_of=lowered)
+
+
+def _status_rule(value: Any, where: str) -> StatusRule:
+    if not isinstance(value, dict):
+        raise MappingError(f"{where}: expected a table")
+    unknown = set(value) - {"column", "date", "values"}
+    if unknown:
+        raise MappingError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    column = _text(value, "column", where, required=True)
+    if "date" not in value:
+        raise MappingError(f"{where}.date: say which column dates the status")
+    date = _spec(value["date"], f"{where}.date")
+    values = value.get("values")
+    if not isinstance(values, dict) or not values:
+        raise MappingError(f"{where}.values: expected a table of status = stage")
+    targets, reasons, labels = [], [], []
+    for status, target in values.items():
+        reason = None
+        if isinstance(target, dict):
+            if set(target) != {"discard"} or not isinstance(target["discard"], str):
+                raise MappingError(
+                    f'{where}.values.{status}: expected a stage or {{ discard = "reason" }}'
+                )
+            reason, target = target["discard"], "discarded"
+        if target not in STATUS_TARGETS:
+            raise MappingError(
+                f"{where}.values.{status}: {target!r} is not one of {', '.join(STATUS_TARGETS)}"
+            )
+        key = status.strip().lower()
+        targets.append((key, target))
+        labels.append(status)
+        if target == "discarded":
+            reasons.append((key, reason or status))
+    return StatusRule(column, date, tuple(targets), tuple(reasons), tuple(labels))
+
+
+def _skip(value: Any, where: str) -> Skip:
+    if not isinstance(value, dict) or set(value) != {"when", "reason"}:
+        raise MappingError(f'{where}: expected {{ when = {{ … }}, reason = "…" }}')
+    return Skip(_condition(value["when"], f"{where}.when"), _text(value, "reason", where, True))
+
+
+def _text(data: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
+    if key not in data:
+        if required:
+            raise MappingError(f"{where}: {key} is required")
+        return None
+    value = data[key]
+    if not isinstance(value, str) or not value.strip():
+        raise MappingError(f"{where}: {key}: expected non-empty text")
+    return value
+
+
+def _texts(data: dict[str, Any], key: str, where: str) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise MappingError(f"{where}: {key}: expected a list of text")
+    return value
+
+
+def _list(data: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise MappingError(f"{where}.{key}: expected a list ([[…]] tables)")
+    return value
+
+
+def _all_specs(kind: FileKind) -> list[Spec]:
+    out: list[Spec] = []
+
+    def walk(spec: Spec | None) -> None:
+        if spec is None:
+            return
+        out.append(spec)
+        for s in (*spec.first, spec.key, spec.match, spec.take):
+            walk(s)
+
+    for column in kind.mapped_columns() if kind.table else []:
+        walk(kind.spec(column))
+    return out
+
+
+def canonical() -> Mapping:
+    """The canonical dataset as a mapping: one file per table, named after it, columns as-is."""
+    files = []
+    for table in TABLES:
+        files.append(
+            FileKind(
+                key=table.name,
+                table=table.name,
+                match=table.required_columns,
+                name=f"{table.name}.*",
+                required=table.required,
+                columns=tuple(
+                    (c.name, Spec(column=c.name, optional=not c.required)) for c in table.columns
+                ),
+                status=(),
+                skip=(),
+                keep_extra=True,
+            )
+        )
+    return Mapping(name=CANONICAL, title="Handoff canonical dataset", files=tuple(files))
+
+
+# --- Recognising an export ----------------------------------------------------------------------
+
+
+def header_key(header: str) -> str:
+    """Headers compare without case, surrounding space, a BOM or punctuation differences."""
+    return re.sub(r"[^a-z0-9]+", " ", header.strip().lstrip("\ufeff").lower()).strip()
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Which file is which kind of file of a mapping, and why."""
+
+    mapping: Mapping
+    files: tuple[tuple[str, Path], ...]  # (kind key, file), in the mapping's order
+    unused: tuple[Path, ...]
+    missing: tuple[str, ...]  # kinds with no file
+    reasons: tuple[str, ...]  # one line per file, said plainly
+
+    @property
+    def score(self) -> int:
+        return sum(1 for k, _ in self.files if self.mapping.kind(k).table is not None)
+
+    def path(self, key: str) -> Path | None:
+        return next((p for k, p in self.files if k == key), None)
+
+    @property
+    def has_leads(self) -> bool:
+        return any(self.mapping.kind(k).table == "leads" for k, _ in self.files)
+
+
+def assign(mapping: Mapping, headers: MappingABC[Path, list[str]]) -> Assignment:
+    """Give each kind of file of `mapping` the file whose headers (and name) fit it best."""
+    keys_of = {p: {header_key(h) for h in hs} for p, hs in headers.items()}
+    taken: dict[Path, str] = {}
+    files: list[tuple[str, Path]] = []
+    reasons: list[str] = []
+    missing: list[str] = []
+    # The most specific kinds (most headers to match) choose first.
+    order = sorted(mapping.files, key=lambda k: -len(k.match))
+    chosen: dict[str, Path] = {}
+    for kind in order:
+        wanted = {header_key(h) for h in kind.match}
+        fits = [
+            p
+            for p in headers
+            if p not in taken
+            and wanted <= keys_of[p]
+            and (kind.name is None or fnmatch.fnmatch(p.name.lower(), kind.name.lower()))
+        ]
+        if not fits:
+            missing.append(kind.key)
+            continue
+        best = sorted(fits, key=lambda p: (-len(wanted & keys_of[p]), p.name))[0]
+        taken[best] = kind.key
+        chosen[kind.key] = best
+    for kind in mapping.files:
+        if kind.key in chosen:
+            path = chosen[kind.key]
+            files.append((kind.key, path))
+            target = f"the {kind.table} table" if kind.table else "lookups only"
+            named = f", named like {kind.name}" if kind.name else ""
+            reasons.append(
+                f"{path.name} → {kind.key} ({target}): has {', '.join(kind.match)}{named}"
+            )
+    unused = tuple(sorted((p for p in headers if p not in taken), key=lambda p: p.name))
+    for p in unused:
+        reasons.append(f"{p.name}: not used (its headers fit no kind of file of {mapping.name})")
+    return Assignment(
+        mapping=mapping,
+        files=tuple(files),
+        unused=unused,
+        missing=tuple(k for k in (f.key for f in mapping.files) if k in missing),
+        reasons=tuple(reasons),
+    )
+
+
+def detect(headers: MappingABC[Path, list[str]]) -> tuple[Assignment, list[str]]:
+    """The format whose file kinds fit the export best, and the explanation of the choice."""
+    candidates = [assign(canonical(), headers)] + [
+        assign(builtin(name), headers) for name in BUILTIN_FORMATS
+    ]
+    fitting = [a for a in candidates if a.has_leads]
+    lines = []
+    for a in candidates:
+        lines.append(
+            f"{a.mapping.name}: {a.score} of {sum(1 for f in a.mapping.files if f.table)} "
+            f"table files recognised{'' if a.has_leads else ' (no leads file)'}"
+        )
+    if not fitting:
+        raise MappingError(
+            "could not tell the export's format: no file has the headers of a leads file of any "
+            "format (canonical: lead_id, created_at, source; HubSpot contacts: Record ID, Create "
+            "Date, Lifecycle Stage; Salesforce Lead: Id, LeadSource, Status, CreatedDate; Zoho "
+            "Leads: LEADID, Lead Status, Created Time). Give --format or --mapping.\n  "
+            + "\n  ".join(lines)
+        )
+    fitting.sort(key=lambda a: -a.score)
+    if len(fitting) > 1 and fitting[0].score == fitting[1].score:
+        raise MappingError(
+            f"the export fits {fitting[0].mapping.name} and {fitting[1].mapping.name} equally "
+            "well; give --format.\n  " + "\n  ".join(lines)
+        )
+    return fitting[0], lines
