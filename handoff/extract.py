@@ -206,8 +206,8 @@ class Extractor:
                 f"{src.path.name}: missing required column '{header}' (the file has: {has})"
             )
         return ExtractError(
-            f"{src.path.name}: no column '{header}', which the {self.mapping.name} mapping reads "
-            f"for {src.kind.key} (the file has: {has})"
+            f"{src.path.name}: no column '{header}', which {self.mapping.said} reads for "
+            f"{src.kind.key} (the file has: {has})"
         )
 
     def _lookup(self, spec: Spec, src: Source, alias: str) -> Sql:
@@ -216,8 +216,8 @@ class Extractor:
             if spec.optional:
                 return Sql("cast(null as varchar)")
             raise ExtractError(
-                f"{src.path.name}: the {self.mapping.name} mapping looks up values in the "
-                f"{spec.lookup} file, which the export does not have"
+                f"{src.path.name}: {self.mapping.said} looks up values in the {spec.lookup} "
+                "file, which the export does not have"
             )
         for part in (spec.match, spec.take):
             if part.lookup is not None or any(s.lookup for s in part.first):
@@ -266,7 +266,11 @@ class Extractor:
     def timestamp(self, text: Sql) -> Sql:
         """Text as an instant: ISO 8601 with an offset as written; anything else (ISO without an
         offset, or one of the mapping's date formats) as wall-clock time in the mapping's zone."""
-        naive = compose("try_cast({t} as timestamp)", t=text)
+        # DuckDB's cast would read 03/07/26 as the year 3: it only gets ISO-looking text.
+        naive = compose(
+            "case when regexp_matches({t}, '^[0-9]{{4}}-') then try_cast({t} as timestamp) end",
+            t=text,
+        )
         if self._naive_formats:
             naive = compose(
                 "coalesce({n}, try_strptime({t}, {f}))",

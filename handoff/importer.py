@@ -752,8 +752,8 @@ def _build_table(
                 )
                 if col.required and col.blank_becomes is None:
                     raise ImportFailure(
-                        f"{src.path.name}: nothing in the {mapping.name} mapping gives the "
-                        f"required column {col.name}"
+                        f"{src.path.name}: nothing in {mapping.said} gives the required column "
+                        f"{col.name}"
                     )
                 if col.blank_becomes is not None:
                     typed_cols[-1] = compose(
@@ -969,11 +969,17 @@ def _value_expr(
         if native.startswith("TIMESTAMP") or native == "DATE":
             return _Expr(compose("cast({e} as timestamptz)", e=expr), blank_problem)
         if ex is None:
-            value = compose("try_cast({text} as timestamptz)", text=text)
+            parsed = compose("try_cast({text} as timestamptz)", text=text)
             formats = Sql("'(use ISO 8601: 2026-01-31 or 2026-01-31T14:05:00+01:00)'")
         else:
-            value = ex.timestamp(text)
+            parsed = ex.timestamp(text)
             formats = ex.bind(f"(expected {ex.date_formats_said()})")
+        # A year outside 1900-2199 is a misread (a two-digit year read as year 26), not a date.
+        value = compose(
+            "case when {p} >= timestamptz '1900-01-01 00:00:00+00'"
+            " and {p} < timestamptz '2200-01-01 00:00:00+00' then {p} end",
+            p=parsed,
+        )
         bad = compose("{text} is not null and {value} is null", text=text, value=value)
         why = compose("{q} || ' is not a date or timestamp ' || {f}", q=quoted, f=formats)
         return _Expr(value, _either(blank_problem, problem(bad, why)))

@@ -165,6 +165,13 @@ class Mapping:
     def is_canonical(self) -> bool:
         return self.name == CANONICAL
 
+    @property
+    def said(self) -> str:
+        """How messages name it: "the zoho format", "the mapping x_education.toml"."""
+        if self.name in BUILTIN_FORMATS:
+            return f"the {self.name} format"
+        return f"the mapping {Path(self.origin).name}" if self.origin else "the mapping"
+
     def kind(self, key: str) -> FileKind:
         return next(f for f in self.files if f.key == key)
 
