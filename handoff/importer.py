@@ -299,13 +299,43 @@ def read_headers(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
                     {"p": str(path)},
                 ).fetchall()
             ]
-        columns = con.execute(
-            "select Columns from sniff_csv($p, store_rejects = true, max_line_size = $max)",
-            {"p": str(path), "max": MAX_LINE_BYTES},
-        ).fetchone()[0]
-        return [c["name"] for c in columns]
+        return [c["name"] for c in _sniff(con, path).columns]
     except duckdb.Error:
         return []
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    delim: str
+    quote: str
+    escape: str
+    columns: list[dict]
+    strict: bool
+
+
+def _sniff(con: duckdb.DuckDBPyConnection, path: Path) -> _Dialect:
+    """The CSV dialect of a file. Strict first; a file the strict sniffer cannot read (mixed
+    line endings, a stray quote) is sniffed and read leniently, its bad lines still rejected."""
+    error: duckdb.Error | None = None
+    for strict in (True, False):
+        try:
+            delim, quote, escape, columns = con.execute(
+                "select Delimiter, Quote, Escape, Columns from sniff_csv($path,"
+                " store_rejects = true, max_line_size = $max_line, strict_mode = $strict)",
+                {"path": str(path), "max_line": MAX_LINE_BYTES, "strict": strict},
+            ).fetchone()
+        except duckdb.Error as exc:
+            error = error or exc
+            continue
+        return _Dialect(
+            delim=delim,
+            quote="" if quote == "(empty)" else quote,
+            escape="" if escape == "(empty)" else escape,
+            columns=columns,
+            strict=strict,
+        )
+    assert error is not None
+    raise error
 
 
 def plan_import(
@@ -554,28 +584,25 @@ def _read_source(
         else:
             # Sniff once, tolerating broken lines (a ragged row must not make the sniffer fall
             # back to a one-column reading), then read with exactly that dialect.
-            delim, quote, escape, columns = con.execute(
-                "select Delimiter, Quote, Escape, Columns from sniff_csv($path,"
-                " store_rejects = true, max_line_size = $max_line)",
-                {"path": str(path), "max_line": MAX_LINE_BYTES},
-            ).fetchone()
-            headers = [c["name"] for c in columns]
+            dialect = _sniff(con, path)
+            headers = [c["name"] for c in dialect.columns]
             con.execute(
                 compose(
                     "create or replace temp table {t} as select * from read_csv($path,"
                     " all_varchar = true, header = true, names = $names, delim = $delim,"
                     " quote = $quote, escape = $escape, store_rejects = true,"
                     " rejects_table = 'csv_reject_errors', rejects_scan = 'csv_reject_scans',"
-                    " max_line_size = $max_line)",
+                    " max_line_size = $max_line, strict_mode = $strict)",
                     t=target,
                 ),
                 {
                     "path": str(path),
                     "names": normalize_headers(headers),
-                    "delim": delim,
-                    "quote": "" if quote == "(empty)" else quote,
-                    "escape": "" if escape == "(empty)" else escape,
+                    "delim": dialect.delim,
+                    "quote": dialect.quote,
+                    "escape": dialect.escape,
                     "max_line": MAX_LINE_BYTES,
+                    "strict": dialect.strict,
                 },
             )
             line, line_params, n_structural = _structural_rejects(con, label, path)
