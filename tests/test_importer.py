@@ -117,7 +117,11 @@ def test_bad_input(tmp_path, golden_agreement, name, content, expected, problems
 
 
 def test_quoted_line_break_is_kept_and_lines_count_records(tmp_path, golden_agreement):
-    _, con = load(tmp_path, golden_agreement, leads=next(c for n, c, *_ in CASES if n.startswith("quoted fields")))
+    _, con = load(
+        tmp_path,
+        golden_agreement,
+        leads=next(c for n, c, *_ in CASES if n.startswith("quoted fields")),
+    )
     assert (
         con.execute("select source from leads where lead_id = 'L2'").fetchone()[0]
         == 'say "hi"\nthere'
