@@ -36,11 +36,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from handoff import __version__
 from handoff import mapping as mapping_mod
@@ -212,7 +214,7 @@ def import_dataset(
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(db_path)
-    building = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
+    building = db_path.with_name(f".{db_path.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
     building.unlink(missing_ok=True)
     try:
         con = duckdb.connect(str(building))
@@ -259,6 +261,22 @@ def default_rejects_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.stem + ".rejects.csv")
 
 
+def rejected(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every rejected row (file, line, column, reason), and the rows per file, column and
+    reason (values in a reason shown as …), from a checked or imported export."""
+    rows = con.execute(
+        "select file_name, line, column_name, reason from import_rejects"
+        " order by table_name, file_name, line"
+    ).to_arrow_table()
+    counts = con.execute(
+        "select file_name, coalesce(column_name, '') as column_name,"
+        " regexp_replace(reason, $quoted, '…', 'g') as reason, count(*) as n_rows"
+        " from import_rejects group by all order by n_rows desc, 1, 2, 3",
+        {"quoted": "'[^']*'"},
+    ).to_arrow_table()
+    return rows.to_pandas(), counts.to_pandas()
+
+
 # --- Which file is which ------------------------------------------------------------------------
 
 
@@ -273,6 +291,17 @@ class Plan:
     @property
     def mapping(self) -> Mapping:
         return self.assignment.mapping
+
+
+def plan_export(
+    path: str | Path, format: str | None = None, mapping: str | Path | None = None
+) -> Plan:
+    """How an export would be read (files, format, explanation), reading headers only."""
+    con = duckdb.connect()
+    try:
+        return plan_import(con, Path(path), format, mapping)
+    finally:
+        con.close()
 
 
 def export_files(path: Path) -> list[Path]:

@@ -53,6 +53,7 @@ class Condition:
     prefix: tuple[str, ...] | None = None
     not_prefix: tuple[str, ...] | None = None  # blank counts as not starting so
     blank: bool | None = None
+    said: tuple[str, ...] = ()  # the values as the mapping writes them, for messages
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,11 @@ def _status_spec(rule: StatusRule, column: str) -> Spec | None:
         if not reasons:
             return None
         statuses = tuple(s for s, _ in reasons)
+        said = tuple(label for label in rule.labels if label.strip().lower() in statuses)
         return Spec(
-            column=rule.column, values=reasons, when=Condition(rule.column, any_of=statuses)
+            column=rule.column,
+            values=reasons,
+            when=Condition(rule.column, any_of=statuses, said=said),
         )
     for target in STATUS_TARGETS:
         target_column = STAGE_COLUMNS.get(target) or EXIT_COLUMNS.get(target)
@@ -193,7 +197,8 @@ def _status_spec(rule: StatusRule, column: str) -> Spec | None:
             statuses = tuple(s for s, t in rule.targets if t == target)
             if not statuses:
                 return None
-            return _with_when(rule.date, Condition(rule.column, any_of=statuses))
+            said = tuple(label for label in rule.labels if label.strip().lower() in statuses)
+            return _with_when(rule.date, Condition(rule.column, any_of=statuses, said=said))
     return None
 
 
@@ -497,7 +502,9 @@ def _condition(value: Any, where: str) -> Condition:
     if test == "not_prefix":
         return Condition(column, not_prefix=texts)
     lowered = tuple(t.strip().lower() for t in texts)
-    return Condition(column, any_of=lowered) if test == "in" else Condition(column, none_of=lowered)
+    if test == "in":
+        return Condition(column, any_of=lowered, said=texts)
+    return Condition(column, none_of=lowered, said=texts)
 
 
 def _status_rule(value: Any, where: str) -> StatusRule:
@@ -705,3 +712,87 @@ def detect(headers: MappingABC[Path, list[str]]) -> tuple[Assignment, list[str]]
             "well; give --format.\n  " + "\n  ".join(lines)
         )
     return fitting[0], lines
+
+
+# --- Saying what a mapping does -----------------------------------------------------------------
+
+
+def describe(spec: Spec) -> str:
+    """A spec in words, for the upload page: where a canonical column's values come from."""
+    if spec.column is not None:
+        text = spec.column
+    elif spec.constant is not None:
+        text = f"always “{spec.constant}”"
+    elif spec.line:
+        text = "the row's line number"
+    elif spec.first:
+        text = ", else ".join(describe(s) for s in spec.first)
+    else:
+        # A parsed lookup always has take, match and key.
+        assert spec.take is not None
+        assert spec.match is not None
+        assert spec.key is not None
+        text = (
+            f"{describe(spec.take)} of the {spec.lookup} file where {describe(spec.match)}"
+            f" = {describe(spec.key)}"
+        )
+        if spec.pick in ("earliest", "latest"):
+            text = f"the {spec.pick} " + text
+    if spec.split is not None:
+        text += f" (part {spec.part} of a “{spec.split}” list)"
+    if spec.pattern is not None:
+        text += " (the part matching a pattern)"
+    if spec.chars is not None:
+        text += f" (first {spec.chars} characters)"
+    if spec.values:
+        shown = ", ".join(f"{k} → {v or 'blank'}" for k, v in spec.values[:4])
+        more = f", … {len(spec.values) - 4} more" if len(spec.values) > 4 else ""
+        text += f" mapped ({shown}{more})"
+    if spec.when is not None:
+        text += f", when {describe_condition(spec.when)}"
+    return text
+
+
+def describe_condition(cond: Condition) -> str:
+    if cond.blank is not None:
+        return f"{cond.column} is {'blank' if cond.blank else 'not blank'}"
+    if cond.prefix is not None:
+        return f"{cond.column} starts with {' or '.join(cond.prefix)}"
+    if cond.not_prefix is not None:
+        return f"{cond.column} does not start with {' or '.join(cond.not_prefix)}"
+    values = cond.said or (cond.any_of if cond.any_of is not None else cond.none_of or ())
+    listed = " / ".join(values[:6]) + (" / …" if len(values) > 6 else "")
+    return f"{cond.column} is {'' if cond.any_of is not None else 'not '}{listed}"
+
+
+def column_mapping(assignment: Assignment) -> list[dict[str, str]]:
+    """One row per file and canonical column it gives: where the values come from."""
+    rows = []
+    for key, path in assignment.files:
+        kind = assignment.mapping.kind(key)
+        if kind.table is None:
+            rows.append(
+                {
+                    "file": path.name,
+                    "table": "(lookups)",
+                    "column": "",
+                    "from": "looked up by others",
+                }
+            )
+            continue
+        for column in kind.mapped_columns():
+            spec = kind.spec(column)
+            assert spec is not None
+            rows.append(
+                {"file": path.name, "table": kind.table, "column": column, "from": describe(spec)}
+            )
+        for skip in kind.skip:
+            rows.append(
+                {
+                    "file": path.name,
+                    "table": kind.table,
+                    "column": "(rows set aside)",
+                    "from": f"when {describe_condition(skip.when)}: {skip.reason}",
+                }
+            )
+    return rows

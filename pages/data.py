@@ -1,8 +1,11 @@
 """Data loaded: what is in the database, where it came from, and what in it needs attention."""
 
+import duckdb
+import pandas as pd
 import streamlit as st
 
-from handoff import fmt, ui
+from handoff import fmt, importer, mapping, ui, uploads
+from handoff.db import db_path_from_env
 
 ctx = ui.page(
     "Data loaded",
@@ -23,6 +26,147 @@ if run["agreement_time_zone"] != ctx.agreement.time_zone:
         f"agreement now says {ctx.agreement.time_zone}: timestamps without an offset were read "
         "in the old zone. Import the data again."
     )
+
+# Loading an export from the browser: upload, see how it is read, check it, import it.
+st.subheader("Load your own data")
+outcome = st.session_state.get("upload_outcome")
+if outcome:
+    st.success(outcome["message"])
+    st.dataframe(
+        pd.DataFrame(outcome["changes"]),
+        hide_index=True,
+        column_config={
+            "table": "Table",
+            "rows_before": st.column_config.NumberColumn("Rows before", format="localized"),
+            "rows_after": st.column_config.NumberColumn("Rows after", format="localized"),
+            "change": st.column_config.NumberColumn("Change", format="localized"),
+        },
+    )
+limit_mb = st.get_option("server.maxUploadSize")
+files = st.file_uploader(
+    "Export files: CSV, TSV, TXT or Parquet, from Handoff's format, HubSpot, Salesforce or Zoho, "
+    f"or any export with a mapping file (.toml). Up to {limit_mb:,} MB per file.",
+    type=[s.lstrip(".") for s in (*importer.FILE_SUFFIXES, uploads.MAPPING_SUFFIX)],
+    accept_multiple_files=True,
+    key="upload_files",
+)
+st.caption(
+    "The data in use stays until an import succeeds. Files are kept only in the data folder "
+    f"({uploads.uploads_root(db_path_from_env()).name}/ beside the database); the upload limit "
+    "is `server.maxUploadSize` in `.streamlit/config.toml`."
+)
+if files:
+    upload_key = tuple((f.file_id, f.name, f.size) for f in files)
+    if st.session_state.get("upload_key") != upload_key:
+        saved = uploads.save(
+            [(f.name, f.getvalue()) for f in files], uploads.uploads_root(db_path_from_env())
+        )
+        st.session_state.update(upload_key=upload_key, upload_saved=saved, upload_check=None)
+    saved = st.session_state["upload_saved"]
+    for refusal in saved.refused:
+        st.warning(f"Not used: {refusal}")
+    formats = {"Recognise it from the headers": None, "Handoff's canonical dataset": "canonical"}
+    formats |= {f"{name.capitalize()} export": name for name in mapping.BUILTIN_FORMATS}
+    if saved.mapping is not None:
+        st.info(f"Read with the mapping file {saved.mapping.name}.")
+        how = {}
+    else:
+        how = {"format": formats[st.selectbox("How the export is written", list(formats))]}
+    how["mapping"] = saved.mapping
+    try:
+        plan = importer.plan_export(saved.folder, **how)
+    except (importer.ImportFailure, mapping.MappingError, duckdb.Error) as exc:
+        st.error(f"Cannot read this export: {exc}")
+        plan = None
+    if plan is not None:
+        st.markdown(f"**{plan.mapping.title}**")
+        st.markdown("\n".join(f"- {line}" for line in plan.explanation))
+        for note in plan.mapping.notes:
+            st.caption(note)
+        st.markdown("Where each column comes from:")
+        st.dataframe(
+            pd.DataFrame(mapping.column_mapping(plan.assignment)),
+            hide_index=True,
+            column_config={"from": st.column_config.TextColumn("From", width="large")},
+        )
+        check_clicked, import_clicked = st.columns(2)
+        if check_clicked.button("Check: list every problem, import nothing"):
+            try:
+                result, con = importer.check_dataset(saved.folder, ctx.agreement, **how)
+                st.session_state["upload_check"] = (result, *importer.rejected(con))
+                con.close()
+            except (importer.ImportFailure, mapping.MappingError) as exc:
+                st.error(str(exc))
+        if import_clicked.button("Import: replace the data in use", type="primary"):
+            loaded = ctx.db.run("dataset_tables")
+            before = loaded.groupby("table_name")["n_accepted"].sum().to_dict()
+            try:
+                result = importer.import_dataset(
+                    saved.folder, db_path_from_env(), ctx.agreement, **how
+                )
+            except (importer.ImportFailure, mapping.MappingError) as exc:
+                st.error(f"Nothing was imported; the data in use is unchanged. {exc}")
+            else:
+                st.cache_data.clear()
+                st.session_state["upload_outcome"] = {
+                    "message": f"Imported {sum(t.n_accepted for t in result.tables):,} rows "
+                    f"({result.n_rejected:,} rejected) as {result.format_title}.",
+                    "changes": uploads.changes(before, result.counts()),
+                }
+                st.session_state.update(upload_check=None)
+                st.rerun()
+        checked = st.session_state.get("upload_check")
+        if checked:
+            result, problems, counted = checked
+            per_file = pd.DataFrame(
+                [
+                    {
+                        "file": t.file,
+                        "table": t.table or importer.LOOKUP_TABLE,
+                        "n_read": t.n_read,
+                        "n_accepted": t.n_accepted,
+                        "n_rejected": t.n_rejected,
+                    }
+                    for t in result.tables
+                    if t.file
+                ]
+            )
+            st.dataframe(
+                per_file,
+                hide_index=True,
+                column_config={
+                    "n_read": st.column_config.NumberColumn("Read", format="localized"),
+                    "n_accepted": st.column_config.NumberColumn("Accepted", format="localized"),
+                    "n_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
+                },
+            )
+            if problems.empty:
+                st.success("No problems: every row would be imported.")
+            else:
+                st.warning(
+                    f"{fmt.count(len(problems))} rows would be rejected "
+                    f"(of {fmt.count(per_file['n_read'].sum())} read)."
+                )
+                problem_columns = {
+                    "file_name": "File",
+                    "line": st.column_config.NumberColumn("Line", format="plain"),
+                    "column_name": "Column",
+                    "reason": st.column_config.TextColumn("Reason", width="large"),
+                    "n_rows": st.column_config.NumberColumn("Rows", format="localized"),
+                }
+                st.dataframe(counted, hide_index=True, column_config=problem_columns)
+                st.dataframe(problems.head(10_000), hide_index=True, column_config=problem_columns)
+                st.download_button(
+                    "Download every problem (CSV)",
+                    problems.to_csv(index=False).encode("utf-8"),
+                    file_name="problems.csv",
+                    mime="text/csv",
+                )
+            if result.merges:
+                st.caption(
+                    "Label spellings merged: "
+                    + "; ".join(f"{g}: '{a}' → '{b}' ({n:,})" for g, a, b, n in result.merges)
+                )
 
 # Rows per table: read = accepted + rejected.
 st.subheader("Tables")

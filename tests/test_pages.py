@@ -3,6 +3,8 @@ filter change changes them. The numbers are the hand-worked ones of tests/test_q
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -112,6 +114,63 @@ def test_data_page(app):
     reasons = app.dataframe[2].value
     assert reasons["first_line"].tolist() == [11]
     assert app.download_button
+
+
+def test_upload_check_and_import_from_the_data_page(app, golden_db_path, tmp_path, monkeypatch):
+    # A copy of the golden database: the import replaces it.
+    db_path = tmp_path / "data" / "handoff.duckdb"
+    db_path.parent.mkdir()
+    shutil.copy(golden_db_path, db_path)
+    monkeypatch.setenv("HANDOFF_DB", str(db_path))
+    app.run()
+    app.switch_page("pages/data.py").run()
+    hubspot = ROOT / "tests" / "fixtures" / "hubspot"
+    app.file_uploader(key="upload_files").set_value(
+        [
+            ("contacts.csv", (hubspot / "contacts.csv").read_bytes(), "text/csv"),
+            ("deals.csv", (hubspot / "deals.csv").read_bytes(), "text/csv"),
+            # A name that tries to climb out of the upload folder lands inside it.
+            ("../../outside.csv", b"name,email\nAna,ana@example.com\n", "text/csv"),
+        ]
+    ).run()
+    assert not app.exception
+    text = " ".join(m.value for m in app.markdown)
+    assert "HubSpot export (contacts and deals)" in text
+    assert "contacts.csv → contacts (the leads table)" in text
+    assert "outside.csv: not used (its headers fit no kind of file of hubspot)" in text
+    assert not (tmp_path / "outside.csv").exists()
+    where = app.dataframe[0].value
+    assert where.set_index("column").loc["mql_at", "from"] == (
+        "Became a Marketing Qualified Lead Date, else Last Modified Date, else Create Date,"
+        " when Lifecycle Stage is Marketing Qualified Lead / marketingqualifiedlead"
+    )
+    # Check: every problem with its file, line and column (tests/test_formats.py works them out).
+    app.button[0].click().run()
+    assert not app.exception
+    per_file = app.dataframe[1].value
+    assert per_file[["file", "n_read", "n_accepted", "n_rejected"]].values.tolist() == [
+        ["contacts.csv", 7, 6, 1],
+        ["deals.csv", 5, 3, 2],
+    ]
+    problems = app.dataframe[3].value
+    assert problems[["file_name", "line", "column_name"]].values.tolist() == [
+        ["deals.csv", 5, "lead_id"],
+        ["deals.csv", 6, "lead_id"],
+        ["contacts.csv", 8, "Create Date"],
+    ]
+    assert db_path.stat().st_size == golden_db_path.stat().st_size  # nothing imported yet
+    # Import: the page says what changed, and the data in use is the new data.
+    app.button[1].click().run()
+    assert not app.exception
+    assert app.success[0].value == (
+        "Imported 9 rows (3 rejected) as HubSpot export (contacts and deals)."
+    )
+    changes = app.dataframe[0].value.set_index("table")
+    assert changes.loc["leads"].tolist() == [14, 6, -8]
+    assert changes.loc["deals"].tolist() == [3, 3, 0]
+    assert changes.loc["activities"].tolist() == [10, 0, -10]
+    uploaded = list((db_path.parent / "uploads").glob("*/*"))
+    assert sorted(p.name for p in uploaded) == ["contacts.csv", "deals.csv", "outside.csv"]
 
 
 def test_definitions_page(app):
