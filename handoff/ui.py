@@ -93,7 +93,8 @@ class CachedDatabase:
 
     @property
     def attributes(self) -> tuple[str, ...]:
-        return self._db.attributes
+        """The lead attributes offered as filters and breakdowns (categories, not ids)."""
+        return tuple(dict.fromkeys(self.run("attribute_options")["attribute"]))
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,14 @@ st.markdown(
     )
 )
 
+if totals["n_events_without_touch"] == totals["n_events"]:
+    st.info(
+        f"None of these deals has a marketing touch in the {lookback:g} days before it "
+        "converted, so every model credits all of it to “(no touch)”: import touches (campaign "
+        "members, form fills, e-mail clicks) to compare the models. Further down, the CRM's own "
+        "report shows the revenue by the source recorded on each deal."
+    )
+
 # Every model side by side.
 models = list(attribution.MODELS)
 top = credit.sort_values("linear", ascending=False).head(12)
@@ -143,6 +151,34 @@ st.caption(
     "Influence: the deals a group touched at all in their window and their revenue, next to the "
     "share it is credited; a group can touch most deals and still be credited little. Ranks go "
     "from 1 (most credit) across the eight models."
+)
+
+# What the CRM's own report says: the source written on each deal takes all of its revenue.
+recorded = attribution.recorded_sources(ctx.db, ctx.filters, revenue)
+st.markdown("**What the CRM's own report says**")
+st.dataframe(
+    recorded,
+    hide_index=True,
+    column_config={
+        "source": "Source recorded on the deal",
+        "n_deals": st.column_config.NumberColumn("Deals", format="localized"),
+        "revenue_usd": st.column_config.NumberColumn("Revenue", format="dollar"),
+        "revenue_share": st.column_config.NumberColumn("Share", format="percent"),
+        "n_unlike_lead_source": st.column_config.NumberColumn(
+            "Deals unlike their lead's source", format="localized"
+        ),
+    },
+)
+n_unlike = int(recorded["n_unlike_lead_source"].sum())
+st.caption(
+    f"The same {what} by the lead source written on each deal (Salesforce's Opportunity "
+    "LeadSource, a Zoho potential's Lead Source), as a CRM report shows it: one source takes a "
+    "whole deal. Where no deal records a source, the lead's source stands in. "
+    + (
+        f"{fmt.plural(n_unlike, 'deal')} name a different source than their lead's."
+        if n_unlike
+        else "Every deal names its lead's source."
+    )
 )
 
 # How each model works, and the Markov model's data.

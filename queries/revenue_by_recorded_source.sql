@@ -13,6 +13,7 @@ with final as (
         recorded_source as source,
         count(*) as n_deals,
         sum(amount_usd) as revenue_usd,
+        sum(amount_usd) / nullif(sum(sum(amount_usd)) over (), 0) as revenue_share,
         count(*) filter (where recorded_source <> lead_source) as n_unlike_lead_source
     from period_revenue_events
     group by recorded_source

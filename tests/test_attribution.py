@@ -421,4 +421,7 @@ def test_revenue_by_recorded_source(tmp_path, golden_agreement, deal_sources, re
     # The page's helper binds the same period and scope.
     pd.testing.assert_frame_equal(got, attribution.recorded_sources(database, MARCH, revenue))
     database.close()
-    assert list(got.itertuples(index=False, name=None)) == expected
+    columns = ["source", "n_deals", "revenue_usd", "n_unlike_lead_source"]
+    assert list(got[columns].itertuples(index=False, name=None)) == expected
+    total = sum(revenue for _, _, revenue, _ in expected)
+    assert got["revenue_share"].tolist() == pytest.approx([r / total for _, _, r, _ in expected])

@@ -124,6 +124,21 @@ def test_attribute_options(golden_db):
     assert rows == [["region", "EMEA", 8], ["region", "NA", 5]]
 
 
+def test_attribute_options_leave_out_identifiers(tmp_path, golden_agreement):
+    # 51 leads: every e-mail differs (51 values, an identifier); plan has exactly 50 values.
+    rows = [f"L{i},2026-03-02,Web,lead{i}@example.com,p{i % 50}" for i in range(51)]
+    folder = write_dataset(
+        tmp_path / "ids", leads="lead_id,created_at,source,email,plan\n" + "\n".join(rows) + "\n"
+    )
+    importer.import_dataset(folder, tmp_path / "ids.duckdb", golden_agreement)
+    db = Database(tmp_path / "ids.duckdb", golden_agreement)
+    frame = db.run("attribute_options")
+    db.close()
+    assert set(frame["attribute"]) == {"plan"}
+    assert len(frame) == 50
+    assert frame.iloc[0].tolist() == ["plan", "p0", 2]  # p0: L0 and L50
+
+
 def test_dataset_import(golden_db):
     row = golden_db.run("dataset_import").iloc[0]
     assert row["agreement_time_zone"] == "Europe/Berlin"
