@@ -796,3 +796,54 @@ def column_mapping(assignment: Assignment) -> list[dict[str, str]]:
                 }
             )
     return rows
+
+
+# --- The keys of a mapping file, documented once (the README's table is checked against it) --
+
+KEY_DOCS: tuple[tuple[str, str], ...] = (
+    ("title", "What the export is; shown when it is read (required)"),
+    ("extends", "A shipped format (hubspot, salesforce, zoho) to start from; any key given replaces"
+     " the format's (tables merge key by key, lists and [[…]] tables are replaced whole)"),
+    ("time_zone", "IANA time zone of timestamps without an offset (default: the agreement's)"),
+    ("date_formats", "strptime formats tried after ISO 8601, e.g. \"%d %b, %Y %H:%M:%S\"; put"
+     " two-digit-year formats (%y) before four-digit ones (%Y)"),
+    ("missing", "Values read as blank in every column, e.g. [\"Select\", \"-None-\"]"),
+    ("normalize_labels", "Merge source, channel, owner, team and reason spellings that differ only"
+     " in case, spaces or punctuation into the most frequent one (default true)"),
+    ("notes", "Sentences shown with the import: what the mapping assumes"),
+    ("files.<kind>.table", "The table this kind of file feeds: leads, touches, activities, deals or"
+     " spend; none for a file only looked into"),
+    ("files.<kind>.match", "Headers a file must have to be this kind (compared without case or"
+     " punctuation)"),
+    ("files.<kind>.name", "A file-name pattern it must also match, e.g. \"Lead*.csv\""),
+    ("files.<kind>.columns.<column>", "How a canonical column is made: a header name, or a table"
+     " with one of column, constant, line, first or lookup and any modifiers"),
+    ("files.<kind>.status", "[[…]] rules: column, date (how to date the status) and values"
+     " (status = mql, sal, sql, opportunity, won, lost, recycled, none,"
+     " or { discard = \"reason\" })"),
+    ("files.<kind>.skip", "[[…]] rows set aside: when (a condition) and reason; they are rejected"
+     " with that reason"),
+    ("files.<kind>.keep_extra", "Keep the file's other columns as attributes (default true)"),
+    ("column", "The value of a header"),
+    ("constant", "A fixed value"),
+    ("line", "true: the row's line, as \"line 17\" (an id for exports without one)"),
+    ("first", "A list of values: the first that is not blank"),
+    ("lookup", "Another kind of file: the value of its `take` where its `match` equals this row's"
+     " `key`, optionally among its rows passing `where`; `pick` first, last, earliest or latest"),
+    ("split, part", "Take part `part` (from 1) of a list separated by `split`"),
+    ("pattern", "A regular expression: the value is its first group"),
+    ("chars", "The first n characters (Salesforce ids: 15)"),
+    ("map", "Value map, matched without case: { \"Closed Won\" = \"won\" }"),
+    ("others", "What an unmapped value becomes (\"\" for blank; default: itself)"),
+    ("when", "The value only where a condition holds: { column = …, in | not_in | prefix |"
+     " not_prefix = […] } or { column = …, blank = true }"),
+    ("optional", "true: a missing header reads as blank instead of stopping the import"),
+    ("if_blank", "The reason a row is rejected when this required value is blank"),
+)  # fmt: skip
+
+
+def keys_markdown() -> str:
+    """The mapping file's keys as the Markdown table the README shows."""
+    lines = ["| key | meaning |", "|---|---|"]
+    lines += [f"| `{key}` | {meaning} |" for key, meaning in KEY_DOCS]
+    return "\n".join(lines)

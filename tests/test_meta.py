@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from handoff import agreement, contract
+from handoff import agreement, contract, mapping
 from handoff.db import QUERY_DIR, STAGING, load_query
 from handoff.sql import Sql
 from handoff.ui import NAVIGATION
@@ -165,3 +165,22 @@ def test_queries_transpile_for_a_distributed_engine(name, folder, dialect):
     }
     sql, _ = compile_query(name, folder, {k: examples[k] for k in wanted})
     assert sqlglot.transpile(sql, read="duckdb", write=dialect, unsupported_level=ErrorLevel.RAISE)
+
+
+def test_readme_documents_every_mapping_key():
+    assert mapping.keys_markdown() in README
+    documented = " ".join(f"{k} {m}" for k, m in mapping.KEY_DOCS)
+    keys = (
+        mapping._TOP_KEYS | mapping._FILE_KEYS | mapping._SPEC_KEYS | mapping._COND_KEYS
+    ) - {"files"}
+    missing = sorted(k for k in keys if not re.search(rf"\b{re.escape(k)}\b", documented))
+    assert missing == []
+
+
+def test_readme_mapping_examples_are_valid(tmp_path):
+    blocks = re.findall(r"```toml\n(.*?)```", README, re.S)
+    assert blocks
+    for n, block in enumerate(blocks):
+        path = tmp_path / f"example{n}.toml"
+        path.write_text(block, encoding="utf-8")
+        assert mapping.load_mapping(path).kind("leads").table == "leads"
