@@ -170,9 +170,9 @@ def test_queries_transpile_for_a_distributed_engine(name, folder, dialect):
 def test_readme_documents_every_mapping_key():
     assert mapping.keys_markdown() in README
     documented = " ".join(f"{k} {m}" for k, m in mapping.KEY_DOCS)
-    keys = (
-        mapping._TOP_KEYS | mapping._FILE_KEYS | mapping._SPEC_KEYS | mapping._COND_KEYS
-    ) - {"files"}
+    keys = (mapping._TOP_KEYS | mapping._FILE_KEYS | mapping._SPEC_KEYS | mapping._COND_KEYS) - {
+        "files"
+    }
     missing = sorted(k for k in keys if not re.search(rf"\b{re.escape(k)}\b", documented))
     assert missing == []
 
