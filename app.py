@@ -1,23 +1,108 @@
-"""Home: the scorecard of the selected period, against the one before and marketing's goal."""
+"""Home: the SLA scorecard. Did each team keep its side of the agreement in the period, and where
+do the numbers point? With the feedback-session report to download."""
+
+import datetime as dt
 
 import streamlit as st
 
-from handoff import charts, fmt, metrics, ui
+from handoff import charts, fmt, metrics, report, scorecard, ui
 from handoff.contract import STAGES
 from handoff.filters import VIEWS
 
 ctx = ui.page(
     "Scorecard",
-    "How many leads did marketing hand over and sales move forward in the period, compared "
-    "with the period before and with marketing's MQL goal?",
+    "Did marketing hand over the MQLs it promised, and did sales follow up, accept and discard as "
+    "agreed? Then the funnel in one line and the report for the feedback session.",
 )
 numbers = metrics.home(ctx.db, ctx.filters)
+follow = metrics.follow_up_summary(ctx.db, ctx.filters)
+discards = metrics.discard_summary(ctx.db, ctx.filters)
+card = scorecard.scorecard(ctx.db, ctx.filters, home=numbers, follow_up=follow, discards=discards)
 period, previous = ctx.filters.period, ctx.filters.period.previous()
 st.markdown(f"**{period.label}** compared with **{previous.label}** · {VIEWS[ctx.filters.view]}")
 
 if numbers["leads"]["value"] == 0 and numbers["mqls"]["value"] == 0:
     ui.no_leads(ctx, stop=False)
 
+# The plain summary, from the same numbers as the report.
+by_source = metrics.records(metrics.discard_by_group(ctx.db, ctx.filters, "source"))
+sentences = scorecard.summary(
+    {
+        "scorecard": card,
+        "follow_up": {"summary": follow},
+        "discards": {"summary": discards, "by_source": by_source},
+    }
+)
+st.markdown("\n".join(f"- {s}" for s in sentences))
+
+
+def commitment(column, c: dict) -> None:
+    """One commitment: value, change against the period before, 12-month line, verdict, link."""
+    is_rate = c["kind"] == "rate"
+    show = (lambda v: fmt.rate(v, 1)) if is_rate else fmt.count
+    delta = None
+    if c["value"] is not None and c["previous"] is not None:
+        change = c["value"] - c["previous"]
+        delta = (
+            f"{change * 100:+.1f} pts vs {previous.label}"
+            if is_rate
+            else f"{change:+,.0f} vs {previous.label}"
+        )
+    good_when_up = c["direction"] == "at least"
+    with column.container(border=True):
+        st.metric(
+            c["short_label"],
+            show(c["value"]),
+            delta=delta,
+            delta_color="normal" if good_when_up else "inverse",
+            chart_data=[0 if p["value"] is None else p["value"] for p in c["trend"]],
+            chart_type="line",
+            help=f"{c['label']}. The line: the last 12 months by month of hand-over "
+            f"({c['trend'][0]['month']} to {c['trend'][-1]['month']}). {c['note']}".strip(),
+        )
+        if is_rate and c["denominator"] is not None:
+            st.caption(f"{fmt.count(c['numerator'])} of {fmt.count(c['denominator'])} MQLs")
+        if c["target"] is None:
+            st.badge("no target agreed", color="gray")
+        else:
+            target = fmt.rate(c["target"]) if is_rate else fmt.count(c["target"])
+            word = "Met" if c["is_met"] else "Missed"
+            st.badge(
+                f"{word}: {c['direction']} {target}",
+                color="green" if c["is_met"] else "red",
+                icon=":material/check:" if c["is_met"] else ":material/close:",
+            )
+        st.page_link(
+            c["page"], label="See why", icon=":material/arrow_forward:",
+            query_params=ui.link_params(ctx.filters),
+        )  # fmt: skip
+
+
+for team, title in (("marketing", "Marketing's commitments"), ("sales", "Sales' commitments")):
+    st.subheader(title)
+    items = [c for c in card["commitments"] if c["team"] == team]
+    for start in range(0, len(items), 4):
+        row = items[start : start + 4]
+        for column, c in zip(st.columns(4), row, strict=False):
+            commitment(column, c)
+
+# The funnel in one line, and where each number comes from.
+st.subheader("The funnel in one line")
+keys = [key for key, _, _ in metrics.SCORECARD[:-1]]
+line = " → ".join(f"**{fmt.count(numbers[k]['value'])}** {numbers[k]['label']}" for k in keys)
+st.markdown(f"{line} · **{fmt.usd(numbers['won_revenue_usd']['value'])}** won")
+links = st.columns(4)
+for column, (target, label) in zip(
+    links,
+    (
+        ("pages/funnel.py", "Funnel by source"),
+        ("pages/quality.py", "Quantity vs quality"),
+        ("pages/follow_up.py", "Follow-up"),
+        ("pages/attribution.py", "Revenue attribution"),
+    ),
+    strict=True,
+):
+    column.page_link(target, label=label, query_params=ui.link_params(ctx.filters))
 if ctx.filters.view != "flow":
     st.caption(
         "A cohort keeps converting after its period ends: later stages and revenue of a recent "
@@ -25,40 +110,6 @@ if ctx.filters.view != "flow":
         f"{ctx.agreement.time_limits_days['opportunity_to_won']:g} days from opportunity to won)."
         " Count *Flow* to compare what happened in each period."
     )
-
-# The funnel's counts and won revenue, each against the previous period.
-columns = st.columns(len(metrics.SCORECARD))
-for column, (key, _, label) in zip(columns, metrics.SCORECARD, strict=True):
-    m = numbers[key]
-    is_money = key == "won_revenue_usd"
-    show = fmt.usd if is_money else fmt.count
-    column.metric(
-        label,
-        show(m["value"]),
-        delta=fmt.change(m["change"], m["change_rate"], money=is_money),
-        help=f"{previous.label}: {show(m['previous'])}",
-    )
-
-# Marketing's volume commitment: MQLs handed over against the goal.
-st.subheader("MQLs handed over against marketing's goal")
-goal = numbers["mql_goal"]
-if goal["goal"] is None:
-    st.info(f"No MQL goal applies here: {goal['scope']}.")
-else:
-    verdict = "Met" if goal["is_met"] else "Missed"
-    st.markdown(
-        f"**{verdict}:** {fmt.count(goal['handed_over'])} MQLs handed over against a goal of "
-        f"{fmt.count(goal['goal'])} ({fmt.rate(goal['attainment_rate'])}; "
-        f"{goal['months']:g} month{'' if goal['months'] == 1 else 's'} × the monthly goal of "
-        f"{fmt.count(goal['monthly_goal'])}, {goal['scope']})."
-    )
-    st.plotly_chart(
-        charts.goal_bullet(goal["handed_over"], goal["goal"], "MQLs handed over"),
-        width="stretch",
-        config={"displayModeBar": False},
-    )
-
-# Where the period's leads stand, stage by stage.
 stages = [key for key, _, _ in metrics.SCORECARD[:-1]]
 st.plotly_chart(
     charts.stage_counts(
@@ -70,4 +121,29 @@ st.plotly_chart(
         previous_label=previous.label,
     ),
     width="stretch",
+)
+
+# The report for the feedback session: every section, for the filters on screen.
+st.subheader("The feedback-session report")
+st.caption(
+    "One HTML file for the joint meeting: the summary and this scorecard, the funnel by source, "
+    "quantity versus quality, follow-up and its breaches, discards and where every MQL is, "
+    "attribution under eight models, and the lists to act on. It opens offline; the numbers are "
+    "those of `python -m handoff metrics --json` for the same filters."
+)
+database, filters = ctx.db.database, ctx.filters
+
+
+def build_report() -> bytes:
+    return report.render(report.collect(database, filters)).encode("utf-8")
+
+
+st.download_button(
+    "Download the report (HTML)",
+    data=build_report,
+    file_name=f"handoff-report-{period.start:%Y-%m-%d}-to-"
+    f"{period.end - dt.timedelta(days=1):%Y-%m-%d}.html",
+    mime="text/html",
+    icon=":material/download:",
+    on_click="ignore",
 )

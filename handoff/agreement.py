@@ -65,6 +65,13 @@ KEYS: tuple[Key, ...] = (
     Key("follow_up.target_hours", "a positive number of hours", True, "Follow-up target after MQL"),
     Key("follow_up.clock", "'calendar' or 'business'", True, "Which clock the target runs on"),
     Key(
+        "follow_up.min_within_sla_rate",
+        "a rate between 0 and 1",
+        False,
+        "Floor for the share of MQLs followed up within the target (met / (met + breached)); "
+        "without it the scorecard shows the share but judges nothing",
+    ),
+    Key(
         "follow_up.stale_after_days",
         "a positive number of days",
         True,
@@ -158,6 +165,7 @@ class Agreement:
     min_acceptance_rate: float
     max_discard_rate: float
     mql_goal_per_month: float
+    min_within_sla_rate: float | None = None
     mql_goal_by_source: dict[str, float] = field(default_factory=dict)
     lookback_days: float = 90
     half_life_days: float = 7
@@ -211,6 +219,7 @@ def parse(text: str, source: str = "agreement.toml") -> Agreement:
         business_hours=bh,
         time_limits_days={s: v.positive(f"time_limits_days.{s}") for s in STEPS},
         min_acceptance_rate=v.rate("targets.min_acceptance_rate"),
+        min_within_sla_rate=v.rate("follow_up.min_within_sla_rate", optional=True),
         max_discard_rate=v.rate("targets.max_discard_rate"),
         mql_goal_per_month=v.positive("mql_goal.per_month"),
         mql_goal_by_source=v.goal_map("mql_goal.by_source"),
@@ -280,7 +289,9 @@ class _Validator:
             raise self._bad(path, self.values[path])
         return value
 
-    def rate(self, path: str) -> float:
+    def rate(self, path: str, optional: bool = False) -> float | None:
+        if path not in self.values and optional:
+            return None
         value = self.number(path)
         if value is None or not 0 <= value <= 1:
             raise self._bad(path, self.values[path])
@@ -407,7 +418,12 @@ def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
             "Follow-up",
             [
                 f"Sales follows up every {labels['mql']} within "
-                f"{a.follow_up_target_hours:g} hours, counted in {clock}.",
+                f"{a.follow_up_target_hours:g} hours, counted in {clock}"
+                + (
+                    f", at least {a.min_within_sla_rate:.0%} of them in time."
+                    if a.min_within_sla_rate is not None
+                    else "."
+                ),
                 "The first sales activity at or after the hand-over counts; activity before it "
                 "does not. A lead followed up within the target has *met* the SLA; later, or "
                 "never and already older than the target, it has *breached* it; never but still "

@@ -5,6 +5,7 @@ import   load an export (a canonical dataset, a HubSpot, Salesforce or Zoho expo
          export a mapping file describes) into the database, atomically, with a rejects file
 check    validate an export and print every problem, importing nothing
 metrics  print the numbers the pages show for a period and filters, as JSON
+report   write the feedback-session report for a period and filters as one HTML file
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
-from typing import Any
 
 from handoff import agreement as agreement_mod
-from handoff import attribution, demo, importer, mapping, metrics
+from handoff import demo, importer, mapping, metrics, report
 from handoff.db import Database, agreement_path_from_env, db_path_from_env
 from handoff.filters import PERIODS, VIEWS, Filters, resolve_period
 
@@ -76,13 +77,30 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("metrics", help="print the pages' numbers as JSON")
     p.add_argument("--json", action="store_true", required=True, help="JSON output (required)")
     _db_args(p)
-    p.add_argument("--period", choices=tuple(PERIODS), default="last_month")
+    _filter_args(p)
+    p.add_argument("--by", default="source", help="funnel breakdown: a lead column or attribute")
+    p.add_argument("--by2", default=None, help="a second breakdown")
+    p.set_defaults(run=_metrics)
+
+    p = sub.add_parser("report", help="write the feedback-session report as one HTML file")
+    _db_args(p)
+    _filter_args(p)
+    p.add_argument("--out", type=Path, default=Path("report.html"), help="default report.html")
+    p.add_argument("--pdf", type=Path, default=None, help="also print it to this PDF (Chromium)")
+    p.set_defaults(run=_report)
+    return parser
+
+
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--period",
+        default="last_month",
+        help=f"{', '.join(PERIODS)}, or a month as YYYY-MM (default last_month)",
+    )
     p.add_argument("--from", dest="start", type=dt.date.fromisoformat, help="custom period start")
     p.add_argument("--to", dest="end", type=dt.date.fromisoformat, help="custom period end")
     p.add_argument("--view", choices=tuple(VIEWS), default="created")
     p.add_argument("--strict", action="store_true", help="count stages in strict order")
-    p.add_argument("--by", default="source", help="funnel breakdown: a lead column or attribute")
-    p.add_argument("--by2", default=None, help="a second breakdown")
     p.add_argument("--source", action="append", default=[], help="repeat for several")
     p.add_argument("--campaign", action="append", default=[])
     p.add_argument("--owner", action="append", default=[])
@@ -90,8 +108,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--attribute", action="append", default=[], metavar="NAME=VALUE", help="lead attribute"
     )
-    p.set_defaults(run=_metrics)
-    return parser
 
 
 def _export_args(p: argparse.ArgumentParser) -> None:
@@ -187,9 +203,8 @@ def _print_quality(db: Database) -> None:
         print(f"  {row.severity:<8} {row.n_rows:>8,}  {row.check_name}: {row.handling}")
 
 
-def _metrics(args: argparse.Namespace) -> int:
-    agreement = _agreement(args)
-    db = Database(args.db or db_path_from_env(), agreement)
+def _filters(args: argparse.Namespace, db: Database) -> Filters:
+    """The period and filters the command line asked for."""
     end = metrics.data_end(db)
     if end is None:
         raise ValueError("the database holds no leads")
@@ -202,8 +217,15 @@ def _metrics(args: argparse.Namespace) -> int:
     grouped: dict[str, tuple[str, ...]] = {}
     for name, value in attributes:
         grouped[name] = (*grouped.get(name, ()), value)
-    filters = Filters(
-        period=resolve_period(args.period, end.date(), args.start, args.end),
+    kind, start, stop = args.period, args.start, args.end
+    month = re.fullmatch(r"(\d{4})-(\d{2})", kind)
+    if month:
+        # A month like 2026-10: its first to its last day.
+        first = dt.date(int(month[1]), int(month[2]), 1)
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        kind, start, stop = "custom", first, following - dt.timedelta(days=1)
+    return Filters(
+        period=resolve_period(kind, end.date(), start, stop),
         view=args.view,
         strict=args.strict,
         sources=tuple(args.source),
@@ -212,35 +234,28 @@ def _metrics(args: argparse.Namespace) -> int:
         teams=tuple(args.team),
         attributes=tuple(grouped.items()),
     )
-    out: dict[str, Any] = {
-        "agreement": {"name": agreement.name, "time_zone": agreement.time_zone},
-        "data_end_at": end.isoformat(),
-        "filters": filters.describe(),
-        "home": metrics.home(db, filters),
-        "funnel": metrics.funnel(db, filters, by=args.by, by2=args.by2),
-        "quality": metrics.quality(db, filters),
-        "follow_up": metrics.follow_up(db, filters),
-        "discards": metrics.discards(db, filters),
-        "attribution": {
-            revenue: _attribution(db, filters, revenue) for revenue in ("won", "pipeline")
-        },
-    }
-    json.dump(out, sys.stdout, indent=2)
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    db = Database(args.db or db_path_from_env(), _agreement(args))
+    data = report.collect(db, _filters(args, db), by=args.by, by2=args.by2)
+    json.dump(data, sys.stdout, indent=2)
     print()
     return 0
 
 
-def _attribution(db: Database, filters: Filters, revenue: str) -> dict[str, Any]:
-    """Every model's credit by channel, with the agreement's lookback and half-life."""
-    result = attribution.compare(db, filters, revenue=revenue, by="channel")
-    return {
-        "params": result["params"],
-        "totals": result["totals"],
-        "journeys": result["journeys"],
-        "credit": metrics.records(result["credit"]),
-        "reading": attribution.reading(result["credit"]),
-        "recorded_source": metrics.records(attribution.recorded_sources(db, filters, revenue)),
-    }
+def _report(args: argparse.Namespace) -> int:
+    db = Database(args.db or db_path_from_env(), _agreement(args))
+    filters = _filters(args, db)
+    print(f"Collecting {filters.period.label} ...", file=sys.stderr)
+    page = report.render(report.collect(db, filters))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(page, encoding="utf-8")
+    print(f"Report written to {args.out} ({len(page.encode()) / 1e6:.1f} MB, self-contained).")
+    if args.pdf is not None:
+        report.to_pdf(args.out, args.pdf)
+        print(f"PDF written to {args.pdf}.")
+    return 0
 
 
 def _when(value: dt.datetime | None, agreement: agreement_mod.Agreement) -> str:

@@ -264,15 +264,15 @@ def default_rejects_path(db_path: Path) -> Path:
 def rejected(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every rejected row (file, line, column, reason), and the rows per file, column and
     reason (values in a reason shown as …), from a checked or imported export."""
-    rows = con.execute(
+    rows = con.sql(
         "select file_name, line, column_name, reason from import_rejects"
         " order by table_name, file_name, line"
     ).to_arrow_table()
-    counts = con.execute(
+    counts = con.sql(
         "select file_name, coalesce(column_name, '') as column_name,"
         " regexp_replace(reason, $quoted, '…', 'g') as reason, count(*) as n_rows"
         " from import_rejects group by all order by n_rows desc, 1, 2, 3",
-        {"quoted": "'[^']*'"},
+        params={"quoted": "'[^']*'"},
     ).to_arrow_table()
     return rows.to_pandas(), counts.to_pandas()
 

@@ -106,6 +106,8 @@ def home(db: Database, filters: Filters) -> dict[str, Any]:
     # A partial month (year to date, custom dates) gets its share of the monthly goal by days.
     goal = monthly * filters.period.months if monthly is not None else None
     handed_over = int(current["n_handed_over"])
+    before = filters.period.previous()
+    previous_goal = monthly * before.months if monthly is not None else None
     out["mql_goal"] = {
         "handed_over": handed_over,
         "goal": round(goal, 1) if goal is not None else None,
@@ -114,6 +116,8 @@ def home(db: Database, filters: Filters) -> dict[str, Any]:
         "is_met": handed_over >= goal if goal is not None else None,
         "scope": goal_scope,
         "months": round(filters.period.months, 3),
+        "previous_handed_over": int(previous["n_handed_over"]),
+        "previous_goal": round(previous_goal, 1) if previous_goal is not None else None,
     }
     return out
 
@@ -435,5 +439,8 @@ def discards(db: Database, filters: Filters) -> dict[str, Any]:
         ),
         "slipping": records(
             db.run("slipping_leads", {**params, **stale, "limit": 1000}).drop(columns=["n_total"])
+        ),
+        "without_reason": records(
+            db.run("discards_without_reason", {**params, "limit": 1000}).drop(columns=["n_total"])
         ),
     }

@@ -92,6 +92,11 @@ class CachedDatabase:
         return _cached_run(self._db, self.key, name, params or {}, columns or {})
 
     @property
+    def database(self) -> Database:
+        """The database itself, uncached (for work outside a page run, like a download)."""
+        return self._db
+
+    @property
     def attributes(self) -> tuple[str, ...]:
         """The lead attributes offered as filters and breakdowns (categories, not ids)."""
         return tuple(dict.fromkeys(self.run("attribute_options")["attribute"]))

@@ -1,19 +1,13 @@
 -- Question: did sales follow up the period's hand-overs within the agreed time, and how fast?
--- Params: $start_at, $end_at, $previous_start_at, $previous_end_at
+-- Params: none
 -- Grain: one row per period ('current', 'previous')
--- Uses: handed_over
+-- Uses: periods, handed_over
 -- Leads count in the period of their hand-over. % within SLA = met / (met + breached); pending
 -- leads (no follow-up yet, still inside the target at the data's end) and invalid ones (a
 -- follow-up stamped before the hand-over) are left out of it and counted apart. Latency
 -- quantiles are on the agreement's clock, over leads followed up, invalid ones excluded.
 
-with periods as (
-    select 'current' as period, $start_at as start_at, $end_at as end_at
-    union all
-    select 'previous' as period, $previous_start_at as start_at, $previous_end_at as end_at
-),
-
-in_period as (
+with in_period as (
     select p.period, p.start_at, p.end_at, h.*
     from periods as p
     left join handed_over as h

@@ -14,22 +14,14 @@ import urllib.request
 
 import pytest
 
+from handoff import report
 from handoff.ui import NAVIGATION
 from tests.conftest import GOLDEN, ROOT
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM = shutil.which("chromium") or report.CHROMIUM
+CHROMIUM_ARGS = list(report.CHROMIUM_ARGS)
 DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 FAILED = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
@@ -127,10 +119,11 @@ def test_home_numbers_and_charts_draw(server, browser):
     try:
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
         time.sleep(1)  # plotly draws about a second after the run ends
-        assert page.locator(".js-plotly-plot").count() == 2
+        assert page.locator(".js-plotly-plot").count() == 1
         assert page.locator(".js-plotly-plot .bars path").count() > 0
         metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-        # Paid search in March 2026: L01 and L02 (tests/test_queries.py).
+        # Paid search in March 2026: L01 and L02 handed over, overall and from Paid search
+        # (tests/test_queries.py).
         assert metrics[:2] == ["2", "2"]
         assert page.query_selector_all(FAILED) == []
     finally:
@@ -149,6 +142,53 @@ def test_filters_survive_navigation_in_the_browser(server, browser):
         page.wait_for_selector("h1:has-text('Scorecard')", timeout=30_000)
         wait_for_run(page)
         metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-        assert metrics[0] == "3"  # West leads created in March: L03, L07, L08
+        assert metrics[0] == "3"  # West MQLs handed over in March: L03, L07, L08
     finally:
         page.close()
+
+
+def test_report_downloads_from_the_home_page_and_its_charts_draw(server, browser, tmp_path):
+    page = open_page(browser, f"{server}/?period=last_month")
+    try:
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name="Download the report (HTML)").click()
+        path = tmp_path / "report.html"
+        download.value.save_as(path)
+        assert download.value.suggested_filename == "handoff-report-2026-03-01-to-2026-03-31.html"
+    finally:
+        page.close()
+    # Opened from the file, offline: every chart draws.
+    report = browser.new_page(viewport={"width": 1100, "height": 1400})
+    try:
+        report.route(
+            "**/*",
+            lambda route: (
+                route.abort() if not route.request.url.startswith("file:") else route.continue_()
+            ),
+        )
+        report.goto(path.as_uri())
+        n_charts = report.locator(".chart .plotly-graph-div").count()
+        assert n_charts == 5
+        # Every chart has drawn its traces (bars, points or lines) into its SVG.
+        report.wait_for_function(
+            "() => [...document.querySelectorAll('.chart .plotly-graph-div')]"
+            ".every(div => div.querySelectorAll('.main-svg .trace').length > 0)",
+            timeout=30_000,
+        )
+        assert report.locator("h2").first.inner_text() == "In short"
+        report.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    finally:
+        report.close()
+
+
+def test_report_prints_to_pdf(tmp_path, golden_db_path):
+    # Its own process: this module's browser already holds Playwright's event loop.
+    out, pdf = tmp_path / "r.html", tmp_path / "r.pdf"
+    subprocess.run(
+        [sys.executable, "-m", "handoff", "report", "--db", str(golden_db_path), "--agreement",
+         str(GOLDEN / "agreement.toml"), "--period", "2026-03", "--out", str(out), "--pdf",
+         str(pdf)],
+        cwd=ROOT, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert pdf.stat().st_size > 20_000

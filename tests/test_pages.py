@@ -3,6 +3,7 @@ filter change changes them. The numbers are the hand-worked ones of tests/test_q
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -30,41 +31,79 @@ def metrics_shown(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def funnel_shown(at) -> dict[str, str]:
+    """The home page's funnel in one line: '**10** Leads → **8** MQLs → …' as {label: count}."""
+    line = next(m.value for m in at.markdown if " Leads → " in m.value)
+    return {label: n for n, label in re.findall(r"\*\*([\d,]+)\*\* (\w+)", line)}
+
+
 def test_home_shows_the_hand_worked_numbers(app):
     app.run()
     assert not app.exception
     shown = metrics_shown(app)
-    # March 2026, cohort of leads created in it (tests/test_queries.py works these out).
+    # March 2026 against the golden agreement (tests/test_queries.py works these out): 8 MQLs
+    # handed over (goal 10), 2 from Paid search (goal 4) and 1 from Webinar (goal 2); followed
+    # up in time 4 of 7 judged (target 80%); accepted 5 of 8 (70%); discarded 2 of 8 (25%).
     assert shown == {
-        "Leads": "10",
-        "MQLs": "8",
-        "SALs": "5",
-        "SQLs": "4",
-        "Opportunities": "3",
-        "Won": "3",
-        "Won revenue": "$6,700",
+        "MQLs handed over": "8",
+        "MQLs from Paid search": "2",
+        "MQLs from Webinar": "1",
+        "Followed up in time": "57.1%",
+        "MQLs accepted by sales": "62.5%",
+        "MQLs discarded": "25.0%",
     }
-    assert [m.proto.delta for m in app.metric][:2] == ["+9 (+900.0%)", "+7 (+700.0%)"]
+    assert app.metric[0].proto.delta == "+8 vs February 2026"  # nothing handed over then
+    # st.badge draws as markdown like ":red-badge[:material/close: Missed: at least 10]".
+    badges = [
+        re.sub(r"^:\w+-badge\[(:material/\w+: )?(.*)\]$", r"\2", m.value)
+        for m in app.markdown
+        if "-badge[" in m.value
+    ]
+    assert badges == [
+        "Missed: at least 10",
+        "Missed: at least 4",
+        "Missed: at least 2",
+        "Missed: at least 80%",
+        "Missed: at least 70%",
+        "Met: at most 25%",
+    ]
     text = " ".join(m.value for m in app.markdown)
     assert "**March 2026** compared with **February 2026**" in text
-    assert "**Missed:** 8 MQLs handed over against a goal of 10 (80%" in text
+    assert "- Marketing handed over 8 MQLs, 20% under the goal of 10." in text
+    assert (
+        "- Sales followed up 57.1% (4 of 7) of MQLs within 4 business hours, below the 80% "
+        "target." in text
+    )
+    assert (
+        "- Sales accepted 62.5% (5 of 8) of the MQLs, below the 70% target, and discarded 25.0% "
+        "(2 of 8), within the target (at most 25%)." in text
+    )
+    assert (
+        "**10** Leads → **8** MQLs → **5** SALs → **4** SQLs → **3** Opportunities → **3** Won"
+        " · **$6,700** won" in text
+    )
     assert app.get("plotly_chart")
+    assert app.get("download_button")
 
 
 def test_home_filters_change_the_numbers(app):
     app.run()
     app.multiselect(key="f_source").set_value(["Paid search"]).run()
     assert not app.exception
-    assert metrics_shown(app)["Leads"] == "2"
-    assert metrics_shown(app)["Won revenue"] == "$1,000"
+    shown = metrics_shown(app)
+    # Paid search only: L01 and L02 handed over against its goal of 4; L01 won 1,000.
+    assert shown["MQLs handed over"] == "2"
+    assert "MQLs from Webinar" not in shown
     text = " ".join(m.value for m in app.markdown)
-    assert "goal of 4 (50%" in text
+    assert "**2** Leads" in text
+    assert "**$1,000** won" in text
+    assert "- Marketing handed over 2 MQLs, 50% under the goal of 4." in text
     app.multiselect(key="f_source").set_value([]).run()
     app.radio(key="f_view").set_value("flow").run()
     assert not app.exception
     # Flow: one deal won in March (L08, 5,000).
-    assert metrics_shown(app)["Won"] == "1"
-    assert metrics_shown(app)["Won revenue"] == "$5,000"
+    text = " ".join(m.value for m in app.markdown)
+    assert "**1** Won · **$5,000** won" in text
     assert app.query_params["view"] == "flow"
 
 
@@ -76,19 +115,19 @@ def test_filters_from_the_url(app):
     app.run()
     assert not app.exception
     # NA leads created 1-10 April: L04 and L12; L04 is an MQL.
-    assert metrics_shown(app)["Leads"] == "2"
-    assert metrics_shown(app)["MQLs"] == "1"
+    assert funnel_shown(app)["Leads"] == "2"
+    assert funnel_shown(app)["MQLs"] == "1"
 
 
 def test_filters_persist_across_pages(app):
     app.run()
     app.multiselect(key="f_team").set_value(["West"]).run()
-    assert metrics_shown(app)["Leads"] == "3"  # L03, L07, L08
+    assert funnel_shown(app)["Leads"] == "3"  # L03, L07, L08
     app.switch_page("pages/data.py").run()
     assert not app.exception
     assert app.multiselect(key="f_team").value == ["West"]
     app.switch_page("app.py").run()
-    assert metrics_shown(app)["Leads"] == "3"
+    assert funnel_shown(app)["Leads"] == "3"
 
 
 def test_empty_selection_says_what_to_change(app):
@@ -97,7 +136,7 @@ def test_empty_selection_says_what_to_change(app):
     app.query_params["to"] = "2025-01-31"
     app.run()
     assert not app.exception
-    assert metrics_shown(app)["Leads"] == "0"
+    assert funnel_shown(app)["Leads"] == "0"
     assert "Choose a longer period or clear a filter" in app.info[0].value
 
 
@@ -282,7 +321,7 @@ def test_outdated_demo_database_is_rebuilt(app, golden_db_path, tmp_path, monkey
     monkeypatch.setattr(ui, "DEFAULT_DB", path)
     app.run(timeout=120)
     assert not app.exception
-    assert int(metrics_shown(app)["Leads"].replace(",", "")) > 500  # the demo's month
+    assert int(funnel_shown(app)["Leads"].replace(",", "")) > 500  # the demo's month
 
 
 def open_quality(app):

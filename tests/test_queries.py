@@ -190,6 +190,22 @@ def test_monthly_mql_goal(golden_agreement, sources, monthly, scope):
     assert metrics.monthly_mql_goal(golden_agreement, f) == (monthly, scope)
 
 
+def test_handed_over_counts_old_leads_in_every_view(tmp_path, golden_agreement):
+    # L1 was created in January and handed over in March; L2 created and handed over in March.
+    # The March creation cohort holds L2 only, but marketing handed over both in March.
+    folder = write_dataset(
+        tmp_path / "h",
+        leads="lead_id,created_at,source,mql_at\nL1,2026-01-05,Web,2026-03-10\n"
+        "L2,2026-03-02,Web,2026-03-03\n",
+    )
+    importer.import_dataset(folder, tmp_path / "h.duckdb", golden_agreement)
+    db = Database(tmp_path / "h.duckdb", golden_agreement)
+    for view, n_leads in (("created", 1), ("handover", 2), ("flow", 1)):
+        home = metrics.home(db, Filters(period=MARCH, view=view))
+        assert (home["leads"]["value"], home["mql_goal"]["handed_over"]) == (n_leads, 2), view
+    db.close()
+
+
 def test_home_metrics(golden_db):
     f = Filters(period=resolve_period("last_month", dt.date(2026, 4, 10)))
     home = metrics.home(golden_db, f)
@@ -203,6 +219,8 @@ def test_home_metrics(golden_db):
         "monthly_goal": 10.0,
         "attainment_rate": 0.8,
         "is_met": False,
+        "previous_handed_over": 0,  # nothing was handed over in February
+        "previous_goal": 10.0,
         "scope": "all sources",
         "months": 1.0,
     }
@@ -901,3 +919,71 @@ def test_discards_without_reason_and_a_lead_won_with_no_other_stage(tmp_path, go
     )
     assert accounts["n_leads"].sum() == 6
     db.close()
+
+
+# ---- the scorecard's commitments ----------------------------------------------------------------
+
+
+def test_commitments_trend(golden_db):
+    params = metrics.trend_params(MARCH_FILTERS, golden_db.agreement, 12, counting=False)
+    frame = golden_db.run("commitments_trend", params)
+    rows = {
+        (None if pd.isna(r.source) else r.source): (
+            r.n_handed_over, r.n_met, r.n_breached, r.n_accepted, r.n_discarded
+        )
+        for r in frame.itertuples()
+    }  # fmt: skip
+    assert {str(m) for m in frame["month_start"]} == {"2026-03-01"}  # April is after the period
+    # Handed over in March (test_follow_up_summary): L01 L02 L06 L08 met; L03 L11 late; L14 never
+    # followed up; L07 invalid. Accepted (reached SAL by the data's end): L01, L06, L07, L08 (won
+    # through its deal), L11 (won in April). Discarded: L03, L11.
+    assert rows == {
+        None: (8, 4, 3, 5, 2),
+        "Paid search": (2, 2, 0, 1, 0),  # L01, L02 (by score)
+        "Trade show": (1, 0, 1, 0, 1),  # L03
+        "Webinar": (1, 1, 0, 1, 0),  # L06
+        "Referral": (2, 1, 0, 2, 0),  # L07 invalid, L08 met
+        "(unknown)": (1, 0, 1, 1, 1),  # L11
+        "Paid social": (1, 0, 1, 0, 0),  # L14
+    }
+
+
+def test_mqls_by_source(golden_db):
+    frame = golden_db.run(
+        "mqls_by_source",
+        metrics.query_params(MARCH_FILTERS, golden_db.agreement, previous=True, counting=False),
+    )
+    # The hand-overs of March by source (as above); none in February.
+    assert frame.values.tolist() == [
+        ["current", "(unknown)", 1],
+        ["current", "Paid search", 2],
+        ["current", "Paid social", 1],
+        ["current", "Referral", 2],
+        ["current", "Trade show", 1],
+        ["current", "Webinar", 1],
+    ]
+
+
+def test_discards_without_reason(tmp_path, golden_agreement):
+    # D1: an MQL discarded without a reason; D2: discarded with one; D3: discarded without a
+    # reason but never an MQL (not in the MQL cohort); D4: an MQL discarded without a reason,
+    # later won (it still counts: it was discarded at some point).
+    folder = write_dataset(
+        tmp_path / "d",
+        leads="lead_id,created_at,source,mql_at,discarded_at,discard_reason,won_at\n"
+        "D1,2026-03-02,Web,2026-03-02 10:00,2026-03-05,,\n"
+        "D2,2026-03-02,Web,2026-03-02 10:00,2026-03-06,Duplicate,\n"
+        "D3,2026-03-02,Web,,2026-03-07,,\n"
+        "D4,2026-03-03,Fair,2026-03-03 10:00,2026-03-04,,2026-03-20\n",
+    )
+    importer.import_dataset(folder, tmp_path / "d.duckdb", golden_agreement)
+    db = Database(tmp_path / "d.duckdb", golden_agreement)
+    frame = db.run(
+        "discards_without_reason",
+        {**metrics.query_params(Filters(period=MARCH), golden_agreement), "limit": 10},
+    )
+    db.close()
+    assert frame[["lead_id", "source", "account", "n_total"]].values.tolist() == [
+        ["D1", "Web", "discarded", 2],  # latest discard first
+        ["D4", "Fair", "won", 2],
+    ]
