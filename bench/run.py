@@ -1,0 +1,620 @@
+"""The benchmark: is every page fast at 1 and 10 million leads?
+
+    .venv/bin/python bench/run.py                      # 1M and 10M leads: writes bench/results.md
+    .venv/bin/python bench/run.py --sizes 100000 --quick
+
+For each size it generates the demo dataset as CSV (10.4 touches a lead: 104 million touches at
+10 million leads), imports it with the normal importer (time and peak memory of that process),
+records the exact queries every page runs (each page run once through AppTest, the database's
+`run` recorded), then times each page's whole query set in a fresh process: cold (the first run
+after opening) and warm (best of three), next to a bare DuckDB reference aggregate over the same
+columns in the same process, so the ratio shows Handoff's own overhead whatever the machine.
+Then, in Debian's Chromium against `streamlit run`: the time from starting the app to the first
+page drawn, the time from a filter change to the chart redrawn (median and p95 over 20
+changes), and 8 sessions changing filters at once for a minute (errors, numbers compared with a
+single session's, p95 latency). Results go to bench/results.md and bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from handoff import agreement as agreement_mod  # noqa: E402
+from handoff.db import Database  # noqa: E402
+from handoff.ui import NAVIGATION  # noqa: E402
+
+PYTHON = sys.executable
+AGREEMENT = ROOT / "data" / "agreement.toml"
+PAGES = [link.path for _, links in NAVIGATION for link in links]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+FAILED = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+# The bare reference per page: the minimal aggregate over the columns the page reads, on the
+# imported tables, with the period's bounds bound as parameters.
+REFERENCES = {
+    "app.py": "select count(*), count(mql_at), count(sal_at), count(sql_at), count(won_at),"
+    " sum(amount) from leads where created_at >= $start and created_at < $end",
+    "pages/funnel.py": "select source, count(*), count(mql_at), count(sal_at), count(sql_at),"
+    " count(opportunity_at), count(won_at) from leads"
+    " where created_at >= $start and created_at < $end group by source",
+    "pages/quality.py": "select source, campaign, count(*), count(mql_at), count(sql_at),"
+    " count(won_at), sum(amount), avg(score) from leads"
+    " where created_at >= $start and created_at < $end group by source, campaign",
+    "pages/follow_up.py": "select l.owner, count(*), min(a.activity_at) from leads as l"
+    " join activities as a on a.lead_key = l.lead_key"
+    " where l.mql_at >= $start and l.mql_at < $end group by l.owner",
+    "pages/discards.py": "select source, discard_reason, count(*), count(sal_at),"
+    " count(discarded_at) from leads where mql_at >= $start and mql_at < $end group by all",
+    "pages/attribution.py": "select t.channel, count(*), sum(d.amount) from deals as d"
+    " join touches as t on t.lead_key = d.lead_key"
+    " where d.closed_at >= $start and d.closed_at < $end and d.status = 'won'"
+    " and t.touched_at >= $start - interval 90 day and t.touched_at < $end"
+    " and t.touched_at <= d.closed_at group by t.channel",
+    "pages/data.py": "select table_name, count(*) from import_rejects group by table_name",
+    "pages/definitions.py": "select count(*) from leads",
+}
+
+
+# --- Steps run in their own process, measured from outside --------------------------------------
+
+
+def run_measured(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a command; its wall time and peak memory (its own, not this process's)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{output[-3000:]}")
+    return {
+        "seconds": round(seconds, 1),
+        "peak_rss_gb": round(usage.ru_maxrss / 2**20, 2),
+        "output": output,
+    }
+
+
+def generate(n_leads: int, folder: Path) -> dict[str, Any]:
+    shutil.rmtree(folder, ignore_errors=True)
+    return run_measured(
+        [PYTHON, "-m", "handoff", "demo", "--leads", str(n_leads), "--months", "20",
+         "--touches-per-lead", "10.4", "--format", "csv", "--out", str(folder),
+         "--end-date", "2026-11-01", "--agreement", str(AGREEMENT)]
+    )  # fmt: skip
+
+
+def import_csv(folder: Path, db: Path) -> dict[str, Any]:
+    db.unlink(missing_ok=True)
+    return run_measured(
+        [PYTHON, "-m", "handoff", "import", str(folder), "--db", str(db), "--agreement",
+         str(AGREEMENT)]
+    )  # fmt: skip
+
+
+# --- Which queries each page runs ---------------------------------------------------------------
+
+
+def record_pages(db: Path) -> dict[str, list[dict[str, Any]]]:
+    """Run every page once through AppTest and record the queries it asks the database for."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    recorded: dict[str, list[dict[str, Any]]] = {}
+    original = Database.run
+    current: list[dict[str, Any]] = []
+
+    def recording(self, name, params=None, columns=None):
+        current.append({"name": name, "params": params or {}, "columns": columns or {}})
+        return original(self, name, params, columns)
+
+    os.environ["HANDOFF_DB"] = str(db)
+    os.environ["HANDOFF_AGREEMENT"] = str(AGREEMENT)
+    Database.run = recording
+    try:
+        for path in PAGES:
+            st.cache_data.clear()
+            st.cache_resource.clear()
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+            at.run()
+            # Every query of the page itself, none answered from the cache.
+            st.cache_data.clear()
+            current.clear()
+            if path == "app.py":
+                at.run()
+            else:
+                at.switch_page(path).run()
+            if at.exception:
+                raise RuntimeError(f"{path}: {at.exception[0].message}")
+            recorded[path] = list(current)
+    finally:
+        Database.run = original
+    return recorded
+
+
+def time_pages(db: Path, calls: dict[str, list[dict[str, Any]]], repeats: int = 3) -> dict:
+    """Each page's query set, cold and warm, and its reference, in a fresh process."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(calls, f, default=_json_value)
+        calls_path = f.name
+    result = run_measured(
+        [PYTHON, str(Path(__file__)), "--time-pages", str(db), calls_path, "--repeats",
+         str(repeats)]
+    )  # fmt: skip
+    Path(calls_path).unlink()
+    return json.loads(result["output"].strip().splitlines()[-1])
+
+
+def _time_pages_here(db: Path, calls_path: Path, repeats: int) -> dict:
+    """Inside the fresh process: open the database, time every page's queries."""
+    calls = json.loads(calls_path.read_text())
+    agreement = agreement_mod.load(AGREEMENT)
+    opened = time.perf_counter()
+    database = Database(db, agreement)
+    open_seconds = time.perf_counter() - opened
+    end = database.con.execute("select max(created_at) from leads").fetchone()[0]
+    month_end = end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_start = (month_end - dt.timedelta(days=1)).replace(day=1)
+    bounds = {"start": month_start, "end": month_end}
+    out = {"open_seconds": round(open_seconds, 2), "pages": {}}
+    for page, page_calls in calls.items():
+        runs = []
+        for _ in range(1 + repeats):
+            started = time.perf_counter()
+            for call in page_calls:
+                database.run(call["name"], _decode(call["params"]), call["columns"] or None)
+            runs.append(time.perf_counter() - started)
+        reference_runs = []
+        for _ in range(1 + repeats):
+            started = time.perf_counter()
+            sql = REFERENCES[page]
+            database.con.execute(sql, bounds if "$start" in sql else {}).fetchall()
+            reference_runs.append(time.perf_counter() - started)
+        warm, reference = min(runs[1:]), min(reference_runs[1:])
+        out["pages"][page] = {
+            "n_queries": len(page_calls),
+            "cold_seconds": round(runs[0], 3),
+            "warm_seconds": round(warm, 3),
+            "reference_seconds": round(reference, 4),
+            "ratio": round(warm / reference, 1) if reference > 0 else None,
+            "slowest": sorted(
+                (
+                    (c["name"], round(_one(database, c), 3))
+                    for c in {c["name"]: c for c in page_calls}.values()
+                ),
+                key=lambda x: -x[1],
+            )[:3],
+        }
+    return out
+
+
+def _one(database: Database, call: dict[str, Any]) -> float:
+    started = time.perf_counter()
+    database.run(call["name"], _decode(call["params"]), call["columns"] or None)
+    return time.perf_counter() - started
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"__datetime__": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"__date__": value.isoformat()}
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot record {value!r}")
+
+
+def _decode(params: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict) and "__datetime__" in value:
+            value = dt.datetime.fromisoformat(value["__datetime__"])
+        elif isinstance(value, dict) and "__date__" in value:
+            value = dt.date.fromisoformat(value["__date__"])
+        out[key] = value
+    return out
+
+
+# --- In the browser -----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class App:
+    """`streamlit run app.py` on a database, for the browser measurements."""
+
+    def __init__(self, db: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "HANDOFF_DB": str(db), "HANDOFF_AGREEMENT": str(AGREEMENT)}
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+             str(self.port), "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:  # noqa: S310
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.close()
+        raise RuntimeError("streamlit did not start")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+def _drawn(page, timeout_ms: int = 120_000) -> None:
+    page.wait_for_selector(DONE, timeout=timeout_ms)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0",
+        timeout=timeout_ms,
+    )
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout_ms)
+
+
+def first_page(db: Path) -> dict[str, Any]:
+    """Seconds from starting the app to the home page drawn in the browser."""
+    from playwright.sync_api import sync_playwright
+
+    app = App(db)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(app.url)
+            page.wait_for_selector("h1", timeout=120_000)
+            _drawn(page)
+            seconds = time.perf_counter() - app.started
+            errors = len(page.query_selector_all(FAILED))
+            browser.close()
+    finally:
+        app.close()
+    return {"seconds": round(seconds, 1), "errors": errors}
+
+
+# The filter changes a session goes through: periods and views on the funnel page.
+CHANGES = [
+    ("f_period", "Last full quarter"),
+    ("f_period", "Last full month"),
+    ("f_view", "Flow: stage entries in the period"),
+    ("f_view", "Cohort: leads created in the period"),
+    ("f_period", "Year to date"),
+    ("f_view", "Cohort: leads handed over (MQL) in the period"),
+    ("f_period", "Last full month"),
+    ("f_view", "Cohort: leads created in the period"),
+]
+
+
+def _change(page, key: str, label: str) -> None:
+    """Set a sidebar filter through its widget, as a user would."""
+    widget = page.locator(f".st-key-{key}")
+    if key == "f_view":
+        widget.get_by_text(label, exact=True).click()
+    else:
+        widget.get_by_role("combobox").click()
+        page.get_by_role("option", name=label, exact=True).click()
+
+
+def _shown(page) -> list[str]:
+    return [
+        *page.locator('[data-testid="stMetricValue"]').all_inner_texts(),
+        page.locator(".js-plotly-plot").first.inner_text()[:200],
+    ]
+
+
+def filter_latency(db: Path, n_changes: int = 20, path: str = "funnel") -> dict[str, Any]:
+    """Seconds from a filter change to the page's chart redrawn, over n changes."""
+    from playwright.sync_api import sync_playwright
+
+    app = App(db)
+    times = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{app.url}/{path}")
+            _drawn(page)
+            for i in range(n_changes):
+                key, label = CHANGES[i % len(CHANGES)]
+                old = page.locator(".js-plotly-plot .main-svg").first.inner_html()[:4000]
+                started = time.perf_counter()
+                _change(page, key, label)
+                _redrawn(page, old)
+                times.append(time.perf_counter() - started)
+            browser.close()
+    finally:
+        app.close()
+    return _latencies(times)
+
+
+def _redrawn(page, old: str) -> None:
+    """Wait until the chart shows the new data and the run the change started has ended."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    # Every change in CHANGES alters the first chart; a run that ends with the same picture
+    # (which would be a bug) is still waited for, to the end of the run.
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(
+            "(old) => { const s = document.querySelector('.js-plotly-plot .main-svg');"
+            " return s && s.innerHTML.slice(0, 4000) !== old; }",
+            arg=old,
+            timeout=60_000,
+            polling=50,
+        )
+    _drawn(page)
+
+
+def _latencies(times: list[float]) -> dict[str, Any]:
+    ordered = sorted(times)
+    return {
+        "n": len(times),
+        "median_seconds": round(statistics.median(times), 2),
+        "p95_seconds": round(ordered[max(0, round(0.95 * len(ordered)) - 1)], 2),
+        "max_seconds": round(ordered[-1], 2),
+    }
+
+
+def concurrency(db: Path, sessions: int = 8, seconds: float = 60) -> dict[str, Any]:
+    """Sessions changing filters at once, each in its own browser process; their numbers are
+    compared with one session's for the same filters."""
+    app = App(db)
+    try:
+        reference = _session(app.url, seconds=0, n_changes=len(CHANGES))
+        procs = [
+            subprocess.Popen(
+                [PYTHON, str(Path(__file__)), "--session", app.url, str(seconds)],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(sessions)
+        ]
+        results = []
+        for proc in procs:
+            out, _ = proc.communicate(timeout=seconds + 600)
+            results.append(json.loads(out.decode().strip().splitlines()[-1]))
+    finally:
+        app.close()
+    times = [t for r in results for t in r["times"]]
+    wrong = sum(
+        1
+        for r in results
+        for step, shown in r["shown"]
+        if shown != reference["shown_by_step"][step % len(CHANGES)]
+    )
+    return {
+        "sessions": sessions,
+        "seconds": seconds,
+        "changes": len(times),
+        "errors": sum(r["errors"] for r in results),
+        "wrong_numbers": wrong,
+        **_latencies(times),
+    }
+
+
+def _session(url: str, seconds: float, n_changes: int | None = None) -> dict[str, Any]:
+    """One browser session cycling through the filter changes; what it saw after each."""
+    from playwright.sync_api import sync_playwright
+
+    times, shown, errors = [], [], 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/funnel")
+        _drawn(page)
+        deadline = time.monotonic() + seconds
+        step = 0
+        while (n_changes is not None and step < n_changes) or (
+            n_changes is None and time.monotonic() < deadline
+        ):
+            key, label = CHANGES[step % len(CHANGES)]
+            old = page.locator(".js-plotly-plot .main-svg").first.inner_html()[:4000]
+            started = time.perf_counter()
+            _change(page, key, label)
+            _redrawn(page, old)
+            times.append(time.perf_counter() - started)
+            errors += len(page.query_selector_all(FAILED))
+            shown.append((step, _shown(page)))
+            step += 1
+        browser.close()
+    return {
+        "times": times,
+        "shown": shown,
+        "shown_by_step": [s for _, s in shown[: len(CHANGES)]],
+        "errors": errors,
+    }
+
+
+# --- The report ---------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "memory_gb": round(total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "duckdb": __import__("duckdb").__version__,
+        "streamlit": __import__("streamlit").__version__,
+    }
+
+
+TARGETS = {"warm_seconds": 1.0, "cold_seconds": 5.0, "import_seconds": 60, "peak_rss_gb": 6,
+           "first_page_seconds": 10, "filter_median_seconds": 1.5}  # fmt: skip
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {m['date']} on {m['cpus']} CPUs, {m['memory_gb']} GB ({m['platform']}; Python "
+        f"{m['python']}, DuckDB {m['duckdb']}, Streamlit {m['streamlit']}) by `bench/run.py`.",
+        "Targets at 10 million leads: every page's queries under 1 s warm and 5 s cold, the CSV "
+        "import under 60 s and 6 GB, the first page under 10 s after start, a filter change "
+        "redrawn in under 1.5 s (median).",
+    ]
+    for size in results["sizes"]:
+        r = size
+        lines += ["", f"## {r['n_leads']:,} leads", ""]
+        if "generate" in r:
+            lines.append(
+                f"- Demo generated as CSV in {r['generate']['seconds']} s "
+                f"(peak {r['generate']['peak_rss_gb']} GB)."
+            )
+        if "import" in r:
+            imp = r["import"]
+            lines.append(
+                f"- Import: {imp['seconds']} s, peak memory {imp['peak_rss_gb']} GB "
+                f"({imp.get('rows', '?')} rows read)."
+            )
+        if "pages" in r:
+            lines += [
+                f"- Opening the imported database: {r['pages']['open_seconds']} s.",
+                "",
+                "| page | queries | cold (s) | warm (s) | reference (s) | warm / reference |"
+                " slowest queries (s) |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for page, p in r["pages"]["pages"].items():
+                slow = ", ".join(f"{n} {s}" for n, s in p["slowest"])
+                lines.append(
+                    f"| {page} | {p['n_queries']} | {p['cold_seconds']} | {p['warm_seconds']} |"
+                    f" {p['reference_seconds']} | {p['ratio']} | {slow} |"
+                )
+        if "first_page" in r:
+            lines.append("")
+            lines.append(f"- First page drawn {r['first_page']['seconds']} s after start.")
+        if "filter_latency" in r:
+            f = r["filter_latency"]
+            lines.append(
+                f"- Filter change to chart redrawn (Lead funnel, {f['n']} changes): median "
+                f"{f['median_seconds']} s, p95 {f['p95_seconds']} s, max {f['max_seconds']} s."
+            )
+        if "concurrency" in r:
+            c = r["concurrency"]
+            lines.append(
+                f"- {c['sessions']} sessions for {c['seconds']:g} s: {c['changes']} filter "
+                f"changes, {c['errors']} errors, {c['wrong_numbers']} numbers unlike a single "
+                f"session's; latency median {c['median_seconds']} s, p95 {c['p95_seconds']} s."
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--work", type=Path, default=ROOT / "bench-data", help="scratch folder")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats, 5 filter changes, 2 sessions for 10 s"
+    )
+    parser.add_argument("--skip", nargs="*", default=[], help="steps to skip: generate, import, "
+                        "pages, first_page, filter_latency, concurrency")  # fmt: skip
+    parser.add_argument("--time-pages", nargs=2, metavar=("DB", "CALLS"), help=argparse.SUPPRESS)
+    parser.add_argument("--session", nargs=2, metavar=("URL", "SECONDS"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.time_pages:
+        print(json.dumps(_time_pages_here(Path(args.time_pages[0]), Path(args.time_pages[1]),
+                                          args.repeats)))  # fmt: skip
+        return 0
+    if args.session:
+        result = _session(args.session[0], float(args.session[1]))
+        print(json.dumps(result))
+        return 0
+    results: dict[str, Any] = {"machine": machine(), "targets": TARGETS, "sizes": []}
+    for n in args.sizes:
+        folder, db = args.work / f"demo-{n}", args.work / f"bench-{n}.duckdb"
+        size: dict[str, Any] = {"n_leads": n}
+        results["sizes"].append(size)
+        say = lambda msg, n=n: print(f"[{n:,}] {msg}", file=sys.stderr, flush=True)  # noqa: E731
+        if "generate" not in args.skip:
+            say("generating the demo as CSV ...")
+            size["generate"] = _strip(generate(n, folder))
+        if "import" not in args.skip:
+            say("importing ...")
+            size["import"] = _strip(import_csv(folder, db))
+        if "pages" not in args.skip:
+            say("recording every page's queries ...")
+            calls = record_pages(db)
+            say("timing the pages cold and warm ...")
+            size["pages"] = time_pages(db, calls, repeats=1 if args.quick else 3)
+        if "first_page" not in args.skip:
+            say("first page in the browser ...")
+            size["first_page"] = first_page(db)
+        if "filter_latency" not in args.skip:
+            say("filter changes in the browser ...")
+            size["filter_latency"] = filter_latency(db, n_changes=5 if args.quick else 20)
+        if "concurrency" not in args.skip:
+            say("concurrent sessions ...")
+            size["concurrency"] = concurrency(
+                db, sessions=2 if args.quick else 8, seconds=10 if args.quick else 60
+            )
+        _write(results, args.out)
+    _write(results, args.out)
+    print(markdown(results))
+    return 0
+
+
+def _strip(step: dict[str, Any]) -> dict[str, Any]:
+    """Keep the figures; the import's summary line gives the rows read."""
+    out = {k: v for k, v in step.items() if k != "output"}
+    for line in step.get("output", "").splitlines():
+        if line.startswith("total "):
+            out["rows"] = line.split()[1]
+    return out
+
+
+def _write(results: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(markdown(results), encoding="utf-8")
+    out.with_suffix(".json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+    sys.exit(main())
