@@ -39,23 +39,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from handoff import agreement as agreement_mod  # noqa: E402
+from handoff import report  # noqa: E402
 from handoff.db import Database  # noqa: E402
 from handoff.ui import NAVIGATION  # noqa: E402
 
 PYTHON = sys.executable
 AGREEMENT = ROOT / "data" / "agreement.toml"
 PAGES = [link.path for _, links in NAVIGATION for link in links]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM = report.CHROMIUM
+CHROMIUM_ARGS = list(report.CHROMIUM_ARGS)
 DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 FAILED = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
