@@ -36,7 +36,10 @@ pio.templates["handoff"] = go.layout.Template(
         separators=".,",
     )
 )
-pio.templates.default = "plotly_white+handoff"
+# Merged once: a figure built on "plotly_white+handoff" would merge the two on every figure
+# (16 ms each, a tenth of a second on a page of charts).
+pio.templates["handoff_white"] = pio.templates.merge_templates("plotly_white", "handoff")
+pio.templates.default = "handoff_white"
 
 
 def stage_counts(

@@ -827,6 +827,8 @@ def _build_table(
             typed_cols.append(compose("{e} as {c}", e=expr.value, c=ident(col.name)))
             if expr.problem is not None:
                 problems.append(expr.problem)
+            if col.name == "lead_id" and table.lead_key:
+                lead_id = expr.value
         kept = {k: n_ for n_, k in extras_of[src.index]}
         for name in all_extras:
             if name in kept:
@@ -839,6 +841,22 @@ def _build_table(
                 )
             else:
                 typed_cols.append(compose("cast(null as varchar) as {k}", k=ident(name)))
+        joins = list(ex.joins)
+        if table.lead_key:
+            # The lead each row belongs to, found once here: a row whose lead was not accepted
+            # is an orphan, and the others carry its lead_key.
+            joins.append(
+                compose("left join leads as owner_lead on owner_lead.lead_id = {l}", l=lead_id)
+            )
+            typed_cols.append(Sql("owner_lead.lead_key as lead_key"))
+            problems.append(
+                compose(
+                    "case when {l} is not null and owner_lead.lead_key is null then"
+                    " {{'col': 'lead_id', 'why': 'lead_id ''' || {l} || ''' is not an accepted"
+                    " lead (orphan)'}} end",
+                    l=lead_id,
+                )
+            )
         # A row set aside says only why; any other row lists every problem it has.
         skip = compose("coalesce({s})", s=join(skips, sep=", ")) if skips else Sql("null")
         select = compose(
@@ -854,7 +872,7 @@ def _build_table(
             skip=skip,
             problems=join(problems, sep=", ") if problems else Sql(""),
             src=src.table,
-            joins=join(ex.joins, sep=" "),
+            joins=join(joins, sep=" "),
         )
         # Only what the statement uses is bound (DuckDB refuses unused parameters).
         used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", select))
@@ -896,8 +914,7 @@ def _build_table(
         # a window of months reads only those months.
         is_touches = table.name == "touches"
         select = compose(
-            "select l.lead_key{line}, {keep} from typed as t"
-            " inner join leads as l on l.lead_id = t.lead_id where len(t.problems) = 0{order}",
+            "select t.lead_key{line}, {keep} from typed as t where len(t.problems) = 0{order}",
             keep=keep,
             line=Sql(", t.part_no * 10000000000 + t.line as touch_key") if is_touches else Sql(""),
             order=Sql(" order by t.touched_at, t.part_no, t.line") if is_touches else Sql(""),
@@ -1078,7 +1095,8 @@ def _either(first: Sql | None, second: Sql) -> Sql:
 def _reject_duplicates_and_orphans(
     con: duckdb.DuckDBPyConnection, table: Table, parts: list[Source]
 ) -> None:
-    """Add the duplicate-key and orphan problems to rows that are otherwise fine."""
+    """Add the duplicate-key problem to rows that are otherwise fine (orphans are found when the
+    rows are typed)."""
     if table.key:
         key = ident(table.key)
         # The first row (in file order, files in the mapping's order) keeps the key.
@@ -1098,12 +1116,6 @@ def _reject_duplicates_and_orphans(
                 k=Sql(table.key),
             ),
             {"files": _file_names(parts)},
-        )
-    if table.lead_key:
-        con.execute(
-            "update typed set problems = [{'col': 'lead_id', 'why': 'lead_id ''' || lead_id"
-            " || ''' is not an accepted lead (orphan)'}]"
-            " where len(problems) = 0 and lead_id not in (select lead_id from leads)"
         )
 
 

@@ -320,6 +320,17 @@ def _url_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
+def csv_download(label: str, frame: pd.DataFrame, file_name: str) -> None:
+    """A button that downloads `frame` as CSV; the file is written only when it is clicked."""
+    st.download_button(
+        label,
+        data=lambda: frame.to_csv(index=False).encode("utf-8"),
+        file_name=file_name,
+        mime="text/csv",
+        on_click="ignore",
+    )
+
+
 def control(widget: Any, key: str, initial: Any, label: str, **kwargs: Any) -> Any:
     """Draw a widget whose value survives page changes through its shadow key.
 

@@ -156,12 +156,7 @@ if files:
                 }
                 st.dataframe(counted, hide_index=True, column_config=problem_columns)
                 st.dataframe(problems.head(10_000), hide_index=True, column_config=problem_columns)
-                st.download_button(
-                    "Download every problem (CSV)",
-                    problems.to_csv(index=False).encode("utf-8"),
-                    file_name="problems.csv",
-                    mime="text/csv",
-                )
+                ui.csv_download("Download every problem (CSV)", problems, "problems.csv")
             if result.merges:
                 st.caption(
                     "Label spellings merged: "
@@ -229,9 +224,4 @@ else:
     rows = ctx.db.run("rejected_rows", {"limit": 500})
     st.markdown("First rejected rows per table (line 1 is the header):")
     st.dataframe(rows, hide_index=True)
-    st.download_button(
-        "Download these rejected rows (CSV)",
-        rows.to_csv(index=False).encode("utf-8"),
-        file_name="rejected_rows.csv",
-        mime="text/csv",
-    )
+    ui.csv_download("Download these rejected rows (CSV)", rows, "rejected_rows.csv")

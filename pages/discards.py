@@ -264,9 +264,8 @@ else:
             ),
         },
     )
-    st.download_button(
+    ui.csv_download(
         f"Download the {n_slipping:,} leads slipping through the cracks (CSV)",
-        slipping.to_csv(index=False).encode("utf-8"),
-        file_name=f"slipping_{period.start}.csv",
-        mime="text/csv",
+        slipping,
+        f"slipping_{period.start}.csv",
     )

@@ -211,12 +211,7 @@ st.dataframe(
         "disposition": "Disposition now",
     },
 )
-st.download_button(
-    "Download the breaches (CSV)",
-    breaches.to_csv(index=False).encode("utf-8"),
-    file_name=f"follow_up_breaches_{period.start}.csv",
-    mime="text/csv",
-)
+ui.csv_download("Download the breaches (CSV)", breaches, f"follow_up_breaches_{period.start}.csv")
 
 # What slow follow-up costs.
 st.subheader("What slow follow-up costs")

@@ -411,9 +411,8 @@ st.dataframe(
         ),
     },
 )
-st.download_button(
+ui.csv_download(
     "Download this list (CSV)",
-    leads.drop(columns=["n_total"]).to_csv(index=False).encode("utf-8"),
-    file_name=f"funnel_{stage_pick}_{'dropped' if only_dropped else 'reached'}.csv",
-    mime="text/csv",
+    leads.drop(columns=["n_total"]),
+    f"funnel_{stage_pick}_{'dropped' if only_dropped else 'reached'}.csv",
 )
