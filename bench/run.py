@@ -11,13 +11,15 @@ after opening) and warm (best of three), next to a bare DuckDB reference aggrega
 columns in the same process, so the ratio shows Handoff's own overhead whatever the machine.
 Then, in Debian's Chromium against `streamlit run`: the time from starting the app to the first
 page drawn, the time from a filter change to the chart redrawn (median and p95 over 20
-changes), and 8 sessions changing filters at once for a minute (errors, numbers compared with a
-single session's, p95 latency). Results go to bench/results.md and bench/results.json.
+changes), and 8 sessions (tabs of one browser, driven at once) changing filters for a minute
+(errors, numbers compared with a single session's, p95 latency). Results go to bench/results.md
+and bench/results.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -328,13 +330,6 @@ def _change(page, key: str, label: str) -> None:
         page.get_by_role("option", name=label, exact=True).click()
 
 
-def _shown(page) -> list[str]:
-    return [
-        *page.locator('[data-testid="stMetricValue"]').all_inner_texts(),
-        page.locator(".js-plotly-plot").first.inner_text()[:200],
-    ]
-
-
 def filter_latency(db: Path, n_changes: int = 20, path: str = "funnel") -> dict[str, Any]:
     """Seconds from a filter change to the page's chart redrawn, over n changes."""
     from playwright.sync_api import sync_playwright
@@ -388,32 +383,18 @@ def _latencies(times: list[float]) -> dict[str, Any]:
 
 
 def concurrency(db: Path, sessions: int = 8, seconds: float = 60) -> dict[str, Any]:
-    """Sessions changing filters at once, each in its own browser process; their numbers are
-    compared with one session's for the same filters."""
+    """Sessions changing filters at once (tabs of one browser, driven concurrently); their
+    numbers are compared with one session's for the same filters."""
     app = App(db)
     try:
-        reference = _session(app.url, seconds=0, n_changes=len(CHANGES))
-        procs = [
-            subprocess.Popen(
-                [PYTHON, str(Path(__file__)), "--session", app.url, str(seconds)],
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(sessions)
-        ]
-        results = []
-        for proc in procs:
-            out, _ = proc.communicate(timeout=seconds + 600)
-            results.append(json.loads(out.decode().strip().splitlines()[-1]))
+        reference = asyncio.run(_sessions(app.url, 1, seconds=0, n_changes=len(CHANGES)))[0]
+        results = asyncio.run(_sessions(app.url, sessions, seconds=seconds))
     finally:
         app.close()
     times = [t for r in results for t in r["times"]]
+    expected = [shown for _, shown in reference["shown"]]
     wrong = sum(
-        1
-        for r in results
-        for step, shown in r["shown"]
-        if shown != reference["shown_by_step"][step % len(CHANGES)]
+        1 for r in results for step, shown in r["shown"] if shown != expected[step % len(CHANGES)]
     )
     return {
         "sessions": sessions,
@@ -425,37 +406,68 @@ def concurrency(db: Path, sessions: int = 8, seconds: float = 60) -> dict[str, A
     }
 
 
-def _session(url: str, seconds: float, n_changes: int | None = None) -> dict[str, Any]:
-    """One browser session cycling through the filter changes; what it saw after each."""
-    from playwright.sync_api import sync_playwright
+async def _sessions(
+    url: str, n: int, seconds: float, n_changes: int | None = None
+) -> list[dict[str, Any]]:
+    from playwright.async_api import async_playwright
 
-    times, shown, errors = [], [], 0
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/funnel")
-        _drawn(page)
-        deadline = time.monotonic() + seconds
-        step = 0
-        while (n_changes is not None and step < n_changes) or (
-            n_changes is None and time.monotonic() < deadline
-        ):
-            key, label = CHANGES[step % len(CHANGES)]
-            old = page.locator(".js-plotly-plot .main-svg").first.inner_html()[:4000]
-            started = time.perf_counter()
-            _change(page, key, label)
-            _redrawn(page, old)
-            times.append(time.perf_counter() - started)
-            errors += len(page.query_selector_all(FAILED))
-            shown.append((step, _shown(page)))
-            step += 1
-        browser.close()
-    return {
-        "times": times,
-        "shown": shown,
-        "shown_by_step": [s for _, s in shown[: len(CHANGES)]],
-        "errors": errors,
-    }
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            return list(
+                await asyncio.gather(
+                    *(_session(browser, url, seconds, n_changes) for _ in range(n))
+                )
+            )
+        finally:
+            await browser.close()
+
+
+async def _session(browser, url: str, seconds: float, n_changes: int | None) -> dict[str, Any]:
+    """One session cycling through the filter changes on the funnel page; what it saw after
+    each change, and how long each took."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    await page.goto(f"{url}/funnel")
+    await _adrawn(page)
+    times, shown, errors, step = [], [], 0, 0
+    deadline = time.monotonic() + seconds
+    while (step < n_changes) if n_changes is not None else (time.monotonic() < deadline):
+        key, label = CHANGES[step % len(CHANGES)]
+        old = (await page.locator(".js-plotly-plot .main-svg").first.inner_html())[:4000]
+        started = time.perf_counter()
+        widget = page.locator(f".st-key-{key}")
+        if key == "f_view":
+            await widget.get_by_text(label, exact=True).click()
+        else:
+            await widget.get_by_role("combobox").click()
+            await page.get_by_role("option", name=label, exact=True).click()
+        with contextlib.suppress(Exception):
+            await page.wait_for_function(
+                "(old) => { const s = document.querySelector('.js-plotly-plot .main-svg');"
+                " return s && s.innerHTML.slice(0, 4000) !== old; }",
+                arg=old,
+                timeout=120_000,
+                polling=50,
+            )
+        await _adrawn(page)
+        times.append(time.perf_counter() - started)
+        errors += len(await page.query_selector_all(FAILED))
+        values = await page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        chart = (await page.locator(".js-plotly-plot").first.inner_text())[:200]
+        shown.append((step, [*values, chart]))
+        step += 1
+    await context.close()
+    return {"times": times, "shown": shown, "errors": errors}
+
+
+async def _adrawn(page, timeout_ms: int = 180_000) -> None:
+    await page.wait_for_selector(DONE, timeout=timeout_ms)
+    await page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0",
+        timeout=timeout_ms,
+    )
+    await page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout_ms)
 
 
 # --- The report ---------------------------------------------------------------------------------
@@ -547,16 +559,11 @@ def main() -> int:
     parser.add_argument("--skip", nargs="*", default=[], help="steps to skip: generate, import, "
                         "pages, first_page, filter_latency, concurrency")  # fmt: skip
     parser.add_argument("--time-pages", nargs=2, metavar=("DB", "CALLS"), help=argparse.SUPPRESS)
-    parser.add_argument("--session", nargs=2, metavar=("URL", "SECONDS"), help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.time_pages:
         print(json.dumps(_time_pages_here(Path(args.time_pages[0]), Path(args.time_pages[1]),
                                           args.repeats)))  # fmt: skip
-        return 0
-    if args.session:
-        result = _session(args.session[0], float(args.session[1]))
-        print(json.dumps(result))
         return 0
     results: dict[str, Any] = {"machine": machine(), "targets": TARGETS, "sizes": []}
     for n in args.sizes:
