@@ -47,7 +47,7 @@ from handoff.sql import Sql, compose, ident, join
 ROOT = Path(__file__).resolve().parent.parent
 # The layout of the database file the importer writes (see handoff.importer); kept here so
 # that opening a file does not need the importer.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 QUERY_DIR = ROOT / "queries"
 DEFAULT_DB = ROOT / "data" / "handoff.duckdb"
 DEFAULT_AGREEMENT = ROOT / "data" / "agreement.toml"

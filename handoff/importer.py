@@ -91,7 +91,19 @@ LABEL_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 # Names the importer gives columns of its own; an export's column of that name is renamed.
-_RESERVED = {"lead_key", "touch_key", "line", "raw_rowid", "src_index", "problems"}
+_RESERVED = {
+    "lead_key",
+    "touch_key",
+    "line",
+    "raw_rowid",
+    "src_index",
+    "part_no",
+    "problems",
+    "prev_channel",
+    "prev_campaign",
+    "prev_touched_at",
+    "next_touched_at",
+}
 
 LOOKUP_TABLE = "(lookup)"
 
@@ -723,8 +735,16 @@ def _create_empty(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     key = [Sql('"lead_key" bigint')] if table.lead_key or table.name == "leads" else []
     if table.name == "touches":
         key.append(Sql('"touch_key" bigint'))
+    after = (
+        [Sql('"prev_channel" varchar, "prev_campaign" varchar'),
+         Sql('"prev_touched_at" timestamptz, "next_touched_at" timestamptz')]
+        if table.name == "touches"
+        else []
+    )  # fmt: skip
     columns = join(
-        key + [compose("{c} {typ}", c=ident(c.name), typ=_SQL_TYPES[c.kind]) for c in table.columns]
+        key
+        + [compose("{c} {typ}", c=ident(c.name), typ=_SQL_TYPES[c.kind]) for c in table.columns]
+        + after
     )
     con.execute(compose("create or replace table {t} ({cols})", t=ident(table.name), cols=columns))
 
@@ -907,17 +927,27 @@ def _build_table(
             " from typed as t where len(t.problems) = 0 order by lead_key",
             keep=keep,
         )
-    elif table.lead_key:
+    elif table.name == "touches":
         # Touches keep their line as touch_key (after the lines of earlier files, when several
         # feed the table): attribution orders touches at the same instant by it, so ties
-        # resolve the same way on every run. They are stored in time order, so that a query on
-        # a window of months reads only those months.
-        is_touches = table.name == "touches"
+        # resolve the same way on every run. Each also knows its lead's touch before it and
+        # the time of the one after it, so the Markov model counts the steps of any window
+        # without sorting the touches again. They are stored in time order, so that a query
+        # on a window of months reads only those months.
         select = compose(
-            "select t.lead_key{line}, {keep} from typed as t where len(t.problems) = 0{order}",
+            "select *, lag(channel) over journey as prev_channel,"
+            " lag(campaign) over journey as prev_campaign,"
+            " lag(touched_at) over journey as prev_touched_at,"
+            " lead(touched_at) over journey as next_touched_at"
+            " from (select t.lead_key, t.part_no * 10000000000 + t.line as touch_key, {keep}"
+            " from typed as t where len(t.problems) = 0)"
+            " window journey as (partition by lead_key order by touched_at, touch_key)"
+            " order by touched_at, touch_key",
             keep=keep,
-            line=Sql(", t.part_no * 10000000000 + t.line as touch_key") if is_touches else Sql(""),
-            order=Sql(" order by t.touched_at, t.part_no, t.line") if is_touches else Sql(""),
+        )
+    elif table.lead_key:
+        select = compose(
+            "select t.lead_key, {keep} from typed as t where len(t.problems) = 0", keep=keep
         )
     else:
         select = compose("select {keep} from typed as t where len(t.problems) = 0", keep=keep)
