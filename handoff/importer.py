@@ -48,7 +48,7 @@ from handoff import __version__
 from handoff import mapping as mapping_mod
 from handoff.agreement import Agreement
 from handoff.contract import FILE_SUFFIXES, TABLES, Column, Kind, Table
-from handoff.db import SCHEMA_VERSION, build_staging, limit_memory
+from handoff.db import IMPORT_MEMORY_BYTES, SCHEMA_VERSION, build_staging, limit_memory
 from handoff.extract import ExtractError, Extractor, Source
 from handoff.mapping import Assignment, Mapping, MappingError
 from handoff.sql import Sql, compose, ident, join
@@ -477,7 +477,7 @@ def load(
     mapping = plan.mapping
     con.execute("set TimeZone = $tz", {"tz": agreement.time_zone})
     con.execute("set enable_progress_bar = false")
-    limit_memory(con)
+    limit_memory(con, most=IMPORT_MEMORY_BYTES)
     _create_macros(con)
     con.execute(
         "create or replace table import_rejects (table_name varchar, file_name varchar,"

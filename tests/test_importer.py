@@ -327,3 +327,23 @@ def test_cli_import_and_check_exit_codes(tmp_path, capsys):
     bad = write_dataset(tmp_path / "bad", leads="lead_id,source\nL1,Web\n")
     assert main(["import", str(bad), "--db", str(db_path), "--agreement", agreement]) == 2
     assert "leads.csv: missing required column 'created_at'" in capsys.readouterr().err
+
+
+def test_import_caps_duckdb_memory(monkeypatch):
+    """The importer caps DuckDB at IMPORT_MEMORY_BYTES however large the machine (at 10 million
+    leads that keeps the import under 6 GB), and at 40% of a smaller machine's memory."""
+    from handoff import db
+
+    con = duckdb.connect()
+    db.limit_memory(con, most=db.IMPORT_MEMORY_BYTES)
+    limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    expected_gib = min(total * 0.4, 3.5 * 2**30) / 2**30
+    # DuckDB reports the limit in its own units (e.g. "3.4 GiB" for 3584 MB).
+    value, unit = limit.split()
+    gib = float(value) * {"GiB": 1, "MiB": 1 / 1024}[unit]
+    assert gib == pytest.approx(expected_gib, abs=0.06)
+    pages = 5 * 2**18  # a 5 GiB machine of 4 KiB pages: 40% of it is 2 GiB, under the cap
+    monkeypatch.setattr(os, "sysconf", lambda name: 4096 if name == "SC_PAGE_SIZE" else pages)
+    db.limit_memory(con, most=db.IMPORT_MEMORY_BYTES)
+    assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "2.0 GiB"
