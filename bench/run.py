@@ -283,14 +283,17 @@ class App:
         self.close()
         raise RuntimeError("streamlit did not start")
 
-    def close(self) -> float:
-        """Stop the app; its peak memory (GB)."""
+    def close(self) -> dict[str, float]:
+        """Stop the app; its peak memory (GB) and the CPU time it used (s)."""
         self.proc.terminate()
         try:
             _, _, usage = os.wait4(self.proc.pid, 0)
         except ChildProcessError:
-            return 0.0
-        return round(usage.ru_maxrss / 2**20, 2)
+            return {}
+        return {
+            "peak_rss_gb": round(usage.ru_maxrss / 2**20, 2),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        }
 
 
 def _drawn(page, timeout_ms: int = 120_000) -> None:
@@ -444,13 +447,19 @@ def _latencies(times: list[float]) -> dict[str, Any]:
 
 def concurrency(db: Path, sessions: int = 8, seconds: float = 60) -> dict[str, Any]:
     """Sessions changing filters at once (tabs of one browser, driven concurrently); their
-    numbers are compared with one session's for the same filters."""
+    numbers are compared with one session's for the same filters, taken from another app so
+    that the sessions start with nothing cached (their first round of changes runs the
+    queries concurrently)."""
     app = App(db)
     try:
         reference = asyncio.run(_sessions(app.url, 1, seconds=0, n_changes=len(CHANGES)))[0]
+    finally:
+        app.close()
+    app = App(db)
+    try:
         results = asyncio.run(_sessions(app.url, sessions, seconds=seconds))
     finally:
-        app_peak_rss_gb = app.close()
+        usage = app.close()
     times = [t for r in results for t in r["times"]]
     expected = [shown for _, shown in reference["shown"]]
     wrong = sum(
@@ -462,7 +471,8 @@ def concurrency(db: Path, sessions: int = 8, seconds: float = 60) -> dict[str, A
         "changes": len(times),
         "errors": sum(r["errors"] for r in results),
         "wrong_numbers": wrong,
-        "app_peak_rss_gb": app_peak_rss_gb,
+        "app_peak_rss_gb": usage.get("peak_rss_gb"),
+        "app_cpu_seconds": usage.get("cpu_seconds"),
         **_latencies(times),
     }
 
@@ -613,7 +623,9 @@ def markdown(results: dict[str, Any]) -> str:
                 f"- {c['sessions']} sessions for {c['seconds']:g} s: {c['changes']} filter "
                 f"changes, {c['errors']} errors, {c['wrong_numbers']} numbers unlike a single "
                 f"session's; latency median {c['median_seconds']} s, p95 {c['p95_seconds']} s; "
-                f"the app's peak memory {c.get('app_peak_rss_gb', '?')} GB."
+                f"the app's peak memory {c.get('app_peak_rss_gb', '?')} GB, its CPU time "
+                f"{c.get('app_cpu_seconds', '?')} s (the browser shares the same {m['cpus']} "
+                "CPUs)."
             )
         checks = target_checks(r)
         if checks:
