@@ -578,13 +578,13 @@ def markdown(results: dict[str, Any]) -> str:
         if "generate" in r:
             lines.append(
                 f"- Demo generated as CSV in {r['generate']['seconds']} s "
-                f"(peak {r['generate']['peak_rss_gb']} GB)."
+                f"(peak {r['generate']['peak_rss_gb']} GB){_reused(r['generate'])}."
             )
         if "import" in r:
             imp = r["import"]
             lines.append(
                 f"- Import: {imp['seconds']} s, peak memory {imp['peak_rss_gb']} GB "
-                f"({imp.get('rows', '?')} rows read)."
+                f"({imp.get('rows', '?')} rows read){_reused(imp)}."
             )
         if "pages" in r:
             lines += [
@@ -635,6 +635,10 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _reused(step: dict[str, Any]) -> str:
+    return f" (from the run of {step['from_run']})" if step.get("from_run") else ""
+
+
 def target_checks(size: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """Each target against what one size measured: (target, measured, met)."""
     t, out = TARGETS, []
@@ -674,7 +678,8 @@ def main() -> int:
         "--quick", action="store_true", help="fewer repeats, 5 filter changes, 2 sessions for 10 s"
     )
     parser.add_argument("--skip", nargs="*", default=[], help="steps to skip: generate, import, "
-                        "pages, first_page, filter_latency, concurrency")  # fmt: skip
+                        "pages, first_page, filter_latency, concurrency (their figures are "
+                        "taken from the last run written to --out)")  # fmt: skip
     parser.add_argument("--time-pages", nargs=2, metavar=("DB", "CALLS"), help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -683,9 +688,14 @@ def main() -> int:
                                           args.repeats)))  # fmt: skip
         return 0
     results: dict[str, Any] = {"machine": machine(), "targets": TARGETS, "sizes": []}
+    previous = _previous(args.out)
     for n in args.sizes:
         folder, db = args.work / f"demo-{n}", args.work / f"bench-{n}.duckdb"
         size: dict[str, Any] = {"n_leads": n}
+        # A skipped step keeps its figures from the last run written to --out, marked so.
+        for step in args.skip:
+            if step in previous.get(n, {}):
+                size[step] = {**previous[n][step], "from_run": previous[n].get("date")}
         results["sizes"].append(size)
         say = lambda msg, n=n: print(f"[{n:,}] {msg}", file=sys.stderr, flush=True)  # noqa: E731
         if "generate" not in args.skip:
@@ -714,6 +724,16 @@ def main() -> int:
     _write(results, args.out)
     print(markdown(results))
     return 0
+
+
+def _previous(out: Path) -> dict[int, dict[str, Any]]:
+    """The figures of the last run written to `out`, by size."""
+    path = out.with_suffix(".json")
+    if not path.is_file():
+        return {}
+    old = json.loads(path.read_text())
+    date = old.get("machine", {}).get("date")
+    return {s["n_leads"]: {**s, "date": s.get("date", date)} for s in old.get("sizes", [])}
 
 
 def _strip(step: dict[str, Any]) -> dict[str, Any]:

@@ -32,33 +32,33 @@ with staged as (
         and ($group_2 is null or group_2 = $group_2)
 ),
 
-reached as (
+-- Not materialized: the count and the first $limit rows each read it once, so the page never
+-- holds every reaching lead (millions at 10M leads over a year) to show 10,000 of them.
+reached as not materialized (
     select * from staged
     where
         stage_counts_at >= $start_at and stage_counts_at < $end_at
         and (not $only_dropped or not has_moved_on)
-),
-
-final as (
-    select
-        lead_id,
-        created_at,
-        source,
-        campaign,
-        owner,
-        team,
-        score,
-        case when has_moved_on then 'moved on' else 'dropped' end as outcome,
-        furthest_stage,
-        coalesce(disposition, 'not handed over') as disposition,
-        handover_at,
-        coalesce(sla_status, 'not handed over') as sla_status,
-        last_activity_at,
-        last_stage_change_at,
-        count(*) over () as n_total
-    from reached
 )
 
-select * from final
-order by outcome, created_at desc, lead_id
+-- Dropped leads first, then the newest; lead_key numbers leads by (created_at, lead_id), so
+-- it breaks ties as lead_id would, on a number.
+select
+    lead_id,
+    created_at,
+    source,
+    campaign,
+    owner,
+    team,
+    score,
+    case when has_moved_on then 'moved on' else 'dropped' end as outcome,
+    furthest_stage,
+    coalesce(disposition, 'not handed over') as disposition,
+    handover_at,
+    coalesce(sla_status, 'not handed over') as sla_status,
+    last_activity_at,
+    last_stage_change_at,
+    (select count(*) from reached) as n_total
+from reached
+order by has_moved_on, created_at desc, lead_key
 limit $limit

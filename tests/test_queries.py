@@ -505,6 +505,36 @@ def test_funnel_drilldown(golden_db):
     assert one["disposition"].tolist() == ["lost"]
 
 
+def test_funnel_drilldown_ties_and_limit(tmp_path, golden_agreement):
+    # Five March leads, written out of order: LB and LA created at the same instant (ties go
+    # by lead_id), LC the newest, LD handed over (moved on past "lead"), LE in February
+    # (outside the period). Expected by hand: dropped first (newest first, then lead_id),
+    # then LD; the count covers every lead that reached the stage, whatever the limit.
+    folder = write_dataset(
+        tmp_path / "ties",
+        leads="lead_id,created_at,source,mql_at\n"
+        "LB,2026-03-10 09:00,Web,\n"
+        "LD,2026-03-05 09:00,Web,2026-03-06 09:00\n"
+        "LC,2026-03-20 09:00,Web,\n"
+        "LA,2026-03-10 09:00,Web,\n"
+        "LE,2026-02-10 09:00,Web,\n",
+    )
+    importer.import_dataset(folder, tmp_path / "ties.duckdb", golden_agreement)
+    db = Database(tmp_path / "ties.duckdb", golden_agreement)
+    try:
+        params = funnel_params(
+            db, stage="lead", group_1=None, group_2=None, only_dropped=False, limit=100
+        )
+        frame = db.run("funnel_drilldown", params, columns=BY_SOURCE)
+        assert frame["lead_id"].tolist() == ["LC", "LA", "LB", "LD"]
+        assert frame["outcome"].tolist() == ["dropped"] * 3 + ["moved on"]
+        first = db.run("funnel_drilldown", {**params, "limit": 2}, columns=BY_SOURCE)
+        assert first["lead_id"].tolist() == ["LC", "LA"]
+        assert first["n_total"].tolist() == [4, 4]
+    finally:
+        db.close()
+
+
 # ---- quantity vs quality ----------------------------------------------------------------------
 
 
