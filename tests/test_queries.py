@@ -7,6 +7,7 @@ tests/fixtures/golden/leads.csv (see its README for what each lead exercises).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pandas as pd
@@ -236,6 +237,18 @@ BY_SOURCE = {"group_1": "source", "group_2": None}
 def funnel_params(db, *, view="created", strict=False, **extra):
     f = Filters(period=MARCH_FILTERS.period, view=view, strict=strict)
     return {**metrics.query_params(f, db.agreement), **extra}
+
+
+@contextlib.contextmanager
+def imported(tmp_path, agreement, **files):
+    """A small dataset written, imported and opened for one test."""
+    folder = write_dataset(tmp_path / "data", **files)
+    importer.import_dataset(folder, tmp_path / "small.duckdb", agreement)
+    db = Database(tmp_path / "small.duckdb", agreement)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def trend_params(db, months, **extra):
@@ -510,18 +523,16 @@ def test_funnel_drilldown_ties_and_limit(tmp_path, golden_agreement):
     # by lead_id), LC the newest, LD handed over (moved on past "lead"), LE in February
     # (outside the period). Expected by hand: dropped first (newest first, then lead_id),
     # then LD; the count covers every lead that reached the stage, whatever the limit.
-    folder = write_dataset(
-        tmp_path / "ties",
+    with imported(
+        tmp_path,
+        golden_agreement,
         leads="lead_id,created_at,source,mql_at\n"
         "LB,2026-03-10 09:00,Web,\n"
         "LD,2026-03-05 09:00,Web,2026-03-06 09:00\n"
         "LC,2026-03-20 09:00,Web,\n"
         "LA,2026-03-10 09:00,Web,\n"
         "LE,2026-02-10 09:00,Web,\n",
-    )
-    importer.import_dataset(folder, tmp_path / "ties.duckdb", golden_agreement)
-    db = Database(tmp_path / "ties.duckdb", golden_agreement)
-    try:
+    ) as db:
         params = funnel_params(
             db, stage="lead", group_1=None, group_2=None, only_dropped=False, limit=100
         )
@@ -531,8 +542,6 @@ def test_funnel_drilldown_ties_and_limit(tmp_path, golden_agreement):
         first = db.run("funnel_drilldown", {**params, "limit": 2}, columns=BY_SOURCE)
         assert first["lead_id"].tolist() == ["LC", "LA"]
         assert first["n_total"].tolist() == [4, 4]
-    finally:
-        db.close()
 
 
 # ---- quantity vs quality ----------------------------------------------------------------------
@@ -998,21 +1007,19 @@ def test_discards_without_reason(tmp_path, golden_agreement):
     # D1: an MQL discarded without a reason; D2: discarded with one; D3: discarded without a
     # reason but never an MQL (not in the MQL cohort); D4: an MQL discarded without a reason,
     # later won (it still counts: it was discarded at some point).
-    folder = write_dataset(
-        tmp_path / "d",
+    with imported(
+        tmp_path,
+        golden_agreement,
         leads="lead_id,created_at,source,mql_at,discarded_at,discard_reason,won_at\n"
         "D1,2026-03-02,Web,2026-03-02 10:00,2026-03-05,,\n"
         "D2,2026-03-02,Web,2026-03-02 10:00,2026-03-06,Duplicate,\n"
         "D3,2026-03-02,Web,,2026-03-07,,\n"
         "D4,2026-03-03,Fair,2026-03-03 10:00,2026-03-04,,2026-03-20\n",
-    )
-    importer.import_dataset(folder, tmp_path / "d.duckdb", golden_agreement)
-    db = Database(tmp_path / "d.duckdb", golden_agreement)
-    frame = db.run(
-        "discards_without_reason",
-        {**metrics.query_params(Filters(period=MARCH), golden_agreement), "limit": 10},
-    )
-    db.close()
+    ) as db:
+        frame = db.run(
+            "discards_without_reason",
+            {**metrics.query_params(Filters(period=MARCH), golden_agreement), "limit": 10},
+        )
     assert frame[["lead_id", "source", "account", "n_total"]].values.tolist() == [
         ["D1", "Web", "discarded", 2],  # latest discard first
         ["D4", "Fair", "won", 2],
