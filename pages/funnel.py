@@ -380,15 +380,21 @@ leads = ctx.db.run(
     columns={"group_1": by, "group_2": by2},
 )
 n_total = int(leads["n_total"].iloc[0]) if len(leads) else 0
-n_dropped = int((leads["outcome"] == "dropped").sum())
-st.markdown(
-    f"**{fmt.count(n_total)}** leads reached {labels[stage_pick]}"
-    + ("" if only_dropped else f"; {fmt.count(n_dropped)} of those shown went no further")
-    + (f" (showing the first {len(leads):,})" if n_total > len(leads) else "")
-    + "."
-)
+n_dropped = int(leads["n_dropped"].iloc[0]) if len(leads) else 0
+leads = leads.drop(columns=["n_total", "n_dropped"])
+if only_dropped:
+    summary = f"**{fmt.count(n_total)}** leads reached {labels[stage_pick]} and went no further"
+else:
+    summary = (
+        f"**{fmt.count(n_total)}** leads reached {labels[stage_pick]}; "
+        f"**{fmt.count(n_dropped)}** of them ({fmt.rate(n_dropped / n_total if n_total else None)})"
+        " went no further"
+    )
+if n_total > len(leads):
+    summary += f" (showing the first {len(leads):,}, those who went no further first)"
+st.markdown(summary + ".")
 st.dataframe(
-    leads.drop(columns=["n_total"]),
+    leads,
     hide_index=True,
     column_config={
         "lead_id": "Lead",
@@ -413,6 +419,6 @@ st.dataframe(
 )
 ui.csv_download(
     "Download this list (CSV)",
-    leads.drop(columns=["n_total"]),
+    leads,
     f"funnel_{stage_pick}_{'dropped' if only_dropped else 'reached'}.csv",
 )

@@ -1,6 +1,6 @@
 -- Question: which leads reached a stage in the period, and which of them went no further?
 -- Params: $start_at, $end_at, $stage, $group_1, $group_2, $only_dropped, $limit
--- Grain: one row per lead that reached $stage (at most $limit, with n_total the full count)
+-- Grain: one row per lead that reached $stage, at most $limit (n_total, n_dropped: all of them)
 -- Uses: grouped_stages
 -- Columns: {{group_1}}, {{group_2}}
 -- "Dropped" means the lead has not reached the next stage by the data's end; its disposition
@@ -32,13 +32,18 @@ with staged as (
         and ($group_2 is null or group_2 = $group_2)
 ),
 
--- Not materialized: the count and the first $limit rows each read it once, so the page never
+-- Not materialized: the counts and the first $limit rows each read it once, so the page never
 -- holds every reaching lead (millions at 10M leads over a year) to show 10,000 of them.
 reached as not materialized (
     select * from staged
     where
         stage_counts_at >= $start_at and stage_counts_at < $end_at
         and (not $only_dropped or not has_moved_on)
+),
+
+counts as (
+    select count(*) as n_total, count(*) filter (where not has_moved_on) as n_dropped
+    from reached
 )
 
 -- Dropped leads first, then the newest; lead_key numbers leads by (created_at, lead_id), so
@@ -58,7 +63,9 @@ select
     coalesce(sla_status, 'not handed over') as sla_status,
     last_activity_at,
     last_stage_change_at,
-    (select count(*) from reached) as n_total
+    c.n_total,
+    c.n_dropped
 from reached
+cross join counts as c
 order by has_moved_on, created_at desc, lead_key
 limit $limit

@@ -273,11 +273,14 @@ def test_funnel_page_switches_change_the_numbers(app):
         ["East", "EMEA"], ["West", "NA"], ["(no team)", "(blank)"],
     ]  # fmt: skip
     app.selectbox(key="funnel_drill_stage").set_value("mql").run()
+    assert not app.exception
+    text = " ".join(m.value for m in app.markdown)
+    # March's 8 strict MQLs; only L01 has a SAL date in order, so 7 went no further (88%).
+    assert "**8** leads reached MQL; **7** of them (88%) went no further." in text
     app.checkbox(key="funnel_drill_dropped").check().run()
     assert not app.exception
     text = " ".join(m.value for m in app.markdown)
-    # March's 8 strict MQLs; only L01 has a SAL date in order, so 7 went no further.
-    assert "**7** leads reached MQL" in text
+    assert "**7** leads reached MQL and went no further." in text
 
 
 def test_funnel_page_empty_state(app):

@@ -506,6 +506,7 @@ def test_funnel_drilldown(golden_db):
     assert frame["lead_id"].tolist() == ["L03", "L10", "L02", "L11", "L08", "L07", "L06", "L01"]
     assert frame["outcome"].tolist() == ["dropped"] * 3 + ["moved on"] * 5
     assert frame["n_total"].unique().tolist() == [8]
+    assert frame["n_dropped"].unique().tolist() == [3]
     dropped = golden_db.run(
         "funnel_drilldown", {**params, "only_dropped": True, "limit": 2}, columns=BY_SOURCE
     )
@@ -542,6 +543,7 @@ def test_funnel_drilldown_ties_and_limit(tmp_path, golden_agreement):
         first = db.run("funnel_drilldown", {**params, "limit": 2}, columns=BY_SOURCE)
         assert first["lead_id"].tolist() == ["LC", "LA"]
         assert first["n_total"].tolist() == [4, 4]
+        assert first["n_dropped"].tolist() == [3, 3]  # LA, LB, LC; not LD
 
 
 # ---- quantity vs quality ----------------------------------------------------------------------
