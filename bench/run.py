@@ -695,7 +695,8 @@ def main() -> int:
         # A skipped step keeps its figures from the last run written to --out, marked so.
         for step in args.skip:
             if step in previous.get(n, {}):
-                size[step] = {**previous[n][step], "from_run": previous[n].get("date")}
+                kept = previous[n][step]
+                size[step] = {**kept, "from_run": kept.get("from_run") or previous[n].get("date")}
         results["sizes"].append(size)
         say = lambda msg, n=n: print(f"[{n:,}] {msg}", file=sys.stderr, flush=True)  # noqa: E731
         if "generate" not in args.skip:
