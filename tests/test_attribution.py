@@ -6,6 +6,7 @@ negative) on random data."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import tempfile
 import zoneinfo
@@ -425,3 +426,109 @@ def test_revenue_by_recorded_source(tmp_path, golden_agreement, deal_sources, re
     assert list(got[columns].itertuples(index=False, name=None)) == expected
     total = sum(revenue for _, _, revenue, _ in expected)
     assert got["revenue_share"].tolist() == pytest.approx([r / total for _, _, r, _ in expected])
+
+
+# ---- the Markov journeys against plain Python, on random data ------------------------------
+
+
+def reference_journeys(leads, touches, wins, scope, by, lookback_days):
+    """Transition counts by straightforward loops: leads are (id, source); touches are (lead,
+    touched_at, line, channel, campaign); wins are (lead, closed_at). Every lead in `scope`
+    (None: all) with a touch in its journey's window makes one journey."""
+    start, end = MARCH.period.bounds(BERLIN)
+    lookback = dt.timedelta(days=lookback_days)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for lead, source in leads:
+        if scope is not None and source not in scope:
+            continue
+        converted = min((at for who, at in wins if who == lead and start <= at < end), default=None)
+        if converted is None:
+            mine = [t for t in touches if t[0] == lead and start - lookback <= t[1] < end]
+        else:
+            mine = [
+                t for t in touches if t[0] == lead and converted - lookback <= t[1] <= converted
+            ]
+        if not mine:
+            continue
+        states = [
+            {"channel": channel, "campaign": campaign or "(no campaign)", "source": source}[by]
+            for _, _, _, channel, campaign in sorted(mine, key=lambda t: (t[1], t[2]))
+        ]
+        path = ["(start)", *states, "(null)" if converted is None else "(conversion)"]
+        for step in itertools.pairwise(path):
+            counts[step] += 1
+    return dict(counts)
+
+
+random_journey_lead = st.tuples(
+    st.sampled_from(["Web", "Events"]),
+    # Touches: days from 1 March (coarse, and often 10-14 March, so several share an instant,
+    # and with the wins), channel, campaign.
+    st.lists(
+        st.tuples(
+            st.one_of(st.integers(-130, 40), st.integers(10, 14)),
+            st.sampled_from(["E", "S", "W"]),
+            st.sampled_from(["", "C1"]),
+        ),
+        max_size=6,
+    ),
+    # Won deals: days from 1 March (before, in and after the period) and hours past the touches'
+    # time of day (0: at the instant of a touch), at most two.
+    st.lists(
+        st.tuples(st.one_of(st.integers(-20, 45), st.integers(10, 14)), st.sampled_from([0, 3])),
+        max_size=2,
+    ),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    leads=st.lists(random_journey_lead, min_size=1, max_size=8),
+    scope=st.sampled_from([None, ("Web",)]),
+    by=st.sampled_from(["channel", "campaign", "source"]),
+)
+def test_markov_journeys_match_the_second_implementation(golden_agreement, leads, scope, by):
+    # The query counts every touch as though no lead converted and then swaps the converting
+    # leads' journeys in, and joins leads only under a lead filter or by source: each of those
+    # shortcuts must give exactly the counts of building every journey one by one.
+    march = dt.datetime(2026, 3, 1, 9, 0, tzinfo=BERLIN)
+    rows = {"leads": ["lead_id,created_at,source"], "touches": [], "deals": []}
+    rows["touches"].append("lead_id,touched_at,channel,campaign")
+    rows["deals"].append("deal_id,lead_id,created_at,closed_at,status,amount")
+    people, ref_touches, wins = [], [], []
+    line = 1
+    for n, (source, ts, won_days) in enumerate(leads):
+        lead = f"R{n}"
+        people.append((lead, source))
+        rows["leads"].append(f"{lead},{(march - dt.timedelta(days=200)).isoformat()},{source}")
+        for days, channel, campaign in ts:
+            at = march + dt.timedelta(days=days)
+            line += 1
+            rows["touches"].append(f"{lead},{at.isoformat()},{channel},{campaign}")
+            ref_touches.append((lead, at, line, channel, campaign))
+        for k, (days, hours) in enumerate(won_days):
+            closed = march + dt.timedelta(days=days, hours=hours)
+            wins.append((lead, closed))
+            rows["deals"].append(
+                f"D{n}-{k},{lead},{closed.isoformat()},{closed.isoformat()},won,10"
+            )
+    filters = Filters(period=MARCH.period, sources=scope or ())
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_dataset(
+            Path(tmp) / "j", **{name: "\n".join(r) + "\n" for name, r in rows.items()}
+        )
+        importer.import_dataset(folder, Path(tmp) / "j.duckdb", golden_agreement)
+        rdb = Database(Path(tmp) / "j.duckdb", golden_agreement)
+        try:
+            params = attribution.attribution_params(
+                filters, golden_agreement, "won", by, golden_agreement.lookback_days, 7
+            )
+            del params["half_life_days"]
+            frame = rdb.run("attribution_journeys", params)
+        finally:
+            rdb.close()
+    ours = {(r.from_state, r.to_state): r.n_transitions for r in frame.itertuples()}
+    expected = reference_journeys(
+        people, ref_touches, wins, scope, by, golden_agreement.lookback_days
+    )
+    assert ours == expected
