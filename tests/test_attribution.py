@@ -1,7 +1,7 @@
 """Attribution: every model's credit worked out by hand on tests/fixtures/attribution, the
 heuristic models cross-checked against the published `mta` package and against a second
-implementation written in plain Python, and the invariants (credit sums to revenue, never
-negative) on random data."""
+implementation written in plain Python, the Markov model's journey counts against plain Python
+too, and the invariants (credit sums to revenue, never negative) on random data."""
 
 from __future__ import annotations
 
