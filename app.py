@@ -17,12 +17,17 @@ ctx = ui.page(
 numbers = metrics.home(ctx.db, ctx.filters)
 follow = metrics.follow_up_summary(ctx.db, ctx.filters)
 discards = metrics.discard_summary(ctx.db, ctx.filters)
-card = scorecard.scorecard(ctx.db, ctx.filters, home=numbers, follow_up=follow, discards=discards)
+card = scorecard.scorecard(ctx.db, ctx.filters, follow_up=follow, discards=discards, home=numbers)
+words = card["counting"]
 period, previous = ctx.filters.period, ctx.filters.period.previous()
-st.markdown(f"**{period.label}** compared with **{previous.label}** · {VIEWS[ctx.filters.view]}")
+st.markdown(
+    f"**{period.label}** compared with **{previous.label}** · {VIEWS[ctx.filters.view]}: "
+    f"counting {words['counts']}."
+)
 
 if numbers["leads"]["value"] == 0 and numbers["mqls"]["value"] == 0:
     ui.no_leads(ctx, stop=False)
+ui.maturity_notice(ctx, ("mql_to_sal",))
 
 # The plain summary, from the same numbers as the report.
 by_source = metrics.records(metrics.discard_by_group(ctx.db, ctx.filters, "source"))
@@ -49,29 +54,44 @@ def commitment(column, c: dict) -> None:
             else f"{change:+,.0f} vs {previous.label}"
         )
     good_when_up = c["direction"] == "at least"
+    known = [p["value"] for p in c["trend"] if p["value"] is not None]
     with column.container(border=True):
         st.metric(
             c["short_label"],
-            show(c["value"]),
+            "–" if c["value"] is None else show(c["value"]),
             delta=delta,
             delta_color="normal" if good_when_up else "inverse",
-            chart_data=[0 if p["value"] is None else p["value"] for p in c["trend"]],
+            chart_data=[0 if p["value"] is None else p["value"] for p in c["trend"]]
+            if known
+            else None,
             chart_type="line",
-            help=f"{c['label']}. The line: the last 12 months by month of hand-over "
-            f"({c['trend'][0]['month']} to {c['trend'][-1]['month']}). {c['note']}".strip(),
+            help=f"{c['label']}: {c['counts']}. The line: the last 12 months "
+            f"({c['trend'][0]['month']} to {c['trend'][-1]['month']}), each month counted as "
+            f"the headline is. {c['note']}".strip(),
         )
-        if is_rate and c["denominator"] is not None:
-            st.caption(f"{fmt.count(c['numerator'])} of {fmt.count(c['denominator'])} MQLs")
-        if c["target"] is None:
-            st.badge("no target agreed", color="gray")
+        if not c["in_data"]:
+            st.caption(c["note"].partition("; ")[2] + ".")
+            st.badge("not in the data", color="gray", icon=":material/help:")
+        elif c["value"] is None:
+            st.caption(c["note"] or f"{c['counts']}: none.")
+            st.badge("not judged", color="gray")
         else:
-            target = fmt.rate(c["target"]) if is_rate else fmt.count(c["target"])
-            word = "Met" if c["is_met"] else "Missed"
-            st.badge(
-                f"{word}: {c['direction']} {target}",
-                color="green" if c["is_met"] else "red",
-                icon=":material/check:" if c["is_met"] else ":material/close:",
-            )
+            if is_rate:
+                st.caption(
+                    f"{fmt.count(c['numerator'])} of {fmt.count(c['denominator'])} {c['counts']}"
+                )
+            else:
+                st.caption(c["counts"])
+            if c["target"] is None:
+                st.badge("no target agreed", color="gray")
+            else:
+                target = fmt.rate(c["target"]) if is_rate else fmt.count(c["target"])
+                word = "Met" if c["is_met"] else "Missed"
+                st.badge(
+                    f"{word}: {c['direction']} {target}",
+                    color="green" if c["is_met"] else "red",
+                    icon=":material/check:" if c["is_met"] else ":material/close:",
+                )
         st.page_link(
             c["page"], label="See why", icon=":material/arrow_forward:",
             query_params=ui.link_params(ctx.filters),
@@ -90,7 +110,14 @@ for team, title in (("marketing", "Marketing's commitments"), ("sales", "Sales' 
 st.subheader("The funnel in one line")
 keys = [key for key, _, _ in metrics.SCORECARD[:-1]]
 line = " → ".join(f"**{fmt.count(numbers[k]['value'])}** {numbers[k]['label']}" for k in keys)
-st.markdown(f"{line} · **{fmt.usd(numbers['won_revenue_usd']['value'])}** won")
+st.markdown(f"{line} · **{fmt.usd(numbers['won_revenue_usd']['value'])}** {words['won_revenue']}")
+won = numbers["won_in_period"]
+if ctx.filters.view != "flow":
+    st.markdown(
+        f"{won['label']}: **{fmt.plural(won['n_deals'], 'deal')}** · "
+        f"**{fmt.usd(won['revenue_usd'])}**, whoever's leads they were (the revenue Attribution "
+        "credits)."
+    )
 links = st.columns(4)
 for column, (target, label) in zip(
     links,

@@ -91,23 +91,14 @@ def journeys(transitions: pd.DataFrame) -> dict[str, Any]:
 
 
 def attribution_params(
-    filters: Filters,
-    agreement,
-    revenue: str,
-    by: str,
-    lookback_days: float,
-    half_life_days: float,
+    revenue: str, by: str, lookback_days: float, half_life_days: float
 ) -> dict[str, Any]:
-    """Parameters of the attribution queries."""
+    """The attribution queries' own parameters (the filters give the rest), checked."""
     if revenue not in ("won", "pipeline"):
         raise ValueError(f"revenue is 'won' or 'pipeline', not {revenue!r}")
     if by not in ("channel", "campaign", "source"):
         raise ValueError(f"attribution is by channel, campaign or source, not {by!r}")
-    params = metrics.query_params(filters, agreement, counting=False)
-    for key in ("scan_start_at", "scan_end_at"):
-        del params[key]
     return {
-        **params,
         "revenue": revenue,
         "by": by,
         "lookback_days": float(lookback_days),
@@ -127,17 +118,15 @@ def compare(
     the Markov model's journeys, and the totals."""
     agreement = db.agreement
     params = attribution_params(
-        filters,
-        agreement,
         revenue,
         by,
         lookback_days if lookback_days is not None else agreement.lookback_days,
         half_life_days if half_life_days is not None else agreement.half_life_days,
     )
-    credit = db.run("attribution_credit", params)
-    totals = db.run("attribution_totals", params).iloc[0]
+    credit = metrics.run(db, "attribution_credit", filters, **params)
+    totals = metrics.run(db, "attribution_totals", filters, **params).iloc[0]
     journey_params = {k: v for k, v in params.items() if k != "half_life_days"}
-    transitions = db.run("attribution_journeys", journey_params)
+    transitions = metrics.run(db, "attribution_journeys", filters, **journey_params)
     touched = float(totals["revenue_usd"] - totals["revenue_without_touch_usd"])
     markov = markov_credit(transitions, touched)
     # A channel only in journeys that never converted earns nothing from the heuristic models;
@@ -169,10 +158,8 @@ def compare(
 
 def recorded_sources(db, filters: Filters, revenue: str = "won") -> pd.DataFrame:
     """Revenue by the lead source the CRM recorded on each deal (the CRM's own report)."""
-    params = attribution_params(filters, db.agreement, revenue, "source", 0, 1)
-    for key in ("by", "lookback_days", "half_life_days"):
-        del params[key]
-    return db.run("revenue_by_recorded_source", params)
+    attribution_params(revenue, "source", 0, 1)
+    return metrics.run(db, "revenue_by_recorded_source", filters, revenue=revenue)
 
 
 def reading(credit: pd.DataFrame, n: int = 3) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import json
 import re
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 from handoff import agreement as agreement_mod
 from handoff import demo, importer, mapping, metrics, report
 from handoff.db import Database, agreement_path_from_env, db_path_from_env
-from handoff.filters import PERIODS, VIEWS, Filters, resolve_period
+from handoff.filters import PERIODS, SCOPE_KEYS, VIEWS, Filters, Period, resolve_period
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,11 +95,14 @@ def _parser() -> argparse.ArgumentParser:
 def _filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--period",
-        default="last_month",
-        help=f"{', '.join(PERIODS)}, or a month as YYYY-MM (default last_month)",
+        default=None,
+        help=f"{', '.join(PERIODS)}, a month as YYYY-MM or a quarter as YYYY-Qn (default "
+        "last_month, or custom when --from and --to are given)",
     )
     p.add_argument("--from", dest="start", type=dt.date.fromisoformat, help="custom period start")
-    p.add_argument("--to", dest="end", type=dt.date.fromisoformat, help="custom period end")
+    p.add_argument(
+        "--to", dest="end", type=dt.date.fromisoformat, help="custom period end, inclusive"
+    )
     p.add_argument("--view", choices=tuple(VIEWS), default="created")
     p.add_argument("--strict", action="store_true", help="count stages in strict order")
     p.add_argument("--source", action="append", default=[], help="repeat for several")
@@ -204,28 +208,19 @@ def _print_quality(db: Database) -> None:
 
 
 def _filters(args: argparse.Namespace, db: Database) -> Filters:
-    """The period and filters the command line asked for."""
+    """The period and filters the command line asked for; a conflict or a value the data does not
+    have is an error that says so."""
     end = metrics.data_end(db)
     if end is None:
         raise ValueError("the database holds no leads")
-    attributes = []
+    grouped: dict[str, tuple[str, ...]] = {}
     for item in args.attribute:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise ValueError(f"--attribute takes NAME=VALUE, got {item!r}")
-        attributes.append((name, value))
-    grouped: dict[str, tuple[str, ...]] = {}
-    for name, value in attributes:
         grouped[name] = (*grouped.get(name, ()), value)
-    kind, start, stop = args.period, args.start, args.end
-    month = re.fullmatch(r"(\d{4})-(\d{2})", kind)
-    if month:
-        # A month like 2026-10: its first to its last day.
-        first = dt.date(int(month[1]), int(month[2]), 1)
-        following = (first + dt.timedelta(days=32)).replace(day=1)
-        kind, start, stop = "custom", first, following - dt.timedelta(days=1)
-    return Filters(
-        period=resolve_period(kind, end.date(), start, stop),
+    filters = Filters(
+        period=_period(args, end.date()),
         view=args.view,
         strict=args.strict,
         sources=tuple(args.source),
@@ -234,6 +229,73 @@ def _filters(args: argparse.Namespace, db: Database) -> Filters:
         teams=tuple(args.team),
         attributes=tuple(grouped.items()),
     )
+    unknown = unknown_values(db, filters)
+    if unknown:
+        raise ValueError("; ".join(unknown))
+    return filters
+
+
+def _period(args: argparse.Namespace, data_end: dt.date) -> Period:
+    """--period, or --from and --to alone (a custom period); both at once is a conflict."""
+    kind, start, stop = args.period, args.start, args.end
+    if kind is None:
+        kind = "custom" if start or stop else "last_month"
+    elif kind != "custom" and (start or stop):
+        given = " and ".join(f for f, v in (("--from", start), ("--to", stop)) if v)
+        raise ValueError(
+            f"--period {kind} conflicts with {given}: give either --period, or --from and --to "
+            "(a custom period)"
+        )
+    if kind == "custom" and not (start and stop):
+        raise ValueError("a custom period needs both --from and --to (dates as YYYY-MM-DD)")
+    month = re.fullmatch(r"(\d{4})-(\d{2})", kind)
+    quarter = re.fullmatch(r"(\d{4})-Q([1-4])", kind, flags=re.I)
+    if month or quarter:
+        # A month like 2026-10 or a quarter like 2026-Q4: its first to its last day, labelled
+        # and compared as that month or quarter.
+        year, first_month = (
+            (int(month[1]), int(month[2])) if month else (int(quarter[1]), 3 * int(quarter[2]) - 2)
+        )
+        if not 1 <= first_month <= 12:
+            raise ValueError(f"--period {kind}: no such month")
+        first = dt.date(year, first_month, 1)
+        following = first
+        for _ in range(1 if month else 3):
+            following = (following + dt.timedelta(days=32)).replace(day=1)
+        kind, start, stop = "custom", first, following - dt.timedelta(days=1)
+    return resolve_period(kind, data_end, start, stop)
+
+
+def unknown_values(db: Database, filters: Filters) -> list[str]:
+    """For each filter value the data does not have: what was asked and the closest values."""
+    options = db.run("filter_options")
+    attributes = db.run("attribute_options")
+    asked = [
+        (key, values, set(options.loc[options["dimension"] == key, "value"]))
+        for key, values in zip(
+            SCOPE_KEYS,
+            (filters.sources, filters.campaigns, filters.owners, filters.teams),
+            strict=True,
+        )
+    ] + [
+        (name, values, set(attributes.loc[attributes["attribute"] == name, "value"]))
+        for name, values in filters.attributes
+    ]
+    out = []
+    for key, values, known in asked:
+        for value in values:
+            if value in known:
+                continue
+            close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.5)
+            hint = (
+                f"closest: {', '.join(repr(c) for c in close)}"
+                if close
+                else f"{len(known):,} values, e.g. {', '.join(repr(c) for c in sorted(known)[:3])}"
+                if known
+                else "no such attribute"
+            )
+            out.append(f"{key} {value!r} is not in the data ({hint})")
+    return out
 
 
 def _metrics(args: argparse.Namespace) -> int:

@@ -57,6 +57,7 @@ STAGING = (
     "agreement_settings",
     "agreement_steps",
     "business_calendar",
+    "stg_dataset",
     "stg_deals",
     "stg_lead_stages",
     "stg_follow_up",
@@ -205,6 +206,13 @@ def compile_query(
         else:
             body = prefix + "\n" + body
     return _fill_slots(name, body, slots or {}), params
+
+
+@cache
+def query_param_names(name: str, folder: str = "") -> frozenset[str]:
+    """The `$parameters` a query binds, its fragments' included."""
+    query = load_query(name, folder)
+    return frozenset(query.body_params.union(*(f.body_params for f in _fragments(query.uses))))
 
 
 def _fill_slots(name: str, body: str, slots: Mapping[str, Sql]) -> Sql:

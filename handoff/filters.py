@@ -30,18 +30,37 @@ ATTRIBUTE_PREFIX = "attr_"
 
 @dataclass(frozen=True)
 class Period:
-    """Whole local days [start, end) and the words for them."""
+    """Whole local days [start, end) and the words for them.
+
+    `kind` is how the period was chosen; its `shape` comes from the dates themselves, so a custom
+    range from the 1st of a month to its last day is that month, labelled and compared as one.
+    """
 
     kind: str
     start: dt.date
     end: dt.date  # exclusive
 
     @property
+    def shape(self) -> str:
+        """'month', 'quarter', 'ytd' (year to date) or 'days' (any other range)."""
+        if self.kind == "ytd":
+            return "ytd"
+        if self.start.day == 1 and self.end == _add_months(self.start, 1):
+            return "month"
+        if (
+            self.start.day == 1
+            and self.start.month % 3 == 1
+            and self.end == _add_months(self.start, 3)
+        ):
+            return "quarter"
+        return "days"
+
+    @property
     def label(self) -> str:
         last = self.end - dt.timedelta(days=1)
-        if self.kind == "last_month":
+        if self.shape == "month":
             return f"{self.start:%B %Y}"
-        if self.kind == "last_quarter":
+        if self.shape == "quarter":
             return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
         if self.start == last:
             return f"{self.start:%d %b %Y}"
@@ -55,15 +74,27 @@ class Period:
         )
 
     def previous(self) -> Period:
-        """The period before, to compare with: the month, quarter, year-ago span or same length."""
-        if self.kind == "last_month":
+        """The period to compare with (PRODUCT.md, Periods): of a month the month before, of a
+        quarter the quarter before, of year to date the same span a year before, of any other
+        range the same number of days just before it."""
+        shape = self.shape
+        if shape == "month":
             return Period(self.kind, _add_months(self.start, -1), self.start)
-        if self.kind == "last_quarter":
+        if shape == "quarter":
             return Period(self.kind, _add_months(self.start, -3), self.start)
-        if self.kind == "ytd":
+        if shape == "ytd":
             return Period(self.kind, _add_years(self.start, -1), _add_years(self.end, -1))
         length = self.end - self.start
         return Period(self.kind, self.start - length, self.start)
+
+    def months_in(self) -> list[Period]:
+        """The calendar months the period touches, each as a whole month."""
+        out, day = [], self.start.replace(day=1)
+        while day < self.end:
+            following = _add_months(day, 1)
+            out.append(Period("custom", day, following))
+            day = following
+        return out
 
     @property
     def months(self) -> float:

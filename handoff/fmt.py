@@ -38,3 +38,16 @@ def change(delta: float, change_rate: float | None, money: bool = False) -> str:
 def plural(n: int, word: str) -> str:
     """'1 lead', '2 leads'."""
     return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def stage(key: str | None, labels: dict[str, str]) -> str:
+    """A stage key ('lead', 'sql') in the agreement's own words ('Inquiry', 'SQL')."""
+    return "–" if key is None else labels.get(key, key)
+
+
+def account(value: str | None, labels: dict[str, str]) -> str:
+    """A disposition as shown: 'active: sql' becomes 'active at SQL'."""
+    if value is None:
+        return "–"
+    state, _, at = value.partition(": ")
+    return f"{state} at {stage(at, labels)}" if at else state

@@ -6,10 +6,11 @@ changes against the previous period); every count itself comes from a query.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import decimal
 import math
+import zoneinfo
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,8 @@ import pandas as pd
 
 from handoff import stats
 from handoff.agreement import Agreement
-from handoff.db import Database
-from handoff.filters import Filters
+from handoff.db import Database, query_param_names
+from handoff.filters import Filters, Period
 
 # (key in the output, column of the scorecard query, label)
 SCORECARD = (
@@ -30,6 +31,40 @@ SCORECARD = (
     ("won", "n_won", "Won"),
     ("won_revenue_usd", "won_amount_usd", "Won revenue"),
 )
+TREND_MONTHS = 12
+
+# What each view counts, in words: every page says which one its period counts.
+COUNTING = {
+    "created": "the leads created in {period} and the stages they reached by the data's end",
+    "handover": "the leads handed over (MQL) in {period} and the stages they reached by the "
+    "data's end",
+    "flow": "the stage entries dated in {period}, whoever made them",
+}
+# The MQLs a view's acceptance and discard rates are shares of. In the hand-over and flow views
+# they are the MQLs handed over in the period; in the creation cohort, the MQLs among the leads
+# created in it (whenever handed over), a different number under its own name.
+MQL_COHORT = {
+    "created": "MQLs among the leads created in {period}",
+    "handover": "MQLs handed over in {period}",
+    "flow": "MQLs handed over in {period}",
+}
+
+
+def counting(filters: Filters) -> dict[str, str]:
+    """What the filters' view counts, in words, for pages, the report and the JSON."""
+    period = filters.period.label
+    return {
+        "view": filters.view,
+        "counts": COUNTING[filters.view].format(period=period),
+        "mqls": MQL_COHORT[filters.view].format(period=period),
+        "handed_over": f"MQLs handed over in {period}",
+        "won_revenue": (
+            f"won in {period} (deals closed in it)"
+            if filters.view == "flow"
+            else "won by these leads, whenever closed"
+        ),
+        "won_in_period": f"won in {period} (deals closed in it)",
+    }
 
 
 def data_end(db: Database) -> dt.datetime | None:
@@ -40,59 +75,114 @@ def data_end(db: Database) -> dt.datetime | None:
     return frame["data_end_at"].iloc[0].to_pydatetime().astimezone(db.agreement.tz)
 
 
-def query_params(
-    filters: Filters, agreement: Agreement, previous: bool = False, counting: bool = True
-) -> dict[str, Any]:
-    """The parameters every scoped, period-bound query takes (and the previous period's).
+def dataset(db: Database) -> dict[str, bool]:
+    """Which kinds of data the export holds at all (stg_dataset): follow-up, touches, deals,
+    spend. Missing data is said, never shown as zero."""
+    return {key: bool(value) for key, value in db.run("dataset_facts").iloc[0].items()}
 
-    `counting` adds the view and order mode of the queries that count stages (counted_stages);
-    the follow-up queries date leads by their hand-over instead.
-    """
-    params = {
+
+def filter_params(
+    filters: Filters,
+    agreement: Agreement,
+    periods: Sequence[Period] | None = None,
+    trend_months: int | None = None,
+) -> dict[str, Any]:
+    """Every parameter the filters can give a query: the scope, the view and order mode, the
+    period's bounds, the periods a comparison or trend counts ($periods: the period alone unless
+    given), the first instant of a trend, and the scan window that covers all of them."""
+    tz = agreement.tz
+    start_at, end_at = filters.period.bounds(tz)
+    bounds = [p.bounds(tz) for p in (periods or [filters.period])]
+    scan_start_at = min(start_at, *(b[0] for b in bounds))
+    scan_end_at = max(end_at, *(b[1] for b in bounds))
+    out: dict[str, Any] = {
         **filters.scope_params(),
-        **filters.period_params(agreement.tz),
-        **({"view": filters.view, "strict": filters.strict} if counting else {}),
+        "view": filters.view,
+        "strict": filters.strict,
+        "start_at": start_at,
+        "end_at": end_at,
+        "periods": [
+            {"period_index": n, "start_at": s, "end_at": e} for n, (s, e) in enumerate(bounds, 1)
+        ],
     }
-    params["scan_start_at"] = params["previous_start_at"] if previous else params["start_at"]
-    params["scan_end_at"] = params["end_at"]
-    if not previous:
-        del params["previous_start_at"], params["previous_end_at"]
-    return params
+    if trend_months is not None:
+        out["trend_start_at"] = trend_start(filters, trend_months, tz)
+        scan_start_at = min(scan_start_at, out["trend_start_at"])
+    out["scan_start_at"], out["scan_end_at"] = scan_start_at, scan_end_at
+    return out
 
 
-def trend_params(
-    filters: Filters, agreement: Agreement, months: int, counting: bool = True
-) -> dict[str, Any]:
-    """The parameters of a monthly trend: the `months` calendar months before the period's
-    end month, and that month itself when the period ends inside it."""
-    params = query_params(filters, agreement, counting=counting)
+def run(
+    db: Database,
+    name: str,
+    filters: Filters,
+    *,
+    periods: Sequence[Period] | None = None,
+    trend_months: int | None = None,
+    columns: dict[str, str | None] | None = None,
+    **extra: Any,
+) -> pd.DataFrame:
+    """Run a named query for the filters: it is given the filters' parameters it binds
+    (filter_params) and the query's own (`extra`); the runner refuses anything else."""
+    given = filter_params(filters, db.agreement, periods, trend_months)
+    wanted = query_param_names(name)
+    params = {key: value for key, value in given.items() if key in wanted}
+    return db.run(name, {**params, **extra}, columns)
+
+
+def compare(
+    db: Database, name: str, filters: Filters, **extra: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A one-row-per-period query counted for the period and the one before it, in one run:
+    (current, previous) as JSON-ready records. Every comparison is made this way."""
+    frame = run(db, name, filters, periods=[filters.period, filters.period.previous()], **extra)
+    rows = {row["period_index"]: row for row in records(frame)}
+    return rows[1], rows[2]
+
+
+def trend_start(filters: Filters, months: int, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The first instant of a monthly trend: `months` calendar months before the month that
+    holds the period's last day, plus that month."""
+    last = filters.period.end - dt.timedelta(days=1)
+    index = last.year * 12 + last.month - months
+    return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=tz)
+
+
+def trend_periods(filters: Filters, months: int = TREND_MONTHS, grain: str = "month") -> list:
+    """The months (or Monday-based weeks) of a trend: the `months` calendar months up to the one
+    holding the period's last day, the last one ending with the period. Counted by the same
+    query as the headline, so the point of a month is the headline for that month."""
     end = filters.period.end
-    index = end.year * 12 + end.month - 1 - months
-    start_at = dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=agreement.tz)
-    del params["start_at"]
-    params["trend_start_at"] = params["scan_start_at"] = start_at
-    return params
+    first = trend_start(filters, months, dt.UTC).date()
+    if grain == "week":
+        first += dt.timedelta(days=-first.weekday() % 7)
+        step = dt.timedelta(days=7)
+    elif grain != "month":
+        raise ValueError(f"a trend is by week or month, not {grain!r}")
+    out, day = [], first
+    while day < end:
+        following = day + step if grain == "week" else (day + dt.timedelta(days=32)).replace(day=1)
+        out.append(Period("custom", day, min(following, end)))
+        day = following
+    return out
 
 
-def monthly_mql_goal(agreement: Agreement, filters: Filters) -> tuple[float | None, str]:
-    """Marketing's monthly MQL goal for the filters' scope, or None with the reason why not."""
-    if filters.campaigns or filters.owners or filters.teams or filters.attributes:
-        return None, "the goal is set for all leads or per source, not for this selection"
-    if not filters.sources:
-        return agreement.mql_goal_per_month, "all sources"
-    by_source = agreement.mql_goal_by_source
-    missing = [s for s in filters.sources if s not in by_source]
-    if missing:
-        return None, f"no goal is set for {', '.join(missing)}"
-    return sum(by_source[s] for s in filters.sources), ", ".join(filters.sources)
+def trend(
+    db: Database, name: str, filters: Filters, grain: str = "month", **extra: Any
+) -> list[dict[str, Any]]:
+    """A one-row-per-period query over the trend's months (or weeks), oldest first, each record
+    with its 'start' date."""
+    periods = trend_periods(filters, grain=grain)
+    frame = run(db, name, filters, periods=periods, **extra)
+    rows = {row["period_index"]: row for row in records(frame)}
+    return [{**rows[n], "start": p.start.isoformat()} for n, p in enumerate(periods, 1)]
 
 
 def home(db: Database, filters: Filters) -> dict[str, Any]:
-    """The home page's numbers: stage counts and won revenue with their change, and the goal."""
-    frame = db.run("scorecard", query_params(filters, db.agreement, previous=True))
-    frame = frame.set_index("period")
-    current, previous = frame.loc["current"], frame.loc["previous"]
-    out: dict[str, Any] = {}
+    """The home page's numbers: stage counts and won revenue of the view with their change
+    against the previous period, and the revenue won in the period (deals closed in it)."""
+    current, previous = compare(db, "scorecard", filters)
+    out: dict[str, Any] = {"counting": counting(filters)}
     for key, column, label in SCORECARD:
         value, before = float(current[column]), float(previous[column])
         out[key] = {
@@ -102,24 +192,20 @@ def home(db: Database, filters: Filters) -> dict[str, Any]:
             "change": _number(value - before),
             "change_rate": (value - before) / before if before else None,
         }
-    monthly, goal_scope = monthly_mql_goal(db.agreement, filters)
-    # A partial month (year to date, custom dates) gets its share of the monthly goal by days.
-    goal = monthly * filters.period.months if monthly is not None else None
-    handed_over = int(current["n_handed_over"])
-    before = filters.period.previous()
-    previous_goal = monthly * before.months if monthly is not None else None
-    out["mql_goal"] = {
-        "handed_over": handed_over,
-        "goal": round(goal, 1) if goal is not None else None,
-        "monthly_goal": monthly,
-        "attainment_rate": handed_over / goal if goal else None,
-        "is_met": handed_over >= goal if goal is not None else None,
-        "scope": goal_scope,
-        "months": round(filters.period.months, 3),
-        "previous_handed_over": int(previous["n_handed_over"]),
-        "previous_goal": round(previous_goal, 1) if previous_goal is not None else None,
-    }
+    out["won_revenue_usd"]["label"] = f"Won revenue ({out['counting']['won_revenue']})"
+    out["won_in_period"] = won_in_period(db, filters)
     return out
+
+
+def won_in_period(db: Database, filters: Filters) -> dict[str, Any]:
+    """Deals won in the period (closed in it) and their revenue, whoever's leads they are: what
+    attribution credits, under its own name."""
+    row = records(run(db, "revenue_in_period", filters, revenue="won"))[0]
+    return {
+        "label": f"Won in {filters.period.label} (deals closed in it)",
+        "n_deals": row["n_deals"],
+        "revenue_usd": row["revenue_usd"],
+    }
 
 
 def _number(value: float) -> int | float:
@@ -146,27 +232,39 @@ def step_label(step: str, agreement: Agreement) -> str:
 
 def funnel_stages(db: Database, filters: Filters) -> pd.DataFrame:
     """Leads per stage with step and cumulative conversion, each with its 95% interval."""
-    frame = db.run("funnel_stages", query_params(filters, db.agreement))
+    frame = run(db, "funnel_stages", filters)
     frame = stats.add_rate(frame, "n_leads", "n_previous_stage", "step")
     return stats.add_rate(frame, "n_leads", "n_first_stage", "cumulative")
 
 
-def period_maturity(filters: Filters, agreement: Agreement, end: dt.datetime) -> dict[str, bool]:
-    """Per step, and per lead-to-stage span (lead_to_sal, lead_to_sql, ... lead_to_won): has
-    the period's cohort had the time the agreement allows by the data's end?
-
-    Flow counts are not cohorts: they are always complete.
-    """
+def step_limits(agreement: Agreement) -> dict[str, float]:
+    """The days the agreement allows per step, and per lead-to-stage span (lead_to_sal,
+    lead_to_sql, ... lead_to_won: the sum of the steps up to it)."""
     limits = dict(agreement.time_limits_days)
     total = 0.0
     for step, days in agreement.time_limits_days.items():
         total += days
         limits["lead_to_" + step.partition("_to_")[2]] = total
+    return limits
+
+
+def period_maturity(filters: Filters, agreement: Agreement, end: dt.datetime) -> dict[str, bool]:
+    """Per step, and per lead-to-stage span: has the period's cohort had the time the agreement
+    allows by the data's end? Flow counts are not cohorts: they are always complete."""
+    limits = step_limits(agreement)
     if filters.view == "flow":
         return dict.fromkeys(limits, True)
     _, period_end = filters.period.bounds(agreement.tz)
     age_days = (end - period_end).total_seconds() / 86400
     return {step: age_days >= days for step, days in limits.items()}
+
+
+def latest_mature_month(agreement: Agreement, end: dt.datetime, step: str) -> Period:
+    """The latest calendar month whose cohort has had `step`'s agreed time by the data's end:
+    its end (local midnight on the 1st) lies at least the limit before the data's end."""
+    latest_end = end.astimezone(agreement.tz) - dt.timedelta(days=step_limits(agreement)[step])
+    month_end = latest_end.date().replace(day=1)
+    return Period("custom", (month_end - dt.timedelta(days=1)).replace(day=1), month_end)
 
 
 def funnel_breakdown(
@@ -183,15 +281,8 @@ def funnel_breakdown(
     A group is marked only where its interval excludes the overall rate, and, unless asked,
     only for steps the period's cohort is mature for.
     """
-    frame = db.run(
-        "funnel_breakdown",
-        query_params(filters, db.agreement),
-        columns={"group_1": by, "group_2": by2},
-    )
-    counts = dict(zip(overall["stage"], overall["n_leads"], strict=True))
-    totals = {f"n_{stage}": n for stage, n in counts.items()}
-    if filters.view == "handover":
-        totals["n_lead"] = totals["n_mql"]
+    frame = run(db, "funnel_breakdown", filters, columns={"group_1": by, "group_2": by2})
+    totals = overall_totals(overall)
     for step, k, n in FUNNEL_STEPS:
         frame = stats.add_rate(frame, k, n, step)
         overall_rate = totals[k] / totals[n] if totals.get(n) else math.nan
@@ -203,18 +294,51 @@ def funnel_breakdown(
     return frame
 
 
+def overall_totals(stages: pd.DataFrame) -> dict[str, int]:
+    """The funnel's overall counts as n_<stage>; a hand-over cohort starts at MQL, so its
+    leads are its MQLs."""
+    counts = zip(stages["stage"], stages["n_leads"], strict=True)
+    totals = {f"n_{stage}": int(n) for stage, n in counts}
+    totals.setdefault("n_lead", totals.get("n_mql", 0))
+    return totals
+
+
+def closed_opportunities(db: Database, filters: Filters) -> dict[str, Any]:
+    """Win rate of closed opportunities (won / (won + lost)) with its interval, the open ones,
+    and the cycle time to close for won and for lost opportunities apart."""
+    frame = run(db, "closed_opportunities", filters)
+    rows = {row["outcome"]: row for row in records(frame)}
+    n_won, n_lost = rows["won"]["n_opportunities"], rows["lost"]["n_opportunities"]
+    rate = stats.add_rate(
+        pd.DataFrame({"k": [n_won], "n": [n_won + n_lost]}), "k", "n", "win"
+    ).iloc[0]
+    return {
+        "n_won": n_won,
+        "n_lost": n_lost,
+        "n_closed": n_won + n_lost,
+        "n_open": rows["open"]["n_opportunities"],
+        "win_rate": None if math.isnan(rate["win_rate"]) else float(rate["win_rate"]),
+        "win_low": None if math.isnan(rate["win_low"]) else float(rate["win_low"]),
+        "win_high": None if math.isnan(rate["win_high"]) else float(rate["win_high"]),
+        "cycle_days": {outcome: rows[outcome] for outcome in ("won", "lost")},
+    }
+
+
 def funnel(db: Database, filters: Filters, by: str = "source", by2: str | None = None) -> dict:
-    """The funnel page's numbers for `metrics --json`: stages overall and per group."""
+    """The funnel page's numbers for `metrics --json`: stages overall and per group, and the
+    closed opportunities' win rate and cycle times."""
     stages = funnel_stages(db, filters)
     end = data_end(db)
     mature = period_maturity(filters, db.agreement, end) if end else {}
     groups = funnel_breakdown(db, filters, by, by2, stages, mature)
     return {
+        "counting": counting(filters)["counts"],
         "order": "strict" if filters.strict else "any",
         "by": by,
         "by2": by2,
         "mature": mature,
         "stages": records(stages.drop(columns=["stage_order"])),
+        "closed_opportunities": closed_opportunities(db, filters),
         "breakdown": records(groups),
     }
 
@@ -231,6 +355,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 clean[key] = None if math.isnan(value) else round(float(value), 6)
             elif isinstance(value, np.integer):
                 clean[key] = int(value)
+            elif isinstance(value, np.bool_):
+                clean[key] = bool(value)
             elif isinstance(value, pd.Timestamp | dt.datetime | dt.date):
                 clean[key] = None if pd.isna(value) else value.isoformat()
             elif value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -255,9 +381,7 @@ def quality_by_group(db: Database, filters: Filters, by: str) -> pd.DataFrame:
     and, where spend is known, cost per lead, MQL, SQL and won deal and return on spend."""
     if by not in ("source", "campaign"):
         raise ValueError(f"quality is compared by source or campaign, not {by!r}")
-    frame = db.run(
-        "quality_by_group", {**query_params(filters, db.agreement), "by": by}, {"group_1": by}
-    )
+    frame = run(db, "quality_by_group", filters, columns={"group_1": by}, by=by)
     for key, k, _ in QUALITY_RATES:
         frame = stats.add_rate(frame, k, "n_lead", key)
     leads = frame["n_lead"].astype(float)
@@ -290,25 +414,21 @@ def quality_overall(groups: pd.DataFrame) -> dict[str, float]:
 
 def score_calibration(db: Database, filters: Filters) -> dict[str, Any]:
     """Does the agreed score predict conversion: rates by band, the ROC area, the thresholds."""
-    params = query_params(filters, db.agreement)
-    bands = db.run(
-        "score_bands",
-        {**params, "band_starts": list(db.agreement.score_bands or []) or None},
+    bands = run(
+        db, "score_bands", filters, band_starts=list(db.agreement.score_bands or []) or None
     )
     bands = stats.add_rate(bands, "n_sql", "n_leads", "sql")
     bands = stats.add_rate(bands, "n_won", "n_leads", "won")
     return {
         "bands": bands,
-        "auc": db.run("score_auc", params),
-        "thresholds": db.run("score_thresholds", params),
+        "auc": run(db, "score_auc", filters),
+        "thresholds": run(db, "score_thresholds", filters),
     }
 
 
 def score_what_if(db: Database, filters: Filters, threshold: float) -> dict[str, int]:
     """What sales would have received at another MQL threshold."""
-    row = db.run(
-        "score_what_if", {**query_params(filters, db.agreement), "threshold": threshold}
-    ).iloc[0]
+    row = run(db, "score_what_if", filters, threshold=threshold).iloc[0]
     return {key: int(value) for key, value in row.items()}
 
 
@@ -318,6 +438,7 @@ def quality(db: Database, filters: Filters) -> dict[str, Any]:
     calibration = score_calibration(db, filters)
     threshold = db.agreement.score_threshold
     return {
+        "counting": counting(filters)["counts"],
         "by_source": records(quality_by_group(db, filters, "source")),
         "by_campaign": records(quality_by_group(db, filters, "campaign")),
         "score": {
@@ -331,116 +452,134 @@ def quality(db: Database, filters: Filters) -> dict[str, Any]:
     }
 
 
-def follow_up_params(filters: Filters, agreement: Agreement, previous: bool = False) -> dict:
-    """Parameters of the follow-up queries: leads are dated by their hand-over."""
-    return query_params(filters, agreement, previous=previous, counting=False)
+def _within_sla(row: dict[str, Any]) -> dict[str, Any]:
+    """A follow-up summary row with its judged count and % within SLA (met / (met + breached))
+    and the 95% interval; all None without follow-up data."""
+    if row["n_met"] is None:
+        return {**row, "n_judged": None, "within_sla_rate": None}
+    judged = row["n_met"] + row["n_breached"]
+    low, high = stats.wilson(row["n_met"], judged)
+    return {
+        **row,
+        "n_judged": judged,
+        "within_sla_rate": round(row["n_met"] / judged, 6) if judged else None,
+        "within_sla_low": None if math.isnan(low) else round(low, 6),
+        "within_sla_high": None if math.isnan(high) else round(high, 6),
+    }
 
 
 def follow_up_summary(db: Database, filters: Filters) -> dict[str, Any]:
-    """The follow-up headline for the period and the one before: % within SLA with its counts
-    and interval, latency quantiles, leads not followed up, pending ones."""
-    frame = db.run("follow_up_summary", follow_up_params(filters, db.agreement, previous=True))
-    frame["n_judged"] = frame["n_met"] + frame["n_breached"]
-    frame = stats.add_rate(frame, "n_met", "n_judged", "within_sla")
-    rows = {r["period"]: r for r in records(frame.drop(columns=["start_at", "end_at"]))}
+    """The follow-up headline for the period and the one before: hand-overs, % within SLA with
+    its counts and interval, the kinds of breach, pending ones, latency quantiles."""
+    current, previous = compare(db, "follow_up_summary", filters)
     return {
         "target_hours": db.agreement.follow_up_target_hours,
         "clock": db.agreement.follow_up_clock,
-        "current": rows["current"],
-        "previous": rows["previous"],
+        "has_follow_up_data": bool(current["has_follow_up_data"]),
+        "current": _within_sla(current),
+        "previous": _within_sla(previous),
     }
+
+
+def follow_up_trend(db: Database, filters: Filters, grain: str = "month") -> list[dict]:
+    """follow_up_summary for each month (or week) of the trend, oldest first."""
+    return [_within_sla(row) for row in trend(db, "follow_up_summary", filters, grain=grain)]
 
 
 def follow_up_by_group(db: Database, filters: Filters, by: str) -> pd.DataFrame:
     """Follow-up per owner, team or source, with % within SLA and its interval."""
-    frame = db.run("follow_up_by_group", follow_up_params(filters, db.agreement), {"group_1": by})
+    frame = run(db, "follow_up_by_group", filters, columns={"group_1": by})
     frame["n_judged"] = frame["n_met"] + frame["n_breached"]
     return stats.add_rate(frame, "n_met", "n_judged", "within_sla")
 
 
 def follow_up_cost(db: Database, filters: Filters) -> pd.DataFrame:
     """SQL and win rates by how fast the lead was followed up, with intervals."""
-    frame = db.run("follow_up_cost", follow_up_params(filters, db.agreement))
+    frame = run(db, "follow_up_cost", filters)
     frame = stats.add_rate(frame, "n_sql", "n_leads", "sql")
     return stats.add_rate(frame, "n_won", "n_leads", "won")
 
 
 def follow_up(db: Database, filters: Filters) -> dict[str, Any]:
     """The follow-up page's numbers for `metrics --json`."""
-    params = follow_up_params(filters, db.agreement)
+    summary = follow_up_summary(db, filters)
+    if not summary["has_follow_up_data"]:
+        # Nothing to judge: every list and breakdown would be empty or zero.
+        return {"summary": summary, "note": "no follow-up data"}
     return {
-        "summary": follow_up_summary(db, filters),
+        "summary": summary,
         "by_owner": records(follow_up_by_group(db, filters, "owner")),
         "by_team": records(follow_up_by_group(db, filters, "team")),
         "by_source": records(follow_up_by_group(db, filters, "source")),
         "cost_of_slow_follow_up": records(follow_up_cost(db, filters)),
         "breaches": records(
-            db.run("follow_up_breaches", {**params, "limit": 1000}).drop(columns=["n_total"])
+            run(db, "follow_up_breaches", filters, limit=1000).drop(columns=["n_total", "n_open"])
         ),
     }
 
 
+def _against_targets(row: dict[str, Any], agreement: Agreement) -> dict[str, Any]:
+    """A discard summary row with acceptance and discard rates, intervals, met or missed."""
+    out = dict(row)
+    for key, k in (("acceptance", "n_accepted"), ("discard", "n_discarded")):
+        n = row["n_mql"]
+        low, high = stats.wilson(row[k], n)
+        out[f"{key}_rate"] = round(row[k] / n, 6) if n else None
+        out[f"{key}_low"] = None if math.isnan(low) else round(low, 6)
+        out[f"{key}_high"] = None if math.isnan(high) else round(high, 6)
+    rate = out["acceptance_rate"]
+    out["acceptance_met"] = None if rate is None else rate >= agreement.min_acceptance_rate
+    rate = out["discard_rate"]
+    out["discard_met"] = None if rate is None else rate <= agreement.max_discard_rate
+    return out
+
+
 def discard_summary(db: Database, filters: Filters) -> dict[str, Any]:
     """Acceptance and discard rates of the period's MQLs against the agreement, with counts,
-    intervals, the previous period and met/missed; and the account of every MQL."""
+    intervals, the previous period and met/missed; and the disposition of every MQL."""
     agreement = db.agreement
-
-    def one(f: Filters) -> dict[str, Any]:
-        frame = db.run(
-            "discard_summary",
-            {**query_params(f, agreement), "stale_after_days": agreement.stale_after_days},
-        )
-        frame = stats.add_rate(frame, "n_accepted", "n_mql", "acceptance")
-        frame = stats.add_rate(frame, "n_discarded", "n_mql", "discard")
-        return records(frame)[0]
-
-    current = one(filters)
-    previous = one(dataclasses.replace(filters, period=filters.period.previous()))
-    for row in (current, previous):
-        row["acceptance_met"] = (
-            None
-            if row["acceptance_rate"] is None
-            else row["acceptance_rate"] >= agreement.min_acceptance_rate
-        )
-        row["discard_met"] = (
-            None
-            if row["discard_rate"] is None
-            else row["discard_rate"] <= agreement.max_discard_rate
-        )
+    current, previous = compare(db, "discard_summary", filters, columns={})
     return {
+        "mqls": counting(filters)["mqls"],
         "min_acceptance_rate": agreement.min_acceptance_rate,
         "max_discard_rate": agreement.max_discard_rate,
-        "current": current,
-        "previous": previous,
+        "current": _against_targets(current, agreement),
+        "previous": _against_targets(previous, agreement),
     }
+
+
+def discard_trend(db: Database, filters: Filters) -> list[dict[str, Any]]:
+    """discard_summary for each month of the trend, oldest first."""
+    return [
+        _against_targets(row, db.agreement)
+        for row in trend(db, "discard_summary", filters, columns={})
+    ]
 
 
 def discard_by_group(db: Database, filters: Filters, by: str) -> pd.DataFrame:
     """Acceptance and discard rates per group, with intervals."""
-    frame = db.run("discard_by_group", query_params(filters, db.agreement), {"group_1": by})
+    frame = run(db, "discard_by_group", filters, columns={"group_1": by})
     frame = stats.add_rate(frame, "n_accepted", "n_mql", "acceptance")
     return stats.add_rate(frame, "n_discarded", "n_mql", "discard")
 
 
 def discards(db: Database, filters: Filters) -> dict[str, Any]:
     """The discards page's numbers for `metrics --json`."""
-    params = query_params(filters, db.agreement)
-    stale = {"stale_after_days": db.agreement.stale_after_days}
     return {
         "summary": discard_summary(db, filters),
         "by_source": records(discard_by_group(db, filters, "source")),
         "by_campaign": records(discard_by_group(db, filters, "campaign")),
         "by_owner": records(discard_by_group(db, filters, "owner")),
         "by_team": records(discard_by_group(db, filters, "team")),
-        "reasons": records(db.run("discard_reasons", {**params, "group": None})),
-        "dispositions": records(db.run("dispositions", {**params, **stale})),
-        "recycling": records(
-            db.run("recycling", query_params(filters, db.agreement, counting=False))
-        ),
+        "reasons": records(run(db, "discard_reasons", filters, columns={}, group=None)),
+        "dispositions": records(run(db, "dispositions", filters, columns={})),
+        "recycling": records(run(db, "recycling", filters)),
         "slipping": records(
-            db.run("slipping_leads", {**params, **stale, "limit": 1000}).drop(columns=["n_total"])
+            run(db, "slipping_leads", filters, columns={}, limit=1000).drop(columns=["n_total"])
         ),
         "without_reason": records(
-            db.run("discards_without_reason", {**params, "limit": 1000}).drop(columns=["n_total"])
+            run(db, "discards_without_reason", filters, columns={}, limit=1000).drop(
+                columns=["n_total"]
+            )
         ),
     }

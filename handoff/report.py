@@ -20,7 +20,6 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from handoff import attribution, charts, fmt, metrics, scorecard
-from handoff.contract import STAGES
 from handoff.db import Database
 from handoff.filters import Filters
 
@@ -36,12 +35,17 @@ def collect(db: Database, filters: Filters, by: str = "source", by2: str | None 
     follow_up = metrics.follow_up(db, filters)
     discards = metrics.discards(db, filters)
     data: dict[str, Any] = {
-        "agreement": {"name": agreement.name, "time_zone": agreement.time_zone},
+        "agreement": {
+            "name": agreement.name,
+            "time_zone": agreement.time_zone,
+            "stage_labels": dict(agreement.stage_labels),
+        },
         "data_end_at": end.isoformat() if end is not None else None,
+        "dataset": metrics.dataset(db),
         "filters": filters.describe(),
         "home": home,
         "scorecard": scorecard.scorecard(
-            db, filters, home=home, follow_up=follow_up["summary"], discards=discards["summary"]
+            db, filters, follow_up=follow_up["summary"], discards=discards["summary"], home=home
         ),
         "funnel": metrics.funnel(db, filters, by=by, by2=by2),
         "quality": metrics.quality(db, filters),
@@ -238,8 +242,10 @@ def _scorecard(page: _Page) -> None:
     card = page.data["scorecard"]
     page.add(
         '<section id="scorecard"><h2>Did each team keep its side of the agreement?</h2>'
-        f'<p class="q">Each commitment for {e(card["period"])}, its target, the period before '
-        f"({e(card['previous_period'])}) and the last 12 months by month of hand-over.</p>"
+        f'<p class="q">Each commitment for {e(card["period"])}, counting '
+        f"{e(card['counting']['counts'])}; its target, the period before "
+        f"({e(card['previous_period'])}) and the last 12 months, each month counted as the "
+        "headline is.</p>"
     )
     rows = []
     for i, c in enumerate(card["commitments"]):
@@ -247,7 +253,11 @@ def _scorecard(page: _Page) -> None:
         # Rates to one decimal: 69.6% is visibly under a 70% target.
         kind = "count" if c["kind"] == "count" else "rate1"
         value = page.num(f"{base}.value", kind)
-        if c["kind"] == "rate" and c["denominator"] is not None:
+        if not c["in_data"]:
+            value = '<span class="of">not in the data</span>'
+        elif c["value"] is None and c["note"]:
+            value = f'<span class="of">{e(c["note"])}</span>'
+        elif c["kind"] == "rate" and c["denominator"] is not None:
             value += (
                 f' <span class="of">{page.num(f"{base}.numerator")} of '
                 f"{page.num(f'{base}.denominator')}</span>"
@@ -262,6 +272,7 @@ def _scorecard(page: _Page) -> None:
         )
         rows.append(
             f"<tr><td>{e(c['team'].capitalize())}</td><td>{e(c['label'])}"
+            f'<br><span class="of">{e(c["counts"])}</span>'
             + (f'<br><span class="of">{e(c["note"])}</span>' if c["note"] else "")
             + f'</td><td class="{kind}">{value}</td><td>{target}</td><td>{verdict}</td>'
             f'<td class="{kind}">{page.num(f"{base}.previous", kind)}</td>'
@@ -272,15 +283,24 @@ def _scorecard(page: _Page) -> None:
         "<th>This period</th><th>Target</th><th></th><th>Period before</th>"
         "<th>Last 12 months</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
-    labels = {"leads": "Leads", "mqls": "MQLs", "sals": "SALs", "sqls": "SQLs"}
-    labels |= {"opportunities": "Opportunities", "won": "Won"}
+    keys = ("leads", "mqls", "sals", "sqls", "opportunities", "won")
     steps = " → ".join(
-        f"{page.num(f'scorecard.funnel.{key}.value')} {label}" for key, label in labels.items()
+        f"{page.num(f'scorecard.funnel.{key}.value')} {e(card['funnel'][key]['label'])}"
+        for key in keys
     )
+    words = card["counting"]
     page.add(
         f'<p class="oneline">{steps} · {page.num("scorecard.funnel.won_revenue_usd.value", "usd")}'
-        " won</p></section>"
+        f" {e(words['won_revenue'])}</p>"
     )
+    if words["view"] != "flow":
+        page.add(
+            f'<p class="q">{e(card["won_in_period"]["label"])}: '
+            f"{page.num('scorecard.won_in_period.n_deals')} deals, "
+            f"{page.num('scorecard.won_in_period.revenue_usd', 'usd')}, whoever's leads they "
+            "were.</p>"
+        )
+    page.add("</section>")
 
 
 def _sparkline(c: dict[str, Any]) -> str:
@@ -288,7 +308,7 @@ def _sparkline(c: dict[str, Any]) -> str:
     points = [p["value"] for p in c["trend"]]
     known = [v for v in points if v is not None]
     if not known:
-        return '<span class="of">no hand-overs</span>'
+        return '<span class="of">no data</span>'
     width, height, pad = 150, 34, 3
     level = c.get("trend_target")
     top = max([*known, level or 0]) or 1
@@ -326,17 +346,33 @@ def _funnel(page: _Page) -> None:
         '<p class="q">Leads reaching each stage, and the conversion by source from lead to won, '
         "with the counts behind every rate.</p>"
     )
+    page.add(f'<p class="q">Counting {e(d["counting"])}.</p>')
     stages = d["stages"]
     if stages and stages[0]["n_leads"]:
         page.chart(
             charts.funnel_bars(
                 stages=[s["stage"] for s in stages],
-                labels=[_STAGE_NAMES[s["stage"]] for s in stages],
+                labels=[page.data["agreement"]["stage_labels"][s["stage"]] for s in stages],
                 counts=[s["n_leads"] for s in stages],
                 step_rates=[_nan(s["step_rate"]) for s in stages],
                 cumulative_rates=[_nan(s["cumulative_rate"]) for s in stages],
             )
         )
+    c = "funnel.closed_opportunities"
+    closed = d["closed_opportunities"]
+    page.add(
+        '<div class="tiles">'
+        f"<div><b>{page.num(f'{c}.win_rate', 'rate1')}</b>win rate of closed opportunities "
+        f"({page.num(f'{c}.n_won')} won of {page.num(f'{c}.n_closed')} closed; "
+        f"{page.num(f'{c}.n_open')} still open)</div>"
+        + "".join(
+            f"<div><b>{page.num(f'{c}.cycle_days.{o}.median_days', 'days')}</b>median days to "
+            f"close, {o} ({page.num(f'{c}.cycle_days.{o}.n_opportunities')} {o})</div>"
+            for o in ("won", "lost")
+            if closed["cycle_days"][o]["n_opportunities"]
+        )
+        + "</div>"
+    )
     rows = [r for r in d["breakdown"] if r.get("group_2") is None]
     if not rows:
         page.add('<p class="empty">No leads in this period for these filters.</p></section>')
@@ -360,9 +396,6 @@ def _funnel(page: _Page) -> None:
         what="groups",
     )
     page.add("</section>")
-
-
-_STAGE_NAMES = {s: s.upper() if s in ("mql", "sal", "sql") else s.capitalize() for s in STAGES}
 
 
 def _nan(value: float | None) -> float:
@@ -425,13 +458,25 @@ def _follow_up(page: _Page) -> None:
     page.add(
         '<section id="follow-up"><h2>How fast does sales follow up?</h2>'
         f'<p class="q">The agreement: every MQL followed up within '
-        f"{page.num('follow_up.summary.target_hours', 'plain')} {e(clock)}.</p>"
+        f"{page.num('follow_up.summary.target_hours', 'plain')} {e(clock)}; the MQLs handed "
+        f"over in {e(page.data['filters']['period']['label'])}.</p>"
+    )
+    if not summary["has_follow_up_data"]:
+        page.add(
+            f'<p class="empty">No follow-up data: {page.num(f"{s}.n_handed_over")} MQLs were '
+            "handed over, but the export holds no sales activities and no first-contact dates, "
+            "so follow-up cannot be judged.</p></section>"
+        )
+        return
+    page.add(
         '<div class="tiles">'
-        f"<div><b>{page.num(f'{s}.within_sla_rate', 'rate')}</b>within the target "
-        f"({page.num(f'{s}.n_met')} of {page.num(f'{s}.n_judged')})</div>"
-        f"<div><b>{page.num(f'{s}.median_hours', 'hours')}</b>median wait "
-        f"(90% within {page.num(f'{s}.p90_hours', 'hours')})</div>"
+        f"<div><b>{page.num(f'{s}.within_sla_rate', 'rate1')}</b>followed up in time "
+        f"({page.num(f'{s}.n_met')} of {page.num(f'{s}.n_judged')} due)</div>"
+        f"<div><b>{page.num(f'{s}.median_hours', 'hours')}</b>median wait of those followed "
+        f"up (90% within {page.num(f'{s}.p90_hours', 'hours')})</div>"
         f"<div><b>{page.num(f'{s}.n_open_breaches')}</b>still waiting past the target</div>"
+        f"<div><b>{page.num(f'{s}.n_closed_without_follow_up')}</b>closed without follow-up"
+        "</div>"
         f"<div><b>{page.num(f'{s}.n_pending')}</b>waiting, still inside the target</div>"
         "</div>"
     )
@@ -443,7 +488,7 @@ def _follow_up(page: _Page) -> None:
             [
                 ("group_1", "Owner", "text"),
                 ("n_handed_over", "MQLs", "count"),
-                ("within_sla_rate", "Within target", "rate"),
+                ("within_sla_rate", "Followed up in time", "rate1"),
                 ("n_met", "Met", "count"),
                 ("n_breached", "Breached", "count"),
                 ("median_hours", "Median wait", "hours"),
@@ -460,12 +505,12 @@ def _discards(page: _Page) -> None:
     page.add(
         '<section id="discards"><h2>How many MQLs are discarded, why, and where is every MQL now?'
         '</h2><p class="q">Acceptance and discards against the agreement, the reasons sales '
-        "gave, and the account of every MQL of the period.</p>"
+        f"gave, and where each of the {e(d['summary']['mqls'])} stands now.</p>"
         '<div class="tiles">'
-        f"<div><b>{page.num(f'{s}.acceptance_rate', 'rate')}</b>accepted "
+        f"<div><b>{page.num(f'{s}.acceptance_rate', 'rate1')}</b>accepted "
         f"({page.num(f'{s}.n_accepted')} of {page.num(f'{s}.n_mql')}; at least "
         f"{page.num('discards.summary.min_acceptance_rate', 'rate')} agreed)</div>"
-        f"<div><b>{page.num(f'{s}.discard_rate', 'rate')}</b>discarded "
+        f"<div><b>{page.num(f'{s}.discard_rate', 'rate1')}</b>discarded at any point "
         f"({page.num(f'{s}.n_discarded')} of {page.num(f'{s}.n_mql')}; at most "
         f"{page.num('discards.summary.max_discard_rate', 'rate')} agreed)</div>"
         f"<div><b>{page.num(f'{s}.n_discarded_no_reason')}</b>discarded without a reason</div>"
@@ -486,7 +531,10 @@ def _discards(page: _Page) -> None:
     if total:
         page.chart(
             charts.accounts(
-                [a["account"] for a in accounts],
+                [
+                    fmt.account(a["account"], page.data["agreement"]["stage_labels"])
+                    for a in accounts
+                ],
                 [a["n_leads"] for a in accounts],
                 total,
                 "Where every MQL of the period is now",
@@ -514,13 +562,31 @@ def _attribution_section(page: _Page) -> None:
     totals = d["totals"]
     page.add(
         '<section id="attribution"><h2>Which channels earn the revenue, and where do the models '
-        'disagree?</h2><p class="q">Won revenue of the period '
+        'disagree?</h2><p class="q">Revenue won in the period, deals closed in it '
         f"({page.num('attribution.won.totals.revenue_usd', 'usd')} from "
-        f"{page.num('attribution.won.totals.n_events')} deals) credited to the channels of the "
+        f"{page.num('attribution.won.totals.n_events')} deals), credited to the channels of the "
         f"touches in the {page.num('attribution.won.params.lookback_days', 'plain')} days before "
         "each win, under eight models.</p>"
     )
     credit = sorted(d["credit"], key=lambda r: -r["linear"])
+    if not page.data["dataset"]["has_touch_data"]:
+        page.add(
+            '<p class="empty">No touch data: the export has no marketing touches, so no model can '
+            "share the revenue among channels. What the CRM itself reports:</p>"
+        )
+        page.table(
+            "attribution.won.recorded_source",
+            d["recorded_source"],
+            [
+                ("source", "Source recorded on the deal", "text"),
+                ("n_deals", "Deals", "count"),
+                ("revenue_usd", "Revenue", "usd"),
+                ("revenue_share", "Share", "rate"),
+            ],
+            what="sources",
+        )
+        page.add("</section>")
+        return
     if not totals["n_events"]:
         page.add('<p class="empty">No deal was won in this period for these filters.</p>')
         page.add("</section>")
@@ -563,7 +629,7 @@ def _actions(page: _Page) -> None:
         "too long, or discarded without a reason.</p>"
     )
     open_breaches = [
-        (i, b) for i, b in enumerate(follow["breaches"]) if b["breach"].startswith("open")
+        (i, b) for i, b in enumerate(follow.get("breaches", [])) if b["breach"] == "open"
     ]
     page.add(
         f"<h3>{page.num('follow_up.summary.current.n_open_breaches')} MQLs still waiting past "

@@ -3,21 +3,22 @@ that opens the home page and the feedback-session report.
 
 Marketing commits to a volume of MQLs (overall, and per source where the agreement sets it);
 sales commits to following up in time, accepting enough MQLs and discarding few. Every value
-here comes from the same functions as the pages and `metrics --json` (`handoff.metrics`), so the
-scorecard, the pages, the report and the JSON cannot disagree; only the 12-month sparklines come
-from their own query (by month of hand-over).
+here comes from the same functions as the pages and `metrics --json` (`handoff.metrics`), and
+each 12-month line from the same query as its headline, counted month by month: the scorecard,
+the pages, the report and the JSON cannot disagree, and the line's last month is the headline
+when the period is that month. Each commitment says what it counts (`counts`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from handoff import fmt, metrics
+from handoff.agreement import Agreement
 from handoff.db import Database
 from handoff.filters import Filters
 
-TREND_MONTHS = 12
+TREND_MONTHS = metrics.TREND_MONTHS
 # The page behind each commitment, for the links on the home page.
 PAGES = {
     "mql_volume": "pages/quality.py",
@@ -27,149 +28,157 @@ PAGES = {
 }
 
 
+def monthly_mql_goal(agreement: Agreement, filters: Filters) -> tuple[float | None, str]:
+    """Marketing's monthly MQL goal for the filters' scope, or None with the reason why not."""
+    if filters.campaigns or filters.owners or filters.teams or filters.attributes:
+        return None, "the goal is set for all leads or per source, not for this selection"
+    if not filters.sources:
+        return agreement.mql_goal_per_month, "all sources"
+    by_source = agreement.mql_goal_by_source
+    missing = [s for s in filters.sources if s not in by_source]
+    if missing:
+        return None, f"no goal is set for {', '.join(missing)}"
+    return sum(by_source[s] for s in filters.sources), ", ".join(filters.sources)
+
+
 def scorecard(
     db: Database,
     filters: Filters,
-    home: dict[str, Any] | None = None,
     follow_up: dict[str, Any] | None = None,
     discards: dict[str, Any] | None = None,
+    home: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every commitment: value, target, met or missed, the previous period, a 12-month trend.
 
-    The pages' own summaries can be passed in when they are already computed.
+    Each headline and its trend come from the same query (metrics.compare and metrics.trend),
+    so a month's point is the headline for that month. The pages' own summaries can be passed
+    in when they are already computed.
     """
     agreement = db.agreement
-    home = home or metrics.home(db, filters)
+    period, before = filters.period, filters.period.previous()
+    words = metrics.counting(filters)
     follow = follow_up or metrics.follow_up_summary(db, filters)
     disc = discards or metrics.discard_summary(db, filters)
-    params = metrics.trend_params(filters, agreement, TREND_MONTHS, counting=False)
-    trend = db.run("commitments_trend", params)
-    trend["month"] = [f"{m:%Y-%m}" for m in trend["month_start"]]
-    months = _months(params["trend_start_at"].date(), filters.period.end)
-    overall = trend[trend["source"].isna()].set_index("month")
+    home = home or metrics.home(db, filters)
+    follow_trend = metrics.follow_up_trend(db, filters)
+    discard_trend = metrics.discard_trend(db, filters)
+    months = [p.start.strftime("%Y-%m") for p in metrics.trend_periods(filters)]
 
-    def series(frame, numerator: str, denominator: str | None = None) -> list[dict[str, Any]]:
-        out = []
-        for month in months:
-            row = frame.loc[month] if month in frame.index else None
-            n = int(row[numerator]) if row is not None else 0
-            if denominator is None:
-                value: float | None = n
-            else:
-                d = int(row[denominator]) if row is not None else 0
-                value = n / d if d else None
-            out.append({"month": month, "value": value})
-        return out
+    def series(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        return [{"month": m, "value": r[key]} for m, r in zip(months, rows, strict=True)]
 
-    judged = overall.assign(n_judged=overall["n_met"] + overall["n_breached"])
-    goal = home["mql_goal"]
+    monthly, goal_scope = monthly_mql_goal(agreement, filters)
+    # A partial month (year to date, custom dates) gets its share of the monthly goal by days.
+    now, then = follow["current"], follow["previous"]
     commitments = [
         _commitment(
             key="mql_volume",
             team="marketing",
             label="MQLs handed over",
             kind="count",
-            value=goal["handed_over"],
-            target=goal["goal"],
+            value=now["n_handed_over"],
+            target=_goal(monthly, period),
             direction="at least",
-            previous=goal["previous_handed_over"],
-            previous_target=goal["previous_goal"],
-            trend=series(overall, "n_handed_over"),
-            note=f"goal: {goal['scope']}",
-            trend_target=goal["monthly_goal"],
+            previous=then["n_handed_over"],
+            previous_target=_goal(monthly, before),
+            trend=series(follow_trend, "n_handed_over"),
+            counts=words["handed_over"],
+            note=f"goal: {goal_scope}",
+            trend_target=monthly,
         )
     ]
-    for source, monthly in _source_goals(agreement, filters).items():
-        counts = _by_source(db, filters).get(source, {})
-        source_trend = trend[trend["source"] == source].set_index("month")
+    present = set(db.run("filter_options").query("dimension == 'source'")["value"])
+    by_source, source_trend = _by_source(db, filters)
+    for source, goal in _source_goals(agreement, filters).items():
+        counts, monthly_counts = by_source.get(source, {}), source_trend.get(source, {})
+        in_data = source in present
         commitments.append(
             _commitment(
                 key=f"mql_volume:{source}",
                 team="marketing",
                 label=f"MQLs from {source}",
                 kind="count",
-                value=counts.get("current", 0),
-                target=round(monthly * filters.period.months, 1),
+                value=counts.get(1, 0) if in_data else None,
+                target=_goal(goal, period),
                 direction="at least",
-                previous=counts.get("previous", 0),
-                previous_target=round(monthly * filters.period.previous().months, 1),
-                trend=series(source_trend, "n_handed_over"),
-                note=f"goal: {monthly:,.0f} a month",
-                trend_target=monthly,
+                previous=counts.get(2, 0) if in_data else None,
+                previous_target=_goal(goal, before),
+                trend=[
+                    {"month": m, "value": monthly_counts.get(m, 0) if in_data else None}
+                    for m in months
+                ],
+                counts=f"MQLs from {source} handed over in {period.label}",
+                note=f"goal: {goal:,.0f} a month"
+                + ("" if in_data else f"; {source} is not in the data"),
+                trend_target=goal,
+                in_data=in_data,
             )
         )
-    current, before = follow["current"], follow["previous"]
+    has_follow_up = follow["has_follow_up_data"]
+    clock = "business " if agreement.follow_up_clock == "business" else ""
     commitments.append(
         _commitment(
             key="follow_up",
             team="sales",
-            label=f"Followed up within {agreement.follow_up_target_hours:g} "
-            f"{'business ' if agreement.follow_up_clock == 'business' else ''}hours",
+            label=f"Followed up within {agreement.follow_up_target_hours:g} {clock}hours",
             short_label="Followed up in time",
             kind="rate",
-            value=current["within_sla_rate"],
-            numerator=current["n_met"],
-            denominator=current["n_judged"],
+            value=now["within_sla_rate"],
+            numerator=now["n_met"],
+            denominator=now["n_judged"],
             target=agreement.min_within_sla_rate,
             direction="at least",
-            previous=before["within_sla_rate"],
+            previous=then["within_sla_rate"],
             previous_target=agreement.min_within_sla_rate,
-            trend=series(judged, "n_met", "n_judged"),
-            note=f"{fmt.count(current['n_pending'])} still pending"
-            if current.get("n_pending")
-            else "",
+            trend=series(follow_trend, "within_sla_rate"),
+            counts=f"{words['handed_over']} that were due (met or breached; pending and invalid "
+            "ones are not judged)",
+            note=(
+                "no follow-up data in the export"
+                if not has_follow_up
+                else f"{fmt.count(now['n_pending'])} still pending"
+                if now["n_pending"]
+                else ""
+            ),
         )
     )
-    now, then = disc["current"], disc["previous"]
-    commitments.append(
-        _commitment(
-            key="acceptance",
-            team="sales",
-            label="MQLs accepted by sales",
-            kind="rate",
-            value=now["acceptance_rate"],
-            numerator=now["n_accepted"],
-            denominator=now["n_mql"],
-            target=agreement.min_acceptance_rate,
-            direction="at least",
-            previous=then["acceptance_rate"],
-            previous_target=agreement.min_acceptance_rate,
-            trend=series(overall, "n_accepted", "n_handed_over"),
+    current, previous = disc["current"], disc["previous"]
+    for key, label, k, rate, target, direction in (
+        ("acceptance", "MQLs accepted by sales", "n_accepted", "acceptance_rate",
+         agreement.min_acceptance_rate, "at least"),
+        ("discards", "MQLs discarded", "n_discarded", "discard_rate",
+         agreement.max_discard_rate, "at most"),
+    ):  # fmt: skip
+        commitments.append(
+            _commitment(
+                key=key,
+                team="sales",
+                label=label,
+                kind="rate",
+                value=current[rate],
+                numerator=current[k],
+                denominator=current["n_mql"],
+                target=target,
+                direction=direction,
+                previous=previous[rate],
+                previous_target=target,
+                trend=series(discard_trend, rate),
+                counts=words["mqls"],
+            )
         )
-    )
-    commitments.append(
-        _commitment(
-            key="discards",
-            team="sales",
-            label="MQLs discarded",
-            kind="rate",
-            value=now["discard_rate"],
-            numerator=now["n_discarded"],
-            denominator=now["n_mql"],
-            target=agreement.max_discard_rate,
-            direction="at most",
-            previous=then["discard_rate"],
-            previous_target=agreement.max_discard_rate,
-            trend=series(overall, "n_discarded", "n_handed_over"),
-        )
-    )
     return {
-        "period": filters.period.label,
-        "previous_period": filters.period.previous().label,
+        "period": period.label,
+        "previous_period": before.label,
+        "counting": words,
         "trend_months": months,
         "commitments": commitments,
         "funnel": {key: home[key] for key, _, _ in metrics.SCORECARD},
+        "won_in_period": home["won_in_period"],
     }
 
 
-def _months(first: dt.date, end: dt.date) -> list[str]:
-    """'YYYY-MM' from the month of `first` to the month holding the day before `end`."""
-    out, year, month = [], first.year, first.month
-    last = end - dt.timedelta(days=1)
-    while (year, month) <= (last.year, last.month):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
+def _goal(monthly: float | None, period) -> float | None:
+    return round(monthly * period.months, 1) if monthly is not None else None
 
 
 def _commitment(
@@ -184,11 +193,13 @@ def _commitment(
     previous: float | None,
     previous_target: float | None,
     trend: list[dict[str, Any]],
+    counts: str,
     numerator: int | None = None,
     denominator: int | None = None,
     note: str = "",
     trend_target: float | None = None,
     short_label: str | None = None,
+    in_data: bool = True,
 ) -> dict[str, Any]:
     return {
         "key": key,
@@ -196,6 +207,8 @@ def _commitment(
         "label": label,
         "short_label": short_label or label,
         "kind": kind,
+        "counts": counts,
+        "in_data": in_data,
         "value": value,
         "numerator": numerator,
         "denominator": denominator,
@@ -218,7 +231,7 @@ def _met(value: float | None, target: float | None, direction: str) -> bool | No
     return value >= target if direction == "at least" else value <= target
 
 
-def _source_goals(agreement, filters: Filters) -> dict[str, float]:
+def _source_goals(agreement: Agreement, filters: Filters) -> dict[str, float]:
     """The per-source MQL goals that apply to the filters' scope."""
     if filters.campaigns or filters.owners or filters.teams or filters.attributes:
         return {}
@@ -228,23 +241,31 @@ def _source_goals(agreement, filters: Filters) -> dict[str, float]:
     return dict(goals)
 
 
-def _by_source(db: Database, filters: Filters) -> dict[str, dict[str, int]]:
-    frame = db.run("mqls_by_source", _period_params(filters, db))
-    out: dict[str, dict[str, int]] = {}
+def _by_source(
+    db: Database, filters: Filters
+) -> tuple[dict[str, dict[int, int]], dict[str, dict[str, int]]]:
+    """Hand-overs per source, from one query: ({source: {1: period, 2: previous}},
+    {source: {month: hand-overs}}) for the headline and the trend."""
+    headline: dict[str, dict[int, int]] = {}
+    frame = metrics.run(
+        db, "mqls_by_source", filters, periods=[filters.period, filters.period.previous()]
+    )
     for row in frame.itertuples(index=False):
-        out.setdefault(row.source, {})[row.period] = int(row.n_handed_over)
-    return out
-
-
-def _period_params(filters: Filters, db: Database) -> dict[str, Any]:
-    return metrics.query_params(filters, db.agreement, previous=True, counting=False)
+        headline.setdefault(row.source, {})[int(row.period_index)] = int(row.n_handed_over)
+    trend: dict[str, dict[str, int]] = {}
+    periods = metrics.trend_periods(filters)
+    frame = metrics.run(db, "mqls_by_source", filters, periods=periods)
+    for row in frame.itertuples(index=False):
+        month = periods[int(row.period_index) - 1].start.strftime("%Y-%m")
+        trend.setdefault(row.source, {})[month] = int(row.n_handed_over)
+    return headline, trend
 
 
 # --- The plain summary ------------------------------------------------------------------------
 
 
 def said(c: dict[str, Any]) -> str:
-    """A commitment's value as the summary says it: "412 MQLs" or "88% (412 of 468)"."""
+    """A commitment's value as the summary says it: "412" or "88.0% (412 of 468)"."""
     if c["value"] is None:
         return "no data"
     if c["kind"] == "count":
@@ -254,15 +275,9 @@ def said(c: dict[str, Any]) -> str:
     return f"{shown} ({fmt.count(c['numerator'])} of {fmt.count(c['denominator'])})"
 
 
-def target_said(c: dict[str, Any]) -> str:
-    if c["target"] is None:
-        return "no target agreed"
-    shown = fmt.count(c["target"]) if c["kind"] == "count" else fmt.rate(c["target"])
-    return f"{c['direction']} {shown}"
-
-
 def summary(data: dict[str, Any]) -> list[str]:
-    """Sentences from the numbers, for the top of the home page and the report.
+    """Sentences from the numbers, for the top of the home page and the report; each names
+    what it counts.
 
     `data` is what `metrics --json` prints (at least `scorecard`; `discards`, `follow_up` and
     `attribution` add sentences when present).
@@ -279,31 +294,44 @@ def summary(data: dict[str, Any]) -> list[str]:
         )
     else:
         how = "with no goal for this selection"
-    out.append(f"Marketing handed over {fmt.count(volume['value'])} MQLs, {how}.")
-    misses = [
-        c["label"].removeprefix("MQLs from ")
-        for c in card["commitments"]
-        if c["key"].startswith("mql_volume:") and c["is_met"] is False
-    ]
+    out.append(
+        f"Marketing handed over {fmt.plural(volume['value'], 'MQL')} in {card['period']}, {how}."
+    )
+    sources = [c for c in card["commitments"] if c["key"].startswith("mql_volume:")]
+    misses = [c["label"].removeprefix("MQLs from ") for c in sources if c["is_met"] is False]
     if misses:
         out.append(f"Below their MQL goal: {', '.join(misses)}.")
+    absent = [c["label"].removeprefix("MQLs from ") for c in sources if not c["in_data"]]
+    if absent:
+        out.append(
+            f"The agreement sets an MQL goal for {_and(absent)}, which the data does not have."
+        )
     follow = by_key["follow_up"]
+    within = follow["label"].removeprefix("Followed up ")
     if follow["value"] is not None:
-        within = follow["label"].removeprefix("Followed up ")
-        out.append(f"Sales followed up {said(follow)} of MQLs {within}{_verdict(follow)}.")
+        pending = data.get("follow_up", {}).get("summary", {}).get("current", {}).get("n_pending")
+        out.append(
+            f"Of the {fmt.plural(follow['denominator'], 'MQL')} handed over in {card['period']} "
+            f"whose follow-up can be judged, sales followed up {fmt.count(follow['numerator'])} "
+            f"{within} ({fmt.rate(follow['value'], 1)}){_verdict(follow)}"
+            + (f"; {fmt.count(pending)} more still inside the target" if pending else "")
+            + "."
+        )
+    elif follow["note"].startswith("no follow-up data"):
+        out.append(
+            "The export has no follow-up data (no sales activities and no first-contact dates), "
+            "so follow-up cannot be judged."
+        )
     accept, discard = by_key["acceptance"], by_key["discards"]
     if accept["value"] is not None:
         out.append(
-            f"Sales accepted {said(accept)} of the MQLs{_verdict(accept)}, and discarded "
-            f"{said(discard)}{_verdict(discard)}."
+            f"Of the {fmt.count(accept['denominator'])} {accept['counts']}, sales accepted "
+            f"{fmt.count(accept['numerator'])} ({fmt.rate(accept['value'], 1)}){_verdict(accept)}"
+            f", and discarded {fmt.count(discard['numerator'])} "
+            f"({fmt.rate(discard['value'], 1)}){_verdict(discard)}."
         )
     out += _outliers(data)
-    funnel = card["funnel"]
-    out.append(
-        f"Of {fmt.count(funnel['leads']['value'])} leads, {fmt.count(funnel['mqls']['value'])} "
-        f"became MQLs and {fmt.count(funnel['won']['value'])} were won "
-        f"({fmt.usd(funnel['won_revenue_usd']['value'])})."
-    )
+    out.append(_funnel_sentence(card))
     reading = (data.get("attribution") or {}).get("won", {}).get("reading") or []
     if reading:
         out.append(reading[0])
@@ -311,6 +339,33 @@ def summary(data: dict[str, Any]) -> list[str]:
     if actions:
         out.append("To act on: " + "; ".join(actions) + ".")
     return out
+
+
+def _funnel_sentence(card: dict[str, Any]) -> str:
+    """The funnel in one sentence, naming what it counts: a cohort and what it has won so far,
+    or the period's stage entries; and the deals won in the period."""
+    funnel, won = card["funnel"], card["won_in_period"]
+    deals = (
+        f"{fmt.plural(won['n_deals'], 'deal')} for {fmt.usd(won['revenue_usd'])} "
+        f"{'was' if won['n_deals'] == 1 else 'were'} won in {card['period']} (deals closed in it)"
+    )
+    if card["counting"]["view"] == "flow":
+        return (
+            f"In {card['period']}, {fmt.plural(funnel['leads']['value'], 'lead')} came in, "
+            f"{fmt.count(funnel['mqls']['value'])} were handed over and "
+            f"{fmt.count(funnel['won']['value'])} won for the first time; {deals}."
+        )
+    cohort = "created" if card["counting"]["view"] == "created" else "handed over"
+    return (
+        f"Of the {fmt.plural(funnel['leads']['value'], 'lead')} {cohort} in {card['period']}, "
+        f"{fmt.count(funnel['mqls']['value'])} became MQLs and "
+        f"{fmt.count(funnel['won']['value'])} have been won so far "
+        f"({fmt.usd(funnel['won_revenue_usd']['value'])}); {deals}."
+    )
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _verdict(c: dict[str, Any]) -> str:
@@ -355,7 +410,10 @@ def _actions(data: dict[str, Any]) -> list[str]:
     if follow:
         n_open = follow["summary"]["current"]["n_open_breaches"]
         if n_open:
-            out.append(f"{fmt.plural(n_open, 'MQL')} still waiting past the follow-up target")
+            out.append(
+                f"{fmt.plural(n_open, 'MQL')} still waiting past the follow-up target (active, "
+                "no follow-up yet)"
+            )
     discards = data.get("discards")
     if discards:
         current = discards["summary"]["current"]

@@ -35,6 +35,7 @@ from handoff.filters import (
     SCOPE_KEYS,
     VIEWS,
     Filters,
+    Period,
     from_query_params,
     resolve_period,
 )
@@ -111,13 +112,18 @@ class PageContext:
     agreement: agreement_mod.Agreement
     data_end: dt.datetime
 
-    def params(self, **extra: Any) -> dict[str, Any]:
-        """The scope and period parameters of the filters, plus a query's own."""
-        return {**metrics.query_params(self.filters, self.agreement), **extra}
-
-    def trend_params(self, months: int, **extra: Any) -> dict[str, Any]:
-        """The parameters of a monthly trend ending with the period, plus a query's own."""
-        return {**metrics.trend_params(self.filters, self.agreement, months), **extra}
+    def run(
+        self,
+        name: str,
+        columns: dict[str, str | None] | None = None,
+        trend_months: int | None = None,
+        **extra: Any,
+    ) -> pd.DataFrame:
+        """A named query for the page's filters (cached), with the query's own parameters; with
+        `trend_months`, over that many months up to the period's end."""
+        return metrics.run(
+            self.db, name, self.filters, columns=columns, trend_months=trend_months, **extra
+        )
 
 
 def page(title: str, question: str) -> PageContext:
@@ -132,11 +138,16 @@ def page(title: str, question: str) -> PageContext:
         st.warning("The database holds no leads. Import a dataset (see the Data loaded page).")
         st.stop()
     navigation = st.sidebar.container()
-    filters = _filters(db, end)
+    filters, absent = _filters(db, end)
     with navigation:
         _navigation(filters)
     st.title(title)
     st.caption(question)
+    if absent:
+        st.warning(
+            f"Not in the data: {', '.join(absent)}, asked for by the link. The page counts "
+            "without that filter."
+        )
     return PageContext(filters=filters, db=db, agreement=agreement, data_end=end)
 
 
@@ -148,6 +159,46 @@ def no_leads(ctx: PageContext, stop: bool = True) -> None:
     )
     if stop:
         st.stop()
+
+
+def maturity_notice(ctx: PageContext, steps: tuple[str, ...]) -> None:
+    """Say at the top of a page which of `steps` the period is still too young for, and offer,
+    in one click, the latest month that is mature for them (and, when that is far back, the
+    latest mature for the nearest step). Flow counts are never immature."""
+    mature = metrics.period_maturity(ctx.filters, ctx.agreement, ctx.data_end)
+    young = [step for step in steps if not mature[step]]
+    if not young:
+        return
+    limits = metrics.step_limits(ctx.agreement)
+    young.sort(key=limits.get)
+    period = ctx.filters.period
+    named = ", ".join(f"{metrics.step_label(s, ctx.agreement)} ({limits[s]:g} days)" for s in young)
+    st.warning(
+        f"**{period.label} is still young for {named}**: fewer days have passed since it ended "
+        "than the agreement allows for those steps, so their rates will still rise and are not "
+        "yet comparable with older periods."
+    )
+    offers: dict[Period, str] = {}
+    for step in (young[0], young[-1]):
+        month = metrics.latest_mature_month(ctx.agreement, ctx.data_end, step)
+        offers.setdefault(month, metrics.step_label(step, ctx.agreement))
+    columns = st.columns(len(offers) + 1)
+    for column, (month, step_name) in zip(columns, offers.items(), strict=False):
+        column.button(
+            f"Show {month.label}",
+            key=f"mature_{month.start:%Y%m}",
+            on_click=choose_period,
+            args=(month,),
+            help=f"The latest month whose leads have had the time the agreement allows for "
+            f"{step_name}.",
+            icon=":material/history:",
+        )
+
+
+def choose_period(period: Period) -> None:
+    """Set the shared period filter to these dates (a button's callback, before the rerun)."""
+    st.session_state["_f_period"] = "custom"
+    st.session_state["_f_dates"] = (period.start, period.end - dt.timedelta(days=1))
 
 
 def link_params(filters: Filters | None) -> dict[str, list[str]] | None:
@@ -229,13 +280,21 @@ def _cached_run(
 # ---- filters -------------------------------------------------------------------------------
 
 
-def _filters(db: CachedDatabase, end: dt.datetime) -> Filters:
-    """Draw the shared filters in the sidebar and return their values."""
+def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str]]:
+    """Draw the shared filters in the sidebar; return their values and the values a link asked
+    for that the data does not have."""
     options = db.run("filter_options")
     attribute_options = db.run("attribute_options")
     attributes = sorted(attribute_options["attribute"].unique())
-    from_url = from_query_params(_url_params(), end.date(), attributes)
+    url = _url_params()
+    from_url = from_query_params(url, end.date(), attributes)
     data_end = end.date()
+    # What the link asks for that the data does not have is said, not silently dropped.
+    absent = [
+        f"attribute “{key.removeprefix(ATTRIBUTE_PREFIX)}”"
+        for key in url
+        if key.startswith(ATTRIBUTE_PREFIX) and key.removeprefix(ATTRIBUTE_PREFIX) not in attributes
+    ]
 
     with st.sidebar:
         st.markdown("**Filters**")
@@ -270,7 +329,9 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> Filters:
         scope: dict[str, tuple[str, ...]] = {}
         for key in SCOPE_KEYS:
             values = options.loc[options["dimension"] == key, "value"].tolist()
-            wanted = [v for v in getattr(from_url, key + "s") if v in values]
+            asked = getattr(from_url, key + "s")
+            absent += [f"{_SCOPE_LABELS[key].lower()} “{v}”" for v in asked if v not in values]
+            wanted = [v for v in asked if v in values]
             scope[key] = tuple(
                 control(
                     st.multiselect,
@@ -289,7 +350,9 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> Filters:
                     values = attribute_options.loc[
                         attribute_options["attribute"] == name, "value"
                     ].tolist()
-                    wanted = [v for v in url_attrs.get(name, ()) if v in values]
+                    asked = url_attrs.get(name, ())
+                    absent += [f"{name} “{v}”" for v in asked if v not in values]
+                    wanted = [v for v in asked if v in values]
                     picked = control(
                         st.multiselect,
                         "f_" + ATTRIBUTE_PREFIX + name,
@@ -311,9 +374,9 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> Filters:
         attributes=tuple(chosen_attributes),
     )
     wanted_url = filters.to_query_params()
-    if _url_params() != wanted_url:
+    if url != wanted_url:
         st.query_params.from_dict(wanted_url)
-    return filters
+    return filters, absent
 
 
 def _url_params() -> dict[str, list[str]]:

@@ -4,7 +4,7 @@ eight models, and where the models disagree."""
 import pandas as pd
 import streamlit as st
 
-from handoff import attribution, charts, fmt, ui
+from handoff import attribution, charts, fmt, metrics, ui
 
 ctx = ui.page(
     "Attribution",
@@ -68,6 +68,51 @@ if lookback != agreement.lookback_days or half_life != agreement.half_life_days:
         f"{agreement.half_life_days:g}-day half-life."
     )
 
+
+def crm_report() -> None:
+    """What the CRM's own report says: the source written on each deal takes all its revenue."""
+    recorded = attribution.recorded_sources(ctx.db, ctx.filters, revenue)
+    st.markdown("**What the CRM's own report says**")
+    if recorded.empty:
+        st.info(f"No {what} in {period.label} for these filters.")
+        return
+    st.dataframe(
+        recorded,
+        hide_index=True,
+        column_config={
+            "source": "Source recorded on the deal",
+            "n_deals": st.column_config.NumberColumn("Deals", format="localized"),
+            "revenue_usd": st.column_config.NumberColumn("Revenue", format="dollar"),
+            "revenue_share": st.column_config.NumberColumn("Share", format="percent"),
+            "n_unlike_lead_source": st.column_config.NumberColumn(
+                "Deals unlike their lead's source", format="localized"
+            ),
+        },
+    )
+    n_unlike = int(recorded["n_unlike_lead_source"].sum())
+    st.caption(
+        f"The same {what} by the lead source written on each deal (Salesforce's Opportunity "
+        "LeadSource, a Zoho potential's Lead Source), as a CRM report shows it: one source takes "
+        "a whole deal. Where no deal records a source, the lead's source stands in. "
+        + (
+            f"{fmt.plural(n_unlike, 'deal')} name a different source than their lead's."
+            if n_unlike
+            else "Every deal names its lead's source."
+        )
+    )
+
+
+what = "won revenue" if revenue == "won" else "open pipeline"
+if not metrics.dataset(ctx.db)["has_touch_data"]:
+    # Without touches no model has anything to credit: lead with what the CRM says.
+    st.info(
+        "**No touch data.** This export has no marketing touches (campaign members, form fills, "
+        "e-mail clicks), so no attribution model can share the revenue among channels. Here is "
+        "what the CRM itself reports; import touches to compare the eight models."
+    )
+    crm_report()
+    st.stop()
+
 result = attribution.compare(ctx.db, ctx.filters, revenue, by, lookback, half_life)
 credit, totals, journeys = result["credit"], result["totals"], result["journeys"]
 if not totals["n_events"]:
@@ -76,10 +121,14 @@ if not totals["n_events"]:
         "for these filters. Choose a longer period or clear a filter."
     )
     st.stop()
-what = "won revenue" if revenue == "won" else "open pipeline"
+counted = (
+    f"won in {period.label} (deals closed in it, whenever their leads came in)"
+    if revenue == "won"
+    else f"open pipeline created in {period.label}"
+)
 st.markdown(
-    f"**{period.label}**: {fmt.usd(totals['revenue_usd'])} of {what} from "
-    f"{fmt.count(totals['n_events'])} deals; every model shares all of it. "
+    f"**{fmt.usd(totals['revenue_usd'])}** {counted}, from "
+    f"{fmt.plural(int(totals['n_events']), 'deal')}; every model shares all of it. "
     + (
         f"{fmt.usd(totals['revenue_without_touch_usd'])} "
         f"({fmt.plural(int(totals['n_events_without_touch']), 'deal')}) had no touch in the "
@@ -153,33 +202,7 @@ st.caption(
     "from 1 (most credit) across the eight models."
 )
 
-# What the CRM's own report says: the source written on each deal takes all of its revenue.
-recorded = attribution.recorded_sources(ctx.db, ctx.filters, revenue)
-st.markdown("**What the CRM's own report says**")
-st.dataframe(
-    recorded,
-    hide_index=True,
-    column_config={
-        "source": "Source recorded on the deal",
-        "n_deals": st.column_config.NumberColumn("Deals", format="localized"),
-        "revenue_usd": st.column_config.NumberColumn("Revenue", format="dollar"),
-        "revenue_share": st.column_config.NumberColumn("Share", format="percent"),
-        "n_unlike_lead_source": st.column_config.NumberColumn(
-            "Deals unlike their lead's source", format="localized"
-        ),
-    },
-)
-n_unlike = int(recorded["n_unlike_lead_source"].sum())
-st.caption(
-    f"The same {what} by the lead source written on each deal (Salesforce's Opportunity "
-    "LeadSource, a Zoho potential's Lead Source), as a CRM report shows it: one source takes a "
-    "whole deal. Where no deal records a source, the lead's source stands in. "
-    + (
-        f"{fmt.plural(n_unlike, 'deal')} name a different source than their lead's."
-        if n_unlike
-        else "Every deal names its lead's source."
-    )
-)
+crm_report()
 
 # How each model works, and the Markov model's data.
 with st.expander("How the eight models share a deal's revenue"):

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from handoff import charts, fmt, metrics, stats, ui
+from handoff.filters import VIEWS
 
 ctx = ui.page(
     "Discards & dispositions",
@@ -18,30 +19,34 @@ summary = metrics.discard_summary(ctx.db, ctx.filters)
 now, before = summary["current"], summary["previous"]
 if now["n_mql"] == 0:
     ui.no_leads(ctx)
-stale = {"stale_after_days": agreement.stale_after_days}
+ui.maturity_notice(ctx, ("mql_to_sal",))
+mqls = summary["mqls"]
 columns = {"group_1": "source"}
 
 # The feedback session's numbers in one block.
 stages = metrics.funnel_stages(ctx.db, ctx.filters).set_index("stage")["n_leads"]
-st.markdown(f"**{period.label}**: the period's {labels['mql']}s and where they stand now")
+st.markdown(
+    f"**The {fmt.count(now['n_mql'])} {mqls}** and where they stand now · {VIEWS[ctx.filters.view]}"
+)
 block = st.columns(8)
-for column, (label, value) in zip(
+for column, (label, value, help_text) in zip(
     block,
     (
-        ("Leads", int(stages.get("lead", now["n_mql"]))),
-        (f"Qualified ({labels['mql']})", now["n_mql"]),
-        (f"Accepted ({labels['sal']})", now["n_accepted"]),
-        (labels["won"], now["n_won"]),
-        ("Closed lost", now["n_lost"]),
-        ("Active", now["n_active"]),
-        ("Discarded", now["n_now_discarded"]),
-        ("Recycled", now["n_recycled"]),
+        ("Leads", int(stages.get("lead", now["n_mql"])), metrics.counting(ctx.filters)["counts"]),
+        (f"{labels['mql']}s", now["n_mql"], mqls),
+        (f"Accepted ({labels['sal']})", now["n_accepted"], "reached SAL by the data's end"),
+        (labels["won"], now["n_won"], "disposition now: won"),
+        ("Closed lost", now["n_lost"], "disposition now: lost"),
+        ("Active", now["n_active"], "disposition now: still in the funnel"),
+        ("Discarded now", now["n_now_discarded"], "disposition now: discarded (the discard "
+         "rate also counts leads discarded and later revived)"),
+        ("In nurture now", now["n_recycled"], "disposition now: recycled to marketing"),
     ),
     strict=True,
-):
-    column.metric(label, fmt.count(value))
+):  # fmt: skip
+    column.metric(label, fmt.count(value), help=help_text)
 st.caption(
-    f"Won, lost, active, discarded and recycled account for every one of the "
+    f"Won, lost, active, discarded now and in nurture now account for every one of the "
     f"{fmt.count(now['n_mql'])} MQLs: their disposition at the data's end."
 )
 
@@ -56,8 +61,8 @@ def status(is_met: bool | None, value: float | None, target: float, floor: bool)
 
 a1, a2 = st.columns(2)
 for column, key, name, target, floor in (
-    (a1, "acceptance", "Acceptance rate (SAL / MQL)", summary["min_acceptance_rate"], True),
-    (a2, "discard", "Discard rate (discarded / MQL)", summary["max_discard_rate"], False),
+    (a1, "acceptance", "MQLs accepted by sales", summary["min_acceptance_rate"], True),
+    (a2, "discard", "MQLs discarded", summary["max_discard_rate"], False),
 ):
     count = now["n_accepted"] if key == "acceptance" else now["n_discarded"]
     change = (
@@ -70,19 +75,14 @@ for column, key, name, target, floor in (
         fmt.rate(now[f"{key}_rate"], 1),
         delta=change,
         delta_color="normal" if floor else "inverse",
-        help=f"{count:,} of {now['n_mql']:,} MQLs; 95% interval "
+        help=f"{count:,} of the {now['n_mql']:,} {mqls}"
+        + ("" if key == "acceptance" else ", discarded at any point")
+        + "; 95% interval "
         f"{fmt.rate(now[f'{key}_low'])}–{fmt.rate(now[f'{key}_high'])}.",
     )
     verdict = status(now[f"{key}_met"], now[f"{key}_rate"], target, floor)
     color = "green" if now[f"{key}_met"] else "red"
-    column.markdown(f":{color}[**{verdict}**] ({count:,} of {now['n_mql']:,} MQLs)")
-mature = metrics.period_maturity(ctx.filters, agreement, ctx.data_end)
-if not mature["mql_to_sal"]:
-    st.warning(
-        f"{period.label}'s last MQLs have not yet had the "
-        f"{agreement.time_limits_days['mql_to_sal']:g} days the agreement allows for acceptance: "
-        "the acceptance rate may still rise."
-    )
+    column.markdown(f":{color}[**{verdict}**] ({count:,} of the {now['n_mql']:,} {mqls})")
 
 # The same by group, with the targets drawn.
 st.subheader("By source, campaign, owner and team")
@@ -154,10 +154,10 @@ st.caption(
 st.subheader("Why leads were discarded")
 sources = ["All sources", *groups["group_1"]] if by == "source" else ["All sources"]
 source_pick = st.selectbox("Whose discards", sources, key="discards_reason_source")
-reasons = ctx.db.run(
+reasons = ctx.run(
     "discard_reasons",
-    ctx.params(group=None if source_pick == "All sources" else source_pick),
     columns={"group_1": "source"},
+    group=None if source_pick == "All sources" else source_pick,
 )
 if reasons.empty:
     st.info("No MQL of the period was discarded.")
@@ -179,21 +179,24 @@ else:
             "and marketing cannot learn from a discard without one."
         )
 
-# Recycling: what came back from nurture.
-st.subheader("Leads sent back to nurture")
-recycling = ctx.db.run("recycling", metrics.query_params(ctx.filters, agreement, counting=False))
+# Recycling: what became of the period's MQLs that were sent back to nurture.
+st.subheader("Sent back to nurture")
+recycling = ctx.run("recycling", columns=columns)
 n_recycled = int(recycling["n_leads"].sum())
 if n_recycled == 0:
-    st.info(f"No lead was recycled to nurture in {period.label}.")
+    st.info(f"None of the {fmt.count(now['n_mql'])} {mqls} was sent back to nurture.")
 else:
-    st.markdown(f"**{n_recycled:,}** leads were sent back to nurture in {period.label}; now:")
+    st.markdown(
+        f"**{n_recycled:,}** of the {fmt.count(now['n_mql'])} {mqls} were sent back to nurture "
+        "at some point; where they are now:"
+    )
     st.dataframe(
         recycling[["outcome", "n_leads", "median_days_in_nurture"]].assign(
             share=recycling["n_leads"] / n_recycled * 100
         ),
         hide_index=True,
         column_config={
-            "outcome": "What became of them",
+            "outcome": "Where they are now",
             "n_leads": "Leads",
             "share": st.column_config.NumberColumn("Share", format="%.0f%%"),
             "median_days_in_nurture": st.column_config.NumberColumn(
@@ -202,13 +205,14 @@ else:
         },
     )
     st.caption(
-        "Converted: reached SQL or further after coming back. Days in nurture run to the next "
-        "hand-over, or to the data's end for leads still there."
+        "Still in nurture: the leads the block above counts as in nurture now. Back with sales: "
+        "handed over again and active. Days in nurture run to the first stage or exit after the "
+        "recycling, or to the data's end for leads still there."
     )
 
 # The account of every lead.
 st.subheader(f"Where every {labels['mql']} of {period.label} stands now")
-accounts = ctx.db.run("dispositions", ctx.params(**stale), columns=columns)
+accounts = ctx.run("dispositions", columns=columns)
 st.plotly_chart(
     charts.accounts(
         list(accounts["account"]),
@@ -236,7 +240,7 @@ st.markdown(
     f"**Slipping through the cracks**: active leads with no sales activity for more than "
     f"{agreement.stale_after_days:g} days."
 )
-slipping = ctx.db.run("slipping_leads", ctx.params(**stale, limit=10_000), columns=columns)
+slipping = ctx.run("slipping_leads", columns=columns, limit=10_000)
 n_slipping = int(slipping["n_total"].iloc[0]) if len(slipping) else 0
 if n_slipping == 0:
     st.success("None: every active MQL has been worked recently.")

@@ -31,6 +31,14 @@ summary = metrics.follow_up_summary(ctx.db, ctx.filters)
 now, before = summary["current"], summary["previous"]
 if now["n_handed_over"] == 0:
     ui.no_leads(ctx)
+if not summary["has_follow_up_data"]:
+    st.info(
+        f"**No follow-up data.** {fmt.plural(now['n_handed_over'], 'MQL')} were handed over in "
+        f"{period.label}, but the export holds no sales activities and no first-contact dates, so "
+        "nobody can say whether or when sales followed them up. Import the CRM's activities "
+        "(calls, e-mails, meetings) or a first-contacted date to judge follow-up."
+    )
+    st.stop()
 
 
 def hours(value: float | None) -> str:
@@ -46,10 +54,11 @@ def delta(key: str, scale: float = 1.0, suffix: str = "") -> str | None:
 
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric(
-    "Within SLA",
-    fmt.rate(now["within_sla_rate"]),
+    "Followed up in time",
+    fmt.rate(now["within_sla_rate"], 1),
     delta=delta("within_sla_rate", 100, " pts"),
-    help=f"{now['n_met']:,} met of {now['n_judged']:,} judged (met + breached); 95% interval "
+    help=f"{now['n_met']:,} met of {now['n_judged']:,} judged (met + breached; pending and "
+    f"invalid ones are not judged); 95% interval "
     f"{fmt.rate(now['within_sla_low'])}–{fmt.rate(now['within_sla_high'])}.",
 )
 c2.metric(
@@ -57,25 +66,32 @@ c2.metric(
     hours(now["median_hours"]),
     delta=delta("median_hours", suffix=" h"),
     delta_color="inverse",
-    help=f"On the agreement's clock; target {target:g} h.",
+    help=f"Of the leads followed up, on the agreement's clock; target {target:g} h.",
 )
 c3.metric(
-    "90% followed up within",
+    "90% of follow-ups within",
     hours(now["p90_hours"]),
     delta=delta("p90_hours", suffix=" h"),
     delta_color="inverse",
+    help="Of the leads followed up (not of every hand-over).",
 )
 c4.metric(
-    "Never followed up",
-    fmt.count(now["n_not_followed_up"]),
-    help=f"{now['n_open_breaches']:,} of them are past the target (open breaches); "
-    f"{now['n_pending']:,} are still inside it (pending).",
+    "Waiting past the target",
+    fmt.count(now["n_open_breaches"]),
+    help="Open breaches: still active, no follow-up yet, past the target. The leads to act on.",
 )
-c5.metric("Pending", fmt.count(now["n_pending"]), help="No follow-up yet, still inside the target.")
+c5.metric(
+    "Closed without follow-up",
+    fmt.count(now["n_closed_without_follow_up"]),
+    help="Won, lost, discarded or recycled with no follow-up at all: breached, but no longer "
+    "waiting.",
+)
 st.markdown(
-    f"Of **{now['n_handed_over']:,}** hand-overs, **{now['n_met']:,}** were followed up within "
-    f"the target and **{now['n_breached']:,}** were not ({now['n_open_breaches']:,} of those are "
-    f"still waiting); {now['n_pending']:,} are pending, still inside the target."
+    f"Of **{now['n_handed_over']:,}** MQLs handed over in {period.label}, **{now['n_met']:,}** "
+    f"were followed up within the target and **{now['n_breached']:,}** breached it: "
+    f"{now['n_followed_up_late']:,} followed up late, {now['n_open_breaches']:,} still waiting "
+    f"past the target and {now['n_closed_without_follow_up']:,} closed without follow-up; "
+    f"{now['n_pending']:,} are pending, still inside the target."
     + (
         f" {fmt.plural(now['n_invalid'], 'lead')} "
         f"{'shows' if now['n_invalid'] == 1 else 'show'} a follow-up dated before the "
@@ -86,7 +102,7 @@ st.markdown(
 )
 
 # The distribution, with the target on it.
-curve = ctx.db.run("follow_up_curve", metrics.follow_up_params(ctx.filters, agreement))
+curve = ctx.run("follow_up_curve")
 st.plotly_chart(charts.follow_up_curve(curve, target, agreement.follow_up_clock), width="stretch")
 
 # Who is slow, and which sources wait longest.
@@ -112,7 +128,7 @@ st.plotly_chart(
             f"{int(k):,} of {int(n):,}"
             for k, n in zip(judged["n_met"], judged["n_judged"], strict=True)
         ],
-        f"Followed up within the SLA, by {by}",
+        f"Followed up in time, by {by}",
         overall=overall,
         colors=[
             {"better": charts.MET_COLOR, "worse": charts.MISSED_COLOR}.get(
@@ -120,7 +136,7 @@ st.plotly_chart(
             )
             for lo, hi in zip(judged["within_sla_low"], judged["within_sla_high"], strict=True)
         ],
-        x_title="Within SLA (95% interval)",
+        x_title="Followed up in time (95% interval)",
     ),
     width="stretch",
 )
@@ -131,7 +147,8 @@ st.dataframe(
             "Handed over": groups["n_handed_over"],
             "Met": groups["n_met"],
             "Breached": groups["n_breached"],
-            "Within SLA": groups["within_sla_rate"] * 100,
+            "Followed up in time": groups["within_sla_rate"] * 100,
+            "Waiting past the target": groups["n_open_breaches"],
             "Pending": groups["n_pending"],
             "Never followed up": groups["n_not_followed_up"],
             "Median hours": groups["median_hours"],
@@ -142,7 +159,7 @@ st.dataframe(
     ),
     hide_index=True,
     column_config={
-        "Within SLA": st.column_config.NumberColumn(format="%.0f%%"),
+        "Followed up in time": st.column_config.NumberColumn(format="%.1f%%"),
         **{
             c: st.column_config.NumberColumn(format="%.1f")
             for c in (
@@ -169,29 +186,27 @@ st.subheader("Getting faster?")
 grain = ui.control(
     st.radio, "follow_up_grain", "month", "By", options=["week", "month"], horizontal=True
 )
-trend = ctx.db.run(
-    "follow_up_trend",
-    {**metrics.trend_params(ctx.filters, agreement, 12, counting=False), "grain": grain},
-)
-trend["n_judged"] = trend["n_met"] + trend["n_breached"]
-trend = stats.add_rate(trend, "n_met", "n_judged", "within_sla")
+trend = pd.DataFrame(metrics.follow_up_trend(ctx.db, ctx.filters, grain))
+trend["period_start"] = pd.to_datetime(trend["start"])
 st.plotly_chart(
-    charts.sla_trend(trend, f"% within SLA and median hours, by {grain} of hand-over"),
+    charts.sla_trend(trend, f"Followed up in time and median hours, by {grain} of hand-over"),
     width="stretch",
 )
 
 # Every breach, open ones first.
-st.subheader("Every breach, open ones first")
-breaches = ctx.db.run(
-    "follow_up_breaches", {**metrics.follow_up_params(ctx.filters, agreement), "limit": 10_000}
-)
+st.subheader("Every breach, the ones still waiting first")
+breaches = ctx.run("follow_up_breaches", limit=10_000)
 n_total = int(breaches["n_total"].iloc[0]) if len(breaches) else 0
+n_open = int(breaches["n_open"].iloc[0]) if len(breaches) else 0
 st.markdown(
-    f"**{n_total:,}** leads handed over in {period.label} breached the SLA"
+    f"**{n_total:,}** leads handed over in {period.label} breached the SLA, **{n_open:,}** of "
+    "them still waiting"
     + (f" (showing the first {len(breaches):,})" if n_total > len(breaches) else "")
     + ". An average can hide a breach; this list cannot."
 )
-breaches = breaches.drop(columns=["n_total"])
+breaches = breaches.drop(columns=["n_total", "n_open"]).assign(
+    breach=lambda f: f["breach"].replace({"open": "still waiting: no follow-up yet"})
+)
 st.dataframe(
     breaches,
     hide_index=True,

@@ -57,7 +57,11 @@ by2 = None if by2 == "(none)" else by2
 ctx = dataclasses.replace(ctx, filters=dataclasses.replace(ctx.filters, strict=order == "strict"))
 filters = ctx.filters
 period = filters.period
-st.markdown(f"**{period.label}** · {VIEWS[filters.view]} · {order} order")
+st.markdown(
+    f"**{period.label}** · {VIEWS[filters.view]} · {order} order: counting "
+    f"{metrics.counting(filters)['counts']}."
+)
+ui.maturity_notice(ctx, tuple(s for s, _, _ in metrics.FUNNEL_STEPS if s != "lead_to_won"))
 
 # The waterfall: leads per stage, step and cumulative conversion with their intervals.
 stages = metrics.funnel_stages(ctx.db, filters)
@@ -124,21 +128,45 @@ st.dataframe(
         "Leads": st.column_config.NumberColumn(format="localized"),
     },
 )
-young = [
-    metrics.step_label(s, ctx.agreement)
-    for s, ok in mature.items()
-    if not ok and s != "lead_to_won"
-]
 if filters.view == "flow":
     st.caption(
         "Flow view counts stage entries in the period, whoever they belong to: a step's ratio "
         "compares volumes and can pass 100%; it has no interval then."
     )
-elif young:
-    st.warning(
-        f"{period.label} is still young for {', '.join(young)}: fewer days have passed since "
-        "its end than the agreement allows for those steps, so their rates will still rise. "
-        "They are not marked better or worse below unless you ask."
+
+# Closed opportunities: the win rate sales quotes, and how long won and lost deals take.
+closed = metrics.closed_opportunities(ctx.db, filters)
+o1, o2, o3 = st.columns(3)
+o1.metric(
+    "Win rate of closed opportunities",
+    fmt.rate(closed["win_rate"], 1),
+    help=f"{labels['won']} / ({labels['won']} + lost): {closed['n_won']:,} won of "
+    f"{closed['n_closed']:,} closed. The {metrics.step_label('opportunity_to_won', ctx.agreement)}"
+    " step above also counts the opportunities still open.",
+)
+o1.caption(
+    f"{fmt.count(closed['n_won'])} won of {fmt.count(closed['n_closed'])} closed · "
+    f"{fmt.count(closed['n_open'])} still open"
+)
+for column, outcome, name in ((o2, "won", "won"), (o3, "lost", "lost")):
+    cycle = closed["cycle_days"][outcome]
+    column.metric(
+        f"Median days to close, {name}",
+        "–" if cycle["median_days"] is None else f"{cycle['median_days']:.1f} d",
+        help="From the opportunity's creation to its close, on the lead's own dates.",
+    )
+    column.caption(
+        f"{fmt.count(cycle['n_opportunities'])} {name}"
+        + (
+            f"; half within {cycle['p25_days']:.0f}–{cycle['p75_days']:.0f} d"
+            if cycle["p25_days"] is not None
+            else ""
+        )
+        + (
+            f"; {cycle['n_opportunities'] - cycle['n_with_days']:,} without both dates"
+            if cycle["n_with_days"] < cycle["n_opportunities"]
+            else ""
+        )
     )
 
 # Conversion per group: which sources (or owners, campaigns...) convert better or worse.
@@ -201,9 +229,7 @@ step = ui.control(
 _, k_col, n_col = next(x for x in metrics.FUNNEL_STEPS if x[0] == step)
 shown = groups[groups[n_col] > 0].head(25)
 name = shown["group_1"] if not by2 else shown["group_1"] + " × " + shown["group_2"]
-overall_k = stages.set_index("stage")["n_leads"]
-totals = {f"n_{s}": int(n) for s, n in overall_k.items()}
-totals.setdefault("n_lead", totals.get("n_mql", 0))
+totals = metrics.overall_totals(stages)
 overall_rate = totals[k_col] / totals[n_col] if totals.get(n_col) else float("nan")
 st.plotly_chart(
     charts.rate_whiskers(
@@ -227,23 +253,27 @@ st.plotly_chart(
 
 # The trend: the step's conversion by cohort month, immature months drawn hollow.
 st.subheader("Month by month")
+limits = metrics.step_limits(ctx.agreement)
 t1, t2 = st.columns(2)
 with t1:
     months = ui.control(st.slider, "funnel_months", 12, "Cohort months", min_value=3, max_value=24)
 with t2:
-    within = ui.control(
-        st.number_input,
+    # Cohorts of different ages compare fairly only over the same span: by default a conversion
+    # counts only within the step's agreed days.
+    when = ui.control(
+        st.radio,
         "funnel_within",
-        0,
-        "Count a conversion only within N days (0: any time)",
-        min_value=0,
-        max_value=365,
-        step=1,
+        "agreed",
+        "Count a conversion",
+        options=["agreed", "any"],
+        format_func={
+            "agreed": f"within the agreed {limits[step]:g} days (comparable months)",
+            "any": "at any time (young months still rising)",
+        }.get,
     )
+within = limits[step] if when == "agreed" else None
 by_one = {"group_1": by, "group_2": None}
-trend = ctx.db.run(
-    "funnel_trend", ctx.trend_params(months, within_days=int(within) or None), columns=by_one
-)
+trend = ctx.run("funnel_trend", columns=by_one, trend_months=months, within_days=within)
 trend = stats.add_rate(trend[trend["step"] == step], "n_to", "n_from", "step")
 top = list(groups.sort_values(n_col, ascending=False)["group_1"].drop_duplicates().head(6))
 trend = trend[trend["group_1"].isna() | trend["group_1"].isin(top)]
@@ -254,18 +284,20 @@ st.plotly_chart(
     charts.trend_lines(
         trend,
         f"{metrics.step_label(step, ctx.agreement)} by cohort month"
-        + (f", converted within {int(within)} days" if within else ""),
+        + (f", converted within {within:g} days" if within else ", converted at any time"),
     ),
     width="stretch",
 )
-limit = int(within) or ctx.agreement.time_limits_days.get(
-    step, sum(ctx.agreement.time_limits_days.values())
-)
 st.caption(
     f"A cohort is the leads {'handed over' if filters.view == 'handover' else 'created'} in a "
-    f"month. Hollow, dotted points are immature: fewer than {limit:g} days have passed since the "
-    "month ended, so the rate is still rising. "
-    + ("" if within else "Set N days to compare young and old cohorts on equal terms.")
+    f"month. Hollow, dotted points are immature: fewer than {limits[step]:g} days have passed "
+    "since the month ended, so the rate is still rising. "
+    + (
+        f"Only conversions within {within:g} days of entering the step count, so every mature "
+        "month is measured over the same span."
+        if within
+        else "Counting conversions at any time favours older months."
+    )
 )
 with st.expander("Numbers behind the chart"):
     st.dataframe(
@@ -284,7 +316,7 @@ with st.expander("Numbers behind the chart"):
 
 # Velocity: how long each step takes.
 st.subheader("How long each step takes")
-velocity = ctx.db.run("stage_velocity", ctx.params(), columns=by_one)
+velocity = ctx.run("stage_velocity", columns=by_one)
 overall_velocity = velocity[velocity["group_1"].isna()]
 st.dataframe(
     pd.DataFrame(
@@ -320,8 +352,8 @@ group_choice = ui.control(
     options=["All", *top],
 )
 group_param = None if group_choice == "All" else group_choice
-histogram = ctx.db.run(
-    "stage_velocity_histogram", ctx.params(group=group_param, step=velocity_step), columns=by_one
+histogram = ctx.run(
+    "stage_velocity_histogram", columns=by_one, group=group_param, step=velocity_step
 )
 h1, h2 = st.columns(2)
 h1.plotly_chart(
@@ -333,10 +365,12 @@ h1.plotly_chart(
     ),
     width="stretch",
 )
-velocity_trend = ctx.db.run(
+velocity_trend = ctx.run(
     "stage_velocity_trend",
-    ctx.trend_params(months, group=group_param, step=velocity_step),
     columns=by_one,
+    trend_months=months,
+    group=group_param,
+    step=velocity_step,
 )
 h2.plotly_chart(
     charts.median_trend(
@@ -368,31 +402,43 @@ if by2:
     group2_values = ["All", *groups["group_2"].drop_duplicates()]
     group2_pick = d3.selectbox(dimension_label(by2), group2_values, key="funnel_drill_group2")
 only_dropped = st.checkbox("Only leads that went no further", key="funnel_drill_dropped")
-leads = ctx.db.run(
+leads = ctx.run(
     "funnel_drilldown",
-    ctx.params(
-        stage=stage_pick,
-        group_1=None if group_pick == "All" else group_pick,
-        group_2=None if group2_pick in (None, "All") else group2_pick,
-        only_dropped=only_dropped,
-        limit=10_000,
-    ),
     columns={"group_1": by, "group_2": by2},
+    stage=stage_pick,
+    group_1=None if group_pick == "All" else group_pick,
+    group_2=None if group2_pick in (None, "All") else group2_pick,
+    only_dropped=only_dropped,
+    limit=10_000,
 )
-n_total = int(leads["n_total"].iloc[0]) if len(leads) else 0
-n_dropped = int(leads["n_dropped"].iloc[0]) if len(leads) else 0
-leads = leads.drop(columns=["n_total", "n_dropped"])
+n_total, n_dropped, n_too_early = (
+    (int(leads[c].iloc[0]) if len(leads) else 0) for c in ("n_total", "n_dropped", "n_too_early")
+)
+leads = leads.drop(columns=["n_total", "n_dropped", "n_too_early"]).assign(
+    furthest_stage=lambda f: [fmt.stage(s, labels) for s in f["furthest_stage"]]
+)
+next_step = next((s for s, *_ in metrics.FUNNEL_STEPS if s.startswith(stage_pick + "_to_")), None)
 if only_dropped:
     summary = f"**{fmt.count(n_total)}** leads reached {labels[stage_pick]} and went no further"
+elif stage_pick == "won":
+    summary = f"**{fmt.count(n_total)}** leads reached {labels['won']}"
 else:
     summary = (
         f"**{fmt.count(n_total)}** leads reached {labels[stage_pick]}; "
         f"**{fmt.count(n_dropped)}** of them ({fmt.rate(n_dropped / n_total if n_total else None)})"
         " went no further"
+        + (f", and for {fmt.count(n_too_early)} it is too early to say" if n_too_early else "")
     )
 if n_total > len(leads):
     summary += f" (showing the first {len(leads):,}, those who went no further first)"
 st.markdown(summary + ".")
+if next_step and stage_pick != "won":
+    st.caption(
+        f"Dropped: has not reached {labels[next_step.partition('_to_')[2]]} by the data's end "
+        f"though the agreement's {ctx.agreement.time_limits_days[next_step]:g} days for "
+        f"{metrics.step_label(next_step, ctx.agreement)} have passed since it reached "
+        f"{labels[stage_pick]}. Too early to say: those days have not passed yet."
+    )
 st.dataframe(
     leads,
     hide_index=True,

@@ -56,17 +56,11 @@ period = ctx.filters.period
 if groups["n_lead"].sum() == 0:
     ui.no_leads(ctx)
 overall = metrics.quality_overall(groups)
-mature = metrics.period_maturity(ctx.filters, ctx.agreement, ctx.data_end)
-st.markdown(f"**{period.label}** · rates are shares of each {by}'s leads reaching the stage")
-young = {stage: mature[f"lead_to_{stage}"] for stage in ("mql", "sal", "sql", "won")}
-if ctx.filters.view != "flow" and not all(young.values()):
-    st.warning(
-        f"{period.label} is still young: its leads have not all had the time the agreement "
-        "allows to reach "
-        + ", ".join(labels[k] for k, ok in young.items() if not ok)
-        + ". Those rates will still rise; compare them with other groups of the same period, "
-        "not with older periods."
-    )
+st.markdown(
+    f"**{period.label}** · counting {metrics.counting(ctx.filters)['counts']} · rates are "
+    f"shares of each {by}'s leads reaching the stage"
+)
+ui.maturity_notice(ctx, ("lead_to_mql", "lead_to_sal", "lead_to_sql", "lead_to_won"))
 
 # The trade-off: volume against quality, one bubble per source or campaign.
 with_leads = groups[groups["n_lead"] > 0]
@@ -164,7 +158,7 @@ picked = ui.control(
     options=list(with_leads["group_name"]),
 )
 months = ui.control(st.slider, "quality_months", 12, "Cohort months", min_value=3, max_value=24)
-trend = ctx.db.run("quality_trend", ctx.trend_params(months), columns={"group_1": by})
+trend = ctx.run("quality_trend", columns={"group_1": by}, trend_months=months)
 trend = trend[trend["group_1"].isna() | trend["group_1"].isin(picked)]
 if is_rate:
     trend = stats.add_rate(trend, f"n_{measure}", "n_lead", "m")
@@ -251,8 +245,9 @@ threshold = ui.control(
 what_if = metrics.score_what_if(ctx.db, ctx.filters, threshold)
 st.markdown(
     f"At threshold **{threshold:g}**, sales would have received "
-    f"**{fmt.count(what_if['n_handed_over_at_threshold'])}** leads instead of "
-    f"{fmt.count(what_if['n_handed_over_now'])}; of the {fmt.count(what_if['n_sql'])} leads "
+    f"**{fmt.count(what_if['n_handed_over_at_threshold'])}** of these leads as MQLs instead of "
+    f"the {fmt.count(what_if['n_handed_over_now'])} that became MQLs; of the "
+    f"{fmt.count(what_if['n_sql'])} leads "
     f"that reached {labels['sql']}, **{fmt.count(what_if['n_sql_missed'])}** scored below it and "
     f"would not have been handed over (and {fmt.count(what_if['n_won_missed'])} of the "
     f"{fmt.count(what_if['n_won'])} wins). {fmt.count(what_if['n_unscored'])} leads have no "

@@ -9,8 +9,8 @@ with final as (
         group_1,
         count(*) as n_mql,
         count(*) filter (where is_accepted) as n_accepted,
-        count(*) filter (where was_discarded) as n_discarded,
-        count(*) filter (where discard_reason = '(no reason given)') as n_discarded_no_reason
+        count(*) filter (where is_discarded) as n_discarded,
+        count(*) filter (where is_discarded_without_reason) as n_discarded_no_reason
     from mql_cohort
     group by group_1
 )

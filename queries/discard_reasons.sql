@@ -10,7 +10,7 @@
 with counts as (
     select discard_reason as reason, count(*) as n_discarded
     from mql_cohort
-    where was_discarded and ($group is null or group_1 = $group)
+    where is_discarded and ($group is null or group_1 = $group)
     group by discard_reason
 ),
 

@@ -10,7 +10,7 @@
 with unexplained as (
     select *
     from mql_cohort
-    where was_discarded and discard_reason = '(no reason given)'
+    where is_discarded_without_reason
 ),
 
 final as (

@@ -1,23 +1,23 @@
--- Question: which leads breached the follow-up SLA, open breaches (still no follow-up) first?
--- Params: $start_at, $end_at, $limit
+-- Question: which leads breached the follow-up SLA, the ones still waiting first?
+-- Params: $limit
 -- Grain: one row per lead handed over in the period that breached (at most $limit; n_total is
--- the full count)
+-- the full count, n_open the open breaches among them)
 -- Uses: handed_over
--- Open breaches first, then those followed up too late; oldest hand-over first within each.
+-- Open breaches first (still active, no follow-up yet: the leads to act on), then leads closed
+-- without follow-up, then those followed up too late; oldest hand-over first within each.
 -- hours_overdue is past the target, on the agreement's clock, at the follow-up or, for an open
--- breach, at the data's end.
+-- breach, at the data's end; a closed lead is not waiting, so it has none.
 
 with breaches as (
     select *
     from handed_over
-    where handover_at >= $start_at and handover_at < $end_at and sla_status = 'breached'
+    where sla_status = 'breached'
 ),
 
 final as (
     select
         lead_id,
-        case when first_follow_up_at is null then 'open: no follow-up yet' else 'followed up late'
-        end as breach,
+        breach,
         owner,
         team,
         source,
@@ -27,10 +27,13 @@ final as (
         coalesce(follow_up_hours, hours_waiting) as hours_on_clock,
         hours_overdue,
         disposition,
-        count(*) over () as n_total
+        case breach when 'open' then 1 when 'closed without follow-up' then 2 else 3 end
+            as breach_order,
+        count(*) over () as n_total,
+        count(*) filter (where is_open_breach) over () as n_open
     from breaches
 )
 
-select * from final
-order by first_follow_up_at is not null, handover_at, lead_id
+select * exclude (breach_order) from final
+order by breach_order, handover_at, lead_id
 limit $limit

@@ -1,5 +1,5 @@
 -- Question: who (owner, team) or what (source) waits longest for sales follow-up?
--- Params: $start_at, $end_at
+-- Params: none
 -- Grain: one row per group_1 with hand-overs in the period
 -- Uses: handed_over
 -- Columns: {{group_1}}
@@ -9,7 +9,6 @@
 with in_period as (
     select {{group_1}} as group_1, s.*
     from handed_over as s
-    where s.handover_at >= $start_at and s.handover_at < $end_at
 ),
 
 final as (
@@ -18,6 +17,7 @@ final as (
         count(*) as n_handed_over,
         count(*) filter (where sla_status = 'met') as n_met,
         count(*) filter (where sla_status = 'breached') as n_breached,
+        count(*) filter (where is_open_breach) as n_open_breaches,
         count(*) filter (where sla_status = 'pending') as n_pending,
         count(*) filter (where sla_status = 'invalid') as n_invalid,
         count(*) filter (where first_follow_up_at is null) as n_not_followed_up,

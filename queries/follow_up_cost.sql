@@ -1,5 +1,5 @@
 -- Question: how much less often do leads convert when sales follows up slowly?
--- Params: $start_at, $end_at
+-- Params: none
 -- Grain: one row per latency bucket, fastest first, then 'never' and 'invalid'
 -- Uses: handed_over
 -- Buckets are in calendar time (how long the lead really waited), as the speed-to-lead studies
@@ -35,7 +35,6 @@ in_period as (
         is_sql,
         is_won
     from handed_over
-    where handover_at >= $start_at and handover_at < $end_at
 ),
 
 counts as (

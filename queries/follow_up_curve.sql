@@ -1,5 +1,5 @@
 -- Question: what share of the period's hand-overs had been followed up after so many hours?
--- Params: $start_at, $end_at
+-- Params: none
 -- Grain: one row per hour mark (fixed marks from 0 to a week of the agreement's clock)
 -- Uses: handed_over
 -- n_within is the number of hand-overs followed up within the mark (on the agreement's clock);
@@ -14,7 +14,7 @@ with marks as (
 in_period as (
     select follow_up_hours, sla_status
     from handed_over
-    where handover_at >= $start_at and handover_at < $end_at and sla_status <> 'invalid'
+    where sla_status <> 'invalid'
 ),
 
 final as (

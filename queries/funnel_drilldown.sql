@@ -1,53 +1,81 @@
 -- Question: which leads reached a stage in the period, and which of them went no further?
 -- Params: $start_at, $end_at, $stage, $group_1, $group_2, $only_dropped, $limit
--- Grain: one row per lead that reached $stage, at most $limit (n_total, n_dropped: all of them)
+-- Grain: one row per lead that reached $stage, at most $limit (n_total, n_dropped, n_too_early:
+-- all of them)
 -- Uses: grouped_stages
 -- Columns: {{group_1}}, {{group_2}}
--- "Dropped" means the lead has not reached the next stage by the data's end; its disposition
--- says whether it is still active, or was lost, discarded or recycled. $group_1 / $group_2
--- NULL mean every group.
+-- A lead that has not reached the next stage by the data's end "dropped" only once it has had
+-- the days the agreement allows for that step since it reached $stage; before that it is "too
+-- early to say". Its disposition says whether it is still active, or was lost, discarded or
+-- recycled. A lead at won has no next stage: its outcome is "won". $group_1 / $group_2 NULL mean
+-- every group; $only_dropped keeps the dropped ones.
 
 with staged as (
     select
-        *,
+        g.*,
         case $stage
-            when 'lead' then lead_counts_at
-            when 'mql' then mql_counts_at
-            when 'sal' then sal_counts_at
-            when 'sql' then sql_counts_at
-            when 'opportunity' then opportunity_counts_at
-            when 'won' then won_counts_at
+            when 'lead' then g.lead_counts_at
+            when 'mql' then g.mql_counts_at
+            when 'sal' then g.sal_counts_at
+            when 'sql' then g.sql_counts_at
+            when 'opportunity' then g.opportunity_counts_at
+            when 'won' then g.won_counts_at
         end as stage_counts_at,
         case $stage
-            when 'lead' then mode_mql_at is not null
-            when 'mql' then mode_sal_at is not null
-            when 'sal' then mode_sql_at is not null
-            when 'sql' then mode_opportunity_at is not null
-            when 'opportunity' then mode_won_at is not null
+            when 'lead' then g.created_at
+            when 'mql' then g.mode_mql_at
+            when 'sal' then g.mode_sal_at
+            when 'sql' then g.mode_sql_at
+            when 'opportunity' then g.mode_opportunity_at
+            when 'won' then g.mode_won_at
+        end as reached_at,
+        case $stage
+            when 'lead' then g.mode_mql_at is not null
+            when 'mql' then g.mode_sal_at is not null
+            when 'sal' then g.mode_sql_at is not null
+            when 'sql' then g.mode_opportunity_at is not null
+            when 'opportunity' then g.mode_won_at is not null
             else true
         end as has_moved_on
-    from grouped_stages
+    from grouped_stages as g
     where
-        ($group_1 is null or group_1 = $group_1)
-        and ($group_2 is null or group_2 = $group_2)
+        ($group_1 is null or g.group_1 = $group_1)
+        and ($group_2 is null or g.group_2 = $group_2)
+),
+
+judged as (
+    select
+        s.*,
+        case
+            when $stage = 'won' then 'won'
+            when s.has_moved_on then 'moved on'
+            when (epoch(s.data_end_at) - epoch(s.reached_at)) / 86400 >= a.limit_days
+                then 'dropped'
+            else 'too early to say'
+        end as outcome
+    from staged as s
+    left join agreement_steps as a on a.from_stage = $stage
 ),
 
 -- Not materialized: the counts and the first $limit rows each read it once, so the page never
 -- holds every reaching lead (millions at 10M leads over a year) to show 10,000 of them.
 reached as not materialized (
-    select * from staged
+    select * from judged
     where
         stage_counts_at >= $start_at and stage_counts_at < $end_at
-        and (not $only_dropped or not has_moved_on)
+        and (not $only_dropped or outcome = 'dropped')
 ),
 
 counts as (
-    select count(*) as n_total, count(*) filter (where not has_moved_on) as n_dropped
+    select
+        count(*) as n_total,
+        count(*) filter (where outcome = 'dropped') as n_dropped,
+        count(*) filter (where outcome = 'too early to say') as n_too_early
     from reached
 )
 
--- Dropped leads first, then the newest; lead_key numbers leads by (created_at, lead_id), so
--- it breaks ties as lead_id would, on a number.
+-- Dropped leads first, then those too early to say, then the rest, newest first; lead_key
+-- numbers leads by (created_at, lead_id), so it breaks ties as lead_id would, on a number.
 select
     lead_id,
     created_at,
@@ -56,16 +84,23 @@ select
     owner,
     team,
     score,
-    case when has_moved_on then 'moved on' else 'dropped' end as outcome,
+    outcome,
     furthest_stage,
     coalesce(disposition, 'not handed over') as disposition,
     handover_at,
-    coalesce(sla_status, 'not handed over') as sla_status,
+    case
+        when handover_at is null then 'not handed over'
+        else coalesce(sla_status, 'no follow-up data')
+    end as sla_status,
     last_activity_at,
     last_stage_change_at,
     c.n_total,
-    c.n_dropped
+    c.n_dropped,
+    c.n_too_early
 from reached
 cross join counts as c
-order by has_moved_on, created_at desc, lead_key
+order by
+    case outcome when 'dropped' then 1 when 'too early to say' then 2 else 3 end,
+    created_at desc,
+    lead_key
 limit $limit

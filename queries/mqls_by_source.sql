@@ -1,19 +1,18 @@
--- Question: how many MQLs did each source hand over in the period and the one before?
+-- Question: how many MQLs did each source hand over in each period?
 -- Params: none
--- Grain: one row per period ('current', 'previous') × source
+-- Grain: one row per period listed × source with a hand-over in it
 -- Uses: periods, handed_over
--- Marketing's volume goal per source counts hand-overs, whatever the view (as the scorecard's
--- n_handed_over does overall).
+-- Marketing's volume goal per source counts hand-overs, whatever the view (as
+-- follow_up_summary's n_handed_over does overall).
 
 with final as (
     select
-        p.period,
-        h.source,
+        period_index,
+        source,
         count(*) as n_handed_over
-    from periods as p
-    inner join handed_over as h on h.handover_at >= p.start_at and h.handover_at < p.end_at
-    group by p.period, h.source
+    from handed_over
+    group by period_index, source
 )
 
 select * from final
-order by period, source
+order by period_index, source

@@ -1,44 +1,41 @@
--- Question: what became of the leads sent back to nurture, and how long did they stay there?
--- Params: $start_at, $end_at, $scan_start_at, $scan_end_at
+-- Question: of the period's MQLs sent back to nurture, where is each now, and how long did they stay there?
+-- Params: none
 -- Grain: one row per outcome (every one, empty ones included)
--- Uses: scoped_leads
--- A lead recycled in the period is, at the data's end: 'converted' if it reached SQL,
--- opportunity or won after its recycling; 'discarded' if discarded after it; 'MQL again' if
--- handed over again after it (and nothing further yet); else 'still in nurture'. Days in
--- nurture run from the recycling to the next hand-over, or to the data's end.
+-- Uses: mql_cohort
+-- Columns: {{group_1}}, {{group_2}}
+-- The MQLs of the period (mql_cohort) that were recycled at some point, by their disposition at
+-- the data's end: 'still in nurture' (disposition recycled: the same leads the disposition
+-- table counts as recycled), 'back with sales' (active again, at MQL or further), won, lost or
+-- discarded. Days in nurture run from the recycling to the first stage or exit after it, or to
+-- the data's end for leads still there.
 
 with recycled as (
     select
-        *,
-        greatest(sql_at, opportunity_at, won_at) > recycled_at as has_converted_after,
-        discarded_at > recycled_at as is_discarded_after,
-        mql_at > recycled_at as is_mql_again
-    from scoped_leads
-    where
-        recycled_at >= $start_at and recycled_at < $end_at
-        -- Skips leads that cannot have been recycled in the window (see handed_over).
-        and (created_at < $scan_end_at or is_out_of_order)
-        and last_stage_change_at >= $scan_start_at
-),
-
-classified as (
-    select
         case
-            when coalesce(has_converted_after, false) then 'converted'
-            when coalesce(is_discarded_after, false) then 'discarded'
-            when coalesce(is_mql_again, false) then 'MQL again'
-            else 'still in nurture'
+            when disposition = 'recycled' then 'still in nurture'
+            when is_active then 'back with sales'
+            else disposition
         end as outcome,
-        (
-            epoch(case when coalesce(is_mql_again, false) then mql_at else data_end_at end)
-            - epoch(recycled_at)
-        ) / 86400 as days_in_nurture
-    from recycled
+        recycled_at,
+        data_end_at,
+        least(
+            case when mql_at > recycled_at then mql_at end,
+            case when sal_at > recycled_at then sal_at end,
+            case when sql_at > recycled_at then sql_at end,
+            case when opportunity_at > recycled_at then opportunity_at end,
+            case when won_at > recycled_at then won_at end,
+            case when lost_at > recycled_at then lost_at end,
+            case when discarded_at > recycled_at then discarded_at end
+        ) as left_nurture_at
+    from mql_cohort
+    where was_recycled
 ),
 
 outcomes as (
     select * from (
-        values (1, 'converted'), (2, 'MQL again'), (3, 'discarded'), (4, 'still in nurture')
+        values
+        (1, 'still in nurture'), (2, 'back with sales'), (3, 'won'), (4, 'lost'),
+        (5, 'discarded')
     ) as t (outcome_order, outcome)
 ),
 
@@ -46,10 +43,13 @@ final as (
     select
         o.outcome_order,
         o.outcome,
-        count(c.outcome) as n_leads,
-        quantile_cont(c.days_in_nurture, 0.5) as median_days_in_nurture
+        count(r.outcome) as n_leads,
+        quantile_cont(
+            (epoch(coalesce(r.left_nurture_at, r.data_end_at)) - epoch(r.recycled_at)) / 86400,
+            0.5
+        ) as median_days_in_nurture
     from outcomes as o
-    left join classified as c on c.outcome = o.outcome
+    left join recycled as r on r.outcome = o.outcome
     group by o.outcome_order, o.outcome
 )
 

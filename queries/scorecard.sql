@@ -1,56 +1,40 @@
 -- Question: how many leads reached each stage in the period and the one before, and what was won?
 -- Params: none
--- Grain: one row per period ('current', 'previous')
--- Uses: periods, counted_stages, handed_over
+-- Grain: one row per period listed (period_index 1 the period, 2 the one before; or a trend's)
+-- Uses: periods, stages_in_period
+-- Columns: {{group_1}}, {{group_2}}
 -- Counting follows counted_stages: a cohort (created or handed over in the period) and the
 -- stages it has reached by the data's end, or the flow of stage entries in the period. Revenue
--- follows the same rule: won by the cohort, or won in the period.
+-- follows stages_in_period: won by the cohort's leads, or, in flow view, won in the period.
+-- (The column slots are unused here: the runner leaves them empty.)
 
-with stages as (
+with counts as (
     select
-        p.period,
-        p.start_at,
-        p.end_at,
-        count(*) filter (
-            where s.lead_counts_at >= p.start_at and s.lead_counts_at < p.end_at
-        ) as n_leads,
-        count(*) filter (
-            where s.mql_counts_at >= p.start_at and s.mql_counts_at < p.end_at
-        ) as n_mql,
-        count(*) filter (
-            where s.sal_counts_at >= p.start_at and s.sal_counts_at < p.end_at
-        ) as n_sal,
-        count(*) filter (
-            where s.sql_counts_at >= p.start_at and s.sql_counts_at < p.end_at
-        ) as n_sql,
-        count(*) filter (
-            where s.opportunity_counts_at >= p.start_at and s.opportunity_counts_at < p.end_at
-        ) as n_opportunity,
-        count(*) filter (
-            where s.won_counts_at >= p.start_at and s.won_counts_at < p.end_at
-        ) as n_won,
-        coalesce(sum(s.won_amount) filter (
-            where s.won_counts_at >= p.start_at and s.won_counts_at < p.end_at
-        ), 0) as won_amount_usd
-    from periods as p
-    left join counted_stages as s on true
-    group by p.period, p.start_at, p.end_at
-),
-
--- Marketing's volume goal is about hand-overs, whatever the view: every lead handed over in
--- the period, however long ago it was created.
-handovers as (
-    select p.period, count(h.lead_key) as n_handed_over
-    from periods as p
-    left join handed_over as h on h.handover_at >= p.start_at and h.handover_at < p.end_at
-    group by p.period
+        period_index,
+        sum(n_lead) as n_leads,
+        sum(n_mql) as n_mql,
+        sum(n_sal) as n_sal,
+        sum(n_sql) as n_sql,
+        sum(n_opportunity) as n_opportunity,
+        sum(n_won) as n_won,
+        sum(won_amount_usd) as won_amount_usd
+    from stages_in_period
+    group by period_index
 ),
 
 final as (
-    select s.*, h.n_handed_over
-    from stages as s
-    inner join handovers as h on h.period = s.period
+    select
+        p.period_index,
+        cast(coalesce(c.n_leads, 0) as bigint) as n_leads,
+        cast(coalesce(c.n_mql, 0) as bigint) as n_mql,
+        cast(coalesce(c.n_sal, 0) as bigint) as n_sal,
+        cast(coalesce(c.n_sql, 0) as bigint) as n_sql,
+        cast(coalesce(c.n_opportunity, 0) as bigint) as n_opportunity,
+        cast(coalesce(c.n_won, 0) as bigint) as n_won,
+        coalesce(c.won_amount_usd, 0) as won_amount_usd
+    from periods as p
+    left join counts as c on c.period_index = p.period_index
 )
 
 select * from final
-order by period
+order by period_index

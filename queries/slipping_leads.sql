@@ -1,5 +1,5 @@
 -- Question: which active MQLs has nobody in sales touched for longer than the agreement allows?
--- Params: $stale_after_days, $limit
+-- Params: $limit
 -- Grain: one row per slipping lead, longest untouched first (at most $limit; n_total the count)
 -- Uses: mql_cohort
 -- Columns: {{group_1}}, {{group_2}}
@@ -7,7 +7,7 @@
 with slipping as (
     select *
     from mql_cohort
-    where account like 'active:%' and days_without_activity > $stale_after_days
+    where is_slipping
 ),
 
 final as (

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handoff import attribution, importer
+from handoff import attribution, importer, metrics
 from handoff.db import Database
 from handoff.filters import Filters, resolve_period
 from tests.conftest import ROOT, write_dataset
@@ -137,13 +137,15 @@ def test_markov_removal_effect_by_hand(db):
 
 
 def test_queries_behind_the_comparison(db):
-    params = attribution.attribution_params(MARCH, db.agreement, "won", "channel", 90, 7)
-    totals = db.run("attribution_totals", params).iloc[0].tolist()
+    params = attribution.attribution_params("won", "channel", 90, 7)
+    totals = metrics.run(db, "attribution_totals", MARCH, **params).iloc[0].tolist()
     assert totals == [4, 7500, 1, 500]  # A1D-A4D; A4D without a touch
-    credit = db.run("attribution_credit", params).set_index("group_name")
+    # The same deals and revenue as the period's revenue anywhere else it is shown.
+    assert metrics.run(db, "revenue_in_period", MARCH, revenue="won").iloc[0].tolist() == [4, 7500]
+    credit = metrics.run(db, "attribution_credit", MARCH, **params).set_index("group_name")
     assert credit.loc["Search", "u_shaped"] == pytest.approx(3200)
     del params["half_life_days"]
-    journeys = db.run("attribution_journeys", params)
+    journeys = metrics.run(db, "attribution_journeys", MARCH, **params)
     counts = {(r.from_state, r.to_state): r.n_transitions for r in journeys.itertuples()}
     # The transitions worked out in test_markov_removal_effect_by_hand.
     assert counts == {
@@ -520,11 +522,9 @@ def test_markov_journeys_match_the_second_implementation(golden_agreement, leads
         importer.import_dataset(folder, Path(tmp) / "j.duckdb", golden_agreement)
         rdb = Database(Path(tmp) / "j.duckdb", golden_agreement)
         try:
-            params = attribution.attribution_params(
-                filters, golden_agreement, "won", by, golden_agreement.lookback_days, 7
-            )
+            params = attribution.attribution_params("won", by, golden_agreement.lookback_days, 7)
             del params["half_life_days"]
-            frame = rdb.run("attribution_journeys", params)
+            frame = metrics.run(rdb, "attribution_journeys", filters, **params)
         finally:
             rdb.close()
     ours = {(r.from_state, r.to_state): r.n_transitions for r in frame.itertuples()}

@@ -34,7 +34,8 @@ def test_metrics_json_home(run_metrics):
         10, 8, 5, 4, 3, 3,
     ]  # fmt: skip
     assert home["won_revenue_usd"]["value"] == 6700
-    assert home["mql_goal"]["attainment_rate"] == 0.8
+    volume = out["scorecard"]["commitments"][0]
+    assert (volume["key"], volume["value"], volume["target"]) == ("mql_volume", 8, 10.0)
 
 
 def test_metrics_json_funnel(run_metrics):
@@ -57,6 +58,49 @@ def test_metrics_json_filters_and_errors(run_metrics, capsys, golden_db_path):
                  str(GOLDEN / "agreement.toml"), "--attribute", "region"])  # fmt: skip
     assert code == 2
     assert "--attribute takes NAME=VALUE" in capsys.readouterr().err
+
+
+def metrics_error(capsys, golden_db_path, *args) -> str:
+    code = main(["metrics", "--json", "--db", str(golden_db_path), "--agreement",
+                 str(GOLDEN / "agreement.toml"), *args])  # fmt: skip
+    assert code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "label", "previous"),
+    [
+        # A month is that month, compared with the month before (not the 28 days before it).
+        (["--period", "2026-03"], "March 2026", ("February 2026", "2026-02-01", "2026-03-01")),
+        # --from and --to alone are a custom period; a whole month written as dates is a month.
+        (["--from", "2026-03-01", "--to", "2026-03-31"], "March 2026",
+         ("February 2026", "2026-02-01", "2026-03-01")),
+        # Any other range is compared with the same number of days just before it: 1-10 March
+        # (10 days) with 19-28 February.
+        (["--from", "2026-03-01", "--to", "2026-03-10"], "01 Mar 2026 – 10 Mar 2026",
+         ("19 Feb 2026 – 28 Feb 2026", "2026-02-19", "2026-03-01")),
+        # A quarter, with the quarter before.
+        (["--period", "2026-Q1"], "Q1 2026", ("Q4 2025", "2025-10-01", "2026-01-01")),
+    ],
+)  # fmt: skip
+def test_metrics_periods(run_metrics, args, label, previous):
+    filters = run_metrics(*args)["filters"]
+    assert filters["period"]["label"] == label
+    before = filters["previous_period"]
+    assert (before["label"], before["start"], before["end_exclusive"]) == previous
+
+
+def test_metrics_period_conflicts_and_unknown_values(capsys, golden_db_path):
+    err = metrics_error(capsys, golden_db_path, "--period", "last_month", "--from", "2026-01-01")
+    assert "--period last_month conflicts with --from" in err
+    err = metrics_error(capsys, golden_db_path, "--from", "2026-01-01")
+    assert "needs both --from and --to" in err
+    # A value the data does not have is an error naming the closest ones, never silent zeros.
+    err = metrics_error(capsys, golden_db_path, "--source", "Paid serch", "--team", "Bogus")
+    assert "source 'Paid serch' is not in the data (closest: 'Paid search'" in err
+    assert "team 'Bogus' is not in the data (3 values, e.g. '(no team)', 'East', 'West')" in err
+    err = metrics_error(capsys, golden_db_path, "--attribute", "size=10")
+    assert "size '10' is not in the data (no such attribute)" in err
 
 
 def test_python_dash_m_entry_point(golden_db_path):
@@ -107,7 +151,8 @@ def test_metrics_json_discards(run_metrics):
     assert (now["n_mql"], now["acceptance_rate"], now["acceptance_met"]) == (8, 0.625, False)
     assert sum(d["n_leads"] for d in discards["dispositions"]) == now["n_mql"]
     assert [s["lead_id"] for s in discards["slipping"]] == ["L02", "L07"]
-    assert discards["recycling"][1] == {"outcome_order": 2, "outcome": "MQL again", "n_leads": 1,
+    assert discards["recycling"][1] == {"outcome_order": 2, "outcome": "back with sales",
+                                        "n_leads": 1,
                                         "median_days_in_nurture": round(14 - 1 / 24, 6)}  # fmt: skip
 
 

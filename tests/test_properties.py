@@ -52,10 +52,9 @@ def test_every_mql_has_exactly_one_disposition(golden_agreement, rows):
                 period=resolve_period("custom", dt.date(2026, 6, 30), dt.date(2026, 1, 1),
                                       dt.date(2026, 6, 30))
             )  # fmt: skip
-            params = metrics.query_params(f, golden_agreement)
             columns = {"group_1": "source"}
-            accounts = db.run("dispositions", {**params, "stale_after_days": 10}, columns)
-            summary = db.run("discard_summary", {**params, "stale_after_days": 10}, columns)
+            accounts = metrics.run(db, "dispositions", f, columns=columns)
+            summary = metrics.run(db, "discard_summary", f, columns=columns)
             n_mql, n_without = db.con.execute(
                 "select count(*) filter (where is_mql), count(*) filter (where is_mql and"
                 " disposition is null) from stg_leads"

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from handoff import importer, metrics
+from handoff import scorecard as scorecard_mod
 from handoff.db import Database
 from handoff.filters import Filters, resolve_period
 from tests.conftest import write_dataset
@@ -23,14 +24,13 @@ MARCH = resolve_period("custom", dt.date(2026, 4, 10), dt.date(2026, 3, 1), dt.d
 
 def scorecard(db, **filters):
     f = Filters(period=resolve_period("last_month", dt.date(2026, 4, 10)), **filters)
-    frame = db.run("scorecard", metrics.query_params(f, db.agreement, previous=True)).set_index(
-        "period"
-    )
+    current, previous = metrics.compare(db, "scorecard", f)
+    handed_over, _ = metrics.compare(db, "follow_up_summary", f)
     columns = ["n_leads", "n_mql", "n_sal", "n_sql", "n_opportunity", "n_won", "won_amount_usd"]
     return (
-        tuple(int(v) for v in frame.loc["current", columns]),
-        tuple(int(v) for v in frame.loc["previous", columns]),
-        int(frame.loc["current", "n_handed_over"]),
+        tuple(int(current[c]) for c in columns),
+        tuple(int(previous[c]) for c in columns),
+        handed_over["n_handed_over"],
     )
 
 
@@ -99,7 +99,7 @@ def test_scorecard_empty_period(golden_db):
             "custom", dt.date(2026, 4, 10), dt.date(2025, 1, 1), dt.date(2025, 1, 31)
         )
     )
-    frame = golden_db.run("scorecard", metrics.query_params(f, golden_db.agreement, previous=True))
+    frame = metrics.run(golden_db, "scorecard", f, periods=[f.period, f.period.previous()])
     assert frame["n_leads"].tolist() == [0, 0]
     assert frame["won_amount_usd"].tolist() == [0, 0]
 
@@ -188,7 +188,7 @@ def test_data_quality_query_orders_warnings_first(golden_db):
 )
 def test_monthly_mql_goal(golden_agreement, sources, monthly, scope):
     f = Filters(period=MARCH, sources=sources)
-    assert metrics.monthly_mql_goal(golden_agreement, f) == (monthly, scope)
+    assert scorecard_mod.monthly_mql_goal(golden_agreement, f) == (monthly, scope)
 
 
 def test_handed_over_counts_old_leads_in_every_view(tmp_path, golden_agreement):
@@ -202,8 +202,10 @@ def test_handed_over_counts_old_leads_in_every_view(tmp_path, golden_agreement):
     importer.import_dataset(folder, tmp_path / "h.duckdb", golden_agreement)
     db = Database(tmp_path / "h.duckdb", golden_agreement)
     for view, n_leads in (("created", 1), ("handover", 2), ("flow", 1)):
-        home = metrics.home(db, Filters(period=MARCH, view=view))
-        assert (home["leads"]["value"], home["mql_goal"]["handed_over"]) == (n_leads, 2), view
+        f = Filters(period=MARCH, view=view)
+        home = metrics.home(db, f)
+        handed_over = metrics.follow_up_summary(db, f)["current"]["n_handed_over"]
+        assert (home["leads"]["value"], handed_over) == (n_leads, 2), view
     db.close()
 
 
@@ -214,17 +216,13 @@ def test_home_metrics(golden_db):
         "label": "Leads", "value": 10, "previous": 1, "change": 9, "change_rate": 9.0,
     }  # fmt: skip
     assert home["won"]["change_rate"] is None  # nothing won in February: no rate
-    assert home["mql_goal"] == {
-        "handed_over": 8,
-        "goal": 10.0,
-        "monthly_goal": 10.0,
-        "attainment_rate": 0.8,
-        "is_met": False,
-        "previous_handed_over": 0,  # nothing was handed over in February
-        "previous_goal": 10.0,
-        "scope": "all sources",
-        "months": 1.0,
-    }
+    # Won by March's leads (L01 1,000 in April, L08 5,000, L11 700 in April), whenever closed;
+    # won in March itself (deals closed in it): only L08's D08.
+    assert home["won_revenue_usd"]["value"] == 6700
+    assert home["won_revenue_usd"]["label"] == "Won revenue (won by these leads, whenever closed)"
+    assert home["won_in_period"] == {
+        "label": "Won in March 2026 (deals closed in it)", "n_deals": 1, "revenue_usd": 5000,
+    }  # fmt: skip
 
 
 # ---- the lead funnel ------------------------------------------------------------------------
@@ -234,9 +232,10 @@ MARCH_FILTERS = Filters(period=resolve_period("last_month", dt.date(2026, 4, 10)
 BY_SOURCE = {"group_1": "source", "group_2": None}
 
 
-def funnel_params(db, *, view="created", strict=False, **extra):
-    f = Filters(period=MARCH_FILTERS.period, view=view, strict=strict)
-    return {**metrics.query_params(f, db.agreement), **extra}
+def q(db, name, *, view="created", strict=False, period=None, **extra):
+    """A query for March (or `period`) in a view and order mode, with its own parameters."""
+    f = Filters(period=period or MARCH_FILTERS.period, view=view, strict=strict)
+    return metrics.run(db, name, f, **extra)
 
 
 @contextlib.contextmanager
@@ -251,17 +250,13 @@ def imported(tmp_path, agreement, **files):
         db.close()
 
 
-def trend_params(db, months, **extra):
-    return {**metrics.trend_params(MARCH_FILTERS, db.agreement, months), **extra}
-
-
 def stage_counts(db, **kw):
-    frame = db.run("funnel_stages", funnel_params(db, **kw))
+    frame = q(db, "funnel_stages", **kw)
     return dict(zip(frame["stage"], frame["n_leads"], strict=True))
 
 
 def test_funnel_stages_any_order(golden_db):
-    frame = golden_db.run("funnel_stages", funnel_params(golden_db))
+    frame = q(golden_db, "funnel_stages")
     assert frame["n_leads"].tolist() == [10, 8, 5, 4, 3, 3]  # as the scorecard
     assert frame["n_previous_stage"].tolist()[1:] == [10, 8, 5, 4, 3]
     assert frame["n_first_stage"].tolist() == [10] * 6
@@ -286,7 +281,7 @@ def test_funnel_stages_flow_strict(golden_db):
 
 
 def test_funnel_stages_handover_cohort_starts_at_mql(golden_db):
-    frame = golden_db.run("funnel_stages", funnel_params(golden_db, view="handover"))
+    frame = q(golden_db, "funnel_stages", view="handover")
     assert frame["stage"].tolist() == ["mql", "sal", "sql", "opportunity", "won"]
     assert frame["n_leads"].tolist() == [8, 5, 4, 3, 3]
     assert frame["n_first_stage"].tolist() == [8] * 5
@@ -298,12 +293,12 @@ def test_funnel_stages_empty_period(golden_db):
             "custom", dt.date(2026, 4, 10), dt.date(2025, 6, 1), dt.date(2025, 6, 30)
         )
     )
-    frame = golden_db.run("funnel_stages", metrics.query_params(f, golden_db.agreement))
+    frame = metrics.run(golden_db, "funnel_stages", f)
     assert frame["n_leads"].tolist() == [0] * 6
 
 
 def test_funnel_breakdown_by_source(golden_db):
-    frame = golden_db.run("funnel_breakdown", funnel_params(golden_db), columns=BY_SOURCE)
+    frame = q(golden_db, "funnel_breakdown", columns=BY_SOURCE)
     rows = {
         r.group_1: (r.n_lead, r.n_mql, r.n_sal, r.n_sql, r.n_opportunity, r.n_won, r.won_amount_usd)
         for r in frame.itertuples()
@@ -329,11 +324,7 @@ def test_funnel_breakdown_by_source(golden_db):
 
 
 def test_funnel_breakdown_two_ways_and_by_attribute(golden_db):
-    frame = golden_db.run(
-        "funnel_breakdown",
-        funnel_params(golden_db),
-        columns={"group_1": "team", "group_2": "region"},
-    )
+    frame = q(golden_db, "funnel_breakdown", columns={"group_1": "team", "group_2": "region"})
     rows = {(r.group_1, r.group_2): (r.n_lead, r.n_won) for r in frame.itertuples()}
     # East × EMEA: L01 L02 L06 L09 L10 L13; West × NA: L03 L07 L08; L11 has no team or region.
     assert rows == {
@@ -341,9 +332,7 @@ def test_funnel_breakdown_two_ways_and_by_attribute(golden_db):
         ("West", "NA"): (3, 1),
         ("(no team)", "(blank)"): (1, 1),
     }
-    frame = golden_db.run(
-        "funnel_breakdown", funnel_params(golden_db), columns={"group_1": "region"}
-    )
+    frame = q(golden_db, "funnel_breakdown", columns={"group_1": "region"})
     assert dict(zip(frame["group_1"], frame["n_lead"], strict=True)) == {
         "EMEA": 6,
         "NA": 3,
@@ -380,7 +369,9 @@ def test_funnel_better_or_worse_only_when_mature(golden_db):
 
 def trend_rows(db, within=None):
     # Two months up to March's end: February and March.
-    frame = db.run("funnel_trend", trend_params(db, 2, within_days=within), columns=BY_SOURCE)
+    frame = metrics.run(
+        db, "funnel_trend", MARCH_FILTERS, trend_months=2, within_days=within, columns=BY_SOURCE
+    )
     overall = frame[frame["group_1"].isna()]
     return {
         (r.cohort_month.month, r.step): (r.n_from, r.n_to, bool(r.is_mature))
@@ -413,15 +404,20 @@ def test_funnel_trend_within_n_days(golden_db):
 
 
 def test_funnel_trend_per_group_with_one_lead(golden_db):
-    frame = golden_db.run(
-        "funnel_trend", trend_params(golden_db, 1, within_days=None), columns=BY_SOURCE
+    frame = metrics.run(
+        golden_db,
+        "funnel_trend",
+        MARCH_FILTERS,
+        trend_months=1,
+        within_days=None,
+        columns=BY_SOURCE,
     )
     webinar = frame[(frame["group_1"] == "Webinar") & (frame["step"] == "sal_to_sql")]
     assert webinar[["n_from", "n_to"]].values.tolist() == [[1, 1]]  # L06 alone
 
 
 def test_stage_velocity(golden_db):
-    frame = golden_db.run("stage_velocity", funnel_params(golden_db), columns=BY_SOURCE)
+    frame = q(golden_db, "stage_velocity", columns=BY_SOURCE)
     assert frame["step"].tolist()[:1] == ["lead_to_mql"]
     overall = frame[frame["group_1"].isna()].set_index("step")
     # Lead → MQL on the leads' own dates, March cohort: 0 (L02, L03, L08, L11: MQL at creation),
@@ -444,33 +440,42 @@ def test_stage_velocity(golden_db):
 
 
 def test_stage_velocity_histogram(golden_db):
-    frame = golden_db.run(
-        "stage_velocity_histogram",
-        funnel_params(golden_db, group=None, step="lead_to_mql"),
-        columns=BY_SOURCE,
+    frame = q(
+        golden_db, "stage_velocity_histogram", group=None, step="lead_to_mql", columns=BY_SOURCE
     )
     # Every bin, even empty. Lead → MQL in March's cohort: six under a day (0 four times, half
     # an hour, an hour), L07's day, L10's 19 days.
     assert len(frame) == 8
     assert frame["n_leads"].tolist() == [6, 1, 0, 0, 1, 0, 0, 0]
-    referral = golden_db.run(
+    referral = q(
+        golden_db,
         "stage_velocity_histogram",
-        funnel_params(golden_db, group="Referral", step="lead_to_mql"),
+        group="Referral",
+        step="lead_to_mql",
         columns=BY_SOURCE,
     )
     # Referral's March leads: L07 (1 day: the 1-3 days bin) and L08 (0).
     assert referral["n_leads"].tolist() == [1, 1, 0, 0, 0, 0, 0, 0]
-    won = golden_db.run(
+    won = q(
+        golden_db,
         "stage_velocity_histogram",
-        funnel_params(golden_db, group=None, step="opportunity_to_won"),
+        group=None,
+        step="opportunity_to_won",
         columns=BY_SOURCE,
     )
     assert won["n_leads"].tolist() == [0, 0, 0, 1, 1, 0, 0, 0]  # L08 10 days, L01 17 days
 
 
 def velocity_trend(db, filters, step):
-    params = {**metrics.trend_params(filters, db.agreement, 3), "group": None, "step": step}
-    frame = db.run("stage_velocity_trend", params, columns=BY_SOURCE)
+    frame = metrics.run(
+        db,
+        "stage_velocity_trend",
+        filters,
+        trend_months=3,
+        columns=BY_SOURCE,
+        group=None,
+        step=step,
+    )
     return {r.month.month: (r.n_leads, r.median_days, r.is_mature) for r in frame.itertuples()}
 
 
@@ -496,34 +501,66 @@ def test_stage_velocity_trend_by_completion_in_flow_view(golden_db):
     assert velocity_trend(golden_db, flow, "opportunity_to_won") == {3: (1, 10.0, True)}
 
 
+DRILL = {"group_1": None, "group_2": None, "only_dropped": False, "limit": 100}
+
+
 def test_funnel_drilldown(golden_db):
-    params = funnel_params(
-        golden_db, stage="mql", group_1=None, group_2=None, only_dropped=False, limit=100
-    )
-    frame = golden_db.run("funnel_drilldown", params, columns=BY_SOURCE)
-    # March's 8 MQLs; dropped = no SAL by the data's end: L03, L10, L02 (newest first), then
-    # those who moved on.
+    params = {**DRILL, "stage": "mql"}
+    frame = q(golden_db, "funnel_drilldown", columns=BY_SOURCE, **params)
+    # March's 8 MQLs; dropped = no SAL by the data's end though the 2 days allowed for MQL → SAL
+    # have passed: L03 (MQL 27 March), L10 (8 April 10:00, 2 days 2 hours before the end), L02
+    # (newest first), then those who moved on.
     assert frame["lead_id"].tolist() == ["L03", "L10", "L02", "L11", "L08", "L07", "L06", "L01"]
     assert frame["outcome"].tolist() == ["dropped"] * 3 + ["moved on"] * 5
     assert frame["n_total"].unique().tolist() == [8]
     assert frame["n_dropped"].unique().tolist() == [3]
-    dropped = golden_db.run(
-        "funnel_drilldown", {**params, "only_dropped": True, "limit": 2}, columns=BY_SOURCE
+    assert frame["n_too_early"].unique().tolist() == [0]
+    # Furthest stages by key (the page shows the agreement's labels): L03 and L10 never got past
+    # MQL; L11 was won.
+    assert frame["furthest_stage"].tolist()[:4] == ["mql", "mql", "mql", "won"]
+    dropped = q(
+        golden_db,
+        "funnel_drilldown",
+        columns=BY_SOURCE,
+        **{**params, "only_dropped": True, "limit": 2},
     )
     assert dropped["lead_id"].tolist() == ["L03", "L10"]
     assert dropped["n_total"].iloc[0] == 3  # the full count, though only 2 are returned
-    one = golden_db.run(
-        "funnel_drilldown", {**params, "group_1": "Webinar", "stage": "sql"}, columns=BY_SOURCE
+    one = q(
+        golden_db,
+        "funnel_drilldown",
+        columns=BY_SOURCE,
+        **{**params, "group_1": "Webinar", "stage": "sql"},
     )
     assert one["lead_id"].tolist() == ["L06"]
     assert one["disposition"].tolist() == ["lost"]
 
 
+def test_funnel_drilldown_says_too_early_before_the_step_s_time_has_passed(golden_db):
+    april = resolve_period(
+        "custom", dt.date(2026, 4, 10), dt.date(2026, 4, 1), dt.date(2026, 4, 10)
+    )
+    frame = q(golden_db, "funnel_drilldown", period=april, columns=BY_SOURCE, **DRILL, stage="mql")
+    # April's MQLs (created in April): L04, handed over 2 April 16:00, nearly 8 days before the
+    # data's end and never accepted: dropped; L05, handed over at 10:00 on the data's last day,
+    # two hours before its end: too early to say (2 days are allowed for MQL → SAL).
+    assert frame[["lead_id", "outcome"]].values.tolist() == [
+        ["L04", "dropped"], ["L05", "too early to say"],
+    ]  # fmt: skip
+    assert frame[["n_total", "n_dropped", "n_too_early"]].iloc[0].tolist() == [2, 1, 1]
+    won = q(golden_db, "funnel_drilldown", columns=BY_SOURCE, **DRILL, stage="won")
+    # A lead at won has no next stage: L11, L08, L01 (newest first) are "won", not "moved on".
+    assert won[["lead_id", "outcome"]].values.tolist() == [
+        ["L11", "won"], ["L08", "won"], ["L01", "won"],
+    ]  # fmt: skip
+
+
 def test_funnel_drilldown_ties_and_limit(tmp_path, golden_agreement):
     # Five March leads, written out of order: LB and LA created at the same instant (ties go
     # by lead_id), LC the newest, LD handed over (moved on past "lead"), LE in February
-    # (outside the period). Expected by hand: dropped first (newest first, then lead_id),
-    # then LD; the count covers every lead that reached the stage, whatever the limit.
+    # (outside the period); LF, created 1 May, ends the data, so the March leads have had the
+    # 30 days allowed for lead → MQL. Expected by hand: dropped first (newest first, then
+    # lead_id), then LD; the count covers every lead that reached the stage, whatever the limit.
     with imported(
         tmp_path,
         golden_agreement,
@@ -532,15 +569,14 @@ def test_funnel_drilldown_ties_and_limit(tmp_path, golden_agreement):
         "LD,2026-03-05 09:00,Web,2026-03-06 09:00\n"
         "LC,2026-03-20 09:00,Web,\n"
         "LA,2026-03-10 09:00,Web,\n"
-        "LE,2026-02-10 09:00,Web,\n",
+        "LE,2026-02-10 09:00,Web,\n"
+        "LF,2026-05-01 09:00,Web,\n",
     ) as db:
-        params = funnel_params(
-            db, stage="lead", group_1=None, group_2=None, only_dropped=False, limit=100
-        )
-        frame = db.run("funnel_drilldown", params, columns=BY_SOURCE)
+        params = {**DRILL, "stage": "lead"}
+        frame = q(db, "funnel_drilldown", columns=BY_SOURCE, **params)
         assert frame["lead_id"].tolist() == ["LC", "LA", "LB", "LD"]
         assert frame["outcome"].tolist() == ["dropped"] * 3 + ["moved on"]
-        first = db.run("funnel_drilldown", {**params, "limit": 2}, columns=BY_SOURCE)
+        first = q(db, "funnel_drilldown", columns=BY_SOURCE, **{**params, "limit": 2})
         assert first["lead_id"].tolist() == ["LC", "LA"]
         assert first["n_total"].tolist() == [4, 4]
         assert first["n_dropped"].tolist() == [3, 3]  # LA, LB, LC; not LD
@@ -550,11 +586,7 @@ def test_funnel_drilldown_ties_and_limit(tmp_path, golden_agreement):
 
 
 def quality_rows(db, by, filters=MARCH_FILTERS):
-    frame = db.run(
-        "quality_by_group",
-        {**metrics.query_params(filters, db.agreement), "by": by},
-        columns={"group_1": by},
-    )
+    frame = metrics.run(db, "quality_by_group", filters, by=by, columns={"group_1": by})
     return {
         r.group_name: (r.n_lead, r.n_mql, r.n_sal, r.n_sql, r.n_won, r.won_amount_usd,
                        None if pd.isna(r.median_days_to_win) else round(r.median_days_to_win, 4),
@@ -617,10 +649,9 @@ def test_quality_metrics_derive_rates_and_costs(golden_db):
 
 
 def test_quality_trend(golden_db):
-    frame = golden_db.run(
-        "quality_trend", metrics.trend_params(MARCH_FILTERS, golden_db.agreement, 2),
-        columns={"group_1": "source"},
-    )  # fmt: skip
+    frame = metrics.run(
+        golden_db, "quality_trend", MARCH_FILTERS, trend_months=2, columns={"group_1": "source"}
+    )
     overall = {
         r.cohort_month.month: (r.n_lead, r.n_mql, r.n_sql, r.n_won, r.won_amount_usd,
                                r.is_mature_mql, r.is_mature_sql, r.is_mature_won)
@@ -632,9 +663,7 @@ def test_quality_trend(golden_db):
 
 
 def test_score_bands_from_the_agreement(golden_db):
-    frame = golden_db.run(
-        "score_bands", {**funnel_params(golden_db), "band_starts": [0.0, 25.0, 50.0, 75.0]}
-    )
+    frame = q(golden_db, "score_bands", band_starts=[0.0, 25.0, 50.0, 75.0])
     rows = [(r.band, r.n_leads, r.n_sql, r.n_won) for r in frame.itertuples()]
     # March's scored leads: L13 10, L09 20 | L03 30 | L01 50 (SQL, won), L06 60 (SQL) |
     # L02 90, L08 95 (SQL, won); no score: L07, L10, L11 (SQL, won).
@@ -650,9 +679,7 @@ def test_score_bands_by_decile_keep_ties_together(golden_db):
             "custom", dt.date(2026, 4, 10), dt.date(2026, 2, 1), dt.date(2026, 3, 31)
         )
     )
-    frame = golden_db.run(
-        "score_bands", {**metrics.query_params(feb_mar, golden_db.agreement), "band_starts": None}
-    )
+    frame = metrics.run(golden_db, "score_bands", feb_mar, band_starts=None)
     # Eight scored leads with seven distinct scores (L13 and L14 both score 10): at most seven
     # bands, the tie in one, every scored lead in exactly one band.
     scored = frame[frame["band"] != "(no score)"]
@@ -662,7 +689,7 @@ def test_score_bands_by_decile_keep_ties_together(golden_db):
 
 
 def test_score_auc(golden_db):
-    frame = golden_db.run("score_auc", funnel_params(golden_db)).set_index("outcome")
+    frame = q(golden_db, "score_auc").set_index("outcome")
     # SQL: converted 50, 60, 95 against 90, 30, 20, 10: 10 of 12 pairs ranked right.
     assert (frame.loc["sql", "n_converted"], frame.loc["sql", "n_not_converted"]) == (3, 4)
     assert frame.loc["sql", "auc"] == pytest.approx(10 / 12)
@@ -680,7 +707,7 @@ def test_score_auc_counts_ties_as_half(tmp_path, golden_agreement):
     importer.import_dataset(folder, tmp_path / "ties.duckdb", golden_agreement)
     db = Database(tmp_path / "ties.duckdb", golden_agreement)
     f = Filters(period=resolve_period("ytd", dt.date(2026, 3, 31)))
-    frame = db.run("score_auc", metrics.query_params(f, golden_agreement)).set_index("outcome")
+    frame = metrics.run(db, "score_auc", f).set_index("outcome")
     db.close()
     # SQL (50, 60) against (50, 40): 50-50 a tie (0.5), 50>40, 60>50, 60>40: 3.5 of 4.
     assert frame.loc["sql", "auc"] == pytest.approx(3.5 / 4)
@@ -688,7 +715,7 @@ def test_score_auc_counts_ties_as_half(tmp_path, golden_agreement):
 
 
 def test_score_thresholds(golden_db):
-    frame = golden_db.run("score_thresholds", funnel_params(golden_db))
+    frame = q(golden_db, "score_thresholds")
     assert frame.values.tolist() == [
         [95, 1, 1, 1], [90, 2, 1, 1], [60, 3, 2, 1], [50, 4, 3, 2], [30, 5, 3, 2],
         [20, 6, 3, 2], [10, 7, 3, 2],
@@ -696,7 +723,7 @@ def test_score_thresholds(golden_db):
 
 
 def test_score_what_if(golden_db):
-    row = golden_db.run("score_what_if", {**funnel_params(golden_db), "threshold": 55}).iloc[0]
+    row = q(golden_db, "score_what_if", threshold=55).iloc[0]
     # At 55: L02, L06, L08 would be handed over instead of March's 8 MQLs; L01 (50) reached SQL
     # and won but would have been missed; L07, L10, L11 have no score.
     assert row.to_dict() == {
@@ -714,47 +741,44 @@ APRIL = Filters(
 
 
 def follow_up_summary(db, filters=MARCH_FILTERS):
-    frame = db.run(
-        "follow_up_summary",
-        metrics.query_params(filters, db.agreement, previous=True, counting=False),
-    ).set_index("period")
+    rows = dict(
+        zip(("current", "previous"), metrics.compare(db, "follow_up_summary", filters), strict=True)
+    )
     columns = ["n_handed_over", "n_met", "n_breached", "n_pending", "n_invalid", "n_open_breaches",
-               "n_not_followed_up", "median_hours", "p90_hours"]  # fmt: skip
-    return {p: tuple(None if pd.isna(v) else v for v in frame.loc[p, columns]) for p in frame.index}
+               "n_not_followed_up", "median_hours", "p90_hours", "n_followed_up_late",
+               "n_closed_without_follow_up"]  # fmt: skip
+    return {p: tuple(row[c] for c in columns) for p, row in rows.items()}
 
 
 def test_follow_up_summary(golden_db):
     rows = follow_up_summary(golden_db)
     # Handed over in March: L01 (1 h), L02 (2), L06 (3), L08 (0.5) met; L03 (5), L11 (5) late;
-    # L14 never followed up, 215 h past the target: an open breach; L07 invalid (its first
-    # contact is dated before the hand-over). Median of 0.5, 1, 2, 3, 5, 5 = 2.5; p90 = 5.
-    assert rows["current"] == (8, 4, 3, 0, 1, 1, 1, 2.5, 5.0)
-    assert rows["previous"] == (0, 0, 0, 0, 0, 0, 0, None, None)  # nothing handed over in Feb
+    # L14 never followed up, 215 h past the target and still active: an open breach; L07 invalid
+    # (its first contact is dated before the hand-over). Median of 0.5, 1, 2, 3, 5, 5 = 2.5;
+    # p90 = 5. Breached = 2 late + 1 open + 0 closed without follow-up.
+    assert rows["current"] == (8, 4, 3, 0, 1, 1, 1, 2.5, 5.0, 2, 0)
+    # Nothing handed over in February: no latency, zero counts.
+    assert rows["previous"] == (0, 0, 0, 0, 0, 0, 0, None, None, 0, 0)
 
 
 def test_follow_up_pending_versus_breached_at_the_data_end(golden_db):
     rows = follow_up_summary(golden_db, APRIL)
     # 1-10 April: L10 met (3 h); L04 waited 28 business hours (breached, open); L05 has waited
     # 2 of its 4 hours at the data's end: pending.
-    assert rows["current"] == (3, 1, 1, 1, 0, 1, 2, 3.0, 3.0)
+    assert rows["current"] == (3, 1, 1, 1, 0, 1, 2, 3.0, 3.0, 0, 0)
 
 
 def test_follow_up_routing_split(golden_db):
-    frame = golden_db.run(
-        "follow_up_summary",
-        metrics.query_params(MARCH_FILTERS, golden_db.agreement, previous=True, counting=False),
-    ).set_index("period")
+    current, _ = metrics.compare(golden_db, "follow_up_summary", MARCH_FILTERS)
     # Only L01 carries assigned_at: 0.5 h routing, 0.5 h rep.
-    assert frame.loc[
-        "current", ["n_routed", "median_routing_hours", "median_rep_hours"]
-    ].tolist() == [1, 0.5, 0.5]
+    assert [current[c] for c in ("n_routed", "median_routing_hours", "median_rep_hours")] == [
+        1, 0.5, 0.5,
+    ]  # fmt: skip
 
 
 def test_follow_up_by_owner(golden_db):
-    frame = golden_db.run(
-        "follow_up_by_group",
-        metrics.query_params(MARCH_FILTERS, golden_db.agreement, counting=False),
-        columns={"group_1": "owner"},
+    frame = metrics.run(
+        golden_db, "follow_up_by_group", MARCH_FILTERS, columns={"group_1": "owner"}
     )
     rows = {r.group_1: (r.n_handed_over, r.n_met, r.n_breached, r.n_invalid, r.n_not_followed_up)
             for r in frame.itertuples()}  # fmt: skip
@@ -768,9 +792,7 @@ def test_follow_up_by_owner(golden_db):
 
 
 def test_follow_up_curve(golden_db):
-    frame = golden_db.run(
-        "follow_up_curve", metrics.query_params(MARCH_FILTERS, golden_db.agreement, counting=False)
-    ).set_index("hours")
+    frame = metrics.run(golden_db, "follow_up_curve", MARCH_FILTERS).set_index("hours")
     # 7 valid hand-overs (L07 invalid left out); followed up within 0.5 h: L08; 1 h: + L01;
     # 2: + L02; 3: + L06; 6: + L03, L11; L14 never.
     assert frame["n_handed_over"].unique().tolist() == [7]
@@ -787,41 +809,42 @@ def test_follow_up_curve(golden_db):
 
 
 def test_follow_up_trend_by_week_and_month(golden_db):
-    params = metrics.trend_params(MARCH_FILTERS, golden_db.agreement, 2, counting=False)
-    weeks = golden_db.run("follow_up_trend", {**params, "grain": "week"})
-    rows = {
-        str(r.period_start): (r.n_handed_over, r.n_met, r.n_breached) for r in weeks.itertuples()
-    }
-    # Weeks from Monday: 2 March L01 L02 L06 (met) L14 (breached); 9 March L07 (invalid); 16
-    # March L08; 23 March L03 (late); 30 March L11 (late).
-    assert rows == {
+    weeks = metrics.follow_up_trend(golden_db, MARCH_FILTERS, "week")
+    rows = {r["start"]: (r["n_handed_over"], r["n_met"], r["n_breached"]) for r in weeks}
+    # Weeks from Monday, over the 12 months up to March 2026: the first Monday on or after 1
+    # April 2025 is the 7th; the last week, from 30 March, ends with the period (1 April).
+    assert weeks[0]["start"] == "2025-04-07"
+    assert (weeks[-1]["start"], len(weeks)) == ("2026-03-30", 52)
+    # 2 March: L01 L02 L06 (met) L14 (breached); 9 March L07 (invalid); 16 March L08; 23 March
+    # L03 (late); 30 March L11 (late). Every other week: nothing handed over.
+    assert {k: v for k, v in rows.items() if v != (0, 0, 0)} == {
         "2026-03-02": (4, 3, 1), "2026-03-09": (1, 0, 0), "2026-03-16": (1, 1, 0),
         "2026-03-23": (1, 0, 1), "2026-03-30": (1, 0, 1),
     }  # fmt: skip
-    months = golden_db.run("follow_up_trend", {**params, "grain": "month"})
-    assert months[["n_handed_over", "n_met", "n_breached", "median_hours"]].values.tolist() == [
-        [8, 4, 3, 2.5]
-    ]
+    months = metrics.follow_up_trend(golden_db, MARCH_FILTERS, "month")
+    assert [m["start"] for m in months][::11] == ["2025-04-01", "2026-03-01"]
+    last = months[-1]
+    assert (last["n_handed_over"], last["n_met"], last["n_breached"], last["median_hours"]) == (
+        8, 4, 3, 2.5,
+    )  # fmt: skip
+    # A month with nothing to judge has no rate, not 0%.
+    assert months[0]["within_sla_rate"] is None
 
 
 def test_follow_up_breaches(golden_db):
-    frame = golden_db.run(
-        "follow_up_breaches",
-        {**metrics.query_params(MARCH_FILTERS, golden_db.agreement, counting=False), "limit": 10},
-    )
-    # The open breach first (L14, 215 h overdue), then the late ones, oldest hand-over first.
+    frame = metrics.run(golden_db, "follow_up_breaches", MARCH_FILTERS, limit=10)
+    # The open breach first (L14, still active, 215 h overdue), then the late ones, oldest
+    # hand-over first.
     assert frame[["lead_id", "breach", "hours_overdue"]].values.tolist() == [
-        ["L14", "open: no follow-up yet", 215.0],
+        ["L14", "open", 215.0],
         ["L03", "followed up late", 1.0],
         ["L11", "followed up late", 1.0],
     ]
-    assert frame["n_total"].unique().tolist() == [3]
+    assert frame[["n_total", "n_open"]].drop_duplicates().values.tolist() == [[3, 1]]
 
 
 def test_follow_up_cost(golden_db):
-    frame = golden_db.run(
-        "follow_up_cost", metrics.query_params(MARCH_FILTERS, golden_db.agreement, counting=False)
-    )
+    frame = metrics.run(golden_db, "follow_up_cost", MARCH_FILTERS)
     rows = {r.bucket: (r.n_leads, r.n_sql, r.n_won) for r in frame.itertuples()}
     # Calendar hours: L08 0.5 h; L01 1 h and L06 3 h; L11 5 h; L02 66 h and L03 67 h; L14 never;
     # L07 invalid. SQL: L01 L06 L08 L11; won: L01 L08 L11.
@@ -834,22 +857,25 @@ def test_follow_up_cost(golden_db):
 
 # ---- discards and dispositions ------------------------------------------------------------------
 
-STALE = {"stale_after_days": 10}
-
 
 def test_discard_summary(golden_db):
-    row = golden_db.run(
-        "discard_summary", {**funnel_params(golden_db), **STALE}, columns=BY_SOURCE
-    ).iloc[0]
+    current, previous = metrics.compare(golden_db, "discard_summary", MARCH_FILTERS)
     # March's MQLs (creation cohort): L01 L02 L03 L06 L07 L08 L10 L11. Accepted (SAL by the data's
     # end): L01, L06 (via SQL), L07, L08 (via its deal), L11 (via its win) = 5 of 8. Discarded at
     # some point: L03 and L11 (which was won later) = 2 of 8, none without a reason.
     # Now: won L01 L08 L11; lost L06; discarded L03; active L02 (MQL) L07 (SAL) L10 (MQL, back
-    # from nurture). Slipping (active, untouched for over 10 days): L02 (32 days since its call)
-    # and L07 (31 days since its hand-over, never called); L10 was called 2 days before the end.
-    assert row.to_dict() == {
-        "n_mql": 8, "n_accepted": 5, "n_discarded": 2, "n_discarded_no_reason": 0, "n_won": 3,
-        "n_lost": 1, "n_now_discarded": 1, "n_recycled": 0, "n_active": 3, "n_slipping": 2,
+    # from nurture). Slipping (active, untouched for over the agreement's 10 days): L02 (32 days
+    # since its call) and L07 (31 days since its hand-over, never called); L10 was called 2 days
+    # before the end.
+    assert current == {
+        "period_index": 1, "n_mql": 8, "n_accepted": 5, "n_discarded": 2,
+        "n_discarded_no_reason": 0, "n_won": 3, "n_lost": 1, "n_now_discarded": 1,
+        "n_recycled": 0, "n_active": 3, "n_slipping": 2,
+    }  # fmt: skip
+    # February's creation cohort: L14 (28 February 23:30 in Berlin), an MQL still active and
+    # never called.
+    assert {k: v for k, v in previous.items() if v} == {
+        "period_index": 2, "n_mql": 1, "n_active": 1, "n_slipping": 1,
     }  # fmt: skip
 
 
@@ -864,9 +890,7 @@ def test_discard_metrics_against_the_agreement(golden_db):
 
 
 def test_discard_by_group(golden_db):
-    frame = golden_db.run(
-        "discard_by_group", funnel_params(golden_db), columns={"group_1": "owner"}
-    )
+    frame = q(golden_db, "discard_by_group", columns={"group_1": "owner"})
     rows = {r.group_1: (r.n_mql, r.n_accepted, r.n_discarded) for r in frame.itertuples()}
     # Ana: L01 L02 L10; Dan: L07 L08; Ben: L03; Cara: L06; (unassigned): L11.
     assert rows == {
@@ -876,18 +900,15 @@ def test_discard_by_group(golden_db):
 
 
 def test_discard_reasons(golden_db):
-    frame = golden_db.run(
-        "discard_reasons", {**funnel_params(golden_db), "group": None}, columns=BY_SOURCE
-    )
+    frame = q(golden_db, "discard_reasons", group=None, columns=BY_SOURCE)
     assert frame.values.tolist() == [["Bad data", 1, 0.5, 0.5], ["Not a fit", 1, 0.5, 1.0]]
-    trade = golden_db.run(
-        "discard_reasons", {**funnel_params(golden_db), "group": "Trade show"}, columns=BY_SOURCE
-    )
+    trade = q(golden_db, "discard_reasons", group="Trade show", columns=BY_SOURCE)
     assert trade["reason"].tolist() == ["Bad data"]
 
 
 def test_dispositions_sum_to_the_mqls(golden_db):
-    frame = golden_db.run("dispositions", {**funnel_params(golden_db), **STALE}, columns=BY_SOURCE)
+    frame = q(golden_db, "dispositions", columns=BY_SOURCE)
+    assert frame["is_active"].tolist() == [False] * 4 + [True] * 4
     rows = {r.account: (r.n_leads, r.n_slipping) for r in frame.itertuples()}
     assert rows == {
         "won": (3, 0), "lost": (1, 0), "discarded": (1, 0), "recycled": (0, 0),
@@ -903,9 +924,7 @@ def test_dispositions_sum_to_the_mqls(golden_db):
 
 
 def test_slipping_leads(golden_db):
-    frame = golden_db.run(
-        "slipping_leads", {**funnel_params(golden_db), **STALE, "limit": 10}, columns=BY_SOURCE
-    )
+    frame = q(golden_db, "slipping_leads", limit=10, columns=BY_SOURCE)
     assert frame["lead_id"].tolist() == ["L02", "L07"]
     assert frame["days_without_activity"].round(4).tolist() == [
         round(32 + 1 / 24, 4),
@@ -914,13 +933,12 @@ def test_slipping_leads(golden_db):
 
 
 def test_recycling(golden_db):
-    frame = golden_db.run(
-        "recycling", metrics.query_params(MARCH_FILTERS, golden_db.agreement, counting=False)
-    )
+    frame = metrics.run(golden_db, "recycling", MARCH_FILTERS)
     rows = {r.outcome: (r.n_leads, r.median_days_in_nurture) for r in frame.itertuples()}
-    # L10, recycled 25 March, handed over again 8 April: 14 days less the DST hour.
-    assert rows["MQL again"] == (1, pytest.approx(14 - 1 / 24))
-    assert [rows[o][0] for o in ("converted", "discarded", "still in nurture")] == [0, 0, 0]
+    # Of March's MQLs only L10 was sent back to nurture: recycled 25 March, handed over again 8
+    # April and active now (back with sales): 14 days in nurture less the DST hour.
+    assert rows["back with sales"] == (1, pytest.approx(14 - 1 / 24))
+    assert [rows[o][0] for o in ("still in nurture", "won", "lost", "discarded")] == [0] * 4
 
 
 def discard_fixture(tmp_path, agreement):
@@ -943,13 +961,12 @@ def discard_fixture(tmp_path, agreement):
 def test_discards_without_reason_and_a_lead_won_with_no_other_stage(tmp_path, golden_agreement):
     db = discard_fixture(tmp_path, golden_agreement)
     f = Filters(period=resolve_period("ytd", dt.date(2026, 3, 31)))
-    params = metrics.query_params(f, golden_agreement)
-    reasons = db.run("discard_reasons", {**params, "group": None}, columns=BY_SOURCE)
+    reasons = metrics.run(db, "discard_reasons", f, columns=BY_SOURCE, group=None)
     # D1 and D2 have no reason: the process gap is two thirds of the discards.
     assert reasons.values.tolist() == [
         ["(no reason given)", 2, 2 / 3, 2 / 3], ["No budget", 1, 1 / 3, 1.0],
     ]  # fmt: skip
-    accounts = db.run("dispositions", {**params, **STALE}, columns=BY_SOURCE)
+    accounts = metrics.run(db, "dispositions", f, columns=BY_SOURCE)
     counts = dict(zip(accounts["account"], accounts["n_leads"], strict=True))
     # D4 reached MQL through its win alone; D5 is in nurture; D6 was accepted on the last day.
     assert (counts["won"], counts["discarded"], counts["recycled"], counts["active: sal"]) == (
@@ -959,49 +976,59 @@ def test_discards_without_reason_and_a_lead_won_with_no_other_stage(tmp_path, go
         1,
     )
     assert accounts["n_leads"].sum() == 6
+    # D5, recycled and still in nurture, is the one recycling row: the same lead, the same count.
+    recycling = metrics.run(db, "recycling", f, columns=BY_SOURCE).set_index("outcome")
+    assert recycling["n_leads"].to_dict() == {
+        "still in nurture": 1, "back with sales": 0, "won": 0, "lost": 0, "discarded": 0,
+    }  # fmt: skip
+    # In nurture from 6 March 00:00 to the data's end (31 March 00:00, D6's dates): 25 days on
+    # the wall clock, less the hour the clocks skip on 29 March.
+    assert recycling.loc["still in nurture", "median_days_in_nurture"] == pytest.approx(25 - 1 / 24)
     db.close()
 
 
 # ---- the scorecard's commitments ----------------------------------------------------------------
 
 
-def test_commitments_trend(golden_db):
-    params = metrics.trend_params(MARCH_FILTERS, golden_db.agreement, 12, counting=False)
-    frame = golden_db.run("commitments_trend", params)
-    rows = {
-        (None if pd.isna(r.source) else r.source): (
-            r.n_handed_over, r.n_met, r.n_breached, r.n_accepted, r.n_discarded
-        )
-        for r in frame.itertuples()
+def test_commitment_trends_are_the_headline_month_by_month(golden_db):
+    # The acceptance and discard lines count as the view's headline does (the creation cohort
+    # here); the follow-up and volume lines by month of hand-over, as their headlines do.
+    discards = metrics.discard_trend(golden_db, MARCH_FILTERS)
+    follow = metrics.follow_up_trend(golden_db, MARCH_FILTERS)
+    assert [r["start"] for r in discards] == [r["start"] for r in follow]
+    assert len(discards) == 12
+    by_month = {r["start"]: (r["n_mql"], r["n_accepted"], r["n_discarded"]) for r in discards}
+    # March's creation cohort: 8 MQLs, 5 accepted, 2 discarded (test_discard_summary); February's
+    # is L14 alone; every other month is empty.
+    assert {m: v for m, v in by_month.items() if v != (0, 0, 0)} == {
+        "2026-02-01": (1, 0, 0), "2026-03-01": (8, 5, 2),
     }  # fmt: skip
-    assert {str(m) for m in frame["month_start"]} == {"2026-03-01"}  # April is after the period
-    # Handed over in March (test_follow_up_summary): L01 L02 L06 L08 met; L03 L11 late; L14 never
-    # followed up; L07 invalid. Accepted (reached SAL by the data's end): L01, L06, L07, L08 (won
-    # through its deal), L11 (won in April). Discarded: L03, L11.
-    assert rows == {
-        None: (8, 4, 3, 5, 2),
-        "Paid search": (2, 2, 0, 1, 0),  # L01, L02 (by score)
-        "Trade show": (1, 0, 1, 0, 1),  # L03
-        "Webinar": (1, 1, 0, 1, 0),  # L06
-        "Referral": (2, 1, 0, 2, 0),  # L07 invalid, L08 met
-        "(unknown)": (1, 0, 1, 1, 1),  # L11
-        "Paid social": (1, 0, 1, 0, 0),  # L14
-    }
+    handed = {r["start"]: (r["n_handed_over"], r["n_met"], r["n_breached"]) for r in follow}
+    # Handed over in March: the 8 of test_follow_up_summary; L14's hand-over is 2 March.
+    assert {m: v for m, v in handed.items() if v != (0, 0, 0)} == {"2026-03-01": (8, 4, 3)}
+    # The hand-over cohort counts March's acceptance over the same 8 hand-overs: L01, L06, L07,
+    # L08 and L11 accepted; L03 and L11 discarded.
+    handover = Filters(period=MARCH_FILTERS.period, view="handover")
+    last = metrics.discard_trend(golden_db, handover)[-1]
+    assert (last["n_mql"], last["n_accepted"], last["n_discarded"]) == (8, 5, 2)
 
 
 def test_mqls_by_source(golden_db):
-    frame = golden_db.run(
+    frame = metrics.run(
+        golden_db,
         "mqls_by_source",
-        metrics.query_params(MARCH_FILTERS, golden_db.agreement, previous=True, counting=False),
+        MARCH_FILTERS,
+        periods=[MARCH_FILTERS.period, MARCH_FILTERS.period.previous()],
     )
-    # The hand-overs of March by source (as above); none in February.
+    # The hand-overs of March by source: L11 (unknown); L01, L02 (Paid search); L14 (Paid
+    # social); L07, L08 (Referral); L03 (Trade show); L06 (Webinar). None in February (index 2).
     assert frame.values.tolist() == [
-        ["current", "(unknown)", 1],
-        ["current", "Paid search", 2],
-        ["current", "Paid social", 1],
-        ["current", "Referral", 2],
-        ["current", "Trade show", 1],
-        ["current", "Webinar", 1],
+        [1, "(unknown)", 1],
+        [1, "Paid search", 2],
+        [1, "Paid social", 1],
+        [1, "Referral", 2],
+        [1, "Trade show", 1],
+        [1, "Webinar", 1],
     ]
 
 
@@ -1018,10 +1045,7 @@ def test_discards_without_reason(tmp_path, golden_agreement):
         "D3,2026-03-02,Web,,2026-03-07,,\n"
         "D4,2026-03-03,Fair,2026-03-03 10:00,2026-03-04,,2026-03-20\n",
     ) as db:
-        frame = db.run(
-            "discards_without_reason",
-            {**metrics.query_params(Filters(period=MARCH), golden_agreement), "limit": 10},
-        )
+        frame = metrics.run(db, "discards_without_reason", Filters(period=MARCH), limit=10)
     assert frame[["lead_id", "source", "account", "n_total"]].values.tolist() == [
         ["D1", "Web", "discarded", 2],  # latest discard first
         ["D4", "Fair", "won", 2],

@@ -117,16 +117,22 @@ def test_scorecard_by_hand(golden_db):
 
 def test_summary_by_hand(capsys, golden_db_path):
     data = metrics_json(capsys, str(golden_db_path), *MARCH)
+    # Each sentence names what it counts: 8 hand-overs in March; 7 of them judged (L07's
+    # follow-up is invalid, none pending), 4 met; the creation cohort's 8 MQLs, 5 accepted and 2
+    # discarded; the cohort's 10 leads, 3 won so far (L01 and L11 in April) for 6,700, and the
+    # one deal closed won in March itself (D08, 5,000); L14 is the open breach; L02 and L07 slip.
     assert data["summary"] == [
-        "Marketing handed over 8 MQLs, 20% under the goal of 10.",
+        "Marketing handed over 8 MQLs in March 2026, 20% under the goal of 10.",
         "Below their MQL goal: Paid search, Webinar.",
-        "Sales followed up 57.1% (4 of 7) of MQLs within 4 business hours, below the 80% target.",
-        "Sales accepted 62.5% (5 of 8) of the MQLs, below the 70% target, and discarded 25.0% "
-        "(2 of 8), within the target (at most 25%).",
-        "Of 10 leads, 8 became MQLs and 3 were won ($6,700).",
+        "Of the 7 MQLs handed over in March 2026 whose follow-up can be judged, sales followed "
+        "up 4 within 4 business hours (57.1%), below the 80% target.",
+        "Of the 8 MQLs among the leads created in March 2026, sales accepted 5 (62.5%), below "
+        "the 70% target, and discarded 2 (25.0%), within the target (at most 25%).",
+        "Of the 10 leads created in March 2026, 8 became MQLs and 3 have been won so far "
+        "($6,700); 1 deal for $5,000 was won in March 2026 (deals closed in it).",
         *data["attribution"]["won"]["reading"][:1],
-        "To act on: 1 MQL still waiting past the follow-up target; 2 leads slipping through the "
-        "cracks.",
+        "To act on: 1 MQL still waiting past the follow-up target (active, no follow-up yet); 2 "
+        "leads slipping through the cracks.",
     ]
 
 
@@ -141,7 +147,7 @@ def test_report_for_an_empty_period(capsys, tmp_path, golden_db_path):
     page = write_report(capsys, tmp_path, str(golden_db_path), *filters)
     assert page.count("No leads in this period for these filters.") == 2
     assert "No deal was won in this period" in page
-    assert "Marketing handed over 0 MQLs, 100% under the goal of 10." in page
+    assert "Marketing handed over 0 MQLs in January 2025, 100% under the goal of 10." in page
     parser = Numbers()
     parser.feed(page)
     data = metrics_json(capsys, str(golden_db_path), *filters)

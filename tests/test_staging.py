@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from handoff import agreement as agreement_mod
-from handoff import importer
+from handoff import importer, metrics
 from handoff.db import Database
 from tests.conftest import GOLDEN, write_dataset
 
@@ -434,3 +434,14 @@ def test_stg_revenue_events(golden_db):
     assert rows.loc["D08", "opportunity_at"] == at("2026-03-20 09:00")
     assert rows.loc["lead L11", ["kind", "amount_usd"]].tolist() == ["won", 700]
     assert rows["lead_source"].tolist() == ["Paid search", "Referral", "(unknown)"]
+
+
+def test_dataset_facts_of_the_golden_fixture(golden_db):
+    # The golden fixture has activities, touches, deals and spend; stg_dataset says so.
+    row = golden_db.con.execute("select * from stg_dataset").fetchone()
+    assert row == (True, True, True, True)
+    assert metrics.dataset(golden_db) == {
+        "has_follow_up_data": True, "has_touch_data": True, "has_deal_data": True,
+        "has_spend_data": True,
+    }  # fmt: skip
+    assert golden_db.run("dataset_facts").iloc[0].tolist() == [True, True, True, True]

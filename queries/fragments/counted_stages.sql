@@ -7,6 +7,8 @@
 -- <stage>_counts_at is when the lead counts at that stage: in flow view when it entered the
 -- stage; in the cohort views ('created', 'handover') at the cohort date, if it reached the stage
 -- by the data's end. A query keeps the rows whose <stage>_counts_at falls in its period.
+-- lost_counts_at places a closed-lost opportunity (reached opportunity, disposition lost) the
+-- same way: at its loss in flow view, at the cohort date otherwise.
 -- $scan_start_at and $scan_end_at bound every period the query looks at; they only skip leads
 -- that cannot count: created after the window; for a creation cohort, created before it;
 -- otherwise, with no stage date in or after it (every stage entry is at or before the lead's
@@ -59,5 +61,10 @@ select
     end as opportunity_counts_at,
     case
         when $view = 'flow' then mode_won_at when mode_won_at is not null then cohort_at
-    end as won_counts_at
+    end as won_counts_at,
+    case
+        when mode_opportunity_at is null or not is_lost then null
+        when $view = 'flow' then lost_at
+        else cohort_at
+    end as lost_counts_at
 from cohorted

@@ -1,18 +1,26 @@
--- Question: which scoped leads are the MQLs of the period, and what became of each?
--- Params: $start_at, $end_at
--- Grain: one row per MQL of the period (grouped_stages columns)
--- Uses: grouped_stages
--- The MQLs of the period are the leads counted at MQL in it (counted_stages: handed over in it,
--- or, in the creation cohort, created in it and handed over by the data's end). Accepted means
--- reached SAL by the data's end; discarded means sales discarded it at some point, even if it
--- came back later (its disposition then says where it is now).
+-- Question: which scoped leads are the MQLs of each period, and what became of each?
+-- Params: none
+-- Grain: one row per period × MQL of that period (grouped_stages columns, period_index)
+-- Uses: periods, grouped_stages
+-- The MQLs of a period are the leads counted at MQL in it (counted_stages): in the creation
+-- cohort, created in it and handed over by the data's end; in the hand-over cohort and the flow
+-- view, handed over in it. Accepted means reached SAL by the data's end (in the order mode
+-- chosen); discarded means sales discarded it at some point, even if it came back later (its
+-- disposition then says where it is now). account is the disposition, with the furthest stage
+-- of an active lead.
 
-select
-    *,
-    mode_sal_at is not null as is_accepted,
-    discarded_at is not null as was_discarded,
-    case when disposition = 'active' then 'active: ' || furthest_stage else disposition end
-        as account,
-    (epoch(data_end_at) - epoch(last_stage_change_at)) / 86400 as days_since_stage_change
-from grouped_stages
-where mql_counts_at >= $start_at and mql_counts_at < $end_at
+with final as (
+    select
+        p.period_index,
+        g.*,
+        g.mode_sal_at is not null as is_accepted,
+        case when g.is_active then 'active: ' || g.furthest_stage else g.disposition end
+            as account,
+        (epoch(g.data_end_at) - epoch(g.last_stage_change_at)) / 86400
+            as days_since_stage_change
+    from periods as p
+    inner join grouped_stages as g
+        on g.mql_counts_at >= p.start_at and g.mql_counts_at < p.end_at
+)
+
+select * from final

@@ -9,8 +9,7 @@ with lead_checks as (
         count(*) filter (where is_out_of_order) as n_out_of_order,
         count(*) filter (where has_negative_follow_up) as n_negative_follow_up,
         count(*) filter (where is_won_without_amount) as n_won_without_amount,
-        count(*) filter (where is_discarded and discard_reason = '(no reason given)')
-            as n_discard_without_reason,
+        count(*) filter (where is_discarded_without_reason) as n_discard_without_reason,
         count(*) filter (where is_mql_by_score) as n_mql_by_score,
         count(*) filter (
             where (is_mql and mql_at is null)

@@ -38,8 +38,10 @@ stamped as (
         l.discarded_at,
         l.discard_reason,
         l.recycled_at,
-        coalesce(d.won_amount, l.amount) as won_amount,
+        -- A won deal's amount outranks the lead's amount column, even when it is blank.
+        case when d.first_won_at is not null then d.won_amount else l.amount end as won_amount,
         d.open_amount,
+        d.last_closed_at as last_deal_closed_at,
         coalesce(d.n_deals, 0) as n_deals
         {{lead_attributes}}
     from leads as l

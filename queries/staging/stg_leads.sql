@@ -101,6 +101,44 @@ exits as (
     from latency
 ),
 
+disposed as (
+    -- Disposition of every MQL at the data's end. Won is final. Otherwise the latest exit
+    -- (lost, discarded, recycled; on equal times in that order) stands, unless a stage date
+    -- after it shows the lead came back: then it is active at its furthest stage.
+    select
+        *,
+        case
+            when entered_mql_at is null then null
+            when won_at is not null then 'won'
+            when last_exit_at is null or last_stage_at > last_exit_at then 'active'
+            when lost_at = last_exit_at then 'lost'
+            when discarded_at = last_exit_at then 'discarded'
+            else 'recycled'
+        end as disposition
+    from exits
+),
+
+judged as (
+    -- Follow-up against the SLA (PRODUCT.md, Follow-up latency and Hand-over). Without any
+    -- follow-up data in the export nothing is judged: "no follow-up data", never 0%. A lead
+    -- closed (won, lost, discarded, recycled) with no follow-up at all is breached, closed
+    -- without follow-up: it is not waiting, so it is never pending or an open breach.
+    select
+        d.*,
+        case
+            when d.handover_at is null or not ds.has_follow_up_data then null
+            when d.has_negative_follow_up then 'invalid'
+            when d.first_follow_up_at is not null
+                and d.clock_follow_up_hours <= d.follow_up_target_hours then 'met'
+            when d.first_follow_up_at is not null then 'breached'
+            when d.disposition <> 'active' then 'breached'
+            when d.hours_waiting > d.follow_up_target_hours then 'breached'
+            else 'pending'
+        end as sla_status
+    from disposed as d
+    cross join stg_dataset as ds
+),
+
 final as (
     select
         lead_key,
@@ -150,9 +188,13 @@ final as (
         open_amount,
         n_deals,
         discarded_at is not null as is_discarded,
+        -- A discard with no reason is counted as '(no reason given)': a process gap, not a
+        -- reason; the flag says so without matching that label.
+        discarded_at is not null and discard_reason is null as is_discarded_without_reason,
         case
             when discarded_at is not null then coalesce(discard_reason, '(no reason given)')
         end as discard_reason,
+        recycled_at is not null as was_recycled,
         -- Follow-up against the SLA.
         handover_at,
         first_follow_up_at,
@@ -170,40 +212,47 @@ final as (
         case
             when not has_negative_follow_up and assigned_at is not null then clock_rep_hours
         end as rep_hours,
-        hours_waiting,
+        -- Hours waiting count only while the lead is still active: a closed lead waits no more.
+        case when sla_status is not null and disposition = 'active' then hours_waiting end
+            as hours_waiting,
+        sla_status,
+        -- What kind of breach: followed up late; open (still active, no follow-up yet: the
+        -- leads to act on); or closed without follow-up.
         case
-            when handover_at is null then null
-            when has_negative_follow_up then 'invalid'
-            when first_follow_up_at is not null and clock_follow_up_hours <= follow_up_target_hours
-                then 'met'
-            when first_follow_up_at is not null then 'breached'
-            when hours_waiting > follow_up_target_hours then 'breached'
-            else 'pending'
-        end as sla_status,
+            when sla_status is distinct from 'breached' then null
+            when first_follow_up_at is not null then 'followed up late'
+            when disposition = 'active' then 'open'
+            else 'closed without follow-up'
+        end as breach,
+        coalesce(
+            sla_status = 'breached' and first_follow_up_at is null and disposition = 'active', false
+        ) as is_open_breach,
         case
-            when has_negative_follow_up then null
+            when sla_status is null or has_negative_follow_up then null
             when clock_follow_up_hours > follow_up_target_hours
                 then clock_follow_up_hours - follow_up_target_hours
-            when first_follow_up_at is null and hours_waiting > follow_up_target_hours
+            when first_follow_up_at is null and disposition = 'active'
+                and hours_waiting > follow_up_target_hours
                 then hours_waiting - follow_up_target_hours
         end as hours_overdue,
-        -- Disposition of every MQL at the data's end. Won is final. Otherwise the latest exit
-        -- (lost, discarded, recycled; on equal times in that order) stands, unless a stage
-        -- date after it shows the lead came back: then it is active at its furthest stage.
-        case
-            when entered_mql_at is null then null
-            when won_at is not null then 'won'
-            when last_exit_at is null or last_stage_at > last_exit_at then 'active'
-            when lost_at = last_exit_at then 'lost'
-            when discarded_at = last_exit_at then 'discarded'
-            else 'recycled'
-        end as disposition,
+        disposition,
+        disposition = 'active' as is_active,
+        disposition = 'lost' as is_lost,
+        -- A deal closing is a change too: a lead's second won deal is revenue of its month.
         greatest(
             created_at, mql_at, sal_at, sql_at, opportunity_at, won_at, lost_at, discarded_at,
-            recycled_at
+            recycled_at, last_deal_closed_at
         ) as last_stage_change_at,
         (epoch(data_end_at) - epoch(coalesce(last_activity_at, handover_at))) / 86400
             as days_without_activity,
+        -- Slipping through the cracks: still active, and no sales activity (or, without any, no
+        -- hand-over) for longer than the agreement's stale_after_days.
+        coalesce(
+            disposition = 'active'
+            and (epoch(data_end_at) - epoch(coalesce(last_activity_at, handover_at))) / 86400
+            > stale_after_days,
+            false
+        ) as is_slipping,
         data_end_at,
         -- Local calendar months (the agreement's time zone), computed once here so that
         -- monthly trends do not convert every timestamp on every query.
@@ -229,9 +278,14 @@ final as (
         end as sql_to_opportunity_days,
         case
             when won_at >= opportunity_at then (epoch(won_at) - epoch(opportunity_at)) / 86400
-        end as opportunity_to_won_days
+        end as opportunity_to_won_days,
+        -- The cycle time of a lost opportunity: from its creation to its loss.
+        case
+            when disposition = 'lost' and lost_at >= opportunity_at
+                then (epoch(lost_at) - epoch(opportunity_at)) / 86400
+        end as opportunity_to_lost_days
         {{attribute_columns}}
-    from exits
+    from judged
 )
 
 select * from final

@@ -2,8 +2,8 @@
 -- Params: none
 -- Grain: one row per revenue event
 -- A won deal converts when it closed (or, without a close date, when it was created); an open
--- deal is pipeline from its creation. A lead won with no deal in the deals file is one won event
--- at its won_at for its amount. opportunity_at is when the deal (or the lead's opportunity) was
+-- deal is pipeline from its creation. A lead won with no won deal in the deals file is one won
+-- event at its won_at for its amount (as stg_lead_stages counts its revenue). opportunity_at is when the deal (or the lead's opportunity) was
 -- created: the opportunity-creation milestone of the W-shaped and full-path models.
 -- recorded_source is the lead source the CRM wrote on the deal; '(not recorded)' for a deal
 -- without one when other deals have one; the lead's source when no deal records a source.
@@ -34,7 +34,9 @@ lead_events as (
         cast(null as varchar) as deal_source,
         false as is_deal
     from stg_leads
-    where won_at is not null and n_deals = 0
+    where
+        won_at is not null
+        and lead_key not in (select lead_key from stg_deals where first_won_at is not null)
 ),
 
 final as (
