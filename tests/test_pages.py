@@ -477,3 +477,105 @@ def test_attribution_page(app, tmp_path, monkeypatch, golden_agreement):
     assert "**$3,000** open pipeline created in March 2026, from 1 deal" in " ".join(
         m.value for m in app.markdown
     )
+
+
+# ---- issue 15: missing data said, values not in the data named, immature periods offered -----
+
+
+def test_a_link_value_not_in_the_data_is_said(app):
+    app.query_params["source"] = ["Paid search", "Bogus"]
+    app.query_params["attr_size"] = "10"
+    app.run()
+    assert not app.exception
+    warning = next(w.value for w in app.warning if "Not in the data" in w.value)
+    assert "source “Bogus”" in warning
+    assert "attribute “size”" in warning
+    # The filter that is in the data still applies: Paid search's 2 hand-overs.
+    assert metrics_shown(app)["MQLs handed over"] == "2"
+
+
+def test_an_immature_period_offers_the_latest_mature_month(app):
+    open_funnel(app)
+    # March (data through 10 April): 10 days after its end, still young for SAL → SQL (14 days),
+    # lead → MQL and SQL → opportunity (30) and opportunity → won (90); MQL → SAL (2) is mature.
+    notice = next(w.value for w in app.warning if "still young" in w.value)
+    assert notice.startswith(
+        "**March 2026 is still young for SAL → SQL (14 days), Lead → MQL (30 days), SQL → "
+        "Opportunity (30 days), Opportunity → Won (90 days)**"
+    )
+    # The latest month mature for SAL → SQL ends by 27 March: February; for opportunity → won
+    # (90 days: by 10 January), December 2025.
+    labels = [b.label for b in app.button]
+    assert labels[:2] == ["Show February 2026", "Show December 2025"]
+    app.button[0].click().run()
+    assert not app.exception
+    text = " ".join(m.value for m in app.markdown)
+    # One click: February 2026 as the period, a month compared with the month before.
+    assert "**February 2026** · Cohort: leads created in the period" in text
+    assert app.date_input(key="f_dates").value == (
+        __import__("datetime").date(2026, 2, 1),
+        __import__("datetime").date(2026, 2, 28),
+    )
+    notice = [w.value for w in app.warning if "still young" in w.value]
+    assert notice
+    assert "SAL → SQL" not in notice[0]  # February is mature for SAL → SQL
+
+
+def test_funnel_page_shows_the_closed_win_rate_and_the_drill_down_in_stage_names(app):
+    open_funnel(app)
+    shown = metrics_shown(app)
+    # March's cohort: L01, L08, L11 won; none lost (L06 was lost before any opportunity).
+    assert shown["Win rate of closed opportunities"] == "100.0%"
+    captions = " ".join(c.value for c in app.caption)
+    assert "3 won of 3 closed · 0 still open" in captions
+    # L01 17 days 1 hour, L08 10 days (L11 has no opportunity date): median 13.5 days.
+    assert shown["Median days to close, won"] == "13.5 d"
+    assert shown["Median days to close, lost"] == "–"
+    app.selectbox(key="funnel_drill_stage").set_value("mql").run()
+    drill = app.dataframe[-1].value
+    assert set(drill["furthest_stage"]) <= {"MQL", "SAL", "SQL", "Opportunity", "Won"}
+    text = " ".join(m.value for m in app.markdown)
+    assert "**8** leads reached MQL; **3** of them (38%) went no further." in text
+
+
+def no_follow_up_db(tmp_path, monkeypatch):
+    from handoff import importer
+    from tests.conftest import write_dataset
+    from tests.test_definitions import CALENDAR, FOLLOW_UP_LEADS, agreement
+
+    folder = write_dataset(tmp_path / "nofollow", leads=FOLLOW_UP_LEADS)
+    terms = tmp_path / "agreement.toml"
+    text = (GOLDEN / "agreement.toml").read_text()
+    for old, new in CALENDAR.items():
+        text = text.replace(old, new)
+    terms.write_text(text)
+    importer.import_dataset(folder, tmp_path / "nofollow.duckdb", agreement(**CALENDAR))
+    monkeypatch.setenv("HANDOFF_DB", str(tmp_path / "nofollow.duckdb"))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(terms))
+
+
+def test_no_follow_up_data_is_said_on_every_page(app, tmp_path, monkeypatch):
+    no_follow_up_db(tmp_path, monkeypatch)
+    app.query_params["period"] = "custom"
+    app.query_params["from"] = "2026-05-01"
+    app.query_params["to"] = "2026-05-31"
+    app.run()
+    assert not app.exception
+    # The home page: the follow-up commitment is not judged, and says why.
+    assert metrics_shown(app)["Followed up in time"] == "–"
+    captions = " ".join(c.value for c in app.caption)
+    assert "no follow-up data in the export" in captions
+    badges = " ".join(m.value for m in app.markdown if "-badge[" in m.value)
+    assert "not judged" in badges
+    text = " ".join(m.value for m in app.markdown)
+    assert "The export has no follow-up data" in text
+    assert "waiting past the follow-up target" not in text
+    app.switch_page("pages/follow_up.py").run()
+    assert not app.exception
+    assert "**No follow-up data.** 8 MQLs were handed over in May 2026" in app.info[0].value
+    assert not app.metric  # no 0% anywhere
+    # The attribution page has no touches either: it leads with the CRM's own report.
+    app.switch_page("pages/attribution.py").run()
+    assert not app.exception
+    assert app.info[0].value.startswith("**No touch data.**")
+    assert "**What the CRM's own report says**" in [m.value for m in app.markdown]

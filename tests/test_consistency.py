@@ -1,0 +1,519 @@
+"""One name, one number. Wherever Handoff shows a quantity under a name (the home page's
+scorecard and funnel line, each page's section of `metrics --json`, the report, the summary
+sentences), it is the same number for the same filters; and the invariants hold:
+
+- met + breached + pending + invalid = handed over, and breached = late + open + closed without
+  follow-up;
+- the dispositions sum to the MQLs, and so do their parts;
+- open breaches are active leads;
+- credit sums to the revenue under every model;
+- a trend's point for a month is the headline when that month is the period, and the previous
+  period's value is the headline of the previous period.
+
+Checked on the golden fixture, on a 100,000-lead demo and on 24 random filter sets over it
+(every period kind, every view, strict order, sources, teams and attributes). Nothing here is a
+hand-worked value: the golden tests (test_queries, test_definitions) pin the numbers; this test
+pins that they agree with each other. The pages themselves are held to the same numbers in
+tests/test_pages.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+import re
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from handoff import agreement as agreement_mod
+from handoff import attribution, demo, importer, metrics, report, scorecard
+from handoff.db import Database
+from handoff.filters import Filters, Period, resolve_period
+from tests.conftest import DEMO_AGREEMENT
+
+DEMO_END = dt.date(2026, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo100k")
+    demo.generate(
+        folder / "data", n_leads=100_000, end_date=DEMO_END, agreement_path=DEMO_AGREEMENT
+    )
+    terms = agreement_mod.load(DEMO_AGREEMENT)
+    importer.import_dataset(folder / "data", folder / "demo.duckdb", terms)
+    db = Database(folder / "demo.duckdb", terms)
+    yield db
+    db.close()
+
+
+def total(rows: list[dict[str, Any]], key: str) -> float:
+    return sum(r[key] or 0 for r in rows)
+
+
+def by_key(rows: list[dict[str, Any]], key: str, value_key: str) -> dict[Any, Any]:
+    return {r[key]: r[value_key] for r in rows}
+
+
+class Names:
+    """Every quantity seen, by name: {name: [(where, value)]}."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+
+    def add(self, name: str, where: str, value: Any) -> None:
+        self.seen[name].append((where, _plain(value)))
+
+    def disagreements(self) -> dict[str, list[tuple[str, Any]]]:
+        return {
+            name: places
+            for name, places in self.seen.items()
+            if len({_key(v) for _, v in places}) > 1
+        }
+
+
+def _plain(value: Any) -> Any:
+    return round(float(value), 6) if isinstance(value, float | int) and value is not True else value
+
+
+def _key(value: Any) -> Any:
+    # Money summed over groups can differ in the last cent's float noise.
+    return round(value, 2) if isinstance(value, float) else value
+
+
+def names_in(data: dict[str, Any]) -> Names:
+    """Every quantity the JSON, the report and the summary show, under the name they show it."""
+    n = Names()
+    home, card, funnel = data["home"], data["scorecard"], data["funnel"]
+    follow, disc, quality = data["follow_up"], data["discards"], data["quality"]
+    commitments = {c["key"]: c for c in card["commitments"]}
+    stages = {s["stage"]: s["n_leads"] for s in funnel["stages"]}
+    breakdown = [r for r in funnel["breakdown"] if r["group_2"] is None]
+    view = data["filters"]["view"]
+
+    # The funnel's stages: the home line, the funnel page, its breakdown, the quality page.
+    for key, stage, column in (
+        ("leads", "lead", "n_lead"),
+        ("mqls", "mql", "n_mql"),
+        ("sals", "sal", "n_sal"),
+        ("sqls", "sql", "n_sql"),
+        ("opportunities", "opportunity", "n_opportunity"),
+        ("won", "won", "n_won"),
+    ):
+        name = home[key]["label"]
+        n.add(name, "home", home[key]["value"])
+        n.add(name, "scorecard.funnel", card["funnel"][key]["value"])
+        if stage in stages:
+            n.add(name, "funnel.stages", stages[stage])
+        n.add(name, "funnel.breakdown (sum)", total(breakdown, column))
+        if key in ("leads", "mqls", "sals", "sqls", "won"):
+            n.add(name, "quality.by_source (sum)", total(quality["by_source"], column))
+    n.add("Won", "funnel.closed_opportunities", funnel["closed_opportunities"]["n_won"])
+    revenue = home["won_revenue_usd"]["label"]
+    n.add(revenue, "home", home["won_revenue_usd"]["value"])
+    n.add(revenue, "funnel.breakdown (sum)", total(breakdown, "won_amount_usd"))
+    n.add(revenue, "quality.by_source (sum)", total(quality["by_source"], "won_amount_usd"))
+
+    # Deals won in the period: the home page, the scorecard, attribution, the CRM's report.
+    won = data["attribution"]["won"]
+    in_period = home["won_in_period"]["label"]
+    n.add(in_period + ": deals", "home", home["won_in_period"]["n_deals"])
+    n.add(in_period + ": deals", "scorecard", card["won_in_period"]["n_deals"])
+    n.add(in_period + ": deals", "attribution.totals", won["totals"]["n_events"])
+    n.add(in_period + ": deals", "attribution.recorded_source (sum)",
+          total(won["recorded_source"], "n_deals"))  # fmt: skip
+    n.add(in_period + ": revenue", "home", home["won_in_period"]["revenue_usd"])
+    n.add(in_period + ": revenue", "attribution.totals", won["totals"]["revenue_usd"])
+    n.add(in_period + ": revenue", "attribution.recorded_source (sum)",
+          total(won["recorded_source"], "revenue_usd"))  # fmt: skip
+    if view == "flow":
+        # In flow view the funnel's revenue is the period's won deals: the same name.
+        n.add(revenue, "home.won_in_period", home["won_in_period"]["revenue_usd"])
+
+    # Hand-overs: marketing's volume, the follow-up page, its breakdowns.
+    now = follow["summary"]["current"]
+    name = card["counting"]["handed_over"]
+    n.add(name, "scorecard.mql_volume", commitments["mql_volume"]["value"])
+    n.add(name, "follow_up.summary", now["n_handed_over"])
+    for group in ("by_owner", "by_team", "by_source"):
+        if group in follow:
+            n.add(name, f"follow_up.{group} (sum)", total(follow[group], "n_handed_over"))
+    if view != "created" and data["funnel"]["order"] != "strict":
+        # A hand-over cohort's MQLs and the flow's MQL entries are the hand-overs themselves.
+        n.add(name, "home.mqls", home["mqls"]["value"])
+    for key, c in commitments.items():
+        if key.startswith("mql_volume:") and c["in_data"] and "by_source" in follow:
+            source = key.partition(":")[2]
+            n.add(c["counts"], "scorecard", c["value"])
+            n.add(c["counts"], "follow_up.by_source",
+                  by_key(follow["by_source"], "group_1", "n_handed_over").get(source, 0))  # fmt: skip
+
+    # Follow-up in time: the commitment, the page's headline and every breakdown.
+    follow_c = commitments["follow_up"]
+    n.add("Followed up in time", "scorecard", follow_c["value"])
+    n.add("Followed up in time", "follow_up.summary", now["within_sla_rate"])
+    n.add("Followed up in time: met", "scorecard", follow_c["numerator"])
+    n.add("Followed up in time: met", "follow_up.summary", now["n_met"])
+    n.add("Followed up in time: judged", "scorecard", follow_c["denominator"])
+    n.add("Followed up in time: judged", "follow_up.summary", now["n_judged"])
+    n.add("Waiting past the target", "follow_up.summary", now["n_open_breaches"])
+    for group in ("by_owner", "by_team", "by_source"):
+        if group in follow:
+            rows = follow[group]
+            n.add("Followed up in time: met", f"follow_up.{group} (sum)", total(rows, "n_met"))
+            n.add("Followed up in time: judged", f"follow_up.{group} (sum)",
+                  total(rows, "n_met") + total(rows, "n_breached"))  # fmt: skip
+            n.add("Waiting past the target", f"follow_up.{group} (sum)",
+                  total(rows, "n_open_breaches"))  # fmt: skip
+            n.add("Pending", f"follow_up.{group} (sum)", total(rows, "n_pending"))
+    n.add("Pending", "follow_up.summary", now["n_pending"])
+    if "breaches" in follow and len(follow["breaches"]) < 1000:
+        n.add("Waiting past the target", "follow_up.breaches (open)",
+              sum(b["breach"] == "open" for b in follow["breaches"]))  # fmt: skip
+
+    # The period's MQLs (the view's cohort): the scorecard, the discards page, the funnel.
+    d = disc["summary"]["current"]
+    mqls = disc["summary"]["mqls"]
+    n.add(mqls, "discards.summary", d["n_mql"])
+    n.add(mqls, "scorecard.acceptance", commitments["acceptance"]["denominator"])
+    n.add(mqls, "scorecard.discards", commitments["discards"]["denominator"])
+    n.add(mqls, "discards.dispositions (sum)", total(disc["dispositions"], "n_leads"))
+    n.add(mqls, "home.mqls", home["mqls"]["value"])
+    for group in ("by_source", "by_campaign", "by_owner", "by_team"):
+        n.add(mqls, f"discards.{group} (sum)", total(disc[group], "n_mql"))
+        n.add("Accepted", f"discards.{group} (sum)", total(disc[group], "n_accepted"))
+        n.add("Discarded", f"discards.{group} (sum)", total(disc[group], "n_discarded"))
+        n.add("Discarded without a reason", f"discards.{group} (sum)",
+              total(disc[group], "n_discarded_no_reason"))  # fmt: skip
+    n.add("Accepted", "discards.summary", d["n_accepted"])
+    n.add("Accepted", "scorecard.acceptance", commitments["acceptance"]["numerator"])
+    if view != "flow":
+        # In a cohort, the accepted MQLs are the cohort's SALs.
+        n.add("Accepted", "home.sals", home["sals"]["value"])
+    n.add("MQLs accepted by sales", "scorecard", commitments["acceptance"]["value"])
+    n.add("MQLs accepted by sales", "discards.summary", d["acceptance_rate"])
+    n.add("MQLs discarded", "scorecard", commitments["discards"]["value"])
+    n.add("MQLs discarded", "discards.summary", d["discard_rate"])
+    n.add("Discarded", "discards.summary", d["n_discarded"])
+    n.add("Discarded", "scorecard.discards", commitments["discards"]["numerator"])
+    n.add("Discarded", "discards.reasons (sum)", total(disc["reasons"], "n_discarded"))
+    n.add("Discarded without a reason", "discards.summary", d["n_discarded_no_reason"])
+    n.add("Discarded without a reason", "discards.reasons",
+          by_key(disc["reasons"], "reason", "n_discarded").get("(no reason given)", 0))  # fmt: skip
+    if len(disc["without_reason"]) < 1000:
+        n.add("Discarded without a reason", "discards.without_reason (rows)",
+              len(disc["without_reason"]))  # fmt: skip
+    accounts = by_key(disc["dispositions"], "account", "n_leads")
+    for label, key, account in (
+        ("Won (disposition)", "n_won", "won"),
+        ("Closed lost", "n_lost", "lost"),
+        ("Discarded now", "n_now_discarded", "discarded"),
+        ("In nurture now", "n_recycled", "recycled"),
+    ):
+        n.add(label, "discards.summary", d[key])
+        n.add(label, "discards.dispositions", accounts[account])
+    n.add("In nurture now", "discards.recycling",
+          by_key(disc["recycling"], "outcome", "n_leads")["still in nurture"])  # fmt: skip
+    n.add("Active", "discards.summary", d["n_active"])
+    n.add("Active", "discards.dispositions (active)",
+          sum(r["n_leads"] for r in disc["dispositions"] if r["is_active"]))  # fmt: skip
+    n.add("Slipping through the cracks", "discards.summary", d["n_slipping"])
+    n.add("Slipping through the cracks", "discards.dispositions (sum)",
+          total(disc["dispositions"], "n_slipping"))  # fmt: skip
+    if len(disc["slipping"]) < 1000:
+        n.add("Slipping through the cracks", "discards.slipping (rows)", len(disc["slipping"]))
+
+    _sentences(n, data)
+    return n
+
+
+def _sentences(n: Names, data: dict[str, Any]) -> None:
+    """The numbers the summary sentences say, under the names of the numbers they quote."""
+    card = data["scorecard"]
+    commitments = {c["key"]: c for c in card["commitments"]}
+    text = " ".join(data["summary"])
+
+    def number(s: str) -> float:
+        s = s.replace(",", "")
+        scale = {"K": 1e3, "M": 1e6}.get(s[-1], 1)
+        return float(s.rstrip("KM")) * scale
+
+    m = re.search(r"Marketing handed over ([\d,]+) MQLs? in", text)
+    n.add(card["counting"]["handed_over"], "summary", number(m[1]))
+    m = re.search(r"Of the ([\d,]+) MQLs? handed over in .*? whose follow-up can be judged, sales "
+                  r"followed up ([\d,]+) within", text)  # fmt: skip
+    if m:
+        n.add("Followed up in time: judged", "summary", number(m[1]))
+        n.add("Followed up in time: met", "summary", number(m[2]))
+    else:
+        assert commitments["follow_up"]["value"] is None
+    verdict = r"(?:, (?:below|above) the [\d.]+% target|, within the target \([^)]*\))?"
+    m = re.search(rf"Of the ([\d,]+) (MQLs [^,]+), sales accepted ([\d,]+) \([\d.]+%\){verdict}"
+                  r", and discarded ([\d,]+)", text)  # fmt: skip
+    if m:
+        n.add(m[2], "summary", number(m[1]))
+        n.add("Accepted", "summary", number(m[3]))
+        n.add("Discarded", "summary", number(m[4]))
+    else:
+        assert commitments["acceptance"]["value"] is None
+    m = re.search(r"([\d,]+) deals? for \$([\d.,]+[KM]?) (?:was|were) won in", text)
+    in_period = data["home"]["won_in_period"]["label"]
+    n.add(in_period + ": deals", "summary", number(m[1]))
+    n.add(in_period + ": revenue (rounded)", "summary", number(m[2]))
+    n.add(in_period + ": revenue (rounded)", "home (rounded)",
+          number(_usd(data["home"]["won_in_period"]["revenue_usd"])))  # fmt: skip
+    for pattern, name, path in (
+        (r"([\d,]+) MQLs? still waiting past the follow-up target", "Waiting past the target",
+         ("follow_up", "summary", "current", "n_open_breaches")),
+        (r"([\d,]+) leads? slipping through the cracks", "Slipping through the cracks",
+         ("discards", "summary", "current", "n_slipping")),
+        (r"([\d,]+) discards? without a reason", "Discarded without a reason",
+         ("discards", "summary", "current", "n_discarded_no_reason")),
+    ):  # fmt: skip
+        m = re.search(pattern, text)
+        value: Any = data
+        for part in path:
+            value = value[part]
+        if m:
+            n.add(name, "summary", number(m[1]))
+        else:
+            assert not value, f"{name}: {value} but the summary does not say so"
+
+
+def _usd(value: float) -> str:
+    from handoff import fmt
+
+    return fmt.usd(value).lstrip("$")
+
+
+def invariants(db: Database, filters: Filters, data: dict[str, Any]) -> None:
+    """What must hold whatever the data and the filters."""
+    now = data["follow_up"]["summary"]["current"]
+    if data["follow_up"]["summary"]["has_follow_up_data"]:
+        assert (
+            now["n_met"] + now["n_breached"] + now["n_pending"] + now["n_invalid"]
+            == (now["n_handed_over"])
+        )
+        assert now["n_breached"] == (
+            now["n_followed_up_late"] + now["n_open_breaches"] + now["n_closed_without_follow_up"]
+        )
+        assert now["n_judged"] == now["n_met"] + now["n_breached"]
+    d = data["discards"]["summary"]["current"]
+    assert sum(r["n_leads"] for r in data["discards"]["dispositions"]) == d["n_mql"]
+    parts = d["n_won"] + d["n_lost"] + d["n_now_discarded"] + d["n_recycled"] + d["n_active"]
+    assert parts == d["n_mql"]
+    assert 0 <= d["n_discarded_no_reason"] <= d["n_discarded"] <= d["n_mql"]
+    for revenue in ("won", "pipeline"):
+        section = data["attribution"][revenue]
+        for model in attribution.MODELS:
+            credited = sum(r[model] for r in section["credit"])
+            assert credited == pytest.approx(section["totals"]["revenue_usd"], rel=1e-9, abs=1e-6)
+    # Every open breach of the period is an active lead still handed over and never followed up.
+    (n_bad,) = db.con.execute(
+        "select count(*) from stg_leads where is_open_breach and"
+        " (not is_active or first_follow_up_at is not null or handover_at is null)"
+    ).fetchone()
+    assert n_bad == 0
+
+
+def trend_is_the_headline(db: Database, filters: Filters, data: dict[str, Any]) -> None:
+    """Each commitment's line, month by month, is the headline for that month: checked on the
+    line's last whole month and the one before it; and the previous period's value is the
+    previous period's headline."""
+    card = data["scorecard"]
+    months = metrics.trend_periods(filters)
+    whole = [p for p in months if p.shape == "month"]
+    for month in whole[-2:]:
+        label = month.start.strftime("%Y-%m")
+        again = scorecard.scorecard(db, dataclasses.replace(filters, period=month))
+        headline = {c["key"]: c["value"] for c in again["commitments"]}
+        for c in card["commitments"]:
+            point = next(p["value"] for p in c["trend"] if p["month"] == label)
+            assert (
+                point == pytest.approx(headline[c["key"]])
+                if point is not None
+                else (headline[c["key"]] is None)
+            ), (c["key"], label)
+    before = scorecard.scorecard(db, dataclasses.replace(filters, period=filters.period.previous()))
+    headline = {c["key"]: c["value"] for c in before["commitments"]}
+    for c in card["commitments"]:
+        assert c["previous"] == headline[c["key"]], c["key"]
+
+
+def check(db: Database, filters: Filters) -> dict[str, Any]:
+    data = report.collect(db, filters)
+    disagreements = names_in(data).disagreements()
+    assert disagreements == {}, f"{filters.describe()}: {disagreements}"
+    invariants(db, filters, data)
+    return data
+
+
+# ---- the golden fixture -------------------------------------------------------------------------
+
+GOLDEN_MARCH = resolve_period("last_month", dt.date(2026, 4, 10))
+
+
+@pytest.mark.parametrize("view", ["created", "handover", "flow"])
+@pytest.mark.parametrize("strict", [False, True])
+def test_golden_numbers_agree_everywhere(golden_db, view, strict):
+    filters = Filters(period=GOLDEN_MARCH, view=view, strict=strict)
+    check(golden_db, filters)
+    trend_is_the_headline(golden_db, filters, report.collect(golden_db, filters))
+
+
+def test_golden_numbers_agree_for_a_source_and_an_attribute(golden_db):
+    for filters in (
+        Filters(period=GOLDEN_MARCH, sources=("Paid search", "Referral")),
+        Filters(period=GOLDEN_MARCH, attributes=(("region", ("NA",)),), view="handover"),
+    ):
+        check(golden_db, filters)
+
+
+# ---- a 100,000-lead demo -----------------------------------------------------------------------
+
+
+def test_demo_numbers_agree_everywhere(demo_db):
+    end = metrics.data_end(demo_db).date()
+    filters = Filters(period=resolve_period("last_month", end))
+    data = check(demo_db, filters)
+    trend_is_the_headline(demo_db, filters, data)
+    # Not an empty check: the demo's last month has hand-overs, breaches and wins.
+    assert data["follow_up"]["summary"]["current"]["n_open_breaches"] > 0
+    assert data["home"]["won_in_period"]["n_deals"] > 0
+
+
+def random_filters(rng: random.Random, data_end: dt.date, options: dict[str, list[str]]):
+    kind = rng.choice(["last_month", "last_quarter", "ytd", "custom", "month"])
+    if kind == "month":
+        first = dt.date(2025, 5, 1) + dt.timedelta(days=31 * rng.randrange(18))
+        first = first.replace(day=1)
+        period = Period("custom", first, (first + dt.timedelta(days=32)).replace(day=1))
+    elif kind == "custom":
+        start = dt.date(2025, 5, 1) + dt.timedelta(days=rng.randrange(540))
+        stop = min(start + dt.timedelta(days=rng.randrange(1, 120)), data_end)
+        period = resolve_period("custom", data_end, start, stop)
+    else:
+        period = resolve_period(kind, data_end)
+    scope: dict[str, Any] = {}
+    if rng.random() < 0.35:
+        scope["sources"] = tuple(rng.sample(options["source"], rng.randint(1, 3)))
+    if rng.random() < 0.15:
+        scope["teams"] = tuple(rng.sample(options["team"], 1))
+    if rng.random() < 0.15:
+        scope["attributes"] = (("region", tuple(rng.sample(options["region"], 2))),)
+    return Filters(
+        period=period,
+        view=rng.choice(["created", "handover", "flow"]),
+        strict=rng.random() < 0.25,
+        **scope,
+    )
+
+
+def test_random_filter_sets_agree_everywhere(demo_db):
+    rng = random.Random(15)
+    end = metrics.data_end(demo_db).date()
+    frame = demo_db.run("filter_options")
+    options = {k: list(g["value"]) for k, g in frame.groupby("dimension")}
+    attributes = demo_db.run("attribute_options")
+    options["region"] = list(attributes.loc[attributes["attribute"] == "region", "value"])
+    kinds = set()
+    for n in range(24):
+        filters = random_filters(rng, end, options)
+        kinds.add((filters.period.shape, filters.view))
+        data = check(demo_db, filters)
+        if n % 4 == 0:
+            trend_is_the_headline(demo_db, filters, data)
+    # The draw covers every view and the period shapes.
+    assert {v for _, v in kinds} == {"created", "handover", "flow"}
+    assert {s for s, _ in kinds} >= {"month", "quarter", "ytd", "days"}
+
+
+# ---- the pages, on the demo --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [{}, {"view": "flow", "source": ["Paid search", "Webinar"]}, {"period": "last_quarter",
+                                                                  "view": "handover"}],
+    ids=["last-month", "flow-two-sources", "quarter-handover"],
+)  # fmt: skip
+def test_the_pages_show_the_json_s_numbers(demo_db, monkeypatch, url):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from handoff import fmt
+    from handoff.filters import from_query_params
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("HANDOFF_DB", str(demo_db.path))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(DEMO_AGREEMENT))
+    end = metrics.data_end(demo_db).date()
+    params = {k: v if isinstance(v, list) else [v] for k, v in url.items()}
+    filters = from_query_params(params, end)
+    data = report.collect(demo_db, filters)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in url.items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception
+
+    def shown() -> dict[str, str]:
+        return {m.label: m.value for m in app.metric}
+
+    # Home: every commitment's value, and the funnel line.
+    home = shown()
+    for c in data["scorecard"]["commitments"]:
+        value = c["value"]
+        expected = (
+            "–"
+            if value is None
+            else fmt.rate(value, 1)
+            if c["kind"] == "rate"
+            else fmt.count(value)
+        )
+        assert home[c["short_label"]] == expected, c["key"]
+    line = next(m.value for m in app.markdown if " Leads → " in m.value)
+    for key in ("leads", "mqls", "sals", "sqls", "opportunities", "won"):
+        assert f"**{fmt.count(data['home'][key]['value'])}** {data['home'][key]['label']}" in line
+    assert f"**{fmt.usd(data['home']['won_revenue_usd']['value'])}**" in line
+    text = " ".join(m.value for m in app.markdown)
+    for sentence in data["summary"][:4]:
+        assert sentence in text
+    # Follow-up: the same name, the same number.
+    app.switch_page("pages/follow_up.py").run()
+    assert not app.exception
+    now = data["follow_up"]["summary"]["current"]
+    page = shown()
+    assert page["Followed up in time"] == fmt.rate(now["within_sla_rate"], 1)
+    assert page["Waiting past the target"] == fmt.count(now["n_open_breaches"])
+    assert page["Closed without follow-up"] == fmt.count(now["n_closed_without_follow_up"])
+    # Discards: the acceptance and discard rates and the block.
+    app.switch_page("pages/discards.py").run()
+    assert not app.exception
+    d = data["discards"]["summary"]["current"]
+    page = shown()
+    assert page["MQLs accepted by sales"] == fmt.rate(d["acceptance_rate"], 1)
+    assert page["MQLs discarded"] == fmt.rate(d["discard_rate"], 1)
+    assert (page["MQLs"], page["In nurture now"], page["Discarded now"]) == (
+        fmt.count(d["n_mql"]), fmt.count(d["n_recycled"]), fmt.count(d["n_now_discarded"]),
+    )  # fmt: skip
+    # The funnel: the stages and the closed win rate.
+    app.switch_page("pages/funnel.py").run()
+    assert not app.exception
+    stages = app.dataframe[0].value
+    assert stages["Leads"].tolist() == [s["n_leads"] for s in data["funnel"]["stages"]]
+    closed = data["funnel"]["closed_opportunities"]
+    assert shown()["Win rate of closed opportunities"] == fmt.rate(closed["win_rate"], 1)
+    # Attribution: the revenue won in the period.
+    app.switch_page("pages/attribution.py").run()
+    assert not app.exception
+    totals = data["attribution"]["won"]["totals"]
+    text = " ".join(m.value for m in app.markdown)
+    assert f"**{fmt.usd(totals['revenue_usd'])}** won in {filters.period.label}" in text
+    st.cache_data.clear()
+    st.cache_resource.clear()
