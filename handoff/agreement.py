@@ -428,6 +428,11 @@ def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
                 "does not. A lead followed up within the target has *met* the SLA; later, or "
                 "never and already older than the target, it has *breached* it; never but still "
                 "inside the target, it is *pending*. % within SLA = met / (met + breached).",
+                "A breached lead still active (not won, lost, discarded or recycled) with no "
+                "follow-up yet is *waiting past the target*: an open breach, to act on. A lead "
+                "closed with no follow-up at all is *closed without follow-up*: breached, but no "
+                "longer waiting. Without any sales activities or first-contact dates in the "
+                "export, follow-up is not judged: “no follow-up data”, never 0%.",
                 f"An active lead with no sales activity for {a.stale_after_days:g} days is "
                 "slipping through the cracks.",
             ],
@@ -438,6 +443,22 @@ def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
             + [
                 "A cohort younger than a step's time limit is immature for that step: its rate "
                 "is marked and not compared with mature cohorts."
+            ],
+        ),
+        (
+            "How a period counts",
+            [
+                "A cohort is the leads created (or handed over) in the period and every stage "
+                "they reached by the data's end; the flow is the stage entries dated in the "
+                "period. Every page says which it counts.",
+                "Won revenue of a cohort is what its leads have won so far, whenever the deals "
+                "closed; revenue won in the period is the deals closed won in it, whoever's "
+                "leads they are (what attribution credits). In the flow they are the same.",
+                "A period is compared with the one before it: a month with the month before, a "
+                "quarter with the quarter before, year to date with the same days a year "
+                "earlier, any other range with the same number of days just before it.",
+                "The win rate of closed opportunities is won / (won + lost); the "
+                f"{labels['opportunity']} → {labels['won']} step also counts open ones.",
             ],
         ),
         (

@@ -309,17 +309,16 @@ def closed_opportunities(db: Database, filters: Filters) -> dict[str, Any]:
     frame = run(db, "closed_opportunities", filters)
     rows = {row["outcome"]: row for row in records(frame)}
     n_won, n_lost = rows["won"]["n_opportunities"], rows["lost"]["n_opportunities"]
-    rate = stats.add_rate(
-        pd.DataFrame({"k": [n_won], "n": [n_won + n_lost]}), "k", "n", "win"
-    ).iloc[0]
+    closed = n_won + n_lost
+    low, high = stats.wilson(n_won, closed)
     return {
         "n_won": n_won,
         "n_lost": n_lost,
-        "n_closed": n_won + n_lost,
+        "n_closed": closed,
         "n_open": rows["open"]["n_opportunities"],
-        "win_rate": None if math.isnan(rate["win_rate"]) else float(rate["win_rate"]),
-        "win_low": None if math.isnan(rate["win_low"]) else float(rate["win_low"]),
-        "win_high": None if math.isnan(rate["win_high"]) else float(rate["win_high"]),
+        "win_rate": round(n_won / closed, 6) if closed else None,
+        "win_low": None if math.isnan(low) else round(low, 6),
+        "win_high": None if math.isnan(high) else round(high, 6),
         "cycle_days": {outcome: rows[outcome] for outcome in ("won", "lost")},
     }
 

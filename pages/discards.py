@@ -34,7 +34,7 @@ for column, (label, value, help_text) in zip(
     (
         ("Leads", int(stages.get("lead", now["n_mql"])), metrics.counting(ctx.filters)["counts"]),
         (f"{labels['mql']}s", now["n_mql"], mqls),
-        (f"Accepted ({labels['sal']})", now["n_accepted"], "reached SAL by the data's end"),
+        ("Accepted", now["n_accepted"], f"reached {labels['sal']} by the data's end"),
         (labels["won"], now["n_won"], "disposition now: won"),
         ("Closed lost", now["n_lost"], "disposition now: lost"),
         ("Active", now["n_active"], "disposition now: still in the funnel"),

@@ -421,7 +421,7 @@ def test_discards_page(app):
     assert not app.exception
     shown = {m.label: m.value for m in app.metric}
     assert shown["MQLs"] == "8"
-    assert shown["Accepted (SAL)"] == "5"
+    assert shown["Accepted"] == "5"
     assert (shown["Won"], shown["Closed lost"], shown["Active"], shown["Discarded now"]) == (
         "3", "1", "3", "1",
     )  # fmt: skip
