@@ -241,14 +241,20 @@ def _json_value(value: Any) -> Any:
 
 
 def _decode(params: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in params.items():
-        if isinstance(value, dict) and "__datetime__" in value:
-            value = dt.datetime.fromisoformat(value["__datetime__"])
-        elif isinstance(value, dict) and "__date__" in value:
-            value = dt.date.fromisoformat(value["__date__"])
-        out[key] = value
-    return out
+    return {key: _decoded(value) for key, value in params.items()}
+
+
+def _decoded(value: Any) -> Any:
+    """A recorded value back as it was bound (nested in lists, like a query's $periods)."""
+    if isinstance(value, dict) and "__datetime__" in value:
+        return dt.datetime.fromisoformat(value["__datetime__"])
+    if isinstance(value, dict) and "__date__" in value:
+        return dt.date.fromisoformat(value["__date__"])
+    if isinstance(value, dict):
+        return {key: _decoded(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value
 
 
 # --- In the browser -----------------------------------------------------------------------------

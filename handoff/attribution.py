@@ -90,16 +90,23 @@ def journeys(transitions: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+REVENUES = ("won", "pipeline")
+
+
+def _revenue(revenue: str) -> str:
+    if revenue not in REVENUES:
+        raise ValueError(f"revenue is 'won' or 'pipeline', not {revenue!r}")
+    return revenue
+
+
 def attribution_params(
     revenue: str, by: str, lookback_days: float, half_life_days: float
 ) -> dict[str, Any]:
     """The attribution queries' own parameters (the filters give the rest), checked."""
-    if revenue not in ("won", "pipeline"):
-        raise ValueError(f"revenue is 'won' or 'pipeline', not {revenue!r}")
     if by not in ("channel", "campaign", "source"):
         raise ValueError(f"attribution is by channel, campaign or source, not {by!r}")
     return {
-        "revenue": revenue,
+        "revenue": _revenue(revenue),
         "by": by,
         "lookback_days": float(lookback_days),
         "half_life_days": float(half_life_days),
@@ -158,8 +165,7 @@ def compare(
 
 def recorded_sources(db, filters: Filters, revenue: str = "won") -> pd.DataFrame:
     """Revenue by the lead source the CRM recorded on each deal (the CRM's own report)."""
-    attribution_params(revenue, "source", 0, 1)
-    return metrics.run(db, "revenue_by_recorded_source", filters, revenue=revenue)
+    return metrics.run(db, "revenue_by_recorded_source", filters, revenue=_revenue(revenue))
 
 
 def reading(credit: pd.DataFrame, n: int = 3) -> list[str]:

@@ -87,15 +87,6 @@ class Period:
         length = self.end - self.start
         return Period(self.kind, self.start - length, self.start)
 
-    def months_in(self) -> list[Period]:
-        """The calendar months the period touches, each as a whole month."""
-        out, day = [], self.start.replace(day=1)
-        while day < self.end:
-            following = _add_months(day, 1)
-            out.append(Period("custom", day, following))
-            day = following
-        return out
-
     @property
     def months(self) -> float:
         """Calendar months covered; a partial month counts by its share of days."""

@@ -53,10 +53,13 @@ MQL_COHORT = {
 def counting(filters: Filters) -> dict[str, str]:
     """What the filters' view counts, in words, for pages, the report and the JSON."""
     period = filters.period.label
+    # In strict order a stage counts only with every stage date up to it present and in order:
+    # its MQLs are not the hand-overs any more, and say so.
+    strict = ", stage dates in strict order" if filters.strict else ""
     return {
         "view": filters.view,
-        "counts": COUNTING[filters.view].format(period=period),
-        "mqls": MQL_COHORT[filters.view].format(period=period),
+        "counts": COUNTING[filters.view].format(period=period) + strict,
+        "mqls": MQL_COHORT[filters.view].format(period=period) + strict,
         "handed_over": f"MQLs handed over in {period}",
         "won_revenue": (
             f"won in {period} (deals closed in it)"
@@ -371,7 +374,7 @@ QUALITY_RATES = (
     ("mql", "n_mql", "MQL rate"),
     ("sal", "n_sal", "SAL rate"),
     ("sql", "n_sql", "SQL rate"),
-    ("won", "n_won", "Win rate"),
+    ("won", "n_won", "Won rate"),
 )
 
 
@@ -537,7 +540,7 @@ def discard_summary(db: Database, filters: Filters) -> dict[str, Any]:
     """Acceptance and discard rates of the period's MQLs against the agreement, with counts,
     intervals, the previous period and met/missed; and the disposition of every MQL."""
     agreement = db.agreement
-    current, previous = compare(db, "discard_summary", filters, columns={})
+    current, previous = compare(db, "discard_summary", filters)
     return {
         "mqls": counting(filters)["mqls"],
         "min_acceptance_rate": agreement.min_acceptance_rate,
@@ -549,10 +552,7 @@ def discard_summary(db: Database, filters: Filters) -> dict[str, Any]:
 
 def discard_trend(db: Database, filters: Filters) -> list[dict[str, Any]]:
     """discard_summary for each month of the trend, oldest first."""
-    return [
-        _against_targets(row, db.agreement)
-        for row in trend(db, "discard_summary", filters, columns={})
-    ]
+    return [_against_targets(row, db.agreement) for row in trend(db, "discard_summary", filters)]
 
 
 def discard_by_group(db: Database, filters: Filters, by: str) -> pd.DataFrame:
@@ -570,15 +570,13 @@ def discards(db: Database, filters: Filters) -> dict[str, Any]:
         "by_campaign": records(discard_by_group(db, filters, "campaign")),
         "by_owner": records(discard_by_group(db, filters, "owner")),
         "by_team": records(discard_by_group(db, filters, "team")),
-        "reasons": records(run(db, "discard_reasons", filters, columns={}, group=None)),
-        "dispositions": records(run(db, "dispositions", filters, columns={})),
+        "reasons": records(run(db, "discard_reasons", filters, group=None)),
+        "dispositions": records(run(db, "dispositions", filters)),
         "recycling": records(run(db, "recycling", filters)),
         "slipping": records(
-            run(db, "slipping_leads", filters, columns={}, limit=1000).drop(columns=["n_total"])
+            run(db, "slipping_leads", filters, limit=1000).drop(columns=["n_total"])
         ),
         "without_reason": records(
-            run(db, "discards_without_reason", filters, columns={}, limit=1000).drop(
-                columns=["n_total"]
-            )
+            run(db, "discards_without_reason", filters, limit=1000).drop(columns=["n_total"])
         ),
     }

@@ -438,7 +438,7 @@ def _quality(page: _Page) -> None:
             ("n_lead", "Leads", "count"),
             ("mql_rate", "MQL rate", "rate"),
             ("sql_rate", "SQL rate", "rate"),
-            ("won_rate", "Win rate", "rate"),
+            ("won_rate", "Won rate", "rate"),
             ("revenue_per_lead_usd", "Revenue / lead", "usd"),
             ("cost_per_lead_usd", "Cost / lead", "usd"),
             ("cost_per_sql_usd", "Cost / SQL", "usd"),

@@ -16,7 +16,7 @@ MEASURES = {
     "mql": f"{labels['mql']} rate",
     "sal": f"{labels['sal']} rate",
     "sql": f"{labels['sql']} rate",
-    "won": "Win rate",
+    "won": f"{labels['won']} rate",
     "revenue_per_lead": "Revenue per lead",
 }
 
