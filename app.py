@@ -7,7 +7,6 @@ import streamlit as st
 
 from handoff import charts, fmt, metrics, report, scorecard, ui
 from handoff.contract import STAGES
-from handoff.filters import VIEWS
 
 ctx = ui.page(
     "Scorecard",
@@ -15,15 +14,12 @@ ctx = ui.page(
     "agreed? Then the funnel in one line and the report for the feedback session.",
 )
 numbers = metrics.home(ctx.db, ctx.filters)
-follow = metrics.follow_up_summary(ctx.db, ctx.filters)
+hand_overs = metrics.hand_overs(ctx.db, ctx.filters)
 discards = metrics.discard_summary(ctx.db, ctx.filters)
-card = scorecard.scorecard(ctx.db, ctx.filters, follow_up=follow, discards=discards, home=numbers)
+card = scorecard.scorecard(ctx.db, ctx.filters, discards=discards, home=numbers)
 words = card["counting"]
 period, previous = ctx.filters.period, ctx.filters.period.previous()
-st.markdown(
-    f"**{period.label}** compared with **{previous.label}** · {VIEWS[ctx.filters.view]}: "
-    f"counting {words['counts']}."
-)
+st.markdown(f"**{period.label}** compared with **{previous.label}** · counting {words['counts']}.")
 
 if numbers["leads"]["value"] == 0 and numbers["mqls"]["value"] == 0:
     ui.no_leads(ctx, stop=False)
@@ -34,7 +30,7 @@ by_source = metrics.records(metrics.discard_by_group(ctx.db, ctx.filters, "sourc
 sentences = scorecard.summary(
     {
         "scorecard": card,
-        "follow_up": {"summary": follow},
+        "follow_up": {"summary": hand_overs},
         "discards": {"summary": discards, "by_source": by_source},
     }
 )
@@ -110,13 +106,15 @@ for team, title in (("marketing", "Marketing's commitments"), ("sales", "Sales' 
 st.subheader("The funnel in one line")
 keys = [key for key, _, _ in metrics.SCORECARD[:-1]]
 line = " → ".join(f"**{fmt.count(numbers[k]['value'])}** {numbers[k]['label']}" for k in keys)
-st.markdown(f"{line} · **{fmt.usd(numbers['won_revenue_usd']['value'])}** {words['won_revenue']}")
+revenue = numbers["won_revenue_usd"]
+worth = fmt.usd(revenue["value"]) if revenue["value"] is not None else revenue["note"]
+st.markdown(f"{line} · **{worth}** {words['won_revenue']}")
 won = numbers["won_in_period"]
 if ctx.filters.view != "flow":
     st.markdown(
         f"{won['label']}: **{fmt.plural(won['n_deals'], 'deal')}** · "
-        f"**{fmt.usd(won['revenue_usd'])}**, whoever's leads they were (the revenue Attribution "
-        "credits)."
+        f"**{fmt.usd(won['revenue_usd']) if won['revenue_usd'] is not None else won['note']}**, "
+        "whoever's leads they were (the revenue Attribution credits)."
     )
 links = st.columns(4)
 for column, (target, label) in zip(

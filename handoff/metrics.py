@@ -175,10 +175,38 @@ def trend(
 ) -> list[dict[str, Any]]:
     """A one-row-per-period query over the trend's months (or weeks), oldest first, each record
     with its 'start' date."""
-    periods = trend_periods(filters, grain=grain)
+    return headline_and_trend(db, name, filters, grain, **extra)[2]
+
+
+def headline_periods(
+    filters: Filters, grain: str = "month"
+) -> tuple[list[Period], list[Period], dict[tuple[dt.date, dt.date], int]]:
+    """The distinct periods of a headline with its line, in the order a query numbers them:
+    the period, the one before it, then the trend's months (or weeks) that are neither; the
+    trend's months; and each period's number by its (start, end)."""
+    months = trend_periods(filters, grain=grain)
+    index: dict[tuple[dt.date, dt.date], int] = {}
+    for period in (filters.period, filters.period.previous(), *months):
+        index.setdefault((period.start, period.end), len(index) + 1)
+    return [Period("custom", start, end) for start, end in index], months, index
+
+
+def headline_and_trend(
+    db: Database, name: str, filters: Filters, grain: str = "month", **extra: Any
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """A one-row-per-period query for the period, the one before it and the trend's months (or
+    weeks), in one run over every distinct one of them: (current, previous, trend). A month
+    that is also the period is counted once, so its point is the headline itself; and the
+    headline and its line cost one scan. Pages that show a headline with its line use this."""
+    periods, months, index = headline_periods(filters, grain)
     frame = run(db, name, filters, periods=periods, **extra)
     rows = {row["period_index"]: row for row in records(frame)}
-    return [{**rows[n], "start": p.start.isoformat()} for n, p in enumerate(periods, 1)]
+
+    def of(period: Period) -> dict[str, Any]:
+        return rows[index[(period.start, period.end)]]
+
+    line = [{**of(p), "start": p.start.isoformat()} for p in months]
+    return of(filters.period), of(filters.period.previous()), line
 
 
 def home(db: Database, filters: Filters) -> dict[str, Any]:
@@ -197,7 +225,14 @@ def home(db: Database, filters: Filters) -> dict[str, Any]:
         }
     out["won_revenue_usd"]["label"] = f"Won revenue ({out['counting']['won_revenue']})"
     out["won_in_period"] = won_in_period(db, filters)
+    if not dataset(db)["has_revenue_data"]:
+        # No amount anywhere in the export: the revenue is unknown, never $0.
+        out["won_revenue_usd"].update(value=None, previous=None, change=None, note=NO_AMOUNTS)
+        out["won_in_period"].update(revenue_usd=None, note=NO_AMOUNTS)
     return out
+
+
+NO_AMOUNTS = "no amounts in the export"
 
 
 def won_in_period(db: Database, filters: Filters) -> dict[str, Any]:
@@ -470,22 +505,62 @@ def _within_sla(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def follow_up_summary(db: Database, filters: Filters) -> dict[str, Any]:
-    """The follow-up headline for the period and the one before: hand-overs, % within SLA with
-    its counts and interval, the kinds of breach, pending ones, latency quantiles."""
-    current, previous = compare(db, "follow_up_summary", filters)
+def hand_overs(db: Database, filters: Filters, grain: str = "month") -> dict[str, Any]:
+    """Hand-overs and their follow-up counts for the period, the one before and the trend's
+    months (or weeks), overall and per source, from one query (follow_up_summary): marketing's
+    volume and sales' follow-up, headline and line alike. Each overall row has its judged count
+    and % within SLA."""
+    periods, months, index = headline_periods(filters, grain)
+    rows = records(run(db, "follow_up_summary", filters, periods=periods))
+    overall = {r["period_index"]: _within_sla(r) for r in rows if r["source"] is None}
+    by_source: dict[str, dict[int, int]] = {}
+    for r in rows:
+        if r["source"] is not None:
+            by_source.setdefault(r["source"], {})[r["period_index"]] = r["n_handed_over"]
+
+    def at(period: Period) -> int:
+        return index[(period.start, period.end)]
+
+    before = filters.period.previous()
     return {
-        "target_hours": db.agreement.follow_up_target_hours,
-        "clock": db.agreement.follow_up_clock,
-        "has_follow_up_data": bool(current["has_follow_up_data"]),
-        "current": _within_sla(current),
-        "previous": _within_sla(previous),
+        "has_follow_up_data": bool(overall[1]["has_follow_up_data"]),
+        "current": overall[at(filters.period)],
+        "previous": overall[at(before)],
+        "trend": [{**overall[at(p)], "start": p.start.isoformat()} for p in months],
+        "by_source": {
+            source: {
+                "current": counts.get(at(filters.period), 0),
+                "previous": counts.get(at(before), 0),
+                "trend": [counts.get(at(p), 0) for p in months],
+            }
+            for source, counts in by_source.items()
+        },
     }
 
 
+def follow_up_summary(db: Database, filters: Filters) -> dict[str, Any]:
+    """The follow-up headline for the period and the one before: hand-overs, % within SLA with
+    its counts and interval, the kinds of breach, pending ones, latency quantiles."""
+    counts = hand_overs(db, filters)
+    current, previous, _ = headline_and_trend(db, "follow_up_latency", filters)
+    return {
+        "target_hours": db.agreement.follow_up_target_hours,
+        "clock": db.agreement.follow_up_clock,
+        "has_follow_up_data": counts["has_follow_up_data"],
+        "current": {**counts["current"], **_latency(current)},
+        "previous": {**counts["previous"], **_latency(previous)},
+    }
+
+
+def _latency(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in ("period_index", "start")}
+
+
 def follow_up_trend(db: Database, filters: Filters, grain: str = "month") -> list[dict]:
-    """follow_up_summary for each month (or week) of the trend, oldest first."""
-    return [_within_sla(row) for row in trend(db, "follow_up_summary", filters, grain=grain)]
+    """The follow-up counts and latency for each month (or week) of the trend, oldest first."""
+    counts = hand_overs(db, filters, grain)["trend"]
+    latency = trend(db, "follow_up_latency", filters, grain)
+    return [{**c, **_latency(lat)} for c, lat in zip(counts, latency, strict=True)]
 
 
 def follow_up_by_group(db: Database, filters: Filters, by: str) -> pd.DataFrame:
@@ -540,7 +615,7 @@ def discard_summary(db: Database, filters: Filters) -> dict[str, Any]:
     """Acceptance and discard rates of the period's MQLs against the agreement, with counts,
     intervals, the previous period and met/missed; and the disposition of every MQL."""
     agreement = db.agreement
-    current, previous = compare(db, "discard_summary", filters)
+    current, previous, _ = headline_and_trend(db, "discard_summary", filters)
     return {
         "mqls": counting(filters)["mqls"],
         "min_acceptance_rate": agreement.min_acceptance_rate,

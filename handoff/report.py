@@ -44,9 +44,7 @@ def collect(db: Database, filters: Filters, by: str = "source", by2: str | None 
         "dataset": metrics.dataset(db),
         "filters": filters.describe(),
         "home": home,
-        "scorecard": scorecard.scorecard(
-            db, filters, follow_up=follow_up["summary"], discards=discards["summary"], home=home
-        ),
+        "scorecard": scorecard.scorecard(db, filters, discards=discards["summary"], home=home),
         "funnel": metrics.funnel(db, filters, by=by, by2=by2),
         "quality": metrics.quality(db, filters),
         "follow_up": follow_up,
@@ -289,10 +287,12 @@ def _scorecard(page: _Page) -> None:
         for key in keys
     )
     words = card["counting"]
-    page.add(
-        f'<p class="oneline">{steps} · {page.num("scorecard.funnel.won_revenue_usd.value", "usd")}'
-        f" {e(words['won_revenue'])}</p>"
+    worth = (
+        page.num("scorecard.funnel.won_revenue_usd.value", "usd")
+        if card["funnel"]["won_revenue_usd"]["value"] is not None
+        else e(card["funnel"]["won_revenue_usd"]["note"])
     )
+    page.add(f'<p class="oneline">{steps} · {worth} {e(words["won_revenue"])}</p>')
     if words["view"] != "flow":
         page.add(
             f'<p class="q">{e(card["won_in_period"]["label"])}: '

@@ -44,23 +44,22 @@ def monthly_mql_goal(agreement: Agreement, filters: Filters) -> tuple[float | No
 def scorecard(
     db: Database,
     filters: Filters,
-    follow_up: dict[str, Any] | None = None,
     discards: dict[str, Any] | None = None,
     home: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every commitment: value, target, met or missed, the previous period, a 12-month trend.
 
-    Each headline and its trend come from the same query (metrics.compare and metrics.trend),
-    so a month's point is the headline for that month. The pages' own summaries can be passed
-    in when they are already computed.
+    Each headline, its previous period and its trend come from one query over all of those
+    periods (metrics.headline_and_trend, metrics.hand_overs), so a month's point is the headline
+    for that month. The pages' own summaries can be passed in when they are already computed.
     """
     agreement = db.agreement
     period, before = filters.period, filters.period.previous()
     words = metrics.counting(filters)
-    follow = follow_up or metrics.follow_up_summary(db, filters)
+    volume = metrics.hand_overs(db, filters)
     disc = discards or metrics.discard_summary(db, filters)
     home = home or metrics.home(db, filters)
-    follow_trend = metrics.follow_up_trend(db, filters)
+    follow_trend = volume["trend"]
     discard_trend = metrics.discard_trend(db, filters)
     months = [p.start.strftime("%Y-%m") for p in metrics.trend_periods(filters)]
 
@@ -69,7 +68,7 @@ def scorecard(
 
     monthly, goal_scope = monthly_mql_goal(agreement, filters)
     # A partial month (year to date, custom dates) gets its share of the monthly goal by days.
-    now, then = follow["current"], follow["previous"]
+    now, then = volume["current"], volume["previous"]
     commitments = [
         _commitment(
             key="mql_volume",
@@ -88,9 +87,8 @@ def scorecard(
         )
     ]
     present = set(db.run("filter_options").query("dimension == 'source'")["value"])
-    by_source, source_trend = _by_source(db, filters)
     for source, goal in _source_goals(agreement, filters).items():
-        counts, monthly_counts = by_source.get(source, {}), source_trend.get(source, {})
+        counts = volume["by_source"].get(source, {"current": 0, "previous": 0, "trend": []})
         in_data = source in present
         commitments.append(
             _commitment(
@@ -98,14 +96,16 @@ def scorecard(
                 team="marketing",
                 label=f"MQLs from {source}",
                 kind="count",
-                value=counts.get(1, 0) if in_data else None,
+                value=counts["current"] if in_data else None,
                 target=_goal(goal, period),
                 direction="at least",
-                previous=counts.get(2, 0) if in_data else None,
+                previous=counts["previous"] if in_data else None,
                 previous_target=_goal(goal, before),
                 trend=[
-                    {"month": m, "value": monthly_counts.get(m, 0) if in_data else None}
-                    for m in months
+                    {"month": m, "value": (counts["trend"][n] if counts["trend"] else 0)}
+                    if in_data
+                    else {"month": m, "value": None}
+                    for n, m in enumerate(months)
                 ],
                 counts=f"MQLs from {source} handed over in {period.label}",
                 note=f"goal: {goal:,.0f} a month"
@@ -114,7 +114,7 @@ def scorecard(
                 in_data=in_data,
             )
         )
-    has_follow_up = follow["has_follow_up_data"]
+    has_follow_up = volume["has_follow_up_data"]
     clock = "business " if agreement.follow_up_clock == "business" else ""
     commitments.append(
         _commitment(
@@ -241,26 +241,6 @@ def _source_goals(agreement: Agreement, filters: Filters) -> dict[str, float]:
     return dict(goals)
 
 
-def _by_source(
-    db: Database, filters: Filters
-) -> tuple[dict[str, dict[int, int]], dict[str, dict[str, int]]]:
-    """Hand-overs per source, from one query: ({source: {1: period, 2: previous}},
-    {source: {month: hand-overs}}) for the headline and the trend."""
-    headline: dict[str, dict[int, int]] = {}
-    frame = metrics.run(
-        db, "mqls_by_source", filters, periods=[filters.period, filters.period.previous()]
-    )
-    for row in frame.itertuples(index=False):
-        headline.setdefault(row.source, {})[int(row.period_index)] = int(row.n_handed_over)
-    trend: dict[str, dict[str, int]] = {}
-    periods = metrics.trend_periods(filters)
-    frame = metrics.run(db, "mqls_by_source", filters, periods=periods)
-    for row in frame.itertuples(index=False):
-        month = periods[int(row.period_index) - 1].start.strftime("%Y-%m")
-        trend.setdefault(row.source, {})[month] = int(row.n_handed_over)
-    return headline, trend
-
-
 # --- The plain summary ------------------------------------------------------------------------
 
 
@@ -345,10 +325,15 @@ def _funnel_sentence(card: dict[str, Any]) -> str:
     """The funnel in one sentence, naming what it counts: a cohort and what it has won so far,
     or the period's stage entries; and the deals won in the period."""
     funnel, won = card["funnel"], card["won_in_period"]
+    worth = (
+        f"for {fmt.usd(won['revenue_usd'])}" if won["revenue_usd"] is not None else "(no amounts)"
+    )
     deals = (
-        f"{fmt.plural(won['n_deals'], 'deal')} for {fmt.usd(won['revenue_usd'])} "
+        f"{fmt.plural(won['n_deals'], 'deal')} {worth} "
         f"{'was' if won['n_deals'] == 1 else 'were'} won in {card['period']} (deals closed in it)"
     )
+    revenue = funnel["won_revenue_usd"]
+    won_worth = fmt.usd(revenue["value"]) if revenue["value"] is not None else revenue["note"]
     if card["counting"]["view"] == "flow":
         return (
             f"In {card['period']}, {fmt.plural(funnel['leads']['value'], 'lead')} came in, "
@@ -360,7 +345,7 @@ def _funnel_sentence(card: dict[str, Any]) -> str:
         f"Of the {fmt.plural(funnel['leads']['value'], 'lead')} {cohort} in {card['period']}, "
         f"{fmt.count(funnel['mqls']['value'])} became MQLs and "
         f"{fmt.count(funnel['won']['value'])} have been won so far "
-        f"({fmt.usd(funnel['won_revenue_usd']['value'])}); {deals}."
+        f"({won_worth}); {deals}."
     )
 
 

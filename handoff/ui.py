@@ -173,10 +173,12 @@ def maturity_notice(ctx: PageContext, steps: tuple[str, ...]) -> None:
     young.sort(key=limits.get)
     period = ctx.filters.period
     named = ", ".join(f"{metrics.step_label(s, ctx.agreement)} ({limits[s]:g} days)" for s in young)
+    steps_word = "that step" if len(young) == 1 else "those steps"
+    rates = "its rate" if len(young) == 1 else "their rates"
     st.warning(
         f"**{period.label} is still young for {named}**: fewer days have passed since it ended "
-        "than the agreement allows for those steps, so their rates will still rise and are not "
-        "yet comparable with older periods."
+        f"than the agreement allows for {steps_word}, so {rates} will still rise and cannot yet "
+        "be compared with older periods."
     )
     offers: dict[Period, str] = {}
     for step in (young[0], young[-1]):

@@ -273,8 +273,8 @@ with t2:
     )
 within = limits[step] if when == "agreed" else None
 by_one = {"group_1": by, "group_2": None}
-trend = ctx.run("funnel_trend", columns=by_one, trend_months=months, within_days=within)
-trend = stats.add_rate(trend[trend["step"] == step], "n_to", "n_from", "step")
+trend = ctx.run("funnel_trend", columns=by_one, trend_months=months, step=step, within_days=within)
+trend = stats.add_rate(trend, "n_to", "n_from", "step")
 top = list(groups.sort_values(n_col, ascending=False)["group_1"].drop_duplicates().head(6))
 trend = trend[trend["group_1"].isna() | trend["group_1"].isin(top)]
 trend = trend.assign(

@@ -14,24 +14,30 @@ with breaches as (
     where sla_status = 'breached'
 ),
 
+counts as (
+    select count(*) as n_total, count(*) filter (where is_open_breach) as n_open
+    from breaches
+),
+
 final as (
     select
-        lead_id,
-        breach,
-        owner,
-        team,
-        source,
-        campaign,
-        handover_at,
-        first_follow_up_at,
-        coalesce(follow_up_hours, hours_waiting) as hours_on_clock,
-        hours_overdue,
-        disposition,
-        case breach when 'open' then 1 when 'closed without follow-up' then 2 else 3 end
-            as breach_order,
-        count(*) over () as n_total,
-        count(*) filter (where is_open_breach) over () as n_open
-    from breaches
+        b.lead_id,
+        b.breach,
+        b.owner,
+        b.team,
+        b.source,
+        b.campaign,
+        b.handover_at,
+        b.first_follow_up_at,
+        coalesce(b.follow_up_hours, b.hours_waiting) as hours_on_clock,
+        b.hours_overdue,
+        b.disposition,
+        c.n_total,
+        c.n_open,
+        case b.breach when 'open' then 1 when 'closed without follow-up' then 2 else 3 end
+            as breach_order
+    from breaches as b
+    cross join counts as c
 )
 
 select * exclude (breach_order) from final

@@ -1,19 +1,21 @@
--- Question: did sales follow up each period's hand-overs within the agreed time, and how fast?
+-- Question: how many MQLs were handed over in each period, overall and per source, and did sales follow them up within the agreed time?
 -- Params: none
--- Grain: one row per period listed (period_index 1 the period, 2 the one before; or a trend's)
+-- Grain: one row per period listed × source, and one per period for every source together
+-- (source NULL); period_index 1 is the period, 2 the one before, then a trend's
 -- Uses: periods, handed_over
--- Leads count in the period of their hand-over; n_handed_over is also marketing's MQL volume.
--- % within SLA = met / (met + breached). Breached splits into followed up late, open (still
--- active, no follow-up yet: waiting past the target) and closed without follow-up; pending
--- leads (active, no follow-up yet, still inside the target) and invalid ones (a follow-up
--- stamped before the hand-over) are left out of the rate and counted apart, so met + breached +
--- pending + invalid = n_handed_over. Latency quantiles are on the agreement's clock, over leads
--- followed up, invalid ones excluded. Without follow-up data in the export every follow-up
--- count and latency is NULL: "no follow-up data", never 0.
+-- Leads count in the period of their hand-over: n_handed_over is marketing's MQL volume (and,
+-- per source, its volume against a source's goal). % within SLA = met / (met + breached).
+-- Breached splits into followed up late, open (still active, no follow-up yet: waiting past the
+-- target) and closed without follow-up; pending leads (active, no follow-up yet, still inside
+-- the target) and invalid ones (a follow-up stamped before the hand-over) are left out of the
+-- rate and counted apart, so met + breached + pending + invalid = n_handed_over. Without
+-- follow-up data in the export every follow-up count is NULL: "no follow-up data", never 0.
+-- The latency quantiles are follow_up_latency's.
 
 with counts as (
     select
         period_index,
+        source,
         count(*) as n_handed_over,
         count(*) filter (where sla_status = 'met') as n_met,
         count(*) filter (where sla_status = 'breached') as n_breached,
@@ -24,41 +26,42 @@ with counts as (
         count(*) filter (where sla_status = 'pending') as n_pending,
         count(*) filter (where sla_status = 'invalid') as n_invalid,
         count(*) filter (where first_follow_up_at is null) as n_not_followed_up,
-        quantile_cont(follow_up_hours, 0.5) as median_hours,
-        quantile_cont(follow_up_hours, 0.9) as p90_hours,
-        quantile_cont(routing_hours, 0.5) as median_routing_hours,
-        quantile_cont(rep_hours, 0.5) as median_rep_hours,
         count(routing_hours) as n_routed
     from handed_over
-    group by period_index
+    group by grouping sets ((period_index), (period_index, source))
+),
+
+overall as (
+    -- Every period, with or without hand-overs, for every source together.
+    select p.period_index, cast(null as varchar) as source, c.* exclude (period_index, source)
+    from periods as p
+    left join counts as c on c.period_index = p.period_index and c.source is null
+    union all
+    select * from counts where source is not null
 ),
 
 final as (
     select
-        p.period_index,
+        o.period_index,
+        o.source,
         d.has_follow_up_data,
-        coalesce(c.n_handed_over, 0) as n_handed_over,
-        case when d.has_follow_up_data then coalesce(c.n_met, 0) end as n_met,
-        case when d.has_follow_up_data then coalesce(c.n_breached, 0) end as n_breached,
-        case when d.has_follow_up_data then coalesce(c.n_followed_up_late, 0) end
+        coalesce(o.n_handed_over, 0) as n_handed_over,
+        case when d.has_follow_up_data then coalesce(o.n_met, 0) end as n_met,
+        case when d.has_follow_up_data then coalesce(o.n_breached, 0) end as n_breached,
+        case when d.has_follow_up_data then coalesce(o.n_followed_up_late, 0) end
             as n_followed_up_late,
-        case when d.has_follow_up_data then coalesce(c.n_open_breaches, 0) end
+        case when d.has_follow_up_data then coalesce(o.n_open_breaches, 0) end
             as n_open_breaches,
-        case when d.has_follow_up_data then coalesce(c.n_closed_without_follow_up, 0) end
+        case when d.has_follow_up_data then coalesce(o.n_closed_without_follow_up, 0) end
             as n_closed_without_follow_up,
-        case when d.has_follow_up_data then coalesce(c.n_pending, 0) end as n_pending,
-        case when d.has_follow_up_data then coalesce(c.n_invalid, 0) end as n_invalid,
-        case when d.has_follow_up_data then coalesce(c.n_not_followed_up, 0) end
+        case when d.has_follow_up_data then coalesce(o.n_pending, 0) end as n_pending,
+        case when d.has_follow_up_data then coalesce(o.n_invalid, 0) end as n_invalid,
+        case when d.has_follow_up_data then coalesce(o.n_not_followed_up, 0) end
             as n_not_followed_up,
-        c.median_hours,
-        c.p90_hours,
-        c.median_routing_hours,
-        c.median_rep_hours,
-        case when d.has_follow_up_data then coalesce(c.n_routed, 0) end as n_routed
-    from periods as p
+        case when d.has_follow_up_data then coalesce(o.n_routed, 0) end as n_routed
+    from overall as o
     cross join stg_dataset as d
-    left join counts as c on c.period_index = p.period_index
 )
 
 select * from final
-order by period_index
+order by period_index, source nulls first

@@ -251,7 +251,7 @@ def _sentences(n: Names, data: dict[str, Any]) -> None:
     else:
         assert commitments["follow_up"]["value"] is None
     verdict = r"(?:, (?:below|above) the [\d.]+% target|, within the target \([^)]*\))?"
-    m = re.search(rf"Of the ([\d,]+) (MQLs [^,]+), sales accepted ([\d,]+) \([\d.]+%\){verdict}"
+    m = re.search(rf"Of the ([\d,]+) (MQLs .+?), sales accepted ([\d,]+) \([\d.]+%\){verdict}"
                   r", and discarded ([\d,]+)", text)  # fmt: skip
     if m:
         n.add(m[2], "summary", number(m[1]))
@@ -312,10 +312,10 @@ def invariants(db: Database, filters: Filters, data: dict[str, Any]) -> None:
             credited = sum(r[model] for r in section["credit"])
             assert credited == pytest.approx(section["totals"]["revenue_usd"], rel=1e-9, abs=1e-6)
     # Every open breach of the period is an active lead still handed over and never followed up.
-    (n_bad,) = db.con.execute(
+    [(n_bad,)] = db.con.execute(
         "select count(*) from stg_leads where is_open_breach and"
         " (not is_active or first_follow_up_at is not null or handover_at is null)"
-    ).fetchone()
+    ).fetchall()
     assert n_bad == 0
 
 

@@ -124,8 +124,8 @@ def test_follow_up_summary_and_breach_list_by_hand(follow_up_db):
 def test_no_follow_up_data_is_said_not_zero(tmp_path):
     with imported(tmp_path, agreement(**CALENDAR), leads=FOLLOW_UP_LEADS) as db:
         assert metrics.dataset(db) == {
-            "has_follow_up_data": False, "has_touch_data": False, "has_deal_data": False,
-            "has_spend_data": False,
+            "has_follow_up_data": False, "has_touch_data": False, "has_revenue_data": True,
+            "has_deal_data": False, "has_spend_data": False,
         }  # fmt: skip
         data = report.collect(db, MAY)
     summary = data["follow_up"]["summary"]
@@ -286,3 +286,26 @@ def test_latest_mature_month(golden_agreement, step, month):
                                           - dt.timedelta(days=1)))  # fmt: skip
     assert metrics.period_maturity(Filters(period=found), golden_agreement, end)[step]
     assert not metrics.period_maturity(after, golden_agreement, end)[step]
+
+
+def test_wins_without_any_amount_are_unknown_revenue_not_zero(tmp_path):
+    # Two leads won in March, and no amount anywhere in the export (like X Education's).
+    with imported(
+        tmp_path,
+        agreement(),
+        leads="lead_id,created_at,source,won_at\nN1,2026-03-02,Web,2026-03-10\n"
+        "N2,2026-03-03,Web,2026-03-11\nN3,2026-04-05,Web,\n",
+    ) as db:
+        data = report.collect(db, MARCH)
+    home = data["home"]
+    assert home["won"]["value"] == 2
+    assert (home["won_revenue_usd"]["value"], home["won_revenue_usd"]["note"]) == (
+        None, "no amounts in the export",
+    )  # fmt: skip
+    assert (home["won_in_period"]["n_deals"], home["won_in_period"]["revenue_usd"]) == (2, None)
+    # N1 and N2 are March's leads (N3, in April, ends the data): both won, at no known amount.
+    assert (
+        "Of the 2 leads created in March 2026, 2 became MQLs and 2 have been won so far (no "
+        "amounts in the export); 2 deals (no amounts) were won in March 2026 (deals closed in it)."
+    ) in data["summary"]
+    assert "$0" not in " ".join(data["summary"])

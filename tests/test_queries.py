@@ -25,7 +25,7 @@ MARCH = resolve_period("custom", dt.date(2026, 4, 10), dt.date(2026, 3, 1), dt.d
 def scorecard(db, **filters):
     f = Filters(period=resolve_period("last_month", dt.date(2026, 4, 10)), **filters)
     current, previous = metrics.compare(db, "scorecard", f)
-    handed_over, _ = metrics.compare(db, "follow_up_summary", f)
+    handed_over = metrics.hand_overs(db, f)["current"]
     columns = ["n_leads", "n_mql", "n_sal", "n_sql", "n_opportunity", "n_won", "won_amount_usd"]
     return (
         tuple(int(current[c]) for c in columns),
@@ -367,16 +367,21 @@ def test_funnel_better_or_worse_only_when_mature(golden_db):
     assert compared.loc["(unknown)", "lead_to_mql_vs"] == ""
 
 
+STEPS = ("lead_to_mql", "mql_to_sal", "sal_to_sql", "sql_to_opportunity", "opportunity_to_won")
+
+
 def trend_rows(db, within=None):
-    # Two months up to March's end: February and March.
-    frame = metrics.run(
-        db, "funnel_trend", MARCH_FILTERS, trend_months=2, within_days=within, columns=BY_SOURCE
-    )
-    overall = frame[frame["group_1"].isna()]
-    return {
-        (r.cohort_month.month, r.step): (r.n_from, r.n_to, bool(r.is_mature))
-        for r in overall.itertuples()
-    }
+    # Two months up to March's end: February and March, one query per step.
+    out = {}
+    for step in STEPS:
+        frame = metrics.run(
+            db, "funnel_trend", MARCH_FILTERS, trend_months=2, within_days=within, step=step,
+            columns=BY_SOURCE,
+        )  # fmt: skip
+        assert frame["step"].unique().tolist() == [step]
+        for r in frame[frame["group_1"].isna()].itertuples():
+            out[(r.cohort_month.month, step)] = (r.n_from, r.n_to, bool(r.is_mature))
+    return out
 
 
 def test_funnel_trend_and_maturity(golden_db):
@@ -395,6 +400,18 @@ def test_funnel_trend_and_maturity(golden_db):
     assert not any(month == 4 for month, _ in rows)  # the trend ends with the period
 
 
+def test_funnel_trend_of_the_whole_way(golden_db):
+    frame = metrics.run(
+        golden_db, "funnel_trend", MARCH_FILTERS, trend_months=1, within_days=None,
+        step="lead_to_won", columns=BY_SOURCE,
+    )  # fmt: skip
+    march = frame[frame["group_1"].isna()].iloc[0]
+    # March's 10 leads, 3 won (L01, L08, L11); lead → won is allowed 30 + 2 + 14 + 30 + 90 days.
+    assert (march["n_from"], march["n_to"], march["limit_days"], bool(march["is_mature"])) == (
+        10, 3, 166.0, False,
+    )  # fmt: skip
+
+
 def test_funnel_trend_within_n_days(golden_db):
     rows = trend_rows(golden_db, within=1)
     # Within a day of creation: all March MQLs but L10 (19 days): 7 of 10.
@@ -410,9 +427,10 @@ def test_funnel_trend_per_group_with_one_lead(golden_db):
         MARCH_FILTERS,
         trend_months=1,
         within_days=None,
+        step="sal_to_sql",
         columns=BY_SOURCE,
     )
-    webinar = frame[(frame["group_1"] == "Webinar") & (frame["step"] == "sal_to_sql")]
+    webinar = frame[frame["group_1"] == "Webinar"]
     assert webinar[["n_from", "n_to"]].values.tolist() == [[1, 1]]  # L06 alone
 
 
@@ -741,9 +759,8 @@ APRIL = Filters(
 
 
 def follow_up_summary(db, filters=MARCH_FILTERS):
-    rows = dict(
-        zip(("current", "previous"), metrics.compare(db, "follow_up_summary", filters), strict=True)
-    )
+    summary = metrics.follow_up_summary(db, filters)
+    rows = {"current": summary["current"], "previous": summary["previous"]}
     columns = ["n_handed_over", "n_met", "n_breached", "n_pending", "n_invalid", "n_open_breaches",
                "n_not_followed_up", "median_hours", "p90_hours", "n_followed_up_late",
                "n_closed_without_follow_up"]  # fmt: skip
@@ -769,7 +786,7 @@ def test_follow_up_pending_versus_breached_at_the_data_end(golden_db):
 
 
 def test_follow_up_routing_split(golden_db):
-    current, _ = metrics.compare(golden_db, "follow_up_summary", MARCH_FILTERS)
+    current = metrics.follow_up_summary(golden_db, MARCH_FILTERS)["current"]
     # Only L01 carries assigned_at: 0.5 h routing, 0.5 h rep.
     assert [current[c] for c in ("n_routed", "median_routing_hours", "median_rep_hours")] == [
         1, 0.5, 0.5,
@@ -1013,23 +1030,47 @@ def test_commitment_trends_are_the_headline_month_by_month(golden_db):
     assert (last["n_mql"], last["n_accepted"], last["n_discarded"]) == (8, 5, 2)
 
 
-def test_mqls_by_source(golden_db):
+def test_hand_overs_by_source(golden_db):
     frame = metrics.run(
         golden_db,
-        "mqls_by_source",
+        "follow_up_summary",
         MARCH_FILTERS,
         periods=[MARCH_FILTERS.period, MARCH_FILTERS.period.previous()],
     )
     # The hand-overs of March by source: L11 (unknown); L01, L02 (Paid search); L14 (Paid
-    # social); L07, L08 (Referral); L03 (Trade show); L06 (Webinar). None in February (index 2).
-    assert frame.values.tolist() == [
+    # social); L07, L08 (Referral); L03 (Trade show); L06 (Webinar); all 8 together first. None
+    # in February (index 2), which has its row for every source together only.
+    assert [
+        [r["period_index"], r["source"], r["n_handed_over"]] for r in metrics.records(frame)
+    ] == [
+        [1, None, 8],
         [1, "(unknown)", 1],
         [1, "Paid search", 2],
         [1, "Paid social", 1],
         [1, "Referral", 2],
         [1, "Trade show", 1],
         [1, "Webinar", 1],
+        [2, None, 0],
     ]
+    by_source = metrics.hand_overs(golden_db, MARCH_FILTERS)["by_source"]
+    assert (by_source["Referral"]["current"], by_source["Referral"]["previous"]) == (2, 0)
+    assert by_source["Referral"]["trend"][-1] == 2  # March, the trend's last month
+    # L07 is invalid and L08 met: Referral's follow-up, per source, as the totals count it.
+    referral = frame[frame["source"] == "Referral"].iloc[0]
+    assert (referral["n_met"], referral["n_invalid"]) == (1, 1)
+
+
+def test_follow_up_latency(golden_db):
+    frame = metrics.run(
+        golden_db,
+        "follow_up_latency",
+        MARCH_FILTERS,
+        periods=[MARCH_FILTERS.period, MARCH_FILTERS.period.previous()],
+    )
+    # March (test_follow_up_summary): 0.5, 1, 2, 3, 5, 5 hours: median 2.5, p90 5; February: no
+    # hand-over, no latency.
+    assert frame[["period_index", "median_hours", "p90_hours"]].values.tolist()[0] == [1, 2.5, 5.0]
+    assert frame[["median_hours", "p90_hours"]].iloc[1].isna().all()
 
 
 def test_discards_without_reason(tmp_path, golden_agreement):

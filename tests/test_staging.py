@@ -438,10 +438,10 @@ def test_stg_revenue_events(golden_db):
 
 def test_dataset_facts_of_the_golden_fixture(golden_db):
     # The golden fixture has activities, touches, deals and spend; stg_dataset says so.
-    row = golden_db.con.execute("select * from stg_dataset").fetchone()
-    assert row == (True, True, True, True)
+    rows = golden_db.con.execute("select * from stg_dataset").fetchall()
+    assert rows == [(True, True, True, True, True)]
     assert metrics.dataset(golden_db) == {
-        "has_follow_up_data": True, "has_touch_data": True, "has_deal_data": True,
-        "has_spend_data": True,
+        "has_follow_up_data": True, "has_touch_data": True, "has_revenue_data": True,
+        "has_deal_data": True, "has_spend_data": True,
     }  # fmt: skip
-    assert golden_db.run("dataset_facts").iloc[0].tolist() == [True, True, True, True]
+    assert golden_db.run("dataset_facts").iloc[0].tolist() == [True] * 5

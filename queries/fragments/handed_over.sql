@@ -11,7 +11,7 @@ with candidates as (
     select *
     from scoped_leads as l
     where
-        l.handover_at is not null
+        l.handover_at >= $scan_start_at and l.handover_at < $scan_end_at
         and (l.created_at < $scan_end_at or l.is_out_of_order)
         and l.last_stage_change_at >= $scan_start_at
 ),

@@ -1,5 +1,5 @@
 -- Question: which scoped leads are the MQLs of each period, and what became of each?
--- Params: none
+-- Params: $scan_start_at, $scan_end_at
 -- Grain: one row per period × MQL of that period (grouped_stages columns, period_index)
 -- Uses: periods, grouped_stages
 -- The MQLs of a period are the leads counted at MQL in it (counted_stages): in the creation
@@ -19,7 +19,12 @@ with final as (
         (epoch(g.data_end_at) - epoch(g.last_stage_change_at)) / 86400
             as days_since_stage_change
     from periods as p
-    inner join grouped_stages as g
+    inner join (
+        -- Only the leads counted at MQL inside the scan window can fall in a period: the
+        -- constant filter runs before the range join, so the join sees only them.
+        select * from grouped_stages
+        where mql_counts_at >= $scan_start_at and mql_counts_at < $scan_end_at
+    ) as g
         on g.mql_counts_at >= p.start_at and g.mql_counts_at < p.end_at
 )
 

@@ -1,0 +1,32 @@
+-- Question: how long did sales take to follow up each period's hand-overs?
+-- Params: none
+-- Grain: one row per period listed (period_index 1 the period, 2 the one before; or a trend's)
+-- Uses: periods, handed_over
+-- Quantiles of the hours from hand-over to the first follow-up, on the agreement's clock, over
+-- the leads followed up (invalid ones, with a follow-up before the hand-over, excluded); routing
+-- and rep delay where leads carry assigned_at. NULL where nobody was followed up.
+
+with latency as (
+    select
+        period_index,
+        quantile_cont(follow_up_hours, 0.5) as median_hours,
+        quantile_cont(follow_up_hours, 0.9) as p90_hours,
+        quantile_cont(routing_hours, 0.5) as median_routing_hours,
+        quantile_cont(rep_hours, 0.5) as median_rep_hours
+    from handed_over
+    group by period_index
+),
+
+final as (
+    select
+        p.period_index,
+        l.median_hours,
+        l.p90_hours,
+        l.median_routing_hours,
+        l.median_rep_hours
+    from periods as p
+    left join latency as l on l.period_index = p.period_index
+)
+
+select * from final
+order by period_index
