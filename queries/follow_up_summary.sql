@@ -12,7 +12,7 @@
 -- follow-up data in the export every follow-up count is NULL: "no follow-up data", never 0.
 -- The latency quantiles are follow_up_latency's.
 
-with counts as (
+with by_source as (
     select
         period_index,
         source,
@@ -28,16 +28,35 @@ with counts as (
         count(*) filter (where first_follow_up_at is null) as n_not_followed_up,
         count(routing_hours) as n_routed
     from handed_over
-    group by grouping sets ((period_index), (period_index, source))
+    group by period_index, source
+),
+
+totals as (
+    -- Every lead has one source ('(unknown)' for a blank), so the sources' counts add up to
+    -- every source together; summing the small per-source result spares a second pass.
+    select
+        period_index,
+        sum(n_handed_over) as n_handed_over,
+        sum(n_met) as n_met,
+        sum(n_breached) as n_breached,
+        sum(n_followed_up_late) as n_followed_up_late,
+        sum(n_open_breaches) as n_open_breaches,
+        sum(n_closed_without_follow_up) as n_closed_without_follow_up,
+        sum(n_pending) as n_pending,
+        sum(n_invalid) as n_invalid,
+        sum(n_not_followed_up) as n_not_followed_up,
+        sum(n_routed) as n_routed
+    from by_source
+    group by period_index
 ),
 
 overall as (
     -- Every period, with or without hand-overs, for every source together.
-    select p.period_index, cast(null as varchar) as source, c.* exclude (period_index, source)
+    select p.period_index, cast(null as varchar) as source, t.* exclude (period_index)
     from periods as p
-    left join counts as c on c.period_index = p.period_index and c.source is null
+    left join totals as t on t.period_index = p.period_index
     union all
-    select * from counts where source is not null
+    select * from by_source
 ),
 
 final as (
@@ -45,20 +64,20 @@ final as (
         o.period_index,
         o.source,
         d.has_follow_up_data,
-        coalesce(o.n_handed_over, 0) as n_handed_over,
-        case when d.has_follow_up_data then coalesce(o.n_met, 0) end as n_met,
-        case when d.has_follow_up_data then coalesce(o.n_breached, 0) end as n_breached,
-        case when d.has_follow_up_data then coalesce(o.n_followed_up_late, 0) end
+        cast(coalesce(o.n_handed_over, 0) as bigint) as n_handed_over,
+        case when d.has_follow_up_data then cast(coalesce(o.n_met, 0) as bigint) end as n_met,
+        case when d.has_follow_up_data then cast(coalesce(o.n_breached, 0) as bigint) end as n_breached,
+        case when d.has_follow_up_data then cast(coalesce(o.n_followed_up_late, 0) as bigint) end
             as n_followed_up_late,
-        case when d.has_follow_up_data then coalesce(o.n_open_breaches, 0) end
+        case when d.has_follow_up_data then cast(coalesce(o.n_open_breaches, 0) as bigint) end
             as n_open_breaches,
-        case when d.has_follow_up_data then coalesce(o.n_closed_without_follow_up, 0) end
+        case when d.has_follow_up_data then cast(coalesce(o.n_closed_without_follow_up, 0) as bigint) end
             as n_closed_without_follow_up,
-        case when d.has_follow_up_data then coalesce(o.n_pending, 0) end as n_pending,
-        case when d.has_follow_up_data then coalesce(o.n_invalid, 0) end as n_invalid,
-        case when d.has_follow_up_data then coalesce(o.n_not_followed_up, 0) end
+        case when d.has_follow_up_data then cast(coalesce(o.n_pending, 0) as bigint) end as n_pending,
+        case when d.has_follow_up_data then cast(coalesce(o.n_invalid, 0) as bigint) end as n_invalid,
+        case when d.has_follow_up_data then cast(coalesce(o.n_not_followed_up, 0) as bigint) end
             as n_not_followed_up,
-        case when d.has_follow_up_data then coalesce(o.n_routed, 0) end as n_routed
+        case when d.has_follow_up_data then cast(coalesce(o.n_routed, 0) as bigint) end as n_routed
     from overall as o
     cross join stg_dataset as d
 )

@@ -3,9 +3,9 @@
 -- Grain: one row per period × scoped lead handed over in it (stg_leads columns, period_index)
 -- Uses: periods, scoped_leads
 -- Follow-up is measured from the hand-over, so the follow-up queries and marketing's volume goal
--- date a lead by it, whatever the view. The scan window only skips leads that cannot have a
--- hand-over in any period: created after it, or with every stage date before it (a hand-over is
--- never after the lead's last stage change).
+-- date a lead by it, whatever the view. Only hand-overs inside the scan window can fall in a
+-- period; leads are sorted by creation, so those created after the window (a hand-over is never
+-- before creation, unless the dates are out of order) are skipped without being read.
 
 with candidates as (
     select *
@@ -13,7 +13,6 @@ with candidates as (
     where
         l.handover_at >= $scan_start_at and l.handover_at < $scan_end_at
         and (l.created_at < $scan_end_at or l.is_out_of_order)
-        and l.last_stage_change_at >= $scan_start_at
 ),
 
 final as (
