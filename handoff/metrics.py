@@ -511,12 +511,14 @@ def hand_overs(db: Database, filters: Filters, grain: str = "month") -> dict[str
     volume and sales' follow-up, headline and line alike. Each overall row has its judged count
     and % within SLA."""
     periods, months, index = headline_periods(filters, grain)
-    rows = records(run(db, "follow_up_summary", filters, periods=periods))
-    overall = {r["period_index"]: _within_sla(r) for r in rows if r["source"] is None}
+    rows = records(
+        run(db, "follow_up_summary", filters, periods=periods, columns={"group_1": "source"})
+    )
+    overall = {r["period_index"]: _within_sla(r) for r in rows if r["group_1"] is None}
     by_source: dict[str, dict[int, int]] = {}
     for r in rows:
-        if r["source"] is not None:
-            by_source.setdefault(r["source"], {})[r["period_index"]] = r["n_handed_over"]
+        if r["group_1"] is not None:
+            by_source.setdefault(r["group_1"], {})[r["period_index"]] = r["n_handed_over"]
 
     def at(period: Period) -> int:
         return index[(period.start, period.end)]
@@ -553,7 +555,7 @@ def follow_up_summary(db: Database, filters: Filters) -> dict[str, Any]:
 
 
 def _latency(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k not in ("period_index", "start")}
+    return {k: v for k, v in row.items() if k not in ("period_index", "group_1", "start")}
 
 
 def follow_up_trend(db: Database, filters: Filters, grain: str = "month") -> list[dict]:
@@ -564,8 +566,16 @@ def follow_up_trend(db: Database, filters: Filters, grain: str = "month") -> lis
 
 
 def follow_up_by_group(db: Database, filters: Filters, by: str) -> pd.DataFrame:
-    """Follow-up per owner, team or source, with % within SLA and its interval."""
-    frame = run(db, "follow_up_by_group", filters, columns={"group_1": by})
+    """Follow-up per owner, team or source in the period, with % within SLA and its interval:
+    the same counts (follow_up_summary) and latency (follow_up_latency) as the headline, per
+    group."""
+    groups = {"group_1": by}
+    counts = run(db, "follow_up_summary", filters, columns=groups)
+    counts = counts[counts["group_1"].notna()].drop(columns=["period_index", "has_follow_up_data"])
+    latency = run(db, "follow_up_latency", filters, columns=groups).drop(columns="period_index")
+    frame = counts.merge(latency, on="group_1", how="left")
+    frame = frame.sort_values(["n_handed_over", "group_1"], ascending=[False, True])
+    frame = frame.reset_index(drop=True)
     frame["n_judged"] = frame["n_met"] + frame["n_breached"]
     return stats.add_rate(frame, "n_met", "n_judged", "within_sla")
 

@@ -1,7 +1,9 @@
--- Question: how long did sales take to follow up each period's hand-overs?
+-- Question: how long did sales take to follow up each period's hand-overs, overall or per group?
 -- Params: none
--- Grain: one row per period listed (period_index 1 the period, 2 the one before; or a trend's)
+-- Grain: one row per period listed (period_index 1 the period, 2 the one before; or a trend's),
+-- or, with a group in the slot, one per period × group_1 with hand-overs
 -- Uses: periods, handed_over
+-- Columns: {{group_1}}
 -- Quantiles of the hours from hand-over to the first follow-up, on the agreement's clock, over
 -- the leads followed up (invalid ones, with a follow-up before the hand-over, excluded); routing
 -- and rep delay where leads carry assigned_at. NULL where nobody was followed up.
@@ -9,17 +11,19 @@
 with latency as (
     select
         period_index,
+        {{group_1}} as group_1,
         quantile_cont(follow_up_hours, 0.5) as median_hours,
         quantile_cont(follow_up_hours, 0.9) as p90_hours,
         quantile_cont(routing_hours, 0.5) as median_routing_hours,
         quantile_cont(rep_hours, 0.5) as median_rep_hours
-    from handed_over
-    group by period_index
+    from handed_over as s
+    group by period_index, group_1
 ),
 
 final as (
     select
         p.period_index,
+        l.group_1,
         l.median_hours,
         l.p90_hours,
         l.median_routing_hours,
@@ -29,4 +33,4 @@ final as (
 )
 
 select * from final
-order by period_index
+order by period_index, group_1

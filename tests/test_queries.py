@@ -794,18 +794,22 @@ def test_follow_up_routing_split(golden_db):
 
 
 def test_follow_up_by_owner(golden_db):
-    frame = metrics.run(
-        golden_db, "follow_up_by_group", MARCH_FILTERS, columns={"group_1": "owner"}
-    )
-    rows = {r.group_1: (r.n_handed_over, r.n_met, r.n_breached, r.n_invalid, r.n_not_followed_up)
+    frame = metrics.follow_up_by_group(golden_db, MARCH_FILTERS, "owner")
+    rows = {r.group_1: (r.n_handed_over, r.n_met, r.n_breached, r.n_invalid, r.n_not_followed_up,
+                        r.n_open_breaches, r.median_hours)
             for r in frame.itertuples()}  # fmt: skip
+    # Latency medians of the leads followed up (test_follow_up_summary's hours): Ana 1 and 2 h;
+    # Cara 3 h (L14 never); Dan 0.5 h (L07 invalid, left out); Ben 5 h; (unassigned) 5 h.
     assert rows == {
-        "Ana": (2, 2, 0, 0, 0),  # L01, L02
-        "Cara": (2, 1, 1, 0, 1),  # L06 met, L14 never followed up
-        "Dan": (2, 1, 0, 1, 0),  # L08 met, L07 invalid
-        "Ben": (1, 0, 1, 0, 0),  # L03
-        "(unassigned)": (1, 0, 1, 0, 0),  # L11
+        "Ana": (2, 2, 0, 0, 0, 0, 1.5),  # L01, L02
+        "Cara": (2, 1, 1, 0, 1, 1, 3.0),  # L06 met, L14 never followed up: the open breach
+        "Dan": (2, 1, 0, 1, 0, 0, 0.5),  # L08 met, L07 invalid
+        "Ben": (1, 0, 1, 0, 0, 0, 5.0),  # L03
+        "(unassigned)": (1, 0, 1, 0, 0, 0, 5.0),  # L11
     }
+    # Most hand-overs first, ties by name.
+    assert frame["group_1"].tolist() == ["Ana", "Cara", "Dan", "(unassigned)", "Ben"]
+    assert frame.loc[frame["group_1"] == "Ana", "within_sla_rate"].iloc[0] == 1.0
 
 
 def test_follow_up_curve(golden_db):
@@ -1031,17 +1035,15 @@ def test_commitment_trends_are_the_headline_month_by_month(golden_db):
 
 
 def test_hand_overs_by_source(golden_db):
+    both = [MARCH_FILTERS.period, MARCH_FILTERS.period.previous()]
     frame = metrics.run(
-        golden_db,
-        "follow_up_summary",
-        MARCH_FILTERS,
-        periods=[MARCH_FILTERS.period, MARCH_FILTERS.period.previous()],
+        golden_db, "follow_up_summary", MARCH_FILTERS, periods=both, columns={"group_1": "source"}
     )
     # The hand-overs of March by source: L11 (unknown); L01, L02 (Paid search); L14 (Paid
     # social); L07, L08 (Referral); L03 (Trade show); L06 (Webinar); all 8 together first. None
     # in February (index 2), which has its row for every source together only.
     assert [
-        [r["period_index"], r["source"], r["n_handed_over"]] for r in metrics.records(frame)
+        [r["period_index"], r["group_1"], r["n_handed_over"]] for r in metrics.records(frame)
     ] == [
         [1, None, 8],
         [1, "(unknown)", 1],
@@ -1056,8 +1058,11 @@ def test_hand_overs_by_source(golden_db):
     assert (by_source["Referral"]["current"], by_source["Referral"]["previous"]) == (2, 0)
     assert by_source["Referral"]["trend"][-1] == 2  # March, the trend's last month
     # L07 is invalid and L08 met: Referral's follow-up, per source, as the totals count it.
-    referral = frame[frame["source"] == "Referral"].iloc[0]
+    referral = frame[frame["group_1"] == "Referral"].iloc[0]
     assert (referral["n_met"], referral["n_invalid"]) == (1, 1)
+    # With no group in the slot, only the rows for every source together: nothing twice.
+    overall = metrics.run(golden_db, "follow_up_summary", MARCH_FILTERS, periods=both)
+    assert overall[["period_index", "n_handed_over"]].values.tolist() == [[1, 8], [2, 0]]
 
 
 def test_follow_up_latency(golden_db):
