@@ -9,8 +9,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint demo bench clean-data chromium venv
 
+# Served on this machine only (http://localhost:8501); see README, Deploying, to share it.
 run: $(STAMP)
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check .

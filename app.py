@@ -1,11 +1,14 @@
 """Home: the SLA scorecard. Did each team keep its side of the agreement in the period, and where
 do the numbers point? With the feedback-session report to download."""
 
+import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there)
+
+# isort: split
 import datetime as dt
 
 import streamlit as st
 
-from handoff import charts, fmt, metrics, report, scorecard, ui
+from handoff import charts, fmt, metrics, report, safe, scorecard, ui
 from handoff.contract import STAGES
 
 ctx = ui.page(
@@ -34,7 +37,7 @@ sentences = scorecard.summary(
         "discards": {"summary": discards, "by_source": by_source},
     }
 )
-st.markdown("\n".join(f"- {s}" for s in sentences))
+st.markdown("\n".join(f"- {safe.md(s)}" for s in sentences))
 
 
 def commitment(column, c: dict) -> None:
@@ -53,7 +56,7 @@ def commitment(column, c: dict) -> None:
     known = [p["value"] for p in c["trend"] if p["value"] is not None]
     with column.container(border=True):
         st.metric(
-            c["short_label"],
+            safe.md(c["short_label"]),
             "–" if c["value"] is None else show(c["value"]),
             delta=delta,
             delta_color="normal" if good_when_up else "inverse",
@@ -61,15 +64,15 @@ def commitment(column, c: dict) -> None:
             if known
             else None,
             chart_type="line",
-            help=f"{c['label']}: {c['counts']}. The line: the last 12 months "
+            help=f"{safe.md(c['label'])}: {c['counts']}. The line: the last 12 months "
             f"({c['trend'][0]['month']} to {c['trend'][-1]['month']}), each month counted as "
-            f"the headline is. {c['note']}".strip(),
+            f"the headline is. {safe.md(c['note'])}".strip(),
         )
         if not c["in_data"]:
-            st.caption(c["note"].partition("; ")[2] + ".")
+            st.caption(safe.md(c["note"].partition("; ")[2]) + ".")
             st.badge("not in the data", color="gray", icon=":material/help:")
         elif c["value"] is None:
-            st.caption(c["note"] or f"{c['counts']}: none.")
+            st.caption(safe.md(c["note"]) if c["note"] else f"{c['counts']}: none.")
             st.badge("not judged", color="gray")
         else:
             if is_rate:

@@ -1,13 +1,21 @@
 """Chart builders: pure functions from small DataFrames or numbers to plotly figures.
 
 No Streamlit, no SQL. One template (fonts, colours per stage, number formats) so every chart in
-the app and the report looks alike and a stage has the same colour everywhere.
+the app and the report looks alike and a stage has the same colour everywhere. Every builder is
+`@_literal`: the labels it draws (categories, names, titles, annotations) come from the data
+and show as text, never as the HTML plotly renders (handoff.safe.figure); the labels a builder
+puts into its own text and hover templates go through safe.plot_text.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import plotly.graph_objects as go
 import plotly.io as pio
+
+from handoff import safe
 
 STAGE_COLORS = {
     "lead": "#9aa5b1",
@@ -42,6 +50,18 @@ pio.templates["handoff_white"] = pio.templates.merge_templates("plotly_white", "
 pio.templates.default = "handoff_white"
 
 
+def _literal(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+    """A chart builder whose figure shows every data label as literal text."""
+
+    @functools.wraps(builder)
+    def build(*args, **kwargs) -> go.Figure:
+        return safe.figure(builder(*args, **kwargs))
+
+    build.shows_labels_literally = True
+    return build
+
+
+@_literal
 def stage_counts(
     stages: list[str],
     labels: list[str],
@@ -59,7 +79,7 @@ def stage_counts(
         marker_color=PREVIOUS_COLOR,
         text=[f"{v:,.0f}" for v in previous],
         textposition="outside",
-        hovertemplate="%{x}: %{y:,} (" + previous_label + ")<extra></extra>",
+        hovertemplate="%{x}: %{y:,} (" + safe.plot_text(previous_label) + ")<extra></extra>",
     )
     fig.add_bar(
         name=current_label,
@@ -68,7 +88,7 @@ def stage_counts(
         marker_color=[STAGE_COLORS[s] for s in stages],
         text=[f"{v:,.0f}" for v in current],
         textposition="outside",
-        hovertemplate="%{x}: %{y:,} (" + current_label + ")<extra></extra>",
+        hovertemplate="%{x}: %{y:,} (" + safe.plot_text(current_label) + ")<extra></extra>",
     )
     fig.update_layout(
         barmode="group",
@@ -82,6 +102,7 @@ def stage_counts(
     return fig
 
 
+@_literal
 def goal_bullet(value: float, goal: float, title: str) -> go.Figure:
     """A bullet chart: the value as a bar, the goal as a line, met in green, missed in red."""
     color = MET_COLOR if value >= goal else MISSED_COLOR
@@ -128,6 +149,7 @@ def _pct(value: float) -> str:
     return "–" if value != value else f"{value:.0%}"  # NaN is not equal to itself
 
 
+@_literal
 def funnel_bars(
     stages: list[str],
     labels: list[str],
@@ -162,6 +184,7 @@ def funnel_bars(
     return fig
 
 
+@_literal
 def rate_whiskers(
     labels: list[str],
     rates: list[float],
@@ -224,6 +247,7 @@ def rate_whiskers(
     return fig
 
 
+@_literal
 def trend_lines(frame, title: str, y_title: str = "Conversion", y_format: str = ".0%") -> go.Figure:
     """Rate by cohort month per group: mature months solid, immature ones hollow and dotted.
 
@@ -257,8 +281,8 @@ def trend_lines(frame, title: str, y_title: str = "Conversion", y_format: str = 
                 line={"color": color, "dash": dash, "width": 3 if group == "All" else 2},
                 marker={"symbol": symbol, "size": 8, "color": color},
                 customdata=counts[sl],
-                hovertemplate=f"{group}{part}<br>%{{x|%b %Y}}: %{{y:{y_format}}} (%{{customdata}})"
-                "<extra></extra>",
+                hovertemplate=f"{safe.plot_text(group)}{part}<br>%{{x|%b %Y}}: "
+                f"%{{y:{y_format}}} (%{{customdata}})<extra></extra>",
             )
     fig.update_layout(
         title=title,
@@ -269,6 +293,7 @@ def trend_lines(frame, title: str, y_title: str = "Conversion", y_format: str = 
     return fig
 
 
+@_literal
 def histogram_bins(bins: list[str], counts: list[int], title: str, color: str) -> go.Figure:
     """Counts over fixed, labelled bins, each count printed on its bar."""
     total = sum(counts) or 1
@@ -292,6 +317,7 @@ def histogram_bins(bins: list[str], counts: list[int], title: str, color: str) -
     return fig
 
 
+@_literal
 def median_trend(frame, title: str, x_title: str) -> go.Figure:
     """Median and 90th-percentile days by month (columns month, median_days, p90_days,
     n_leads, is_mature); immature months are drawn as hollow points."""
@@ -327,6 +353,7 @@ def median_trend(frame, title: str, x_title: str) -> go.Figure:
     return fig
 
 
+@_literal
 def tradeoff(
     names: list[str],
     leads: list[float],
@@ -348,7 +375,7 @@ def tradeoff(
             x=leads,
             y=quality,
             mode="markers+text",
-            text=names,
+            text=[safe.plot_text(n) for n in names],
             textposition="top center",
             cliponaxis=False,
             marker={
@@ -371,10 +398,10 @@ def tradeoff(
             ),
             customdata=sizes,
             hovertemplate="%{text}<br>%{x:,} leads<br>"
-            + quality_title
+            + safe.plot_text(quality_title)
             + (": %{y:.1%}" if is_rate else ": $%{y:,.0f}")
             + "<br>"
-            + size_title
+            + safe.plot_text(size_title)
             + ": %{customdata:$,.0f}<extra></extra>",
         )
     )
@@ -417,6 +444,7 @@ def tradeoff(
     return fig
 
 
+@_literal
 def threshold_curve(frame, current: float | None, total_sql: int, total_won: int) -> go.Figure:
     """For each MQL threshold: leads handed over (bars, left axis) and the share of all leads
     that reached SQL or won which those would include (lines, right axis)."""
@@ -472,6 +500,7 @@ def threshold_curve(frame, current: float | None, total_sql: int, total_won: int
     return fig
 
 
+@_literal
 def rates_by_category(frame, category: str, title: str, x_title: str) -> go.Figure:
     """Reached-SQL and won rates per category (a score band, a latency bucket), as grouped bars
     with 95% intervals and converted/leads printed (columns n_leads, n_sql, n_won,
@@ -510,6 +539,7 @@ def rates_by_category(frame, category: str, title: str, x_title: str) -> go.Figu
     return fig
 
 
+@_literal
 def follow_up_curve(frame, target_hours: float, clock: str) -> go.Figure:
     """Share of hand-overs followed up within each number of hours, with the target marked
     (columns hours, n_within, n_handed_over)."""
@@ -547,6 +577,7 @@ def follow_up_curve(frame, target_hours: float, clock: str) -> go.Figure:
     return fig
 
 
+@_literal
 def sla_trend(frame, title: str) -> go.Figure:
     """% within SLA (left axis) and median latency (right axis) by week or month (columns
     period_start, within_sla_rate, n_met, n_judged, median_hours)."""
@@ -591,6 +622,7 @@ def sla_trend(frame, title: str) -> go.Figure:
     return fig
 
 
+@_literal
 def pareto(reasons: list[str], counts: list[int], cumulative: list[float], title: str) -> go.Figure:
     """Discard reasons, most frequent first, with their cumulative share; no reason in red."""
     fig = go.Figure()
@@ -636,6 +668,7 @@ def pareto(reasons: list[str], counts: list[int], cumulative: list[float], title
     return fig
 
 
+@_literal
 def accounts(names: list[str], counts: list[int], total: int, title: str) -> go.Figure:
     """Where every MQL is now: one bar per disposition, count and share printed; they sum to
     the total."""
@@ -681,6 +714,7 @@ MODEL_COLORS = (
 )
 
 
+@_literal
 def models_side_by_side(groups: list[str], credit: dict[str, list[float]], title: str) -> go.Figure:
     """Each model's credit per group as grouped horizontal bars, so a disagreement shows as bars
     of different lengths in one row."""
@@ -692,7 +726,7 @@ def models_side_by_side(groups: list[str], credit: dict[str, list[float]], title
             name=model,
             orientation="h",
             marker_color=color,
-            hovertemplate="%{y}, " + model + ": $%{x:,.0f}<extra></extra>",
+            hovertemplate="%{y}, " + safe.plot_text(model) + ": $%{x:,.0f}<extra></extra>",
         )
     fig.update_layout(
         title=title,

@@ -26,6 +26,13 @@ VIEWS = {
 }
 SCOPE_KEYS = ("source", "campaign", "owner", "team")
 ATTRIBUTE_PREFIX = "attr_"
+# Custom dates must fall in these years: wide enough for any CRM's history, far enough from the
+# calendar's ends (years 1 and 9999) that a period, the one before it and a trend of months
+# before that are all dates.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+# The parameters a link may give once; a repeat is said and the first value used.
+SINGLE_PARAMS = ("period", "from", "to", "view")
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,10 @@ def resolve_period(
             raise ValueError("a custom period needs a start and an end date")
         if end < start:
             raise ValueError(f"the period ends ({end}) before it starts ({start})")
+        if start < EARLIEST_DATE or end > LATEST_DATE:
+            raise ValueError(
+                f"dates must lie between {EARLIEST_DATE} and {LATEST_DATE} (got {start} to {end})"
+            )
         return Period(kind, start, end + dt.timedelta(days=1))
     raise ValueError(f"unknown period {kind!r} (expected one of {', '.join(PERIODS)})")
 
@@ -207,36 +218,81 @@ def from_query_params(
     params: Mapping[str, Sequence[str]], data_end: dt.date, attributes: Sequence[str] = ()
 ) -> Filters:
     """Filters from URL query parameters; anything unknown or malformed falls back to defaults."""
+    return read_query_params(params, data_end, attributes)[0]
+
+
+def read_query_params(
+    params: Mapping[str, Sequence[str]], data_end: dt.date, attributes: Sequence[str] = ()
+) -> tuple[Filters, list[str]]:
+    """Filters from URL query parameters, and a note for every value that was ignored (which
+    parameter, which value, what was used instead). Never raises on what a link holds."""
+    notes: list[str] = []
 
     def first(key: str) -> str | None:
-        values = params.get(key) or []
+        values = list(params.get(key) or [])
+        if len(values) > 1 and key in SINGLE_PARAMS:
+            notes.append(
+                f"{key} is given {len(values)} times; the first ({_quoted(values[0])}) is used"
+            )
         return values[0] if values else None
 
     kind = first("period") or "last_month"
     if kind not in PERIODS:
+        notes.append(f"period {_quoted(kind)} is not a period Handoff knows; showing last month")
         kind = "last_month"
-    try:
-        start = dt.date.fromisoformat(first("from") or "")
-        end = dt.date.fromisoformat(first("to") or "")
-        period = resolve_period(kind, data_end, start, end)
-    except ValueError:
+    raw_from, raw_to = first("from"), first("to")
+    period = None
+    if kind == "custom":
+        try:
+            start, end = _url_date("from", raw_from), _url_date("to", raw_to)
+            try:
+                period = resolve_period(kind, data_end, start, end)
+            except ValueError as exc:
+                raise ValueError(
+                    f"from {_quoted(str(raw_from))} to {_quoted(str(raw_to))}: {exc}"
+                ) from None
+        except ValueError as exc:
+            notes.append(f"{exc}; showing the last month instead of custom dates")
+    elif raw_from is not None or raw_to is not None:
+        notes.append(f"from and to count only with period=custom; showing {PERIODS[kind].lower()}")
+    if period is None:
         period = resolve_period("last_month" if kind == "custom" else kind, data_end)
     view = first("view") or "created"
-    scope = {key: tuple(params.get(key) or ()) for key in SCOPE_KEYS}
+    if view not in VIEWS:
+        notes.append(f"view {_quoted(view)} is not a way Handoff counts; counting leads created")
+        view = "created"
+    # A value repeated in a link counts once.
+    scope = {key: tuple(dict.fromkeys(params.get(key) or ())) for key in SCOPE_KEYS}
     attrs = tuple(
-        (name, tuple(params[ATTRIBUTE_PREFIX + name]))
+        (name, tuple(dict.fromkeys(params[ATTRIBUTE_PREFIX + name])))
         for name in attributes
         if params.get(ATTRIBUTE_PREFIX + name)
     )
-    return Filters(
+    filters = Filters(
         period=period,
-        view=view if view in VIEWS else "created",
+        view=view,
         sources=scope["source"],
         campaigns=scope["campaign"],
         owners=scope["owner"],
         teams=scope["team"],
         attributes=attrs,
     )
+    return filters, notes
+
+
+def _url_date(key: str, value: str | None) -> dt.date:
+    if not value:
+        raise ValueError(f"custom dates need both from and to ({key} is missing)")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{key} {_quoted(value)} is not a date like 2026-03-31") from None
+
+
+def _quoted(value: str, limit: int = 40) -> str:
+    """A value from a link, quoted and cut short, to echo in a note."""
+    text = value if len(value) <= limit else value[: limit - 1] + "…"
+    return f"“{text}”"
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from handoff import agreement as agreement_mod
-from handoff import demo, metrics
+from handoff import demo, metrics, safe
 from handoff.db import (
     DEFAULT_DB,
     Database,
@@ -31,12 +31,14 @@ from handoff.db import (
 )
 from handoff.filters import (
     ATTRIBUTE_PREFIX,
+    EARLIEST_DATE,
+    LATEST_DATE,
     PERIODS,
     SCOPE_KEYS,
     VIEWS,
     Filters,
     Period,
-    from_query_params,
+    read_query_params,
     resolve_period,
 )
 
@@ -138,15 +140,20 @@ def page(title: str, question: str) -> PageContext:
         st.warning("The database holds no leads. Import a dataset (see the Data loaded page).")
         st.stop()
     navigation = st.sidebar.container()
-    filters, absent = _filters(db, end)
+    filters, absent, ignored = _filters(db, end)
     with navigation:
         _navigation(filters)
     st.title(title)
     st.caption(question)
+    if ignored:
+        st.warning(
+            "Ignored in the link: " + "; ".join(safe.md(note) for note in ignored) + ". The "
+            "filters in the sidebar show what the page counts."
+        )
     if absent:
         st.warning(
-            f"Not in the data: {', '.join(absent)}, asked for by the link. The page counts "
-            "without that filter."
+            f"Not in the data: {', '.join(safe.md(a) for a in absent)}, asked for by the link. "
+            "The page counts without that filter."
         )
     return PageContext(filters=filters, db=db, agreement=agreement, data_end=end)
 
@@ -192,7 +199,7 @@ def maturity_notice(ctx: PageContext, steps: tuple[str, ...]) -> None:
             on_click=choose_period,
             args=(month,),
             help=f"The latest month whose leads have had the time the agreement allows for "
-            f"{step_name}.",
+            f"{safe.md(step_name)}.",
             icon=":material/history:",
         )
 
@@ -225,14 +232,14 @@ def _open() -> tuple[CachedDatabase, agreement_mod.Agreement]:
     try:
         agreement = agreement_mod.load(agreement_path)
     except agreement_mod.AgreementError as exc:
-        st.error(f"The agreement file is not valid: {exc}")
+        st.error(f"The agreement file is not valid: {safe.md(exc)}")
         st.stop()
     db_path = db_path_from_env()
     if not db_path.is_file():
         if db_path.resolve() != DEFAULT_DB.resolve():
             st.error(
-                f"No database at {db_path} (set by HANDOFF_DB). Import a dataset with "
-                f"`python -m handoff import FOLDER --db {db_path}`."
+                f"No database at {safe.md(db_path)} (set by HANDOFF_DB). Import a dataset with "
+                f"python -m handoff import FOLDER --db {safe.md(db_path)}"
             )
             st.stop()
         with st.status("First start: building the demo database…", expanded=True) as status:
@@ -242,7 +249,7 @@ def _open() -> tuple[CachedDatabase, agreement_mod.Agreement]:
         db = _database(str(db_path), str(agreement_path), _key(db_path, agreement_path))
     except OutdatedDatabase as exc:
         if not demo.is_demo_import(exc.source_folder) or db_path.resolve() != DEFAULT_DB.resolve():
-            st.error(f"Cannot open the database: {exc}.")
+            st.error(f"Cannot open the database: {safe.md(exc)}.")
             st.stop()
         # The embedded demo database predates this version: build it again.
         with st.status("Rebuilding the demo database for this version…", expanded=True) as s:
@@ -251,7 +258,7 @@ def _open() -> tuple[CachedDatabase, agreement_mod.Agreement]:
             s.update(label="Demo database ready", state="complete", expanded=False)
         db = _database(str(db_path), str(agreement_path), _key(db_path, agreement_path))
     except (QueryError, OSError, agreement_mod.AgreementError) as exc:
-        st.error(f"Cannot open the database: {exc}")
+        st.error(f"Cannot open the database: {safe.md(exc)}")
         st.stop()
     key = _key(db_path, agreement_path)
     return CachedDatabase(db, key), agreement
@@ -282,18 +289,18 @@ def _cached_run(
 # ---- filters -------------------------------------------------------------------------------
 
 
-def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str]]:
-    """Draw the shared filters in the sidebar; return their values and the values a link asked
-    for that the data does not have."""
+def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], list[str]]:
+    """Draw the shared filters in the sidebar; return their values, the values a link asked
+    for that the data does not have, and the link's values that were ignored as malformed."""
     options = db.run("filter_options")
     attribute_options = db.run("attribute_options")
     attributes = sorted(attribute_options["attribute"].unique())
     url = _url_params()
-    from_url = from_query_params(url, end.date(), attributes)
+    from_url, ignored = read_query_params(url, end.date(), attributes)
     data_end = end.date()
     # What the link asks for that the data does not have is said, not silently dropped.
     absent = [
-        f"attribute “{key.removeprefix(ATTRIBUTE_PREFIX)}”"
+        f"attribute “{safe.shorten(key.removeprefix(ATTRIBUTE_PREFIX))}”"
         for key in url
         if key.startswith(ATTRIBUTE_PREFIX) and key.removeprefix(ATTRIBUTE_PREFIX) not in attributes
     ]
@@ -319,6 +326,8 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str]]:
                 default_range,
                 "From – to",
                 format="YYYY-MM-DD",
+                min_value=EARLIEST_DATE,
+                max_value=LATEST_DATE,
             )
             if isinstance(picked, tuple | list) and len(picked) == 2:
                 period = resolve_period("custom", data_end, picked[0], picked[1])
@@ -332,7 +341,8 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str]]:
         for key in SCOPE_KEYS:
             values = options.loc[options["dimension"] == key, "value"].tolist()
             asked = getattr(from_url, key + "s")
-            absent += [f"{_SCOPE_LABELS[key].lower()} “{v}”" for v in asked if v not in values]
+            said = _SCOPE_LABELS[key].lower()
+            absent += [f"{said} “{safe.shorten(v)}”" for v in asked if v not in values]
             wanted = [v for v in asked if v in values]
             scope[key] = tuple(
                 control(
@@ -353,13 +363,13 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str]]:
                         attribute_options["attribute"] == name, "value"
                     ].tolist()
                     asked = url_attrs.get(name, ())
-                    absent += [f"{name} “{v}”" for v in asked if v not in values]
+                    absent += [f"{name} “{safe.shorten(v)}”" for v in asked if v not in values]
                     wanted = [v for v in asked if v in values]
                     picked = control(
                         st.multiselect,
                         "f_" + ATTRIBUTE_PREFIX + name,
                         wanted,
-                        name.replace("_", " ").capitalize(),
+                        safe.md(name.replace("_", " ").capitalize()),
                         options=values,
                         placeholder="All",
                     )
@@ -378,7 +388,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str]]:
     wanted_url = filters.to_query_params()
     if url != wanted_url:
         st.query_params.from_dict(wanted_url)
-    return filters, absent
+    return filters, absent, ignored
 
 
 def _url_params() -> dict[str, list[str]]:
@@ -386,10 +396,11 @@ def _url_params() -> dict[str, list[str]]:
 
 
 def csv_download(label: str, frame: pd.DataFrame, file_name: str) -> None:
-    """A button that downloads `frame` as CSV; the file is written only when it is clicked."""
+    """A button that downloads `frame` as CSV; the file is written only when it is clicked.
+    Text cells a spreadsheet would run as formulas are made inert (`safe.csv_frame`)."""
     st.download_button(
         label,
-        data=lambda: frame.to_csv(index=False).encode("utf-8"),
+        data=lambda: safe.csv_bytes(frame),
         file_name=file_name,
         mime="text/csv",
         on_click="ignore",
@@ -418,3 +429,13 @@ def control(widget: Any, key: str, initial: Any, label: str, **kwargs: Any) -> A
 
 def _keep(key: str) -> None:
     st.session_state["_" + key] = st.session_state[key]
+
+
+def data_changes_refusal() -> str | None:
+    """Why this session may not upload or import data (None when it may): decided by
+    `safe.data_changes_refusal` from the address the server listens on and the peer's."""
+    ip = st.context.ip_address  # None for a connection from this machine
+    # Anything but a string (AppTest's stand-in runtime) carries no peer address.
+    return safe.data_changes_refusal(
+        st.get_option("server.address"), ip if isinstance(ip, str) else None
+    )

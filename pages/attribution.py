@@ -1,10 +1,13 @@
 """Attribution: which channels, campaigns and sources earn the revenue and the pipeline under
 eight models, and where the models disagree."""
 
+import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there)
+
+# isort: split
 import pandas as pd
 import streamlit as st
 
-from handoff import attribution, charts, fmt, metrics, ui
+from handoff import attribution, charts, fmt, metrics, safe, ui
 
 ctx = ui.page(
     "Attribution",
@@ -160,7 +163,7 @@ st.plotly_chart(
 sentences = attribution.reading(credit)
 if sentences:
     st.markdown("**Where the story depends on the model**")
-    st.markdown("\n".join(f"- {s}" for s in sentences))
+    st.markdown("\n".join(f"- {safe.md(s)}" for s in sentences))
 
 # The table: each model's credit, the spread, the ranks and the influence.
 table = pd.DataFrame({by.capitalize(): credit["group_name"]})

@@ -1,10 +1,13 @@
 """Data loaded: what is in the database, where it came from, and what in it needs attention."""
 
+import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there)
+
+# isort: split
 import duckdb
 import pandas as pd
 import streamlit as st
 
-from handoff import fmt, importer, mapping, ui, uploads
+from handoff import fmt, importer, mapping, safe, ui, uploads
 from handoff.db import db_path_from_env
 
 ctx = ui.page(
@@ -19,19 +22,27 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Imported", f"{run['imported_at'].tz_convert(ctx.agreement.time_zone):%d %b %Y %H:%M}")
 c2.metric("Data through", f"{ctx.data_end:%d %b %Y %H:%M}")
 c3.metric("Time zone", run["agreement_time_zone"])
-st.caption(f"Imported from `{run['source_folder']}` by Handoff {run['handoff_version']}.")
+st.caption(
+    f"Imported from {safe.md(run['source_folder'])} by Handoff {safe.md(run['handoff_version'])}."
+)
 if run["agreement_time_zone"] != ctx.agreement.time_zone:
     st.warning(
-        f"The data was imported with the time zone {run['agreement_time_zone']}, but the "
+        f"The data was imported with the time zone {safe.md(run['agreement_time_zone'])}, but the "
         f"agreement now says {ctx.agreement.time_zone}: timestamps without an offset were read "
         "in the old zone. Import the data again."
     )
 
 # Loading an export from the browser: upload, see how it is read, check it, import it.
 st.subheader("Load your own data")
+# Refused here, at the server, for a session that may not change the data: nothing below this
+# line (upload, check, import) runs for it.
+refusal = ui.data_changes_refusal()
 outcome = st.session_state.get("upload_outcome")
 if outcome:
-    st.success(outcome["message"])
+    st.success(
+        f"Imported {outcome['n_rows']:,} rows ({outcome['n_rejected']:,} rejected) as "
+        f"{safe.md(outcome['format_title'])}."
+    )
     st.dataframe(
         pd.DataFrame(outcome["changes"]),
         hide_index=True,
@@ -43,19 +54,27 @@ if outcome:
         },
     )
 limit_mb = st.get_option("server.maxUploadSize")
-files = st.file_uploader(
-    "Export files: CSV, TSV, TXT or Parquet, from Handoff's format, HubSpot, Salesforce or Zoho, "
-    f"or any export with a mapping file (.toml). Up to {limit_mb:,} MB per file.",
-    type=[s.lstrip(".") for s in (*importer.FILE_SUFFIXES, uploads.MAPPING_SUFFIX)],
-    accept_multiple_files=True,
-    key="upload_files",
-)
-st.caption(
-    "The data in use stays until an import succeeds. Files are kept only in the data folder "
-    f"({uploads.uploads_root(db_path_from_env()).name}/ beside the database); the upload limit "
-    "is `server.maxUploadSize` in `.streamlit/config.toml`."
-)
-if files:
+files = None
+if refusal:
+    st.error(refusal)
+else:
+    files = st.file_uploader(
+        "Export files: CSV, TSV, TXT or Parquet, from Handoff's format, HubSpot, Salesforce or "
+        f"Zoho, or any export with a mapping file (.toml). Up to {limit_mb:,} MB per file, "
+        f"{safe.MAX_UPLOAD_FILES} files and {safe.MAX_UPLOAD_MB:,} MB in all.",
+        type=[s.lstrip(".") for s in (*importer.FILE_SUFFIXES, uploads.MAPPING_SUFFIX)],
+        accept_multiple_files=True,
+        key="upload_files",
+    )
+    st.caption(
+        "The data in use stays until an import succeeds. Files are kept only in the data folder "
+        f"({safe.md(uploads.uploads_root(db_path_from_env()).name)}/ beside the database); the "
+        "per-file limit is `server.maxUploadSize` in `.streamlit/config.toml`."
+    )
+too_big = safe.upload_refusal([f.size for f in files]) if files else None
+if too_big:
+    st.error(f"Nothing was saved. {too_big}")
+if files and not too_big and not refusal:
     upload_key = tuple((f.file_id, f.name, f.size) for f in files)
     if st.session_state.get("upload_key") != upload_key:
         saved = uploads.save(
@@ -63,12 +82,12 @@ if files:
         )
         st.session_state.update(upload_key=upload_key, upload_saved=saved, upload_check=None)
     saved = st.session_state["upload_saved"]
-    for refusal in saved.refused:
-        st.warning(f"Not used: {refusal}")
+    for refused in saved.refused:
+        st.warning(f"Not used: {safe.md(refused)}")
     formats = {"Recognise it from the headers": None, "Handoff's canonical dataset": "canonical"}
     formats |= {f"{name.capitalize()} export": name for name in mapping.BUILTIN_FORMATS}
     if saved.mapping is not None:
-        st.info(f"Read with the mapping file {saved.mapping.name}.")
+        st.info(f"Read with the mapping file {safe.md(saved.mapping.name)}.")
         how = {}
     else:
         how = {"format": formats[st.selectbox("How the export is written", list(formats))]}
@@ -76,13 +95,13 @@ if files:
     try:
         plan = importer.plan_export(saved.folder, **how)
     except (importer.ImportFailure, mapping.MappingError, duckdb.Error) as exc:
-        st.error(f"Cannot read this export: {exc}")
+        st.error(f"Cannot read this export: {safe.md(exc)}")
         plan = None
     if plan is not None:
-        st.markdown(f"**{plan.mapping.title}**")
-        st.markdown("\n".join(f"- {line}" for line in plan.explanation))
+        st.markdown(f"**{safe.md(plan.mapping.title)}**")
+        st.markdown("\n".join(f"- {safe.md(line)}" for line in plan.explanation))
         for note in plan.mapping.notes:
-            st.caption(note)
+            st.caption(safe.md(note))
         st.markdown("Where each column comes from:")
         st.dataframe(
             pd.DataFrame(mapping.column_mapping(plan.assignment)),
@@ -96,7 +115,7 @@ if files:
                 st.session_state["upload_check"] = (result, *importer.rejected(con))
                 con.close()
             except (importer.ImportFailure, mapping.MappingError) as exc:
-                st.error(str(exc))
+                st.error(safe.md(exc))
         if import_clicked.button("Import: replace the data in use", type="primary"):
             loaded = ctx.db.run("dataset_tables")
             before = loaded.groupby("table_name")["n_accepted"].sum().to_dict()
@@ -105,12 +124,13 @@ if files:
                     saved.folder, db_path_from_env(), ctx.agreement, **how
                 )
             except (importer.ImportFailure, mapping.MappingError) as exc:
-                st.error(f"Nothing was imported; the data in use is unchanged. {exc}")
+                st.error(f"Nothing was imported; the data in use is unchanged. {safe.md(exc)}")
             else:
                 st.cache_data.clear()
                 st.session_state["upload_outcome"] = {
-                    "message": f"Imported {sum(t.n_accepted for t in result.tables):,} rows "
-                    f"({result.n_rejected:,} rejected) as {result.format_title}.",
+                    "n_rows": sum(t.n_accepted for t in result.tables),
+                    "n_rejected": result.n_rejected,
+                    "format_title": result.format_title,
                     "changes": uploads.changes(before, result.counts()),
                 }
                 st.session_state.update(upload_check=None)
@@ -160,7 +180,10 @@ if files:
             if result.merges:
                 st.caption(
                     "Label spellings merged: "
-                    + "; ".join(f"{g}: '{a}' → '{b}' ({n:,})" for g, a, b, n in result.merges)
+                    + "; ".join(
+                        f"{safe.md(g)}: '{safe.md(a)}' → '{safe.md(b)}' ({n:,})"
+                        for g, a, b, n in result.merges
+                    )
                 )
 
 # Rows per table: read = accepted + rejected.

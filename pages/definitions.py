@@ -1,9 +1,12 @@
 """Definitions: the agreement in plain language, the playbook both teams read from."""
 
+import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there)
+
+# isort: split
 import streamlit as st
 
 from handoff import agreement as agreement_mod
-from handoff import contract, ui
+from handoff import contract, safe, ui
 from handoff.db import agreement_path_from_env
 
 ctx = ui.page(
@@ -18,8 +21,8 @@ for section, sentences in agreement_mod.plain_language(ctx.agreement):
 
 st.subheader("The agreement file")
 st.caption(
-    f"`{agreement_path_from_env()}`: edit it, and every page counts by the new terms on its next "
-    "run. Its keys:"
+    f"{safe.md(agreement_path_from_env())}: edit it, and every page counts by the new terms on "
+    "its next run. Its keys:"
 )
 st.dataframe(
     [

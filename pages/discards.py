@@ -1,6 +1,9 @@
 """Discards & dispositions: how many MQLs sales accepted and discarded against the agreement,
 why, what became of recycled leads, and where every MQL stands now."""
 
+import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there)
+
+# isort: split
 import pandas as pd
 import streamlit as st
 

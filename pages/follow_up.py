@@ -1,6 +1,9 @@
 """Follow-up: did sales follow up every handed-over lead within the agreed time, and what does
 slow follow-up cost?"""
 
+import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there)
+
+# isort: split
 import pandas as pd
 import streamlit as st
 

@@ -1,11 +1,14 @@
 """Lead funnel: how many leads of each source reached each stage, and where they dropped."""
 
+import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there)
+
+# isort: split
 import dataclasses
 
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, stats, ui
+from handoff import charts, fmt, metrics, safe, stats, ui
 from handoff.filters import VIEWS
 
 ctx = ui.page(
@@ -148,15 +151,15 @@ o1.caption(
     f"{fmt.count(closed['n_won'])} won of {fmt.count(closed['n_closed'])} closed · "
     f"{fmt.count(closed['n_open'])} still open"
 )
-for column, outcome, name in ((o2, "won", "won"), (o3, "lost", "lost")):
+for column, outcome in ((o2, "won"), (o3, "lost")):
     cycle = closed["cycle_days"][outcome]
     column.metric(
-        f"Median days to close, {name}",
+        f"Median days to close, {outcome}",
         "–" if cycle["median_days"] is None else f"{cycle['median_days']:.1f} d",
         help="From the opportunity's creation to its close, on the lead's own dates.",
     )
     column.caption(
-        f"{fmt.count(cycle['n_opportunities'])} {name}"
+        f"{fmt.count(cycle['n_opportunities'])} {outcome}"
         + (
             f"; half within {cycle['p25_days']:.0f}–{cycle['p75_days']:.0f} d"
             if cycle["p25_days"] is not None
@@ -171,7 +174,8 @@ for column, outcome, name in ((o2, "won", "won"), (o3, "lost", "lost")):
 
 # Conversion per group: which sources (or owners, campaigns...) convert better or worse.
 st.subheader(
-    f"By {dimension_label(by).lower()}" + (f" × {dimension_label(by2).lower()}" if by2 else "")
+    f"By {safe.md(dimension_label(by).lower())}"
+    + (f" × {safe.md(dimension_label(by2).lower())}" if by2 else "")
 )
 compare_immature = st.checkbox(
     "Compare rates that are still immature", key="funnel_compare_immature"
@@ -348,7 +352,7 @@ group_choice = ui.control(
     st.selectbox,
     "funnel_velocity_group",
     "All",
-    f"Which {dimension_label(by).lower()}",
+    f"Which {safe.md(dimension_label(by).lower())}",
     options=["All", *top],
 )
 group_param = None if group_choice == "All" else group_choice
@@ -382,7 +386,7 @@ h2.plotly_chart(
 )
 per_group = velocity[(velocity["step"] == velocity_step) & velocity["group_1"].notna()]
 with st.expander(
-    f"{metrics.step_label(velocity_step, ctx.agreement)} per {dimension_label(by).lower()}"
+    f"{metrics.step_label(velocity_step, ctx.agreement)} per {safe.md(dimension_label(by).lower())}"
 ):
     st.dataframe(
         per_group[["group_1", "n_leads", "p25_days", "median_days", "p75_days", "p90_days"]],
@@ -396,11 +400,13 @@ stage_pick = d1.selectbox(
     "Stage", list(stages["stage"]), format_func=labels.get, key="funnel_drill_stage"
 )
 group_values = ["All", *groups["group_1"].drop_duplicates()]
-group_pick = d2.selectbox(dimension_label(by), group_values, key="funnel_drill_group")
+group_pick = d2.selectbox(safe.md(dimension_label(by)), group_values, key="funnel_drill_group")
 group2_pick = None
 if by2:
     group2_values = ["All", *groups["group_2"].drop_duplicates()]
-    group2_pick = d3.selectbox(dimension_label(by2), group2_values, key="funnel_drill_group2")
+    group2_pick = d3.selectbox(
+        safe.md(dimension_label(by2)), group2_values, key="funnel_drill_group2"
+    )
 only_dropped = st.checkbox("Only leads that went no further", key="funnel_drill_dropped")
 leads = ctx.run(
     "funnel_drilldown",

@@ -1,6 +1,9 @@
 """Quantity vs quality: which sources and campaigns bring volume, which bring quality, at what
 cost, and whether the agreed lead score predicts conversion."""
 
+import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there)
+
+# isort: split
 import pandas as pd
 import streamlit as st
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handoff.filters import Filters, Period, from_query_params, resolve_period
+from handoff.filters import Filters, Period, from_query_params, read_query_params, resolve_period
 
 D = dt.date
 
@@ -125,3 +125,64 @@ def test_filters_round_trip_through_the_url(kind, a, b, view, sources, teams, re
     )
     again = from_query_params(original.to_query_params(), data_end, attributes=["region"])
     assert again == original
+
+
+@pytest.mark.parametrize(
+    ("params", "note"),
+    [
+        # The audit's reproducers: OverflowError in resolve_period and in Period.previous().
+        ({"period": ["custom"], "from": ["2026-01-01"], "to": ["9999-12-31"]},
+         "from “2026-01-01” to “9999-12-31”: dates must lie between 1900-01-01 and 2199-12-31 "
+         "(got 2026-01-01 to 9999-12-31); showing the last month instead of custom dates"),
+        ({"period": ["custom"], "from": ["0001-01-01"], "to": ["0001-01-02"]},
+         "from “0001-01-01” to “0001-01-02”: dates must lie between 1900-01-01 and 2199-12-31 "
+         "(got 0001-01-01 to 0001-01-02); showing the last month instead of custom dates"),
+        ({"period": ["custom"], "from": ["2026-03-10"], "to": ["2026-03-01"]},
+         "from “2026-03-10” to “2026-03-01”: the period ends (2026-03-01) before it starts "
+         "(2026-03-10); showing the last month instead of custom dates"),
+        ({"period": ["custom"], "from": ["2026-02-30"], "to": ["2026-03-01"]},
+         "from “2026-02-30” is not a date like 2026-03-31; showing the last month instead of "
+         "custom dates"),
+        ({"period": ["custom"], "to": ["2026-03-01"]},
+         "custom dates need both from and to (from is missing); showing the last month instead "
+         "of custom dates"),
+        ({"period": ["fortnight"]},
+         "period “fortnight” is not a period Handoff knows; showing last month"),
+        ({"period": ["ytd"], "from": ["2026-01-01"]},
+         "from and to count only with period=custom; showing year to date"),
+        ({"view": ["sideways"]}, "view “sideways” is not a way Handoff counts; counting leads created"),
+        ({"period": ["ytd", "custom"]}, "period is given 2 times; the first (“ytd”) is used"),
+        ({"to": ["9" * 400], "period": ["custom"], "from": ["2026-01-01"]},
+         "to “999999999999999999999999999999999999999…” is not a date like 2026-03-31; showing "
+         "the last month instead of custom dates"),
+    ],
+)  # fmt: skip
+def test_bad_url_values_fall_back_with_a_note(params, note):
+    data_end = D(2026, 4, 10)
+    filters, notes = read_query_params(params, data_end)
+    assert notes == [note]
+    fallback = "ytd" if params.get("period", [""])[0] == "ytd" else "last_month"
+    assert filters.period == resolve_period(fallback, data_end)
+    assert filters.period.previous().start < filters.period.start  # and no OverflowError
+    assert from_query_params(params, data_end) == filters
+
+
+def test_repeated_values_in_a_link_count_once():
+    filters, notes = read_query_params(
+        {"source": ["Web", "Web", "Ads"], "attr_region": ["NA", "NA"]},
+        D(2026, 4, 10),
+        attributes=["region"],
+    )
+    assert notes == []
+    assert filters.sources == ("Web", "Ads")
+    assert filters.attributes == (("region", ("NA",)),)
+
+
+def test_custom_dates_far_from_the_calendar_ends_are_refused_everywhere():
+    # The CLI's --from/--to reach resolve_period too: a message, not an OverflowError.
+    with pytest.raises(ValueError, match="dates must lie between 1900-01-01 and 2199-12-31"):
+        resolve_period("custom", D(2026, 4, 10), D(2026, 1, 1), D(9999, 12, 31))
+    period = resolve_period("custom", D(2026, 4, 10), D(1900, 1, 1), D(2199, 12, 31))
+    # The widest range: 300 years (109,572 days, as 1600-1900 has: 73 leap years each), and the
+    # one before it still a date.
+    assert (period.previous().start, period.previous().end) == (D(1600, 1, 1), D(1900, 1, 1))

@@ -184,3 +184,160 @@ def test_readme_mapping_examples_are_valid(tmp_path):
         path = tmp_path / f"example{n}.toml"
         path.write_text(block, encoding="utf-8")
         assert mapping.load_mapping(path).kind("leads").table == "leads"
+
+
+# ---- no data string reaches markdown unescaped (issue 16, item 11) ----------------------------
+
+# The Streamlit calls whose text is markdown: the text itself (first argument) and, for every
+# call here, its `help` and `label` arguments. Widgets' labels render markdown too.
+MARKDOWN_SINKS = {
+    "markdown", "caption", "info", "warning", "success", "error", "write", "toast", "title",
+    "header", "subheader", "metric", "badge", "expander", "button", "download_button",
+    "selectbox", "radio", "multiselect", "checkbox", "slider", "number_input", "date_input",
+    "text_input", "file_uploader", "csv_download",
+}  # fmt: skip
+# Functions that hand one parameter on to a sink: their callers' arguments are checked instead.
+FORWARDED = {"control": ("label",), "csv_download": ("label",), "page": ("title", "question")}
+# What is not from the data, matched against an expression's source: numbers and Handoff's own
+# formatting (fmt), the agreement's words (its stage labels, the period's label, its settings),
+# Handoff's fixed vocabulary, and the refusals Handoff words itself. Everything else is a data
+# string and must go through handoff.safe.md.
+TRUSTED = re.compile(
+    r"safe\.md\(.*\)"
+    r"|fmt\.\w+\(.*\)|metrics\.(step_label|counting)\(.*\)(\[.*\])?|hours\(.*\)|status\(.*\)"
+    r"|(len|int|float|abs|sum|round|min|max)\(.*\)"
+    r"|(ctx\.)?(filters\.)?(period|previous|month)\.(label|start|end)"
+    r"|((ctx|db)\.)?agreement\.[\w.]+(\[.*\])?|labels\[.*\]|limits\[.*\]|bh\.\w+"
+    r"|(VIEWS|PERIODS|MEASURES|words|_SCOPE_LABELS)\[.*\]|(VIEWS|PERIODS|MEASURES)\.get"
+    r"|agreement_mod\.plain_language\(.*\)|contract\.markdown_table\(\)"
+    r"|(ui|safe)\.(data_changes_refusal|upload_refusal)\(.*\)|safe\.[A-Z_]+"
+    r"|c\['(counts|direction)'\]|c\['trend'\]\[-?\d\]\['month'\]|summary\['mqls'\]"
+    r"|(numbers\[k\]|revenue|won)\['(label|note)'\]|link\.label|section(\.upper\(\))?"
+)
+MARKDOWN_FILES = ["app.py", *PAGE_FILES, "handoff/ui.py"]
+UNKNOWN = ast.Name("a loop variable or parameter")
+
+
+def _literal_options(value: ast.AST) -> list[ast.AST] | None:
+    """The constant options of a radio or select box (its value is one of them)."""
+    for keyword in getattr(value, "keywords", []):
+        if keyword.arg == "options":
+            options = keyword.value
+            if isinstance(options, ast.List | ast.Tuple) and all(
+                isinstance(o, ast.Constant) for o in options.elts
+            ):
+                return options.elts
+            if TRUSTED.fullmatch(ast.unparse(options).removeprefix("list(").removesuffix(")")):
+                return [options]
+    return None
+
+
+def _bind(target: ast.AST, iterable: ast.AST, values: dict) -> None:
+    """What a loop gives its variables: over a literal of tuples, each position's values; over
+    zip(...), each argument's; over something trusted, trusted; else unknown."""
+    if (
+        isinstance(iterable, ast.Call)
+        and ast.unparse(iterable.func) == "zip"
+        and isinstance(target, ast.Tuple)
+        and len(target.elts) == len(iterable.args)
+    ):
+        for part, arg in zip(target.elts, iterable.args, strict=True):
+            _bind(part, arg, values)
+        return
+    if isinstance(iterable, ast.Tuple | ast.List):
+        if isinstance(target, ast.Name):
+            values.setdefault(target.id, []).extend(iterable.elts)
+            return
+        rows = iterable.elts
+        if isinstance(target, ast.Tuple) and all(
+            isinstance(r, ast.Tuple) and len(r.elts) == len(target.elts) for r in rows
+        ):
+            for i, part in enumerate(target.elts):
+                _bind(part, ast.Tuple([r.elts[i] for r in rows]), values)
+            return
+    if isinstance(iterable, ast.Name):
+        given = iterable  # an element of a named collection is as safe as the collection
+    else:
+        given = ast.Constant("") if TRUSTED.fullmatch(ast.unparse(iterable)) else UNKNOWN
+    for name in ast.walk(target):
+        if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
+            values.setdefault(name.id, []).append(given)
+
+
+def _assignments(tree: ast.AST) -> dict[str, list[ast.AST]]:
+    """Every value each name is given in a file (UNKNOWN: a loop variable or a parameter)."""
+    values: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            options = _literal_options(node.value)
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    values.setdefault(target.id, []).extend(options or [node.value])
+                else:
+                    _bind(target, node.value, values)
+        elif isinstance(node, ast.For | ast.comprehension):
+            _bind(node.target, node.iter, values)
+        elif isinstance(node, ast.FunctionDef):
+            for arg in node.args.args + node.args.kwonlyargs:
+                forwarded = arg.arg in FORWARDED.get(node.name, ())
+                values.setdefault(arg.arg, []).append(ast.Constant("") if forwarded else UNKNOWN)
+    return values
+
+
+def _unescaped(node: ast.AST, names: dict, seen: frozenset = frozenset()) -> list[str]:
+    """The parts of a markdown text that may carry a data string without safe.md."""
+    if isinstance(node, ast.Constant):
+        return []
+    if isinstance(node, ast.JoinedStr):
+        return [p for v in node.values for p in _unescaped(v, names, seen)]
+    if isinstance(node, ast.FormattedValue):
+        if node.format_spec is not None:  # a number or a date, formatted
+            return []
+        return _unescaped(node.value, names, seen)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _unescaped(node.left, names, seen) + _unescaped(node.right, names, seen)
+    if isinstance(node, ast.IfExp):
+        return _unescaped(node.body, names, seen) + _unescaped(node.orelse, names, seen)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "join" and isinstance(node.func.value, ast.Constant) and node.args:
+            parts = node.args[0]  # "sep".join(part for ...): each part
+            if isinstance(parts, ast.GeneratorExp | ast.ListComp):
+                return _unescaped(parts.elt, names, seen)
+        if node.func.attr in ("lower", "upper", "capitalize", "strip") and not node.args:
+            return _unescaped(node.func.value, names, seen)
+    source = ast.unparse(node)
+    if TRUSTED.fullmatch(source):
+        return []
+    if isinstance(node, ast.Name) and node.id in names and UNKNOWN not in names[node.id]:
+        if node.id in seen:
+            return []
+        return [p for v in names[node.id] for p in _unescaped(v, names, seen | {node.id})]
+    return [source]
+
+
+def _markdown_texts(call: ast.Call) -> list[ast.AST]:
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    texts = [k.value for k in call.keywords if k.arg in ("help", "label", "body")]
+    if name in MARKDOWN_SINKS and call.args:
+        texts.append(call.args[0])
+    if name == "control" and len(call.args) >= 4:  # ui.control(widget, key, initial, label)
+        texts.append(call.args[3])
+    return texts
+
+
+@pytest.mark.parametrize("path", MARKDOWN_FILES)
+def test_no_data_string_reaches_markdown_unescaped(path):
+    """Every value interpolated into markdown text is a number, the agreement's or Handoff's own
+    words, or goes through safe.md (a name is followed to every value the file gives it)."""
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    names = _assignments(tree)
+    offenders = [
+        f"{path}:{call.lineno}: {part}"
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call)
+        for text in _markdown_texts(call)
+        for part in _unescaped(text, names)
+    ]
+    assert offenders == []

@@ -1,0 +1,210 @@
+"""What keeps the app's doors shut: text from the data shown as text, downloads that cannot run
+formulas, uploads within their limits, and who may replace the data.
+
+One helper per door, used everywhere that door opens:
+
+- `md(value)`: a value from the data (a source, a campaign, an owner, a file name, a mapping's
+  title) as literal text inside Streamlit markdown: no image, no link, no colour, no maths.
+- `plot_text(value)` and `figure(fig)`: the same for plotly, whose text renders a little HTML.
+- `csv_frame(frame)`: a frame as a spreadsheet may open it, without cells it would run as
+  formulas (OWASP's CSV injection advice), numbers kept numbers.
+- `data_changes_refusal(address, ip)`: whether this session may upload and import, and if not,
+  why in words.
+- `upload_refusal(sizes)`: an upload too big to take, said before anything is saved.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# ---- markdown -------------------------------------------------------------------------------
+
+# What Streamlit's markdown gives a meaning to anywhere in a line: emphasis (* _ ~), code (`),
+# links and images ([ ]), colours, icons, emoji and URLs (:), maths ($), HTML and entities
+# (< > &), e-mail autolinks (@), and the escape itself. In CommonMark a backslash before ASCII
+# punctuation makes it literal, so the escaped value shows exactly as typed.
+_MARKDOWN_ANYWHERE = re.compile(r"([\\`*_~\[\]<>&:$@])")
+# At a line's start: headings, quotes, lists, tables, setext underlines, ordered lists.
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)(?:([#>+\-=|])|(\d+)([.)])(?=\s|$))")
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029]")
+
+
+def md(value: Any) -> str:
+    """A value from the data as literal text in Streamlit markdown (labels, captions, alerts)."""
+    text = _LINE_BREAK.sub(" ", str(value))
+    text = _MARKDOWN_ANYWHERE.sub(r"\\\1", text)
+    # GFM turns www.example.com into a link; an escaped dot does not.
+    text = re.sub(r"(?i)\b(www)\.", r"\1\\.", text)
+    return _MARKDOWN_LINE_START.sub(_escape_line_start, text)
+
+
+def _escape_line_start(match: re.Match) -> str:
+    space, mark, digits, after_digits = match.groups()
+    return f"{space}\\{mark}" if mark else f"{space}{digits}\\{after_digits}"
+
+
+def shorten(value: Any, limit: int = 60) -> str:
+    """A value echoed back to the user (from a link, a file), cut to `limit` characters."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---- plotly ---------------------------------------------------------------------------------
+
+_PLOT_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def plot_text(value: Any) -> Any:
+    """A label as literal text in a plotly figure, whose text renders tags like <a> and <img>;
+    anything that is not a string is returned as it is."""
+    if not isinstance(value, str):
+        return value
+    return re.sub(r"[&<>]", lambda m: _PLOT_ENTITIES[m.group()], value)
+
+
+# Trace attributes that carry data labels. `text` and the hover templates are the builders' own
+# (they hold <br> on purpose): a builder escapes the labels it puts into them with plot_text.
+_TRACE_LABELS = ("x", "y", "name", "legendgroup", "customdata", "hovertext", "labels")
+
+
+def figure(fig: Any) -> Any:
+    """Escape every data label of a plotly figure in place (categories, trace names, custom
+    data, titles, axis titles, annotations) and return it."""
+    for trace in fig.data:
+        for attribute in _TRACE_LABELS:
+            if attribute in trace and trace[attribute] is not None:
+                trace[attribute] = _plot_values(trace[attribute])
+        if "title" in trace and trace.title.text:  # an indicator's own title
+            trace.title.text = plot_text(trace.title.text)
+    layout = fig.layout
+    if layout.title.text:
+        layout.title.text = plot_text(layout.title.text)
+    for name in dir(layout):
+        if re.fullmatch(r"[xy]axis\d*", name):
+            axis = layout[name]
+            if axis.title.text:
+                axis.title.text = plot_text(axis.title.text)
+    if layout.legend.title.text:
+        layout.legend.title.text = plot_text(layout.legend.title.text)
+    for annotation in layout.annotations:
+        annotation.text = plot_text(annotation.text)
+    return fig
+
+
+def _plot_values(values: Any) -> Any:
+    if isinstance(values, str):
+        return plot_text(values)
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind not in "OUS":
+            return values
+        return np.vectorize(plot_text, otypes=[object])(values)
+    if isinstance(values, list | tuple):
+        return type(values)(_plot_values(v) for v in values)
+    return values
+
+
+# ---- CSV downloads --------------------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (tab and carriage return
+# too, since they can be stripped before the cell is read). OWASP: prefix a single quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """One text cell made inert for a spreadsheet; other values are returned as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text cells cannot run as formulas; numeric, boolean and date
+    columns are left untouched, so -5 in a number column stays the number -5."""
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_string_dtype(series) or series.dtype == object:
+            out[column] = series.map(csv_cell, na_action="ignore")
+    out.columns = [csv_cell(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """`frame` as UTF-8 CSV, made inert for spreadsheets (see `csv_frame`). Rows end in CRLF
+    (RFC 4180), so a field holding a carriage return or a line feed is quoted."""
+    return csv_frame(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+# ---- who may change the data ----------------------------------------------------------------
+
+DEPLOY_HINT = (
+    "To load data on a shared server, import it there with `python -m handoff import FOLDER`, "
+    "or serve Handoff on 127.0.0.1 (the default) behind a reverse proxy that signs people in "
+    "(README, Deploying)."
+)
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a server address or peer names this machine only (127.0.0.0/8, ::1, localhost)."""
+    if not host:
+        return False
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def data_changes_refusal(address: str | None, ip: str | None) -> str | None:
+    """Why this session may not upload or import (None when it may).
+
+    Until sign-in exists, only a server that listens on this machine alone (`server.address` a
+    loopback address) takes uploads and imports, and only from a connection from this machine
+    (`ip`, the peer's address; None is how Streamlit reports a local or unknown peer). A reverse
+    proxy on the same machine connects locally, so it can put sign-in in front."""
+    if not is_loopback(address):
+        where = f"on {address}" if address else "on every network interface"
+        return (
+            f"Uploading and importing are turned off: this server listens {where}, so anyone who "
+            "can reach it could replace the data. " + DEPLOY_HINT
+        )
+    if ip is not None and not is_loopback(ip):
+        return (
+            f"Uploading and importing are turned off for connections from other machines (this "
+            f"one comes from {ip}). " + DEPLOY_HINT
+        )
+    return None
+
+
+# ---- upload limits --------------------------------------------------------------------------
+
+MAX_UPLOAD_FILES = 20
+MAX_UPLOAD_MB = 1024  # all files of one upload together
+
+
+def upload_refusal(
+    sizes: Sequence[int], max_files: int = MAX_UPLOAD_FILES, max_mb: int = MAX_UPLOAD_MB
+) -> str | None:
+    """Why an upload of files of these sizes (bytes) is refused (None when it is taken)."""
+    if len(sizes) > max_files:
+        return (
+            f"This upload has {len(sizes):,} files; Handoff takes at most {max_files:,} at a "
+            "time. Upload the export's files only (leads, touches, activities, deals, spend and "
+            "a mapping file), or import a bigger folder with `python -m handoff import FOLDER`."
+        )
+    total = sum(sizes)
+    if total > max_mb * 1024 * 1024:
+        return (
+            f"This upload holds {total / 1024 / 1024:,.0f} MB; Handoff takes at most "
+            f"{max_mb:,} MB in one upload. Import an export this big with "
+            "`python -m handoff import FOLDER`."
+        )
+    return None
