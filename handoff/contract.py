@@ -32,6 +32,9 @@ class Column:
     choices: tuple[str, ...] = ()
     # A required text column whose blank values are replaced instead of rejected.
     blank_becomes: str | None = None
+    # A number below this is rejected: money is never negative (a won deal of -500 is not
+    # revenue; a refund is not a deal).
+    minimum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ LEADS = Table(
         _ts("discarded_at", "disqualified or rejected"),
         _text("discard_reason", "why it was discarded"),
         _ts("recycled_at", "sent back to marketing nurture"),
-        Column("amount", Kind.NUMBER, False, "won revenue, when no deals file gives it"),
+        Column("amount", Kind.NUMBER, False, "won revenue, when no deals file gives it", minimum=0),
     ),
 )
 
@@ -140,7 +143,7 @@ DEALS = Table(
         _ts("created_at", "when the deal (opportunity) was created", required=True),
         _ts("closed_at", "when it was won or lost"),
         Column("status", Kind.CHOICE, True, "open, won or lost", choices=("open", "won", "lost")),
-        Column("amount", Kind.NUMBER, False, "deal value"),
+        Column("amount", Kind.NUMBER, False, "deal value", minimum=0),
         _text("source", "lead source the CRM recorded on the deal, when it keeps its own"),
     ),
 )
@@ -153,7 +156,7 @@ SPEND = Table(
         Column("month", Kind.MONTH, True, "the month, YYYY-MM"),
         _text("source", "source the money was spent on"),
         _text("campaign", "campaign the money was spent on"),
-        Column("cost", Kind.NUMBER, True, "amount spent"),
+        Column("cost", Kind.NUMBER, True, "amount spent", minimum=0),
     ),
 )
 

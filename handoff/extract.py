@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from handoff import zones
 from handoff.mapping import Condition, FileKind, Mapping, Spec, header_key
-from handoff.sql import Sql, compose, ident, join
+from handoff.sql import Sql, compose, ident, join, trimmed
 
 
 class ExtractError(ValueError):
@@ -43,22 +46,140 @@ class Source:
         return self.columns.get(header_key(header))
 
 
-# Text of a timestamp that carries its own offset (Z, +01, +0100, +01:00) after a time of day.
-_OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+# ISO 8601 as Handoff reads it: a date, optionally a time of day (T or a space between), then
+# optionally Z, an offset (+01, +0100, +01:00) or an IANA zone name, with or without a space.
+_ISO_NAIVE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
+_ISO_PARTS = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)\s*(.+)$"
+)
+# An offset after a time of day (in a `%z` date format's value).
+_OFFSET = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?\s*([+-][0-9]{2}(?::?[0-9]{2})?)$"
+_OFFSET_ONLY = r"[+-][0-9]{2}(:?[0-9]{2})?"
+
+
+# The enum type of zone names DuckDB converts (handoff.zones), made by `create_zone_type` on
+# the connection that reads the data: a cast to it is how a zone name in the data is checked.
+ZONE_TYPE = "handoff_zone"
+
+
+def create_zone_type(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the ZONE_TYPE enum on `con` (before any SQL of this module runs there)."""
+    con.execute("drop type if exists handoff_zone")
+    con.execute("create type handoff_zone as enum (select name from pg_timezone_names())")
+
+
+def iso_parts(text: Sql) -> Sql:
+    """What a timestamp that is not plain ISO 8601 (a date and maybe a time, no offset) is made
+    of: struct(stamp, zone), the date and time and what follows it ('' when it is not ISO
+    8601 at all); NULL for a plain one. Computed once per value, in its own column."""
+    return compose(
+        "case when regexp_full_match({t}, {naive}) then null"
+        " else regexp_extract({t}, {p}, ['stamp', 'zone']) end",
+        t=text,
+        naive=Sql(_sql(_ISO_NAIVE)),
+        p=Sql(_sql(_ISO_PARTS)),
+    )
+
+
+def iso_timestamp(text: Sql, parts: Sql, zone: Sql) -> Sql:
+    """ISO 8601 text as an instant, strictly, given its `iso_parts`: without an offset it is
+    wall-clock time in `zone`; with Z, an offset from -12:00 to +14:00 (minutes below 60) or a
+    zone name DuckDB knows, at that offset or in that zone. Anything else (`epoch`, `infinity`,
+    `+25:00`, `Mars/Olympus`, trailing words) reads as NULL, so the row is rejected rather than
+    read at a wrong time: DuckDB's own cast ignores a zone name after a timestamp and takes
+    `+99` as 99 hours."""
+    stamp, tail = compose("{p}.stamp", p=parts), compose("{p}.zone", p=parts)
+    return compose(
+        "case when {p} is null then timezone({tz}, try_cast({t} as timestamp))"
+        " when {stamp} = '' then null"
+        " when {tail} in ('Z', 'z') then timezone('UTC', try_cast({stamp} as timestamp))"
+        " when regexp_full_match({tail}, {offset}) then case when {ok}"
+        " then try_cast({stamp} || {tail} as timestamptz) end"
+        " when try_cast({tail} as " + ZONE_TYPE + ") is not null"
+        " then timezone({tail}, try_cast({stamp} as timestamp)) end",
+        p=parts,
+        t=text,
+        tz=zone,
+        tail=tail,
+        stamp=stamp,
+        offset=Sql(_sql(_OFFSET_ONLY)),
+        ok=_offset_ok(tail),
+    )
+
+
+def iso_tail_problem(parts: Sql) -> Sql:
+    """Why the offset or zone after an ISO 8601 time of day cannot be read, else NULL."""
+    tail = compose("{p}.zone", p=parts)
+    return compose(
+        "case when {p} is null or {p}.stamp = '' or {tail} in ('Z', 'z') then null"
+        " when regexp_full_match({tail}, {offset}) then case when not {ok}"
+        " then 'the offset ' || {tail} || ' is not between -12:00 and +14:00' end"
+        " when try_cast({tail} as " + ZONE_TYPE + ") is null"
+        " then chr(39) || {tail} || chr(39) || ' is not a UTC offset or an IANA time zone' end",
+        p=parts,
+        tail=tail,
+        offset=Sql(_sql(_OFFSET_ONLY)),
+        ok=_offset_ok(tail),
+    )
+
+
+def _offset_ok(offset: Sql) -> Sql:
+    """Whether an offset (+01, +0100, +01:00) is one in use: -12:00 to +14:00, minutes < 60."""
+    digits = compose("replace({o}, ':', '')", o=offset)
+    hours = compose("try_cast(substr({d}, 2, 2) as integer)", d=digits)
+    mins = compose("coalesce(try_cast(nullif(substr({d}, 4, 2), '') as integer), 0)", d=digits)
+    return compose(
+        "({mins} < 60 and (case when starts_with({o}, '-') then -1 else 1 end)"
+        " * ({hours} * 60 + {mins}) between {lo} and {hi})",
+        o=offset,
+        hours=hours,
+        mins=mins,
+        lo=Sql(str(zones.MIN_OFFSET_MINUTES)),
+        hi=Sql(str(zones.MAX_OFFSET_MINUTES)),
+    )
+
+
+def _offset_in_range(text: Sql) -> Sql:
+    """True unless `text` ends in an offset after a time of day that no place on Earth uses."""
+    offset = compose("regexp_extract({t}, {p}, 1)", t=text, p=Sql(_sql(_OFFSET)))
+    return compose("({o} = '' or {ok})", o=offset, ok=_offset_ok(offset))
+
+
+def day_month_order(fmt: str) -> str | None:
+    """Whether a strptime format writes the month before the day ("month", 03/31/2026), the day
+    before the month ("day", 31/03/2026), or neither (a month name, or no day): None."""
+    plain = fmt.replace("%%", "")
+    month, day = plain.find("%m"), plain.find("%d")
+    if month < 0 or day < 0:
+        return None
+    return "month" if month < day else "day"
+
+
+def _sql(literal: str) -> str:
+    """A constant of this module as a SQL string literal (it holds no quote)."""
+    assert "'" not in literal
+    return "'" + literal + "'"
 
 
 class Extractor:
     """Compiles the specs of one file into SQL, collecting the parameters it binds."""
 
-    def __init__(self, mapping: Mapping, sources: dict[str, Source], agreement_tz: str):
+    def __init__(
+        self,
+        mapping: Mapping,
+        sources: dict[str, Source],
+        agreement_tz: str,
+        order: str | None = None,
+    ):
         self.mapping = mapping
         self.sources = sources
         self.params: dict[str, Any] = {}
         self.joins: list[Sql] = []
         self._zone = mapping.time_zone or agreement_tz
         self._bound: dict[str, Sql] = {}  # values bound once per statement
-        self._naive_formats = [f for f in mapping.date_formats if "%z" not in f.replace("%%", "")]
-        self._offset_formats = [f for f in mapping.date_formats if f not in self._naive_formats]
+        # The file's day-month order, when its mapping lists formats of both (see
+        # `day_month_order`): "month" or "day"; None reads with every format.
+        self.order = order
 
     def bind(self, value: Any) -> Sql:
         name = f"p{len(self.params)}"
@@ -112,15 +233,17 @@ class Extractor:
         else:
             value = self._lookup(spec, src, alias)
         if spec.split is not None:
-            value = compose(
-                "nullif(trim(split_part({v}, {sep}, {n})), '')",
-                v=value,
-                sep=self.bind(spec.split),
-                n=self.bind(spec.part),
+            value = trimmed(
+                compose(
+                    "split_part({v}, {sep}, {n})",
+                    v=value,
+                    sep=self.bind(spec.split),
+                    n=self.bind(spec.part),
+                )
             )
         if spec.pattern is not None:
-            value = compose(
-                "nullif(trim(regexp_extract({v}, {p}, 1)), '')", v=value, p=self.bind(spec.pattern)
+            value = trimmed(
+                compose("regexp_extract({v}, {p}, 1)", v=value, p=self.bind(spec.pattern))
             )
         if spec.chars is not None:
             value = compose("left({v}, {n})", v=value, n=self.bind(spec.chars))
@@ -183,7 +306,7 @@ class Extractor:
 
     def _cell(self, alias: str, name: str) -> Sql:
         col = compose("{a}.{c}", a=Sql(alias), c=ident(name))
-        text = compose("nullif(trim(cast({c} as varchar)), '')", c=col)
+        text = trimmed(col)
         if not self.mapping.missing:
             return text
         return compose(
@@ -263,34 +386,52 @@ class Extractor:
 
     # Reading text as typed values ----------------------------------------------------------
 
-    def timestamp(self, text: Sql) -> Sql:
-        """Text as an instant: ISO 8601 with an offset as written; anything else (ISO without an
-        offset, or one of the mapping's date formats) as wall-clock time in the mapping's zone."""
-        # DuckDB's cast would read 03/07/26 as the year 3: it only gets ISO-looking text.
-        naive = compose(
-            "case when regexp_matches({t}, '^[0-9]{{4}}-') then try_cast({t} as timestamp) end",
-            t=text,
-        )
-        if self._naive_formats:
-            naive = compose(
-                "coalesce({n}, try_strptime({t}, {f}))",
-                n=naive,
+    def timestamp(self, text: Sql, parts: Sql | None = None) -> Sql:
+        """Text as an instant: ISO 8601 as `iso_timestamp` reads it (given its `iso_parts`, or
+        working them out), else one of the mapping's date formats (of this file's day-month
+        order) as wall-clock time in the mapping's zone, or with the offset a `%z` format
+        reads (one outside -12:00..+14:00 reads as nothing)."""
+        value = iso_timestamp(text, parts if parts is not None else iso_parts(text), self._tz)
+        naive, offset = self.formats()
+        if naive:
+            value = compose(
+                "coalesce({v}, timezone({tz}, try_strptime({t}, {f})))",
+                v=value,
+                tz=self._tz,
                 t=text,
-                f=self.bind(self._naive_formats),
+                f=self.bind(naive),
             )
-        with_offset = compose(
-            "case when regexp_matches({t}, {p}) then try_cast({t} as timestamptz) end",
-            t=text,
-            p=self.bind(_OFFSET),
-        )
-        if self._offset_formats:
-            with_offset = compose(
-                "coalesce({w}, try_strptime({t}, {f}))",
-                w=with_offset,
+        if offset:
+            value = compose(
+                "coalesce({v}, case when {ok} then try_strptime({t}, {f}) end)",
+                v=value,
+                ok=_offset_in_range(text),
                 t=text,
-                f=self.bind(self._offset_formats),
+                f=self.bind(offset),
             )
-        return compose("coalesce({w}, timezone({tz}, {n}))", w=with_offset, tz=self._tz, n=naive)
+        return value
+
+    def timestamp_problem(self, text: Sql, parts: Sql | None = None) -> Sql:
+        """Why a timestamp's offset or zone is wrong (NULL when it is not that)."""
+        problem = iso_tail_problem(parts if parts is not None else iso_parts(text))
+        if not self.formats()[1]:
+            return problem
+        return compose(
+            "coalesce({iso}, case when not {ok} then"
+            " 'its offset is not between -12:00 and +14:00' end)",
+            iso=problem,
+            ok=_offset_in_range(text),
+        )
+
+    def formats(self) -> tuple[list[str], list[str]]:
+        """The mapping's date formats this file is read with: (without %z, with %z)."""
+        chosen = [
+            f
+            for f in self.mapping.date_formats
+            if self.order is None or day_month_order(f) in (None, self.order)
+        ]
+        with_offset = [f for f in chosen if "%z" in f.replace("%%", "")]
+        return [f for f in chosen if f not in with_offset], with_offset
 
     def month(self, text: Sql) -> Sql:
         """Text as the first day of a month: YYYY-MM, or any date or timestamp in that month."""
@@ -304,5 +445,6 @@ class Extractor:
         )
 
     def date_formats_said(self) -> str:
-        formats = ["ISO 8601 (2026-01-31, 2026-01-31T14:05:00+01:00)", *self.mapping.date_formats]
+        naive, offset = self.formats()
+        formats = ["ISO 8601 (2026-01-31, 2026-01-31T14:05:00+01:00)", *naive, *offset]
         return ", ".join(formats)

@@ -49,7 +49,14 @@ from handoff import mapping as mapping_mod
 from handoff.agreement import Agreement
 from handoff.contract import FILE_SUFFIXES, TABLES, Column, Kind, Table  # noqa: F401
 from handoff.db import IMPORT_MEMORY_BYTES, SCHEMA_VERSION, build_staging, limit_memory
-from handoff.extract import ExtractError, Extractor, Source
+from handoff.extract import (
+    ExtractError,
+    Extractor,
+    Source,
+    create_zone_type,
+    day_month_order,
+    iso_parts,
+)
 from handoff.mapping import Mapping
 
 # The read path lives in handoff.reading; its names stay importable from here for callers.
@@ -70,7 +77,7 @@ from handoff.reading import (  # noqa: F401
     plan_import,
     read_headers,
 )
-from handoff.sql import Sql, compose, ident, join
+from handoff.sql import Sql, compose, ident, join, trimmed
 
 Progress = Callable[[str], None]
 
@@ -385,6 +392,7 @@ def load(
 
 
 def _create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    create_zone_type(con)
     # Money and plain numbers: optional sign and currency, thousands commas, K/M/B suffix.
     con.execute(
         r"""
@@ -489,8 +497,13 @@ def _build_table(
         )
         all_extras += [k for _, k in kept if k not in all_extras]
     for n, src in enumerate(parts):
-        ex = Extractor(mapping, sources, agreement.time_zone)
+        ex = Extractor(
+            mapping, sources, agreement.time_zone, _day_month_order(con, table, src, mapping)
+        )
         typed_cols = []
+        made: list[Sql] = []  # each column's value as the mapping makes it (__v_<column>)
+        # Each timestamp's text (__t_), its ISO 8601 parts (__z_) and its instant (__p_).
+        stages: tuple[list[Sql], list[Sql], list[Sql]] = ([], [], [])
         problems = []
         skips = [
             compose(
@@ -525,9 +538,23 @@ def _build_table(
                 label = Sql("'" + col.name + "'")
             else:
                 label = ex.bind(spec.column if spec.column else col.name)
-            expr = _value_expr(
-                col, value, native, label, None if mapping.is_canonical else ex, spec.if_blank
-            )
+            # The value is made once, in a subquery, and typed over its column: an expression
+            # that repeated a mapping's value (a coalesce of lookups) in every test of it would
+            # grow past what DuckDB plans quickly. A timestamp is parsed once, one level up.
+            raw = ident(f"__v_{col.name}")
+            made.append(compose("{v} as {n}", v=value, n=raw))
+            value = compose("s.{n}", n=raw)
+            parsed = None
+            if col.kind is Kind.TIMESTAMP and not _native_time(native):
+                # The value's text, what it is made of, and the instant: one level each.
+                text, pieces, instant = (ident(f"__{k}_{col.name}") for k in "tzp")
+                stages[0].append(compose("{v} as {n}", v=trimmed(value), n=text))
+                text = compose("s.{n}", n=text)
+                stages[1].append(compose("{v} as {n}", v=iso_parts(text), n=pieces))
+                pieces = compose("s.{n}", n=pieces)
+                stages[2].append(compose("{v} as {n}", v=ex.timestamp(text, pieces), n=instant))
+                parsed = _Parsed(compose("s.{n}", n=instant), ex.timestamp_problem(text, pieces))
+            expr = _value_expr(col, value, native, label, ex, spec.if_blank, parsed)
             typed_cols.append(compose("{e} as {c}", e=expr.value, c=ident(col.name)))
             if expr.problem is not None:
                 problems.append(expr.problem)
@@ -538,14 +565,25 @@ def _build_table(
             if name in kept:
                 typed_cols.append(
                     compose(
-                        "nullif(trim(cast(s.{c} as varchar)), '') as {k}",
-                        c=ident(kept[name]),
+                        "{v} as {k}",
+                        v=trimmed(compose("s.{c}", c=ident(kept[name]))),
                         k=ident(name),
                     )
                 )
             else:
                 typed_cols.append(compose("cast(null as varchar) as {k}", k=ident(name)))
-        joins = list(ex.joins)
+        # The file's columns and the values made of them (the lookups' joins are made here),
+        # then the timestamps parsed from those values; `s` names each level in turn.
+        made_from = compose(
+            "(select s.*, s.rowid as rowid, {made} from {src} as s {lookups})",
+            made=join(made),
+            src=src.table,
+            lookups=join(ex.joins, sep=" "),
+        )
+        for stage in stages:
+            if stage:
+                made_from = compose("(select *, {c} from {f} as s)", c=join(stage), f=made_from)
+        joins: list[Sql] = []
         if table.lead_key:
             # The lead each row belongs to, found once here: a row whose lead was not accepted
             # is an orphan, and the others carry its lead_key.
@@ -575,7 +613,7 @@ def _build_table(
             cols=join(typed_cols),
             skip=skip,
             problems=join(problems, sep=", ") if problems else Sql(""),
-            src=src.table,
+            src=made_from,
             joins=join(joins, sep=" "),
         )
         # Only what the statement uses is bound (DuckDB refuses unused parameters).
@@ -695,6 +733,104 @@ def _status_notes(
     return out
 
 
+# A date written with numbers only, day and month in either order: 05/04/2026, 5.4.26.
+_NUMERIC_DATE = r"^\s*([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{2,4}"
+
+
+def _day_month_order(
+    con: duckdb.DuckDBPyConnection, table: Table, src: Source, mapping: Mapping
+) -> str | None:
+    """The day-month order of a file's dates when its mapping lists date formats of both orders
+    (HubSpot writes 03/31/2026 or 31/03/2026, by the account's locale): "month" or "day",
+    decided from every date the file writes, so one file is never read both ways (05/04/2026 as
+    4 May beside 13/04/2026 as 13 April). A file that writes both orders, or whose dates could
+    all be read either way, stops with a message saying how to name the order."""
+    formats = mapping.date_formats
+    if {day_month_order(f) for f in formats} - {None} != {"month", "day"}:
+        return None
+    names = sorted(
+        {
+            name
+            for col in table.columns
+            if col.kind in (Kind.TIMESTAMP, Kind.MONTH)
+            and (spec := src.kind.spec(col.name)) is not None
+            for header in spec.columns()
+            if (name := src.column(header)) is not None
+        }
+    )
+    if not names:
+        return None
+    values = join(
+        [
+            compose(
+                "select {h} as header, s.{c} as v, {line} as line from {t} as s"
+                " where regexp_matches(s.{c}, {p})",
+                h=Sql("'" + name + "'"),
+                c=ident(name),
+                line=src.line,
+                t=src.table,
+                p=Sql("'" + _NUMERIC_DATE + "'"),
+            )
+            for name in names
+        ],
+        sep=" union all ",
+    )
+    sql = compose(
+        "with d as (select header, v, line, cast(regexp_extract(v, {p}, 1) as integer) as a,"
+        " cast(regexp_extract(v, {p}, 2) as integer) as b from ({values}))"
+        " select kind, count(*), arg_min([header, trim(v), cast(line as varchar)], line) from"
+        " (select *, case when a > 12 and b <= 12 then 'day' when b > 12 and a <= 12"
+        " then 'month' when a <> b and a <= 12 and b <= 12 then 'either' end as kind from d)"
+        " where kind is not null group by kind",
+        p=Sql("'" + _NUMERIC_DATE + "'"),
+        values=values,
+    )
+    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
+    found = {
+        kind: (n, example)
+        for kind, n, example in con.execute(
+            sql, {k: v for k, v in src.line_params.items() if k in used}
+        ).fetchall()
+    }
+    name = src.path.name
+    header = dict(zip(src.types, src.headers, strict=False))
+    said = {k: f"{header.get(h, h)} '{v}' on line {line}" for k, (_, (h, v, line)) in found.items()}
+    month = [f for f in formats if day_month_order(f) != "day"]
+    day = [f for f in formats if day_month_order(f) != "month"]
+    where = (
+        f'a mapping file (--mapping) with extends = "{mapping.name}" and'
+        if mapping.name in mapping_mod.BUILTIN_FORMATS
+        else f"{mapping.said}:"
+    )
+    how = (
+        f"name the order in {where} date_formats = {_toml_list(month)} for month first (US), "
+        f"or {_toml_list(day)} for day first"
+    )
+    if "month" in found and "day" in found:
+        raise ImportFailure(
+            f"{name}: dates are written both month first ({said['month']}) and day first "
+            f"({said['day']}); one file has one order: correct the file, or {how}"
+        )
+    if "month" in found or "day" in found:
+        return "month" if "month" in found else "day"
+    if "either" in found:
+        raise ImportFailure(
+            f"{name}: dates like {said['either']} could be month first or day first, and no "
+            f"date in the file decides it (a day above 12); {how}"
+        )
+    return None
+
+
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    instant: Sql  # the timestamp's instant, NULL when it cannot be read
+    problem: Sql  # why its offset or zone is wrong, NULL when it is not that
+
+
 @dataclass(frozen=True)
 class _Expr:
     value: Sql  # the typed value
@@ -706,16 +842,18 @@ def _value_expr(
     expr: Sql,
     raw_type: str | None,
     label: Sql,
-    ex: Extractor | None = None,
+    ex: Extractor,
     blank_reason: str | None = None,
+    parsed: _Parsed | None = None,
 ) -> _Expr:
     """SQL for a column's typed value and for the problem with it, from the contract.
 
     `expr` is the file's value (a column, or what a mapping made of it); `label` names it in a
-    rejected row's reason. Without an extractor, text is read the canonical way (ISO 8601 in the
-    session's time zone); with one, in the mapping's formats and time zone.
+    rejected row's reason. Timestamps are read by the extractor (strict ISO 8601, then the
+    mapping's formats, in its time zone), or given `parsed` already; a canonical dataset's
+    months only as YYYY-MM.
     """
-    text = compose("nullif(trim(cast({e} as varchar)), '')", e=expr)
+    text = trimmed(expr)
     blank = compose("{text} is null", text=text)
 
     def problem(condition: Sql, why: Sql) -> Sql:
@@ -728,7 +866,7 @@ def _value_expr(
 
     quoted = compose("'''' || {text} || ''''", text=text)
     said_blank = Sql("'is blank'")
-    if blank_reason is not None and ex is not None:
+    if blank_reason is not None:
         said_blank = ex.bind(blank_reason)
     blank_problem = problem(blank, said_blank) if col.required else None
     native = (raw_type or "VARCHAR").upper()
@@ -753,38 +891,60 @@ def _value_expr(
             _either(blank_problem, problem(bad, why)),
         )
     if col.kind is Kind.TIMESTAMP:
-        if native.startswith("TIMESTAMP") or native == "DATE":
+        if _native_time(native):
             return _Expr(compose("cast({e} as timestamptz)", e=expr), blank_problem)
-        if ex is None:
-            parsed = compose("try_cast({text} as timestamptz)", text=text)
+        if parsed is None:
+            parsed = _Parsed(ex.timestamp(text), ex.timestamp_problem(text))
+        if ex.mapping.is_canonical:
             formats = Sql("'(use ISO 8601: 2026-01-31 or 2026-01-31T14:05:00+01:00)'")
         else:
-            parsed = ex.timestamp(text)
             formats = ex.bind(f"(expected {ex.date_formats_said()})")
         # A year outside 1900-2199 is a misread (a two-digit year read as year 26), not a date.
         value = compose(
             "case when {p} >= timestamptz '1900-01-01 00:00:00+00'"
             " and {p} < timestamptz '2200-01-01 00:00:00+00' then {p} end",
-            p=parsed,
+            p=parsed.instant,
         )
         bad = compose("{text} is not null and {value} is null", text=text, value=value)
-        why = compose("{q} || ' is not a date or timestamp ' || {f}", q=quoted, f=formats)
+        why = compose(
+            "{q} || coalesce(': ' || {tail}, ' is not a date or timestamp ' || {f})",
+            q=quoted,
+            tail=parsed.problem,
+            f=formats,
+        )
         return _Expr(value, _either(blank_problem, problem(bad, why)))
     if col.kind is Kind.NUMBER:
         if native in {"DOUBLE", "FLOAT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT"} or (
             native.startswith("DECIMAL")
         ):
-            return _Expr(compose("cast({e} as double)", e=expr), blank_problem)
-        value = compose("parse_number({text})", text=text)
-        bad = compose("{text} is not null and {value} is null", text=text, value=value)
-        why = compose(
-            "{q} || ' is not a number (digits with an optional sign, currency, thousands "
-            "commas, decimal point and K/M/B)'",
-            q=quoted,
-        )
-        return _Expr(value, _either(blank_problem, problem(bad, why)))
+            # A Parquet number is a number, but NaN and infinity are no amount or score.
+            raw = compose("cast({e} as double)", e=expr)
+            value = compose("case when isfinite({r}) then {r} end", r=raw)
+            bad = compose("{r} is not null and not isfinite({r})", r=raw)
+            why = compose("{q} || ' is not a finite number'", q=quoted)
+        else:
+            value = compose("parse_number({text})", text=text)
+            bad = compose("{text} is not null and {value} is null", text=text, value=value)
+            why = compose(
+                "{q} || ' is not a number (digits with an optional sign, currency, thousands "
+                "commas, decimal point and K/M/B)'",
+                q=quoted,
+            )
+        found = _either(blank_problem, problem(bad, why))
+        if col.minimum is not None:
+            least = Sql(repr(float(col.minimum)))
+            below = problem(
+                compose("{v} < {m}", v=value, m=least),
+                compose(
+                    "{q} || ' is below ' || {m} || ': " + col.name + " cannot be negative'",
+                    q=quoted,
+                    m=Sql("'" + f"{col.minimum:g}" + "'"),
+                ),
+            )
+            found = _either(found, below)
+        return _Expr(value, found)
     # Kind.MONTH
-    if ex is None:
+    if ex.mapping.is_canonical:
         value = compose(
             "case when regexp_full_match({text}, '[0-9]{{4}}-(0[1-9]|1[0-2])')"
             " then cast({text} || '-01' as date) end",
@@ -800,6 +960,12 @@ def _value_expr(
         )
     bad = compose("{text} is not null and {value} is null", text=text, value=value)
     return _Expr(value, _either(blank_problem, problem(bad, why)))
+
+
+def _native_time(native: str | None) -> bool:
+    """Whether a file's own type is a time (Parquet), read as it is."""
+    native = (native or "").upper()
+    return native.startswith("TIMESTAMP") or native == "DATE"
 
 
 def _either(first: Sql | None, second: Sql) -> Sql:

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import threading
 import tomllib
-import zoneinfo
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from handoff import zones
 from handoff.contract import EXITS, STAGE_COLUMNS, TABLES, TABLES_BY_NAME
 
 FORMATS_DIR = Path(__file__).parent / "formats"
@@ -34,6 +38,14 @@ CANONICAL = "canonical"
 STATUS_TARGETS = (*(s for s in STAGE_COLUMNS if s != "lead"), *EXITS, "none")
 EXIT_COLUMNS = {"lost": "lost_at", "discarded": "discarded_at", "recycled": "recycled_at"}
 PICKS = ("first", "last", "earliest", "latest")
+# Bounds on what one value may be made of, checked when the mapping is read: each lookup is a
+# join over another file and each level of `first` a nested expression, so a mapping past them
+# would run out of time or of DuckDB's expression depth on the data (an audit's mapping with
+# 1,500 lookups in one `first` stopped with "Max expression depth limit of 1000 exceeded"; 300
+# took 130 s and 565 MB). The shipped formats use at most 3 lookups, 6 alternatives, 3 levels.
+MAX_NESTING = 8  # levels of first / lookup inside one value
+MAX_ALTERNATIVES = 50  # values in one `first`
+MAX_LOOKUPS = 20  # lookups in one file kind, over all its columns
 
 
 class MappingError(ValueError):
@@ -260,6 +272,8 @@ def load_mapping(path: str | Path) -> Mapping:
         raise MappingError(f"{path}: cannot read the mapping file: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise MappingError(f"{path}: not valid TOML: nested too deeply") from None
     name = path.stem if path.parent == FORMATS_DIR else "mapping"
     return _from_dict(data, name, str(path))
 
@@ -289,17 +303,12 @@ def _from_dict(data: dict[str, Any], name: str, origin: str) -> Mapping:
         raise MappingError(f"{where}: unknown key {sorted(unknown)[0]!r}")
     title = _text(data, "title", where, required=True)
     time_zone = _text(data, "time_zone", where)
-    if time_zone is not None:
-        try:
-            zoneinfo.ZoneInfo(time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise MappingError(
-                f"{where}: time_zone: {time_zone!r} is not an IANA time zone"
-            ) from None
+    if time_zone is not None and (why := zones.problem(time_zone)) is not None:
+        raise MappingError(f"{where}: time_zone: {why}")
     formats = _texts(data, "date_formats", where)
     for fmt in formats:
-        if "%" not in fmt:
-            raise MappingError(f"{where}: date_formats: {fmt!r} has no % directive")
+        if (why := _date_format_problem(fmt)) is not None:
+            raise MappingError(f"{where}: date_formats: {fmt!r} {why}")
     files_data = data.get("files")
     if not isinstance(files_data, dict) or not files_data:
         raise MappingError(f"{where}: files: expected at least one [files.<kind>] table")
@@ -308,11 +317,17 @@ def _from_dict(data: dict[str, Any], name: str, origin: str) -> Mapping:
         raise MappingError(f"{where}: files: no file kind feeds the leads table")
     keys = {f.key for f in files}
     for f in files:
-        for spec in _all_specs(f):
-            if spec.lookup is not None and spec.lookup not in keys:
+        lookups = [spec for spec in _all_specs(f) if spec.lookup is not None]
+        for spec in lookups:
+            if spec.lookup not in keys:
                 raise MappingError(
                     f"{where}: files.{f.key}: lookup into {spec.lookup!r}, which is not a file kind"
                 )
+        if len(lookups) > MAX_LOOKUPS:
+            raise MappingError(
+                f"{where}: files.{f.key}: {len(lookups):,} lookups; at most {MAX_LOOKUPS} are "
+                "allowed in one kind of file (each is a join over another file)"
+            )
     normalize = data.get("normalize_labels", True)
     if not isinstance(normalize, bool):
         raise MappingError(f"{where}: normalize_labels: expected true or false")
@@ -396,11 +411,16 @@ def _file_kind(key: str, data: Any, where: str) -> FileKind:
     return kind
 
 
-def _spec(value: Any, where: str) -> Spec:
+def _spec(value: Any, where: str, depth: int = 1) -> Spec:
     if isinstance(value, str):
         return Spec(column=value)
     if not isinstance(value, dict):
         raise MappingError(f"{where}: expected a column name or a table")
+    if depth > MAX_NESTING:
+        raise MappingError(
+            f"{where}: nested more than {MAX_NESTING} levels deep (first and lookup inside one "
+            "another); write the alternatives as one flat first = [...]"
+        )
     unknown = set(value) - _SPEC_KEYS
     if unknown:
         raise MappingError(f"{where}: unknown key {sorted(unknown)[0]!r}")
@@ -421,13 +441,20 @@ def _spec(value: Any, where: str) -> Spec:
         items = value["first"]
         if not isinstance(items, list) or not items:
             raise MappingError(f"{where}.first: expected a non-empty list")
-        args["first"] = tuple(_spec(v, f"{where}.first[{i}]") for i, v in enumerate(items))
+        if len(items) > MAX_ALTERNATIVES:
+            raise MappingError(
+                f"{where}.first: {len(items):,} alternatives; at most {MAX_ALTERNATIVES} "
+                "are allowed"
+            )
+        args["first"] = tuple(
+            _spec(v, f"{where}.first[{i}]", depth + 1) for i, v in enumerate(items)
+        )
     if "lookup" in value:
         args["lookup"] = _text(value, "lookup", where, required=True)
         for part in ("key", "match", "take"):
             if part not in value:
                 raise MappingError(f"{where}: a lookup needs key, match and take")
-            args[part] = _spec(value[part], f"{where}.{part}")
+            args[part] = _spec(value[part], f"{where}.{part}", depth + 1)
         if "where" in value:
             args["where"] = _condition(value["where"], f"{where}.where")
         pick = value.get("pick", "first")
@@ -444,11 +471,8 @@ def _spec(value: Any, where: str) -> Spec:
         args["part"] = part
     if "pattern" in value:
         pattern = _text(value, "pattern", where, required=True)
-        try:
-            if re.compile(pattern).groups < 1:
-                raise MappingError(f"{where}.pattern: needs a group (…) around the value")
-        except re.error as exc:
-            raise MappingError(f"{where}.pattern: not a regular expression: {exc}") from None
+        if (why := _pattern_problem(pattern)) is not None:
+            raise MappingError(f"{where}.pattern: {why}")
         args["pattern"] = pattern
     if "chars" in value:
         chars = value["chars"]
@@ -474,6 +498,56 @@ def _spec(value: Any, where: str) -> Spec:
     if "if_blank" in value:
         args["if_blank"] = _text(value, "if_blank", where, required=True)
     return Spec(**args)
+
+
+def _pattern_problem(pattern: str) -> str | None:
+    """Why DuckDB cannot use `pattern` as the value's regular expression, or None.
+
+    DuckDB's expressions are RE2: no back-references, no look-around and no repetition above
+    1,000, all of which Python's `re` accepts; so DuckDB compiles the pattern itself, on no data,
+    when the mapping is read."""
+    try:
+        _probe("select regexp_extract('', $p, 1)", {"p": pattern})
+    except duckdb.Error as exc:
+        return (
+            f"not a regular expression DuckDB can use ({_said(exc)}); back-references and "
+            "look-around are not supported"
+        )
+    try:
+        groups = re.compile(pattern).groups
+    except re.error as exc:
+        return f"not a regular expression: {exc}"
+    return None if groups >= 1 else "needs a group (…) around the value"
+
+
+def _date_format_problem(fmt: str) -> str | None:
+    """Why DuckDB's strptime cannot use `fmt`, or None."""
+    if "%" not in fmt:
+        return "has no % directive"
+    try:
+        _probe("select try_strptime('', $f)", {"f": fmt})
+    except duckdb.Error as exc:
+        return f"is not a date format DuckDB can read ({_said(exc)})"
+    return None
+
+
+_PROBE_LOCK = threading.Lock()
+
+
+@cache
+def _probe_connection() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()
+
+
+def _probe(sql: str, params: dict[str, Any]) -> None:
+    """Run a check that reads no data (raises duckdb.Error), on one in-memory connection."""
+    with _PROBE_LOCK:
+        _probe_connection().execute(sql, params).fetchall()
+
+
+def _said(exc: duckdb.Error) -> str:
+    """DuckDB's message without its error class: "invalid escape sequence: \\1"."""
+    return str(exc).split("Error:", 1)[-1].strip().splitlines()[0]
 
 
 def _condition(value: Any, where: str) -> Condition:

@@ -40,3 +40,13 @@ def join(parts: Iterable[Sql], sep: str = ",\n    ") -> Sql:
         if not isinstance(part, Sql):
             raise TypeError(f"cannot join non-Sql piece {part!r}")
     return Sql(sep.join(parts))
+
+
+# Whitespace a value is trimmed of: space, tab, line feed, vertical tab, form feed, carriage
+# return and the no-break space spreadsheets write, so "\tL1" and " L1 " are both "L1".
+_WHITESPACE = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160)"
+
+
+def trimmed(value: Sql) -> Sql:
+    """A value as text without surrounding whitespace; NULL when nothing is left."""
+    return compose("nullif(trim(cast({v} as varchar), {ws}), '')", v=value, ws=Sql(_WHITESPACE))
