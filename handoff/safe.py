@@ -32,15 +32,18 @@ import pandas as pd
 _MARKDOWN_ANYWHERE = re.compile(r"([\\`*_~\[\]<>&:$@])")
 # At a line's start: headings, quotes, lists, tables, setext underlines, ordered lists.
 _MARKDOWN_LINE_START = re.compile(r"^(\s*)(?:([#>+\-=|])|(\d+)([.)])(?=\s|$))")
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=://)|(?<=\bwww)(?=\.)|(?=@)")
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029]")
 
 
 def md(value: Any) -> str:
     """A value from the data as literal text in Streamlit markdown (labels, captions, alerts)."""
     text = _LINE_BREAK.sub(" ", str(value))
+    # GFM links bare URLs and e-mail addresses after parsing, in the text itself, where a
+    # backslash no longer counts: an invisible word joiner breaks "https://", "www." and "a@b".
+    text = _AUTOLINK.sub(WORD_JOINER, text)
     text = _MARKDOWN_ANYWHERE.sub(r"\\\1", text)
-    # GFM turns www.example.com into a link; an escaped dot does not.
-    text = re.sub(r"(?i)\b(www)\.", r"\1\\.", text)
     return _MARKDOWN_LINE_START.sub(_escape_line_start, text)
 
 

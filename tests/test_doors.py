@@ -35,6 +35,14 @@ PAYLOADS = [
 ]
 # Each payload's working part, unescaped, in markdown source.
 LIVE_MARKDOWN = re.compile(r"(?<!\\)\[(px|login)\]|(?<!\\):red\[x|(?<!\\)\$\$x|(?<!\\)<img")
+# A bare URL, www. or e-mail address that GFM would turn into a link, in the text as shown.
+AUTOLINK = re.compile(r"(?i)\bhttps?://|\bwww\.|[\w.+-]@[\w-]+\.\w")
+J = safe.WORD_JOINER
+
+
+def live(text: str) -> bool:
+    """Whether markdown source still holds a working part of a payload."""
+    return bool(LIVE_MARKDOWN.search(text) or AUTOLINK.search(re.sub(r"\\(.)", r"\1", text)))
 
 
 # ---- markdown -------------------------------------------------------------------------------
@@ -43,14 +51,16 @@ LIVE_MARKDOWN = re.compile(r"(?<!\\)\[(px|login)\]|(?<!\\):red\[x|(?<!\\)\$\$x|(
 @pytest.mark.parametrize(
     ("label", "escaped"),
     [
-        ("![px](https://evil.example/pixel.png)", r"!\[px\](https\://evil.example/pixel.png)"),
-        ("[login](https://evil.example/login)", r"\[login\](https\://evil.example/login)"),
+        ("![px](https://evil.example/pixel.png)", rf"!\[px\](https{J}\://evil.example/pixel.png)"),
+        ("[login](https://evil.example/login)", rf"\[login\](https{J}\://evil.example/login)"),
         (":red[x]", r"\:red\[x\]"),
         ("$$x$$", r"\$\$x\$\$"),
         ("<img src=x>", r"\<img src=x\>"),
         ("**bold** _it_ ~~s~~ `code`", r"\*\*bold\*\* \_it\_ \~\~s\~\~ \`code\`"),
-        ("www.evil.example", r"www\.evil.example"),
-        ("ana@evil.example", r"ana\@evil.example"),
+        # GFM links these after parsing, escaped or not: a word joiner breaks them.
+        ("www.evil.example", f"www{J}.evil.example"),
+        ("ana@evil.example", rf"ana{J}\@evil.example"),
+        ("http://x.example", rf"http{J}\://x.example"),
         ("a\\b &amp;", r"a\\b \&amp;"),
         # What starts a line must not start a heading, a quote or a list.
         ("# Title", r"\# Title"),
@@ -318,7 +328,7 @@ def test_bad_links_fall_back_with_a_note_on_every_page(golden_app, page):
         assert not at.exception, (page, params)
         said = " ".join(w.value for w in at.warning)
         assert "Ignored in the link" in said or "Not in the data" in said, (page, params)
-        assert not LIVE_MARKDOWN.search(said)
+        assert not live(said)
 
 
 def test_the_audit_overflow_links_say_what_was_ignored(golden_app):
@@ -415,15 +425,15 @@ def test_payload_labels_render_as_text_on_every_page(payload_app):
         at.switch_page(page).run()
         assert not at.exception, page
         shown = markdown_shown(at)
-        assert [t for t in shown if LIVE_MARKDOWN.search(t)] == [], page
+        assert [t for t in shown if live(t)] == [], page
         charts_json = [chart.proto.spec for chart in at.get("plotly_chart")]
         assert [s for spec in charts_json for s in live_html(spec)] == [], page
         texts += shown
         specs += charts_json
     # The payloads did reach the pages, escaped (the test would pass vacuously otherwise).
     text = " ".join(texts)
-    assert r"!\[px\](https\://evil.example/pixel.png) no" in text  # the link's note
-    assert r"\[login\](https\://evil.example/login) earns" in text  # attribution's reading
+    assert rf"!\[px\](https{J}\://evil.example/pixel.png) no" in text  # the link's note
+    assert rf"\[login\](https{J}\://evil.example/login) earns" in text  # attribution's reading
     assert r"\:red\[x\]" in text
     labels = {s for spec in specs for s in strings(json.loads(spec))}
     assert "&lt;img src=x&gt;" in labels
@@ -447,8 +457,8 @@ def test_an_uploaded_mappings_title_notes_and_file_names_render_as_text(payload_
     ).run()
     assert not at.exception
     shown = markdown_shown(at)
-    assert [t for t in shown if LIVE_MARKDOWN.search(t)] == []
-    assert r"**!\[px\](https\://evil.example/pixel.png) \[login\]" in " ".join(shown)
+    assert [t for t in shown if live(t)] == []
+    assert rf"**!\[px\](https{J}\://evil.example/pixel.png) \[login\]" in " ".join(shown)
     assert any(r"\:red\[x\]" in c.value for c in at.caption)
 
 
