@@ -44,7 +44,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from handoff import __version__
+from handoff import __version__, reading
+from handoff import limits as limits_mod
 from handoff import mapping as mapping_mod
 from handoff.agreement import Agreement
 from handoff.contract import FILE_SUFFIXES, TABLES, Column, Kind, Table  # noqa: F401
@@ -232,12 +233,40 @@ def import_dataset(
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(db_path)
-    building = db_path.with_name(f".{db_path.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
-    building.unlink(missing_ok=True)
+    wait = reading.current_limits().import_wait_seconds
+    try:
+        with limits_mod.import_lock(db_path, wait, f"importing {Path(folder).resolve()}"):
+            # Files that killed imports left (one holds the lock now, so none is in use).
+            for target in (db_path, rejects_path):
+                limits_mod.remove_stale_building_files(target)
+            result = _import_locked(
+                Path(folder), db_path, agreement, rejects_path, progress, format, mapping
+            )
+    except limits_mod.ImportBusy as exc:
+        raise ImportFailure(str(exc)) from exc
+    result.rejects_path = rejects_path
+    result.db_path = db_path
+    return result
+
+
+def _import_locked(
+    folder: Path,
+    db_path: Path,
+    agreement: Agreement,
+    rejects_path: Path,
+    progress: Progress | None,
+    format: str | None,
+    mapping: str | Path | None,
+) -> ImportResult:
+    """Build the database and its rejects file under temporary names, then swap both in: the
+    rejects file always belongs to the database beside it."""
+    token = f"building-{os.getpid()}-{secrets.token_hex(4)}"
+    building = db_path.with_name(f".{db_path.name}.{token}")
+    rejects_building = rejects_path.with_name(f".{rejects_path.name}.{token}")
     try:
         con = duckdb.connect(str(building))
         try:
-            plan = plan_import(con, Path(folder), format, mapping)
+            plan = plan_import(con, folder, format, mapping)
             result = load(con, plan, agreement, progress)
             if progress:
                 progress("Building the staging tables ...")
@@ -247,18 +276,17 @@ def import_dataset(
                 "copy (select table_name as table, file_name as file, line,"
                 " column_name as column, reason, record from import_rejects"
                 " order by table_name, file_name, line) to $path (header, delimiter ',')",
-                {"path": str(rejects_path)},
+                {"path": str(rejects_building)},
             )
             con.execute("checkpoint")
         finally:
             con.close()
         os.replace(building, db_path)
+        os.replace(rejects_building, rejects_path)
     except BaseException:
-        building.unlink(missing_ok=True)
-        Path(str(building) + ".wal").unlink(missing_ok=True)
+        for p in (building, Path(str(building) + ".wal"), rejects_building):
+            p.unlink(missing_ok=True)
         raise
-    result.rejects_path = rejects_path
-    result.db_path = db_path
     return result
 
 
@@ -345,9 +373,13 @@ def load(
                 if spec.lookup is not None and spec.lookup in index:
                     source(spec.lookup)
         try:
-            results += _build_table(con, table, parts, mapping, sources, agreement)
+            built = _build_table(con, table, parts, mapping, sources, agreement)
         except ExtractError as exc:
             raise ImportFailure(str(exc)) from exc
+        # What reading each file had to say (its encoding, lines that do not add up).
+        for part, result in zip(parts, built, strict=True):
+            result.notes[:0] = part.notes
+        results += built
         for part in parts:
             if part.kind.key not in looked_into:
                 con.execute(compose("drop table {t}", t=part.table))
@@ -364,7 +396,7 @@ def load(
                     n_read=n + src.n_structural,
                     n_accepted=n,
                     n_rejected=src.n_structural,
-                    notes=["used to look up values for the other files"],
+                    notes=["used to look up values for the other files", *src.notes],
                 )
             )
     for src in sources.values():

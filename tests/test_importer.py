@@ -295,6 +295,7 @@ def test_failed_import_leaves_previous_data_untouched(tmp_path, golden_agreement
         importer.import_dataset(bad, db_path, golden_agreement)
     assert (db_path.read_bytes(), os.stat(db_path).st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".handoff.duckdb.import-lock",  # the import lock, left for the next import
         "bad",
         "handoff.duckdb",
         "handoff.rejects.csv",
