@@ -696,6 +696,10 @@ def _slashed(rng, fmt, f, order: str):
         )
         date = dt.datetime(2026, month, day, tzinfo=ZONE)
         text = f"{month:02d}/{day:02d}/2026" if order == "month" else f"{day:02d}/{month:02d}/2026"
+        if order == "none" and fmt is SALESFORCE:
+            # The format declares month first (US reports) and nothing in the file says otherwise.
+            damage(row, fmt.created_col, text, created_at=us(date.replace(month=day, day=month)))
+            continue
         known = order != "none" or day == month
         damage(row, fmt.created_col, text, created_at=us(date) if known else None)
 
@@ -709,7 +713,8 @@ def k_date_month_first(rng, fmt, f):
 
 
 def k_date_ambiguous(rng, fmt, f):
-    # No value decides the order: a value whose day and month differ means nothing certain.
+    # No value decides the order: where the format allows both orders (HubSpot) or neither
+    # (ISO only), a value whose day and month differ means nothing certain.
     _slashed(rng, fmt, f, "none")
 
 
