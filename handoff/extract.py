@@ -17,7 +17,7 @@ import duckdb
 
 from handoff import zones
 from handoff.mapping import Condition, FileKind, Mapping, Spec, header_key
-from handoff.sql import Sql, compose, ident, join, trimmed
+from handoff.sql import Sql, compose, ident, join, stripped
 
 
 class ExtractError(ValueError):
@@ -52,6 +52,13 @@ _ISO_NAIVE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9
 _ISO_PARTS = (
     r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)\s*(.+)$"
 )
+# The common forms, read by DuckDB's own cast without taking them apart: a date, or a date and
+# time with no offset, or one with Z or an offset in use (-12:00 to +14:00) written right after
+# the time (2025-03-01 00:38:26-05, 2024-01-22T20:36:47.000+0000).
+_ISO_PLAIN = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+    r"([zZ]|\+((0[0-9]|1[0-3])(:?[0-5][0-9])?|14(:?00)?)|-((0[0-9]|1[01])(:?[0-5][0-9])?|12(:?00)?))?)?"
+)
 # An offset after a time of day (in a `%z` date format's value).
 _OFFSET = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?\s*([+-][0-9]{2}(?::?[0-9]{2})?)$"
 _OFFSET_ONLY = r"[+-][0-9]{2}(:?[0-9]{2})?"
@@ -69,14 +76,14 @@ def create_zone_type(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def iso_parts(text: Sql) -> Sql:
-    """What a timestamp that is not plain ISO 8601 (a date and maybe a time, no offset) is made
-    of: struct(stamp, zone), the date and time and what follows it ('' when it is not ISO
-    8601 at all); NULL for a plain one. Computed once per value, in its own column."""
+    """What a timestamp that is not in a common ISO 8601 form (`_ISO_PLAIN`) is made of:
+    struct(stamp, zone), the date and time and what follows it ('' when it is not ISO 8601 at
+    all); NULL for a common one. Computed once per value, in its own column."""
     return compose(
-        "case when regexp_full_match({t}, {naive}) then null"
+        "case when regexp_full_match({t}, {plain}) then null"
         " else regexp_extract({t}, {p}, ['stamp', 'zone']) end",
         t=text,
-        naive=Sql(_sql(_ISO_NAIVE)),
+        plain=Sql(_sql(_ISO_PLAIN)),
         p=Sql(_sql(_ISO_PARTS)),
     )
 
@@ -90,9 +97,12 @@ def iso_timestamp(text: Sql, parts: Sql, zone: Sql) -> Sql:
     `+99` as 99 hours."""
     stamp, tail = compose("{p}.stamp", p=parts), compose("{p}.zone", p=parts)
     return compose(
-        "case when {p} is null then timezone({tz}, try_cast({t} as timestamp))"
+        "case when {p} is null then case when {t} is null then null"
+        " when contains(substr({t}, 12), '+') or contains(substr({t}, 12), '-')"
+        " or upper(right({t}, 1)) = 'Z' then try_cast({t} as timestamptz)"
+        " else timezone({tz}, try_cast({t} as timestamp)) end"
         " when {stamp} = '' then null"
-        " when {tail} in ('Z', 'z') then timezone('UTC', try_cast({stamp} as timestamp))"
+        " when upper({tail}) = 'Z' then timezone('UTC', try_cast({stamp} as timestamp))"
         " when regexp_full_match({tail}, {offset}) then case when {ok}"
         " then try_cast({stamp} || {tail} as timestamptz) end"
         " when try_cast({tail} as " + ZONE_TYPE + ") is not null"
@@ -111,7 +121,7 @@ def iso_tail_problem(parts: Sql) -> Sql:
     """Why the offset or zone after an ISO 8601 time of day cannot be read, else NULL."""
     tail = compose("{p}.zone", p=parts)
     return compose(
-        "case when {p} is null or {p}.stamp = '' or {tail} in ('Z', 'z') then null"
+        "case when {p} is null or {p}.stamp = '' or upper({tail}) = 'Z' then null"
         " when regexp_full_match({tail}, {offset}) then case when not {ok}"
         " then 'the offset ' || {tail} || ' is not between -12:00 and +14:00' end"
         " when try_cast({tail} as " + ZONE_TYPE + ") is null"
@@ -233,7 +243,7 @@ class Extractor:
         else:
             value = self._lookup(spec, src, alias)
         if spec.split is not None:
-            value = trimmed(
+            value = stripped(
                 compose(
                     "split_part({v}, {sep}, {n})",
                     v=value,
@@ -242,7 +252,7 @@ class Extractor:
                 )
             )
         if spec.pattern is not None:
-            value = trimmed(
+            value = stripped(
                 compose("regexp_extract({v}, {p}, 1)", v=value, p=self.bind(spec.pattern))
             )
         if spec.chars is not None:
@@ -306,7 +316,7 @@ class Extractor:
 
     def _cell(self, alias: str, name: str) -> Sql:
         col = compose("{a}.{c}", a=Sql(alias), c=ident(name))
-        text = trimmed(col)
+        text = stripped(col)
         if not self.mapping.missing:
             return text
         return compose(
