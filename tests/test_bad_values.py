@@ -130,7 +130,10 @@ def test_the_offset_of_a_format_with_percent_z_is_checked_too(tmp_path, golden_a
     )
     _result, con = check(folder, golden_agreement, mapping=path)
     assert created(con) == {"A": dt.datetime(2026, 1, 31, 13, 5, tzinfo=UTC)}
-    assert reasons(con)[3] == "at: '31.01.2026 14:05 +2500': its offset is not between -12:00 and +14:00"
+    assert (
+        reasons(con)[3]
+        == "at: '31.01.2026 14:05 +2500': its offset is not between -12:00 and +14:00"
+    )
 
 
 # --- Item 5: one file, one day-month order -----------------------------------------------------
