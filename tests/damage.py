@@ -857,8 +857,8 @@ def bound_s(kind: str) -> float:
     return BOUNDS.get(kind, 30.0)
 
 
-# Every 25th case imports into a database file instead of only checking.
-IMPORT_EVERY = 25
+# Every 50th case imports into a database file (and writes its rejects file) instead of checking.
+IMPORT_EVERY = 50
 
 
 @functools.cache
