@@ -425,7 +425,8 @@ def load(
 
 def _create_macros(con: duckdb.DuckDBPyConnection) -> None:
     create_zone_type(con)
-    # Money and plain numbers: optional sign and currency, thousands commas, K/M/B suffix.
+    # Money and plain numbers: one optional sign (before or after the currency), thousands
+    # commas, K/M/B suffix. `--5` and `-$-5` are not numbers (DuckDB's cast reads `+-5` as -5).
     con.execute(
         r"""
         create or replace temp macro money_parts(v) as regexp_extract(
@@ -439,10 +440,12 @@ def _create_macros(con: duckdb.DuckDBPyConnection) -> None:
         r"""
         create or replace temp macro parse_number(v) as case
             when v is null then null
+            when regexp_matches(v, '[-+]\s*[-+]') then null
             when try_cast(v as double) is not null
                 then case when isfinite(try_cast(v as double)) then try_cast(v as double) end
             when regexp_full_match(
-                v, '[-+]?\s*[$€£]?\s*[-+]?([0-9]{1,3}(,[0-9]{3})+|[0-9]*)(\.[0-9]+)?\s*[KkMmBb]?'
+                v, '([-+]\s*[$€£]?|[$€£]?\s*[-+]?)\s*'
+                   || '([0-9]{1,3}(,[0-9]{3})+|[0-9]*)(\.[0-9]+)?\s*[KkMmBb]?'
             ) and regexp_matches(v, '[0-9]')
                 then (case when money_parts(v).sign = '-' or money_parts(v).sign2 = '-'
                            then -1 else 1 end)
@@ -778,9 +781,12 @@ def _day_month_order(
     (HubSpot writes 03/31/2026 or 31/03/2026, by the account's locale): "month" or "day",
     decided from every date the file writes, so one file is never read both ways (05/04/2026 as
     4 May beside 13/04/2026 as 13 April). A file that writes both orders, or whose dates could
-    all be read either way, stops with a message saying how to name the order."""
+    all be read either way, stops with a message saying how to name the order; so does a file
+    that writes the other order than a mapping that declares one (Salesforce: month first).
+    None: read with every format."""
     formats = mapping.date_formats
-    if {day_month_order(f) for f in formats} - {None} != {"month", "day"}:
+    declared = {day_month_order(f) for f in formats} - {None}
+    if not declared:
         return None
     names = sorted(
         {
@@ -829,8 +835,14 @@ def _day_month_order(
     name = src.path.name
     header = dict(zip(src.types, src.headers, strict=False))
     said = {k: f"{header.get(h, h)} '{v}' on line {line}" for k, (_, (h, v, line)) in found.items()}
+    # The formats of each order: the mapping's own, or its numeric ones with day and month
+    # swapped when it declares one order only.
     month = [f for f in formats if day_month_order(f) != "day"]
     day = [f for f in formats if day_month_order(f) != "month"]
+    if declared == {"month"}:
+        day = [_swapped(f) for f in formats if day_month_order(f) == "month"]
+    if declared == {"day"}:
+        month = [_swapped(f) for f in formats if day_month_order(f) == "day"]
     where = (
         f'a mapping file (--mapping) with extends = "{mapping.name}" and'
         if mapping.name in mapping_mod.BUILTIN_FORMATS
@@ -840,6 +852,18 @@ def _day_month_order(
         f"name the order in {where} date_formats = {_toml_list(month)} for month first (US), "
         f"or {_toml_list(day)} for day first"
     )
+    if len(declared) == 1:
+        # One order declared (Salesforce reports write US dates): a date that can only be the
+        # other order means the file is not written as the mapping says, and its dates that
+        # could be either would be read wrong. A file never read half one way, half the other.
+        (order,) = declared
+        other = "day" if order == "month" else "month"
+        if other in found:
+            raise ImportFailure(
+                f"{name}: {mapping.said} reads numeric dates {order} first, but the file writes "
+                f"them {other} first ({said[other]}); {how}"
+            )
+        return None
     if "month" in found and "day" in found:
         raise ImportFailure(
             f"{name}: dates are written both month first ({said['month']}) and day first "
@@ -853,6 +877,11 @@ def _day_month_order(
             f"date in the file decides it (a day above 12); {how}"
         )
     return None
+
+
+def _swapped(fmt: str) -> str:
+    """A date format with its day and month swapped: %m/%d/%Y becomes %d/%m/%Y."""
+    return fmt.replace("%m", "\0").replace("%d", "%m").replace("\0", "%d")
 
 
 def _toml_list(values: list[str]) -> str:

@@ -359,3 +359,45 @@ def test_every_zone_handoff_accepts_is_one_duckdb_converts(tmp_path):
         con.execute("select timezone($z, timestamp '2026-01-01')", {"z": name}).fetchall()
     assert zones.problem("Europe/Berlin") is None
     assert "did you mean Europe/Berlin" in zones.problem("Europe/Berlim")
+
+
+@pytest.mark.parametrize("text", ["--5", "-$-5", "+-5", "$--1,000"])
+def test_a_number_has_one_sign_at_most(tmp_path, golden_agreement, text):
+    # The audit's robustness suite read `--5` as -5: two signs are no number.
+    folder = write_dataset(
+        tmp_path, leads=f'lead_id,created_at,source,score\nL1,2026-01-05,Web,"{text}"\n'
+    )
+    _, con = check(folder, golden_agreement)
+    assert con.execute("select count(*) from leads").fetchall() == [(0,)]
+    assert "is not a number" in reasons(con)[2]
+
+
+def test_a_day_first_file_read_by_a_month_first_format_stops(tmp_path, golden_agreement):
+    # Salesforce reports write US dates; this one writes 23/04/2026, so its 05/04/2026 is 5 April
+    # and reading it as 4 May (the format's order) would be silently wrong.
+    header = "Id,LeadSource,Status,IsConverted,CreatedDate,ConvertedDate\n"
+    rows = "".join(
+        f"00Q00000000000{i}AAA,Web,Open - Not Contacted,,{d},\n"
+        for i, d in enumerate(["05/04/2026", "23/04/2026"], start=1)
+    )
+    folder = write_dataset(tmp_path, Lead=header + rows)
+    with pytest.raises(importer.ImportFailure) as caught:
+        check(folder, golden_agreement, format="salesforce")
+    message = str(caught.value)
+    assert message.startswith(
+        "Lead.csv: the salesforce format reads numeric dates month first, but the file writes "
+        "them day first (CreatedDate '23/04/2026' on line 3)"
+    )
+    assert '"%d/%m/%Y"' in message
+
+
+def test_a_month_first_file_read_by_a_month_first_format_reads(tmp_path, golden_agreement):
+    header = "Id,LeadSource,Status,IsConverted,CreatedDate,ConvertedDate\n"
+    rows = "".join(
+        f"00Q00000000000{i}AAA,Web,Open - Not Contacted,,{d},\n"
+        for i, d in enumerate(["05/04/2026", "04/23/2026"], start=1)
+    )
+    folder = write_dataset(tmp_path, Lead=header + rows)
+    result, con = check(folder, golden_agreement, format="salesforce")
+    assert result.n_rejected == 0
+    assert sorted(_days(con).values()) == ["2026-04-23", "2026-05-04"]
