@@ -17,7 +17,7 @@ import duckdb
 
 from handoff import zones
 from handoff.mapping import Condition, FileKind, Mapping, Spec, header_key
-from handoff.sql import Sql, compose, ident, join, stripped
+from handoff.sql import Sql, compose, ident, join, stripped, trimmed
 
 
 class ExtractError(ValueError):
@@ -256,7 +256,9 @@ class Extractor:
                 compose("regexp_extract({v}, {p}, 1)", v=value, p=self.bind(spec.pattern))
             )
         if spec.chars is not None:
-            value = compose("left({v}, {n})", v=value, n=self.bind(spec.chars))
+            # Of an id (Salesforce's first 15 characters): counted after every kind of
+            # whitespace is trimmed, as the id itself is.
+            value = compose("left({v}, {n})", v=trimmed(value), n=self.bind(spec.chars))
         if spec.values:
             keys = self.bind([k for k, _ in spec.values])
             mapped = compose(

@@ -401,3 +401,17 @@ def test_a_month_first_file_read_by_a_month_first_format_reads(tmp_path, golden_
     result, con = check(folder, golden_agreement, format="salesforce")
     assert result.n_rejected == 0
     assert sorted(_days(con).values()) == ["2026-04-23", "2026-05-04"]
+
+
+def test_a_salesforce_id_with_a_tab_is_cut_to_15_characters_after_trimming(
+    tmp_path, golden_agreement
+):
+    # The robustness suite's case: "\t00Q3EC341E10001…" was cut to 15 characters with its tab,
+    # then trimmed, leaving a 14-character id of a lead that does not exist.
+    header = "Id,LeadSource,Status,IsConverted,CreatedDate,ConvertedDate\n"
+    folder = write_dataset(
+        tmp_path,
+        Lead=header + "\t00Q3EC341E10001AAA,Web,Open - Not Contacted,,2026-01-05,\n",
+    )
+    _, con = check(folder, golden_agreement, format="salesforce")
+    assert list(created(con)) == ["00Q3EC341E10001"]
