@@ -33,6 +33,7 @@ from handoff import attribution, demo, importer, metrics, report, scorecard
 from handoff.db import Database
 from handoff.filters import Filters, Period, resolve_period
 from tests.conftest import DEMO_AGREEMENT
+from tests.test_pages import shown_text
 
 DEMO_END = dt.date(2026, 12, 1)
 
@@ -481,7 +482,7 @@ def test_the_pages_show_the_json_s_numbers(demo_db, monkeypatch, url):
     for key in ("leads", "mqls", "sals", "sqls", "opportunities", "won"):
         assert f"**{fmt.count(data['home'][key]['value'])}** {data['home'][key]['label']}" in line
     assert f"**{fmt.usd(data['home']['won_revenue_usd']['value'])}**" in line
-    text = " ".join(m.value for m in app.markdown)
+    text = shown_text(" ".join(m.value for m in app.markdown))
     for sentence in data["summary"][:4]:
         assert sentence in text
     # Follow-up: the same name, the same number.
@@ -513,7 +514,7 @@ def test_the_pages_show_the_json_s_numbers(demo_db, monkeypatch, url):
     app.switch_page("pages/attribution.py").run()
     assert not app.exception
     totals = data["attribution"]["won"]["totals"]
-    text = " ".join(m.value for m in app.markdown)
+    text = shown_text(" ".join(m.value for m in app.markdown))
     assert f"**{fmt.usd(totals['revenue_usd'])}** won in {filters.period.label}" in text
     st.cache_data.clear()
     st.cache_resource.clear()
