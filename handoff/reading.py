@@ -622,10 +622,11 @@ def _structural_rejects(
             f" {events[0][0] if events else 2} may be off"
         )
     if found.multi_line:
+        blank = f" and {found.n_blank:,} blank lines" if found.n_blank else ""
         notes.append(
             f"{len(found.multi_line):,} record(s) span more than one line (a quoted field with a"
             f" line break); the file's {found.n_lines:,} lines hold {found.n_records:,} records"
-            f" with the header{f' and {found.n_blank:,} blank lines' if found.n_blank else ''}"
+            f" (the header included){blank}"
         )
     return (*_line_numbers(con, index, events, n_rows), n_skipped, notes)
 
