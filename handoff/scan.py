@@ -10,12 +10,15 @@ DuckDB's CSV reader cannot be told what to do with some damage, so it never sees
 - One pass over the file finds its records the way a CSV reader does (a newline inside double
   quotes belongs to the field): records longer than the line limit, records with NUL bytes, and
   quoted fields that run over lines which look like rows of their own (a stray quote that would
-  swallow them) are taken out of the copy DuckDB reads and rejected here, one by one, with their
-  line. Every record's line is the line a text editor shows it on; blank lines and the extra lines
+  swallow them: the lines with the opening and the closing quote) are taken out of the copy
+  DuckDB reads and rejected here, one by one, with their line; the swallowed rows are read.
+  Every record's line is the line a text editor shows it on; blank lines and the extra lines
   of multi-line fields are counted, so the numbers stay right after them.
 
-The pass reads the file once in blocks with numpy (about 1 GB/s), keeping only the unusual
-records, so its memory does not grow with the file.
+The pass reads the file once in blocks: a block of plain one-line records is told by byte searches
+alone (130 MB/s with the reading, on a loaded 2-core machine); any other block is looked at
+with numpy (70-80 MB/s). Only the unusual records are kept, so memory does not grow with
+the file.
 """
 
 from __future__ import annotations
@@ -193,15 +196,26 @@ def scan(path: Path, head: Head, max_line_bytes: int) -> Scan:
     n_newlines = 0  # before the block
     n_quotes = 0  # before the block
     record_start, record_line = 0, 1
+    previous = 10  # the byte before the block (the file starts as after a newline)
     with open(path, "rb") as f:
         base = 0
         while True:
             block = f.read(BLOCK_BYTES)
             if not block:
                 break
+            if _is_plain_block(block, base, record_start, n_quotes, max_line_bytes):
+                n = block.count(b"\n")
+                out.n_records += n
+                n_newlines += n
+                record_start = base + block.rfind(b"\n") + 1
+                record_line = n_newlines + 1
+                base += len(block)
+                previous = block[-1]
+                continue
             buf = np.frombuffer(block, dtype=np.uint8)
             newlines = np.flatnonzero(buf == 10)
-            quotes = np.flatnonzero(buf == 34)
+            quotes = _field_quotes(buf, np.flatnonzero(buf == 34), previous, head.delimiter)
+            previous = block[-1]
             nuls = np.flatnonzero(buf == 0)
             if len(nuls):
                 nul_at += (nuls + base).tolist()
@@ -234,6 +248,40 @@ def scan(path: Path, head: Head, max_line_bytes: int) -> Scan:
     return out
 
 
+def _field_quotes(buf: np.ndarray, quotes: np.ndarray, previous: int, delimiter: str) -> np.ndarray:
+    """The quotes that can open or close a field: next to a delimiter, a line end or another
+    quote. A quote inside a word (`Web "Ads Jr`) is a character of an unquoted field, as
+    DuckDB reads it, and must not be taken for the start of a multi-line field."""
+    if not len(quotes):
+        return quotes
+    bounds = np.array([ord(delimiter), 10, 13, 34], dtype=np.uint8)
+    before = np.where(quotes > 0, buf[np.maximum(quotes - 1, 0)], previous)
+    after_at = np.minimum(quotes + 1, len(buf) - 1)
+    at_end = quotes + 1 >= len(buf)  # the block's last byte: the next is not known, keep it
+    keep = np.isin(before, bounds) | np.isin(buf[after_at], bounds) | at_end
+    return quotes[keep]
+
+
+def _is_plain_block(
+    block: bytes, base: int, record_start: int, n_quotes: int, max_line_bytes: int
+) -> bool:
+    """Is every record of this block one line, not blank, short enough, with no quote or NUL?
+    (Told by byte searches alone, so the usual export is scanned at the speed of reading it.)"""
+    first = block.find(b"\n")
+    if n_quotes % 2 or first < 0 or base - record_start == 1:  # a lone byte may be a CR
+        return False
+    if b'"' in block or b"\x00" in block or b"\n\n" in block:
+        return False
+    if b"\r" in block and b"\n\r\n" in block:  # the slowest search, for CRLF files only
+        return False
+    if block[:1] in (b"\n", b"\r") or base - record_start + first > max_line_bytes:
+        return False
+    # A newline in every window of half the longest line: no line in between is too long.
+    step = max(1, max_line_bytes // 2)
+    last = block.rfind(b"\n")
+    return all(b"\n" in block[i : i + step] for i in range(first, last, step))
+
+
 def _collect(out, starts, ends, lines, n_lines, length, block, base, candidates, over, blanks,
              max_line_bytes) -> None:  # fmt: skip
     """Keep the unusual records of one block: long, multi-line or blank."""
@@ -261,19 +309,29 @@ def _judge(path, head, out, candidates, over, nul_at, blanks, max_line_bytes) ->
         for rec in candidates:
             swallowed = _swallowed_rows(f, rec, head)
             if swallowed:
-                rejected[rec.start] = _with(
-                    rec,
-                    f"a quote opened on line {rec.line} is not closed until line"
-                    f" {rec.line + rec.n_lines - 1}, and {_lines_said(swallowed)} inside it"
-                    f" {'looks' if len(swallowed) == 1 else 'look'} like"
-                    " rows of their own (a stray quote?)",
+                # The lines between are rows of their own: read as rows, only the lines with
+                # the opening and the closing quote are rejected.
+                first, last = _split_ends(f, rec)
+                end_line = rec.line + rec.n_lines - 1
+                between = [n for n in swallowed if n < end_line] or swallowed
+                said = (
+                    "looks like a row of its own, so it is"
+                    if len(between) == 1
+                    else "look like rows of their own, so they are"
                 )
+                rejected[first.start] = _with(
+                    first,
+                    f"a quote opened on this line is not closed until line {end_line}, and"
+                    f" {_lines_said(between)} in between {said} read (a stray quote?)",
+                )
+                closes = f"a quote closes on this line that line {rec.line} opened (a stray quote?)"
+                rejected[last.start] = _with(last, closes)
+                out.n_records += rec.n_lines - 1
             else:
                 out.multi_line.append(rec)
     if nul_at:
-        starts = sorted([r.start for r in candidates] + [r.start for r in over])
         for pos in sorted(set(nul_at)):
-            rec = _record_at(path, pos, head, out, candidates, over, starts)
+            rec = _record_at(path, pos, out.multi_line, over)
             if rec.start not in rejected:
                 rejected[rec.start] = _with(rec, "a NUL byte (binary data, not text) in the line")
     header_rejected = [r for r in rejected.values() if r.line == 1]
@@ -299,6 +357,18 @@ def _lines_said(lines: list[int]) -> str:
     return "lines " + ", ".join(str(n) for n in lines[:10]) + (" ..." if len(lines) > 10 else "")
 
 
+def _split_ends(f, rec: Record) -> tuple[Record, Record]:
+    """A multi-line record's first and last lines, as records of one line each."""
+    f.seek(rec.start)
+    text = f.read(rec.end - rec.start)
+    first_end = rec.start + text.find(b"\n")
+    last_start = rec.start + text.rfind(b"\n") + 1
+    return (
+        Record(line=rec.line, n_lines=1, start=rec.start, end=first_end),
+        Record(line=rec.line + rec.n_lines - 1, n_lines=1, start=last_start, end=rec.end),
+    )
+
+
 def _swallowed_rows(f, rec: Record, head: Head) -> list[int]:
     """Lines after a multi-line record's first that hold as many fields as the header."""
     if head.n_columns < 2:
@@ -307,14 +377,14 @@ def _swallowed_rows(f, rec: Record, head: Head) -> list[int]:
     text = f.read(min(rec.end - rec.start, 1024 * 1024)).decode("utf-8", errors="replace")
     found = []
     for i, line in enumerate(text.split("\n")[1:], start=1):
-        if line.rstrip("\r").count(head.delimiter) == head.n_columns - 1:
+        if _split_count(line.rstrip("\r"), head.delimiter) == head.n_columns:
             found.append(rec.line + i)
     return found
 
 
-def _record_at(path, pos, head, out, candidates, over, starts) -> Record:
+def _record_at(path, pos, multi_line, over) -> Record:
     """The record holding byte `pos`: a known multi-line or long one, else its own line."""
-    for rec in (*candidates, *over):
+    for rec in (*multi_line, *over):
         if rec.start <= pos <= rec.end:
             return rec
     with open(path, "rb") as f:

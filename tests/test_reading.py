@@ -235,16 +235,31 @@ STRAY = (
 
 def test_a_stray_quote_that_swallows_rows_is_rejected_naming_the_lines(tmp_path, golden_agreement):
     result, con = check(tmp_path, golden_agreement, leads=STRAY)
-    assert leads_counts(result) == (4, 2, 2)  # 6 rows on 6 lines, 3 of them in one record
+    assert leads_counts(result) == (6, 3, 3)  # 6 rows on 6 lines, as many as were written
     got = rejects(con)
-    assert got[0] == (
-        3,
-        "a quote opened on line 3 is not closed until line 5, and lines 4-5 inside it look like"
-        " rows of their own (a stray quote?)",
-    )
-    assert got[1][0] == 7  # the lines after it keep their numbers
-    assert "'nope' is not a date" in got[1][1]
-    assert [r[0] for r in lead_lines(con)] == ["L1", "L5"]
+    assert got[:2] == [
+        (
+            3,
+            "a quote opened on this line is not closed until line 5, and line 4 in between looks"
+            " like a row of its own, so it is read (a stray quote?)",
+        ),
+        (5, "a quote closes on this line that line 3 opened (a stray quote?)"),
+    ]
+    assert got[2][0] == 7  # the lines after it keep their numbers
+    assert "'nope' is not a date" in got[2][1]
+    assert [r[0] for r in lead_lines(con)] == ["L1", "L3", "L5"]
+    assert con.execute("select source from leads where lead_id = 'L3'").fetchall() == [("Web",)]
+
+
+def test_quotes_inside_words_are_characters_not_multi_line_fields(tmp_path, golden_agreement):
+    content = HEADER + 'L1,2026-01-01,Web "Ads Jr\nL2,2026-01-02,Web\nL3,2026-01-03,Mail" Jr\n'
+    result, con = check(tmp_path, golden_agreement, leads=content)
+    assert leads_counts(result) == (3, 3, 0)
+    assert con.execute("select source from leads order by lead_id").fetchall() == [
+        ('Web "Ads Jr',),
+        ("Web",),
+        ('Mail" Jr',),
+    ]
 
 
 def test_a_line_break_inside_a_quoted_address_still_imports(tmp_path, golden_agreement):
@@ -358,3 +373,19 @@ def test_scan_counts_lines_records_and_blank_lines_across_blocks(tmp_path, monke
     assert found.blank_lines == [4, 6]
     assert [(r.line, r.n_lines) for r in found.multi_line] == [(2, 2), (7, 2)]
     assert scan.lines_of(path, [0, 4, 13, 30]) == [1, 2, 5, 9]
+
+
+def test_scan_of_plain_blocks_by_byte_search_agrees_with_numpy(tmp_path, monkeypatch):
+    path = tmp_path / "x.csv"
+    rows = [f"L{i},2026-01-01,Web" for i in range(2000)]
+    rows[1500] = ""  # a blank line in a late block
+    rows[1700] = 'L1700,2026-01-01,"Web\nshop"'
+    path.write_text("lead_id,created_at,source\n" + "\r\n".join(rows) + "\r\n", newline="")
+    monkeypatch.setattr(scan, "BLOCK_BYTES", 4096)
+    head = scan.read_head(path, 10)
+    fast = scan.scan(path, head, 1000)
+    monkeypatch.setattr(scan, "_is_plain_block", lambda *args: False)
+    slow = scan.scan(path, head, 1000)
+    assert fast == slow
+    assert (fast.n_lines, fast.n_records, fast.blank_lines) == (2002, 2000, [1502])
+    assert [(r.line, r.n_lines) for r in fast.multi_line] == [(1702, 2)]
