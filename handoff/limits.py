@@ -5,7 +5,7 @@ The limits keep a hostile or broken export (a 12 KB Parquet file of 20 million r
 header line or its Parquet metadata before any data is read, and refused with the limit and the
 file's figure. They are set so that PRODUCT.md's scale imports with room to spare (10 million
 leads and 100 million touches: the bench's touches.csv is about 7 GB), and each can be raised
-with an environment variable (the CLI's `--max-*` options set the same variables):
+with an environment variable, for the command line and the app alike:
 
 - `HANDOFF_MAX_ROWS_PER_FILE` (200,000,000): twice the target's touches in one file.
 - `HANDOFF_MAX_ROWS_PER_TABLE` (400,000,000): all the files feeding one table together.
