@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint demo bench clean-data chromium venv
+.PHONY: run test test-fast lint demo bench clean-data chromium venv
 
 # Served on this machine only (http://localhost:8501); see README, Deploying, to share it.
 run: $(STAMP)
@@ -17,6 +17,13 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# The inner loop: lint and every test but the browser, the benchmark and the slow suites
+# (robustness, kill -9). `make test` runs them all; CI runs `make test`.
+test-fast: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -m "not browser and not bench and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

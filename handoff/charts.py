@@ -102,34 +102,6 @@ def stage_counts(
     return fig
 
 
-@_literal
-def goal_bullet(value: float, goal: float, title: str) -> go.Figure:
-    """A bullet chart: the value as a bar, the goal as a line, met in green, missed in red."""
-    color = MET_COLOR if value >= goal else MISSED_COLOR
-    fig = go.Figure(
-        go.Indicator(
-            mode="number+gauge+delta",
-            value=value,
-            number={"valueformat": ",.0f"},
-            delta={"reference": goal, "valueformat": ",.0f", "position": "right"},
-            gauge={
-                "shape": "bullet",
-                "axis": {"range": [0, max(value, goal) * 1.15 or 1]},
-                "bar": {"color": color, "thickness": 0.6},
-                "threshold": {
-                    "line": {"color": TARGET_COLOR, "width": 3},
-                    "thickness": 0.9,
-                    "value": goal,
-                },
-            },
-            domain={"x": [0.22, 1], "y": [0, 1]},
-            title={"text": title, "font": {"size": 13}},
-        )
-    )
-    fig.update_layout(height=110, margin={"l": 10, "r": 30, "t": 10, "b": 25})
-    return fig
-
-
 GROUP_COLORS = (
     "#4c78a8",
     "#f58518",

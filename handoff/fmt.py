@@ -25,14 +25,16 @@ def rate(value: float | None, digits: int = 0) -> str:
     return "–" if value is None else f"{value:.{digits}%}"
 
 
-def change(delta: float, change_rate: float | None, money: bool = False) -> str:
-    """A change against the previous period: '+49 (+3.8%)'; '+12' when there was nothing."""
-    # An ASCII minus: Streamlit's metric reads the sign to colour and point the arrow.
-    sign = "+" if delta > 0 else ("-" if delta < 0 else "±")
-    amount = usd(abs(delta)) if money else f"{abs(delta):,.0f}"
-    if change_rate is None:
-        return f"{sign}{amount}"
-    return f"{sign}{amount} ({sign}{abs(change_rate):.1%})"
+def hours(value: float | None) -> str:
+    """A duration in hours: '8.2 h', '1,234.5 h'; '–' when there is none."""
+    return "–" if value is None else f"{value:,.1f} h"
+
+
+def interval(low: float | None, high: float | None) -> str:
+    """A rate's 95% interval: '31%–42%'; '' when there is none (no leads to count)."""
+    if low is None or high is None or low != low or high != high:  # None or NaN
+        return ""
+    return f"{low:.0%}–{high:.0%}"
 
 
 def plural(n: int, word: str) -> str:

@@ -73,10 +73,6 @@ def _attribution(db: Database, filters: Filters, revenue: str) -> dict[str, Any]
 # --- Formatting ---------------------------------------------------------------------------------
 
 
-def hours(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.1f} h"
-
-
 def days(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f} d"
 
@@ -98,7 +94,7 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "rate": fmt.rate,
     "rate1": lambda v: fmt.rate(v, 1),
     "ratio": lambda v: "–" if v is None else f"{v:,.1f}×",
-    "hours": hours,
+    "hours": fmt.hours,
     "days": days,
     "when": when,
     "text": text,

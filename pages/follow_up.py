@@ -44,10 +44,6 @@ if not summary["has_follow_up_data"]:
     st.stop()
 
 
-def hours(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f} h"
-
-
 def delta(key: str, scale: float = 1.0, suffix: str = "") -> str | None:
     if now[key] is None or before[key] is None:
         return None
@@ -66,14 +62,14 @@ c1.metric(
 )
 c2.metric(
     "Median time to follow-up",
-    hours(now["median_hours"]),
+    fmt.hours(now["median_hours"]),
     delta=delta("median_hours", suffix=" h"),
     delta_color="inverse",
     help=f"Of the leads followed up, on the agreement's clock; target {target:g} h.",
 )
 c3.metric(
     "90% of follow-ups within",
-    hours(now["p90_hours"]),
+    fmt.hours(now["p90_hours"]),
     delta=delta("p90_hours", suffix=" h"),
     delta_color="inverse",
     help="Of the leads followed up (not of every hand-over).",
@@ -177,9 +173,9 @@ st.dataframe(
 if now["n_routed"]:
     st.caption(
         f"Where leads carry an assignment time ({now['n_routed']:,} this period), the wait splits "
-        f"into routing (hand-over to assignment: median {hours(now['median_routing_hours'])}) "
+        f"into routing (hand-over to assignment: median {fmt.hours(now['median_routing_hours'])}) "
         f"and the rep's own delay (assignment to follow-up: median "
-        f"{hours(now['median_rep_hours'])}), so a slow router is not blamed on reps."
+        f"{fmt.hours(now['median_rep_hours'])}), so a slow router is not blamed on reps."
     )
 else:
     st.caption("No lead carries an assignment time, so routing and rep delay cannot be split.")

@@ -104,10 +104,6 @@ right.plotly_chart(
 )
 
 
-def interval(low: float, high: float) -> str:
-    return "" if pd.isna(low) else f"{low:.0%}–{high:.0%}"
-
-
 st.dataframe(
     pd.DataFrame(
         {
@@ -117,11 +113,12 @@ st.dataframe(
                 fmt.rate(r, 1) if pd.notna(r) else "—" for r in stages["step_rate"]
             ],
             "Step 95% interval": [
-                interval(a, b) for a, b in zip(stages["step_low"], stages["step_high"], strict=True)
+                fmt.interval(a, b)
+                for a, b in zip(stages["step_low"], stages["step_high"], strict=True)
             ],
             "Cumulative": [fmt.rate(r, 1) for r in stages["cumulative_rate"]],
             "Cumulative 95% interval": [
-                interval(a, b)
+                fmt.interval(a, b)
                 for a, b in zip(stages["cumulative_low"], stages["cumulative_high"], strict=True)
             ],
         }
@@ -193,7 +190,8 @@ for stage in ("lead", "mql", "sal", "sql", "opportunity", "won"):
 for step in step_keys:
     table[metrics.step_label(step, ctx.agreement)] = groups[f"{step}_rate"] * 100
     table[f"{metrics.step_label(step, ctx.agreement)} 95%"] = [
-        interval(a, b) for a, b in zip(groups[f"{step}_low"], groups[f"{step}_high"], strict=True)
+        fmt.interval(a, b)
+        for a, b in zip(groups[f"{step}_low"], groups[f"{step}_high"], strict=True)
     ]
 table["Won revenue"] = groups["won_amount_usd"]
 verdicts = {metrics.step_label(s, ctx.agreement): groups[f"{s}_vs"].tolist() for s in step_keys}

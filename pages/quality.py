@@ -96,16 +96,12 @@ st.caption(
 
 
 # The numbers, per group: volume, quality with counts and intervals, revenue and cost.
-def interval(low: float, high: float) -> str:
-    return "" if pd.isna(low) else f"{low:.0%}–{high:.0%}"
-
-
 table = pd.DataFrame({by.capitalize(): groups["group_name"], "Leads": groups["n_lead"]})
 for key, count, _ in metrics.QUALITY_RATES:
     table[labels[key] if key != "won" else labels["won"]] = groups[count]
     table[MEASURES[key]] = groups[f"{key}_rate"] * 100
     table[f"{MEASURES[key]} 95%"] = [
-        interval(a, b) for a, b in zip(groups[f"{key}_low"], groups[f"{key}_high"], strict=True)
+        fmt.interval(a, b) for a, b in zip(groups[f"{key}_low"], groups[f"{key}_high"], strict=True)
     ]
 table["Won revenue"] = groups["won_amount_usd"]
 table["Revenue per lead"] = groups["revenue_per_lead_usd"]

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.browser
+pytestmark = pytest.mark.bench
 
 
 def test_the_benchmark_runs_end_to_end_at_100k(tmp_path):

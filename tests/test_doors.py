@@ -142,7 +142,6 @@ def test_chart_labels_from_the_data_are_escaped():
         charts.accounts(p, [1] * 6, 6, p[5]),
         charts.histogram_bins(p, [1] * 6, f"Time taken ({p[4]})", "#000"),
         charts.trend_lines(trend, p[5], p[4]),
-        charts.goal_bullet(1, 2, p[4]),
     ]
     for fig in figures:
         assert live_html(fig.to_json()) == []

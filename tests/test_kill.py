@@ -28,6 +28,8 @@ from handoff import importer
 from handoff.sql import compose, ident
 from tests.conftest import ROOT, write_dataset
 
+pytestmark = pytest.mark.slow
+
 N_LEADS = 100_000
 # How long one import may run before the test gives up on it (the demo imports in about 20 s).
 IMPORT_BOUND_S = 120.0

@@ -55,6 +55,8 @@ from handoff.sql import compose, ident, join
 from tests import damage
 from tests.conftest import GOLDEN, ROOT
 
+pytestmark = pytest.mark.slow
+
 CASES = damage.case_ids()
 WORKERS = int(os.environ.get("HANDOFF_ROBUSTNESS_WORKERS", str(min(2, os.cpu_count() or 1))))
 # Seconds a worker may take beyond a case's bound (starting up, writing a 9 MB file).
