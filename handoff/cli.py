@@ -20,8 +20,9 @@ from pathlib import Path
 
 from handoff import agreement as agreement_mod
 from handoff import demo, importer, mapping, metrics, report
+from handoff.contract import GROUP_COLUMNS
 from handoff.db import Database, agreement_path_from_env, db_path_from_env
-from handoff.filters import PERIODS, SCOPE_KEYS, VIEWS, Filters, Period, resolve_period
+from handoff.filters import PERIODS, VIEWS, Filters, Period, resolve_period
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,7 +274,7 @@ def unknown_values(db: Database, filters: Filters) -> list[str]:
     asked = [
         (key, values, set(options.loc[options["dimension"] == key, "value"]))
         for key, values in zip(
-            SCOPE_KEYS,
+            GROUP_COLUMNS,
             (filters.sources, filters.campaigns, filters.owners, filters.teams),
             strict=True,
         )

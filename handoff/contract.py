@@ -21,6 +21,11 @@ class Kind(StrEnum):
     CHOICE = "choice"  # one of a fixed set of words
 
 
+# The lead columns a filter or a breakdown may use (besides lead attributes): one list for the
+# filters, the URL, the query runner and the breakdowns.
+GROUP_COLUMNS = ("source", "campaign", "owner", "team")
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a canonical table."""

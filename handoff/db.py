@@ -41,7 +41,7 @@ import duckdb
 import pandas as pd
 
 from handoff.agreement import STEPS, Agreement
-from handoff.contract import TABLES
+from handoff.contract import GROUP_COLUMNS, TABLES
 from handoff.sql import Sql, compose, ident, join
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,8 +74,6 @@ LAKE_TABLES = (
     "import_tables",
     "import_rejects",
 )
-# Lead columns a breakdown may use besides the lead attributes.
-GROUP_COLUMNS = ("source", "campaign", "owner", "team")
 ATTRIBUTE_PREFIX = "attr_"
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from handoff.contract import GROUP_COLUMNS
+
 PERIODS = {
     "last_month": "Last full month",
     "last_quarter": "Last full quarter",
@@ -24,7 +26,6 @@ VIEWS = {
     "handover": "Cohort: leads handed over (MQL) in the period",
     "flow": "Flow: stage entries in the period",
 }
-SCOPE_KEYS = ("source", "campaign", "owner", "team")
 ATTRIBUTE_PREFIX = "attr_"
 # Custom dates must fall in these years: wide enough for any CRM's history, far enough from the
 # calendar's ends (years 1 and 9999) that a period, the one before it and a trend of months
@@ -205,7 +206,7 @@ class Filters:
         if self.view != "created":
             out["view"] = [self.view]
         for key, values in zip(
-            SCOPE_KEYS, (self.sources, self.campaigns, self.owners, self.teams), strict=True
+            GROUP_COLUMNS, (self.sources, self.campaigns, self.owners, self.teams), strict=True
         ):
             if values:
                 out[key] = list(values)
@@ -262,7 +263,7 @@ def read_query_params(
         notes.append(f"view {_quoted(view)} is not a way Handoff counts; counting leads created")
         view = "created"
     # A value repeated in a link counts once.
-    scope = {key: tuple(dict.fromkeys(params.get(key) or ())) for key in SCOPE_KEYS}
+    scope = {key: tuple(dict.fromkeys(params.get(key) or ())) for key in GROUP_COLUMNS}
     attrs = tuple(
         (name, tuple(dict.fromkeys(params[ATTRIBUTE_PREFIX + name])))
         for name in attributes

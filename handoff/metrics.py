@@ -259,7 +259,6 @@ FUNNEL_STEPS = (
     ("opportunity_to_won", "n_won", "n_opportunity"),
     ("lead_to_won", "n_won", "n_lead"),
 )
-BREAKDOWN_COLUMNS = ("source", "campaign", "owner", "team")
 
 
 def step_label(step: str, agreement: Agreement) -> str:

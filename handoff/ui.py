@@ -21,6 +21,7 @@ import streamlit as st
 
 from handoff import agreement as agreement_mod
 from handoff import demo, metrics, safe
+from handoff.contract import GROUP_COLUMNS
 from handoff.db import (
     DEFAULT_DB,
     Database,
@@ -34,7 +35,6 @@ from handoff.filters import (
     EARLIEST_DATE,
     LATEST_DATE,
     PERIODS,
-    SCOPE_KEYS,
     VIEWS,
     Filters,
     Period,
@@ -338,7 +338,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
         )
         st.caption(f"Data through {data_end:%d %b %Y} ({db.agreement.time_zone}).")
         scope: dict[str, tuple[str, ...]] = {}
-        for key in SCOPE_KEYS:
+        for key in GROUP_COLUMNS:
             values = options.loc[options["dimension"] == key, "value"].tolist()
             asked = getattr(from_url, key + "s")
             said = _SCOPE_LABELS[key].lower()

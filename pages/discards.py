@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from handoff import charts, fmt, metrics, stats, ui
+from handoff.contract import GROUP_COLUMNS
 from handoff.filters import VIEWS
 
 ctx = ui.page(
@@ -94,7 +95,7 @@ by = ui.control(
     "discards_by",
     "source",
     "Compare",
-    options=["source", "campaign", "owner", "team"],
+    options=list(GROUP_COLUMNS),
     horizontal=True,
 )
 groups = metrics.discard_by_group(ctx.db, ctx.filters, by)

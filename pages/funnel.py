@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from handoff import charts, fmt, metrics, safe, stats, ui
+from handoff.contract import GROUP_COLUMNS
 from handoff.filters import VIEWS
 
 ctx = ui.page(
@@ -17,7 +18,7 @@ ctx = ui.page(
     "opportunities and were won, and where do they drop?",
 )
 labels = ctx.agreement.stage_labels
-dimensions = [*metrics.BREAKDOWN_COLUMNS, *ctx.db.attributes]
+dimensions = [*GROUP_COLUMNS, *ctx.db.attributes]
 
 
 def dimension_label(name: str) -> str:
