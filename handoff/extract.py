@@ -230,7 +230,7 @@ class Extractor:
         """A spec's value as trimmed text, NULL when blank."""
         if spec.column is not None:
             name = src.column(spec.column)
-            value = self._absent(spec, src) if name is None else self._cell(alias, name)
+            value = self._absent(spec, src) if name is None else self.cell(alias, name)
         elif spec.constant is not None:
             value = compose("cast({v} as varchar)", v=self.bind(spec.constant))
         elif spec.line:
@@ -294,7 +294,7 @@ class Extractor:
             if optional:
                 return Sql("false")
             raise self._missing(cond.column, src)
-        cell = self._cell(alias, name)
+        cell = self.cell(alias, name)
         if cond.blank is not None:
             return (
                 compose("{c} is null", c=cell) if cond.blank else compose("{c} is not null", c=cell)
@@ -316,7 +316,8 @@ class Extractor:
             c=cell,
         )
 
-    def _cell(self, alias: str, name: str) -> Sql:
+    def cell(self, alias: str, name: str) -> Sql:
+        """A column of the file as text: trimmed, NULL when blank or a `missing` marker."""
         col = compose("{a}.{c}", a=Sql(alias), c=ident(name))
         text = stripped(col)
         if not self.mapping.missing:

@@ -348,7 +348,7 @@ def load(
     looked_into = {
         spec.lookup
         for key, _ in files
-        for spec in mapping_mod._all_specs(mapping.kind(key))
+        for spec in mapping_mod.all_specs(mapping.kind(key))
         if spec.lookup is not None
     }
     sources: dict[str, Source] = {}
@@ -369,7 +369,7 @@ def load(
             continue
         parts = [source(k) for k in keys]
         for k in keys:
-            for spec in mapping_mod._all_specs(mapping.kind(k)):
+            for spec in mapping_mod.all_specs(mapping.kind(k)):
                 if spec.lookup is not None and spec.lookup in index:
                     source(spec.lookup)
         try:
@@ -748,7 +748,7 @@ def _status_notes(
             if name is None:
                 continue
             ex = Extractor(mapping, {}, "UTC")
-            cell = ex._cell("s", name)
+            cell = ex.cell("s", name)
             rows = con.execute(
                 compose(
                     "select {c} as v, count(*) as n from {t} as s where {c} is not null"

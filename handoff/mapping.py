@@ -317,7 +317,7 @@ def _from_dict(data: dict[str, Any], name: str, origin: str) -> Mapping:
         raise MappingError(f"{where}: files: no file kind feeds the leads table")
     keys = {f.key for f in files}
     for f in files:
-        lookups = [spec for spec in _all_specs(f) if spec.lookup is not None]
+        lookups = [spec for spec in all_specs(f) if spec.lookup is not None]
         for spec in lookups:
             if spec.lookup not in keys:
                 raise MappingError(
@@ -646,7 +646,8 @@ def _list(data: dict[str, Any], key: str, where: str) -> list[Any]:
     return value
 
 
-def _all_specs(kind: FileKind) -> list[Spec]:
+def all_specs(kind: FileKind) -> list[Spec]:
+    """Every spec of a kind of file, nested ones included (the lookups among them)."""
     out: list[Spec] = []
 
     def walk(spec: Spec | None) -> None:
