@@ -19,11 +19,12 @@ test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
 # The inner loop: lint and every test but the browser, the benchmark and the slow suites
-# (robustness, kill -9). `make test` runs them all; CI runs `make test`.
+# (robustness, kill -9), on two worker processes (pytest-xdist). `make test` runs them all, in
+# one process; CI runs `make test`.
 test-fast: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -m "not browser and not bench and not slow"
+	$(BIN)/python -m pytest -n 2 -m "not browser and not bench and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
