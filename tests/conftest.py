@@ -48,3 +48,16 @@ def write_dataset(folder: Path, **files: str | bytes) -> Path:
         else:
             path.write_text(content, encoding="utf-8", newline="")
     return folder
+
+
+def checked(folder: Path, agreement, **how) -> tuple[importer.ImportResult, object]:
+    """`check_dataset`, with accepted + rejected = read asserted for every file."""
+    result, con = importer.check_dataset(folder, agreement, **how)
+    for t in result.tables:
+        assert t.n_accepted + t.n_rejected == t.n_read, t
+    return result, con
+
+
+def check_files(tmp_path: Path, agreement, **files: str | bytes):
+    """Write a dataset folder (as `write_dataset`) under tmp_path/data and check it."""
+    return checked(write_dataset(tmp_path / "data", **files), agreement)

@@ -17,14 +17,12 @@ import pytest
 
 from handoff import agreement as agreement_mod
 from handoff import importer, mapping, zones
-from tests.conftest import ROOT, write_dataset
+from tests.conftest import ROOT, checked, write_dataset
 
 UTC = dt.UTC
 
 
-def check(folder, agreement, **how):
-    result, con = importer.check_dataset(folder, agreement, **how)
-    return result, con
+check = checked  # accepted + rejected = read, asserted for every file
 
 
 def created(con) -> dict[str, dt.datetime]:

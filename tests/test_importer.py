@@ -12,17 +12,12 @@ import pytest
 
 from handoff import importer
 from handoff.cli import main
-from tests.conftest import GOLDEN, write_dataset
+from tests.conftest import GOLDEN, check_files, write_dataset
 
 HEADER = "lead_id,created_at,source\n"
 
 
-def load(tmp_path, agreement, **files):
-    folder = write_dataset(tmp_path / "data", **files)
-    result, con = importer.check_dataset(folder, agreement)
-    for t in result.tables:
-        assert t.n_accepted + t.n_rejected == t.n_read, t
-    return result, con
+load = check_files
 
 
 def rejects(con):
