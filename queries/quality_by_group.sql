@@ -63,7 +63,9 @@ spend_in_period as (
 ),
 
 costs as (
-    select group_name, sum(cost) as cost_usd
+    -- Summed as decimals: a sum of doubles depends on the order the threads add them in, and
+    -- cost per SQL could then differ in its sixth decimal from one run to the next.
+    select group_name, cast(sum(cast(cost as decimal(38, 9))) as double) as cost_usd
     from spend_in_period
     where group_name is not null
     group by group_name
