@@ -37,10 +37,23 @@ DEMO_SETS = [
     ("quarter-flow", ["--period", "2026-Q3", "--view", "flow"]),
     ("webinar-strict", ["--period", "2026-10", "--source", "Webinar", "--strict"]),
     ("ytd-by-team", ["--period", "ytd", "--by", "team"]),
-    ("custom-by-campaign-owner", ["--from", "2026-06-01", "--to", "2026-08-31", "--by", "campaign",
-                                  "--by2", "owner"]),
-    ("paid-search-by-industry", ["--period", "2026-11", "--source", "Paid search", "--by",
-                                "industry", "--attribute", "region=EMEA"]),
+    (
+        "custom-by-campaign-owner",
+        ["--from", "2026-06-01", "--to", "2026-08-31", "--by", "campaign", "--by2", "owner"],
+    ),
+    (
+        "paid-search-by-industry",
+        [
+            "--period",
+            "2026-11",
+            "--source",
+            "Paid search",
+            "--by",
+            "industry",
+            "--attribute",
+            "region=EMEA",
+        ],
+    ),
 ]
 
 
