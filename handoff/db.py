@@ -12,11 +12,15 @@ on its own cursor with bound parameters only.
 A query file starts with a header:
 
     -- Question: what it answers
-    -- Params: $a, $b          (or: none)
+    -- Params: $a, $b          (or: none; a long list goes on in lines of `--   $c, $d`)
     -- Grain: one row per ...
     -- Uses: scoped_leads      (optional: fragments from queries/fragments/, prepended as CTEs)
     -- Columns: {{group_1}}    (optional: column slots the runner fills, see `Database.run`)
-    -- Kind: view              (staging only: a view, not a table)
+    -- Creates: view           (staging only: a view, not a table)
+
+Params and Columns are the query's interface as it runs: the parameters and the column slots
+of the compiled SQL, its fragments' included, so the header says everything a caller binds.
+`load_query` refuses a header that says otherwise.
 
 Values are always bound. A column chosen at run time (a breakdown by source or by a lead
 attribute) fills a `{{slot}}` with an identifier checked against the known columns, in
@@ -74,12 +78,15 @@ LAKE_TABLES = (
     "import_tables",
     "import_rejects",
 )
-ATTRIBUTE_PREFIX = "attr_"
+# The staging column of a lead attribute: stg_leads.attr_region.
+ATTRIBUTE_COLUMN_PREFIX = "attr_"
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _SLOT = re.compile(r"\{\{([a-z_][a-z0-9_]*)\}\}")
-_HEADER = re.compile(r"^--\s*(Question|Params|Grain|Uses|Columns|Kind):\s*(.*)$")
+_HEADER = re.compile(r"^--\s*(Question|Params|Grain|Uses|Columns|Creates):\s*(.*)$")
+# A line that goes on with the list of parameters above it: only `$names` and commas.
+_MORE_PARAMS = re.compile(r"^--\s+(\$[a-z_][a-z0-9_]*,?\s*)+$")
 
 
 class QueryError(ValueError):
@@ -127,11 +134,11 @@ class QueryFile:
     name: str
     path: Path
     question: str
-    declared_params: tuple[str, ...]
+    declared_params: tuple[str, ...]  # the compiled SQL's parameters, its fragments' included
     grain: str
     uses: tuple[str, ...]
-    declared_slots: tuple[str, ...]
-    kind: str  # "table" or "view" (staging)
+    declared_slots: tuple[str, ...]  # the compiled SQL's column slots
+    creates: str  # "table" or "view" (staging)
     body: str  # the SQL after the header
 
     @property
@@ -160,19 +167,24 @@ def load_query(name: str, folder: str = "") -> QueryFile:
         raise QueryError(f"no query file {path.relative_to(ROOT)}")
     lines = path.read_text(encoding="utf-8").splitlines()
     header: dict[str, str] = {}
-    start = len(lines)
+    start, last = len(lines), None
     for n, line in enumerate(lines):
         match = _HEADER.match(line)
         if match:
-            header[match.group(1)] = match.group(2).strip()
-        elif not line.startswith("--"):
+            last = match.group(1)
+            header[last] = match.group(2).strip()
+        elif last == "Params" and _MORE_PARAMS.match(line):
+            header["Params"] += " " + line.removeprefix("--").strip()
+        elif line.startswith("--"):
+            last = None
+        else:
             start = n
             break
     missing = [k for k in ("Question", "Params", "Grain") if k not in header]
     if missing:
         raise QueryError(f"{path.relative_to(ROOT)}: header lacks {', '.join(missing)}")
     declared = () if header["Params"] == "none" else tuple(_PARAM.findall(header["Params"]))
-    return QueryFile(
+    query = QueryFile(
         name=name,
         path=path,
         question=header["Question"],
@@ -180,9 +192,31 @@ def load_query(name: str, folder: str = "") -> QueryFile:
         grain=header["Grain"],
         uses=tuple(u.strip() for u in header.get("Uses", "").split(",") if u.strip()),
         declared_slots=tuple(_SLOT.findall(header.get("Columns", ""))),
-        kind=header.get("Kind", "table"),
+        creates=header.get("Creates", "table"),
         body="\n".join(lines[start:]),
     )
+    _check_interface(query)
+    return query
+
+
+def _check_interface(query: QueryFile) -> None:
+    """Refuse a header whose Params or Columns are not those of the compiled SQL."""
+    fragments = _fragments(query.uses)
+    params = query.body_params.union(*(f.body_params for f in fragments))
+    slots = query.body_slots.union(*(f.body_slots for f in fragments))
+    where = query.path.relative_to(ROOT)
+    if len(set(query.declared_params)) != len(query.declared_params):
+        raise QueryError(f"{where}: Params lists a parameter twice")
+    if set(query.declared_params) != params:
+        raise QueryError(
+            f"{where}: the header's Params {sorted(query.declared_params)} are not the"
+            f" parameters of the compiled SQL {sorted(params)}"
+        )
+    if set(query.declared_slots) != slots:
+        raise QueryError(
+            f"{where}: the header's Columns {sorted(query.declared_slots)} are not the"
+            f" column slots of the compiled SQL {sorted(slots)}"
+        )
 
 
 def compile_query(
@@ -206,11 +240,9 @@ def compile_query(
     return _fill_slots(name, body, slots or {}), params
 
 
-@cache
 def query_param_names(name: str, folder: str = "") -> frozenset[str]:
-    """The `$parameters` a query binds, its fragments' included."""
-    query = load_query(name, folder)
-    return frozenset(query.body_params.union(*(f.body_params for f in _fragments(query.uses))))
+    """The `$parameters` a query binds, its fragments' included (its header's Params)."""
+    return frozenset(load_query(name, folder).declared_params)
 
 
 def _fill_slots(name: str, body: str, slots: Mapping[str, Sql]) -> Sql:
@@ -245,7 +277,9 @@ def group_column(name: str | None, attributes: tuple[str, ...], alias: str = "s"
     if name in GROUP_COLUMNS:
         return compose("{t}.{c}", t=table, c=ident(name))
     if name in attributes:
-        return compose("coalesce({t}.{c}, '(blank)')", t=table, c=ident(ATTRIBUTE_PREFIX + name))
+        return compose(
+            "coalesce({t}.{c}, '(blank)')", t=table, c=ident(ATTRIBUTE_COLUMN_PREFIX + name)
+        )
     raise QueryError(f"cannot break down by {name!r}: not a lead column or attribute")
 
 
@@ -284,30 +318,30 @@ def build_staging(
     """Create the staging objects on `con`, whose lead tables are visible by name.
 
     With `lake_tables`, the staging tables already exist in the attached `lake` (built at
-    import for this agreement): only views onto them are made, and the view-kind objects.
+    import for this agreement): only views onto them are made, and the objects that are views.
     """
     params = staging_params(agreement)
     slots = {
         "lead_attributes": join(
             (
-                compose(", l.{c} as {a}", c=ident(a), a=ident(ATTRIBUTE_PREFIX + a))
+                compose(", l.{c} as {a}", c=ident(a), a=ident(ATTRIBUTE_COLUMN_PREFIX + a))
                 for a in attributes
             ),
             sep="",
         ),
         "attribute_columns": join(
-            (compose(", {a}", a=ident(ATTRIBUTE_PREFIX + a)) for a in attributes), sep=""
+            (compose(", {a}", a=ident(ATTRIBUTE_COLUMN_PREFIX + a)) for a in attributes), sep=""
         ),
     }
     for name in STAGING:
         query = load_query(name, "staging")
-        if lake_tables and query.kind == "table":
+        if lake_tables and query.creates == "table":
             con.execute(compose("create view {t} as select * from lake.main.{t}", t=ident(name)))
             continue
         sql, used = compile_query(name, "staging", {k: slots[k] for k in query.body_slots})
-        kind = Sql("view") if query.kind == "view" else Sql("table")
+        creates = Sql("view") if query.creates == "view" else Sql("table")
         con.execute(
-            compose("create or replace {kind} {t} as ", kind=kind, t=ident(name)) + sql,
+            compose("create or replace {creates} {t} as ", creates=creates, t=ident(name)) + sql,
             {k: v for k, v in params.items() if k in used} or None,
         )
     if not lake_tables:
@@ -398,8 +432,8 @@ class Database:
         unknown = set(columns or {}) - set(query.declared_slots)
         if unknown:
             raise QueryError(f"{name}: no column slots {sorted(unknown)}")
-        sql, used = compile_query(name, "", slots)
-        given = set(params or {})
+        sql, _ = compile_query(name, "", slots)
+        given, used = set(params or {}), set(query.declared_params)
         if given != used:
             missing, extra = sorted(used - given) or "none", sorted(given - used) or "none"
             raise QueryError(

@@ -1,5 +1,6 @@
 -- Question: how do leads move between channels before they convert or stop (Markov chain)?
--- Params: $revenue, $start_at, $end_at, $lookback_days, $by, $sources, $campaigns, $owners, $teams, $attribute_pairs
+-- Params: $revenue, $start_at, $end_at, $lookback_days, $by, $sources, $campaigns, $owners, $teams,
+--         $attribute_pairs
 -- Grain: one row per transition (from state, to state) with its count
 -- Uses: scoped_leads
 -- A journey is a lead's touches in order: for a lead with a revenue event of kind $revenue in

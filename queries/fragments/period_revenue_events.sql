@@ -1,5 +1,5 @@
 -- Question: which revenue events of the period can be credited, for the leads in scope?
--- Params: $revenue, $start_at, $end_at
+-- Params: $revenue, $start_at, $end_at, $sources, $campaigns, $owners, $teams, $attribute_pairs
 -- Grain: one row per revenue event (stg_revenue_events columns)
 -- Uses: scoped_leads
 -- $revenue 'won' takes deals won in the period, at their close; 'pipeline' open deals created
