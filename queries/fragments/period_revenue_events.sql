@@ -8,6 +8,6 @@
 select e.*
 from stg_revenue_events as e
 where
-    e.kind = $revenue
+    e.revenue_type = $revenue
     and e.converted_at >= $start_at and e.converted_at < $end_at
     and e.lead_key in (select lead_key from scoped_leads)

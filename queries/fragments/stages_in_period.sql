@@ -19,7 +19,7 @@ with period_wins as (
     select p.period_index, e.lead_key, sum(e.amount_usd) as won_in_period_usd
     from periods as p
     inner join stg_revenue_events as e
-        on e.kind = 'won' and e.converted_at >= p.start_at and e.converted_at < p.end_at
+        on e.revenue_type = 'won' and e.converted_at >= p.start_at and e.converted_at < p.end_at
     where $view = 'flow'
     group by p.period_index, e.lead_key
 ),
