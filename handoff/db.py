@@ -46,7 +46,7 @@ import pandas as pd
 
 from handoff.agreement import STEPS, Agreement
 from handoff.contract import GROUP_COLUMNS, TABLES
-from handoff.sql import Sql, compose, ident, join
+from handoff.sql import Sql, compose, ident, join, literal
 
 ROOT = Path(__file__).resolve().parent.parent
 # The layout of the database file the importer writes (see handoff.importer); kept here so
@@ -309,13 +309,11 @@ def staging_fingerprint(agreement: Agreement) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def build_staging(
-    con: duckdb.DuckDBPyConnection,
-    agreement: Agreement,
-    attributes: tuple[str, ...],
-    lake_tables: bool = False,
-) -> None:
-    """Create the staging objects on `con`, whose lead tables are visible by name.
+def staging_statements(
+    agreement: Agreement, attributes: tuple[str, ...], lake_tables: bool = False
+) -> list[tuple[Sql, dict[str, Any]]]:
+    """The statements that create the staging objects, in order, each with the parameters it
+    binds, on a connection whose lead tables are visible by name.
 
     With `lake_tables`, the staging tables already exist in the attached `lake` (built at
     import for this agreement): only views onto them are made, and the objects that are views.
@@ -333,23 +331,45 @@ def build_staging(
             (compose(", {a}", a=ident(ATTRIBUTE_COLUMN_PREFIX + a)) for a in attributes), sep=""
         ),
     }
+    out: list[tuple[Sql, dict[str, Any]]] = []
     for name in STAGING:
         query = load_query(name, "staging")
         if lake_tables and query.creates == "table":
-            con.execute(compose("create view {t} as select * from lake.main.{t}", t=ident(name)))
+            out.append((_lake_view(name), {}))
             continue
         sql, used = compile_query(name, "staging", {k: slots[k] for k in query.body_slots})
         creates = Sql("view") if query.creates == "view" else Sql("table")
-        con.execute(
-            compose("create or replace {creates} {t} as ", creates=creates, t=ident(name)) + sql,
-            {k: v for k, v in params.items() if k in used} or None,
+        out.append(
+            (
+                compose("create or replace {creates} {t} as ", creates=creates, t=ident(name))
+                + sql,
+                {k: v for k, v in params.items() if k in used},
+            )
         )
+    return out
+
+
+def build_staging(
+    con: duckdb.DuckDBPyConnection,
+    agreement: Agreement,
+    attributes: tuple[str, ...],
+    lake_tables: bool = False,
+) -> None:
+    """Create the staging objects on `con` (see `staging_statements`), and, unless they are the
+    lake's, record what they were built for."""
+    for sql, params in staging_statements(agreement, attributes, lake_tables):
+        con.execute(sql, params or None)
     if not lake_tables:
         con.execute(
             "create or replace table staging_info as select $fingerprint as fingerprint,"
             " now() as built_at",
             {"fingerprint": staging_fingerprint(agreement)},
         )
+
+
+def _lake_view(table: str) -> Sql:
+    """A table of the attached file under its own name."""
+    return compose("create view {t} as select * from lake.main.{t}", t=ident(table))
 
 
 class Database:
@@ -387,9 +407,7 @@ class Database:
                 source,
             )
         for table in LAKE_TABLES:
-            self.con.execute(
-                compose("create view {t} as select * from lake.main.{t}", t=ident(table))
-            )
+            self.con.execute(_lake_view(table))
         kept = self.con.execute(
             "select coalesce(flatten(list(extra_columns order by file_name)), [])"
             " from import_tables where table_name = 'leads'"
@@ -425,20 +443,7 @@ class Database:
         `columns` fills the query's column slots with breakdown columns by name (a lead column,
         a lead attribute, or None for no grouping); each is checked by `group_column`.
         """
-        query = load_query(name)
-        slots = {
-            slot: self.group_column((columns or {}).get(slot)) for slot in query.declared_slots
-        }
-        unknown = set(columns or {}) - set(query.declared_slots)
-        if unknown:
-            raise QueryError(f"{name}: no column slots {sorted(unknown)}")
-        sql, _ = compile_query(name, "", slots)
-        given, used = set(params or {}), set(query.declared_params)
-        if given != used:
-            missing, extra = sorted(used - given) or "none", sorted(given - used) or "none"
-            raise QueryError(
-                f"{name}: parameters do not match the query (missing {missing}, extra {extra})"
-            )
+        sql = self.compiled(name, params, columns)
         with self._lock:
             cursor = self.con.cursor()
         try:
@@ -446,5 +451,83 @@ class Database:
         finally:
             cursor.close()
 
+    def compiled(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        columns: Mapping[str, str | None] | None = None,
+    ) -> Sql:
+        """The SQL `run` executes for these parameters and breakdown columns, which it checks
+        against the query's header: its Params exactly, its Columns at most."""
+        query = load_query(name)
+        unknown = set(columns or {}) - set(query.declared_slots)
+        if unknown:
+            raise QueryError(f"{name}: no column slots {sorted(unknown)}")
+        slots = {
+            slot: self.group_column((columns or {}).get(slot)) for slot in query.declared_slots
+        }
+        sql, _ = compile_query(name, "", slots)
+        given, used = set(params or {}), set(query.declared_params)
+        if given != used:
+            missing, extra = sorted(used - given) or "none", sorted(given - used) or "none"
+            raise QueryError(
+                f"{name}: parameters do not match the query (missing {missing}, extra {extra})"
+            )
+        return sql
+
+    def script(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        columns: Mapping[str, str | None] | None = None,
+        explain: bool = False,
+    ) -> str:
+        """What `run` does, as a script for the DuckDB CLI (`duckdb < script.sql`): attach the
+        file, set the time zone, show its tables and the staging objects as this Database does,
+        set each parameter as a variable and run the compiled SQL (under EXPLAIN ANALYZE with
+        `explain`). For a person to read and run: Handoff never executes this text."""
+        sql = self.compiled(name, params, columns)
+        lines = [
+            f"-- queries/{name}.sql as Handoff runs it; run it with: duckdb < this-file.sql",
+            f"attach {literal(str(self.path.resolve()))} as lake (read_only);",
+            f"set TimeZone = {literal(self.agreement.time_zone)};",
+            *(_lake_view(t) + ";" for t in LAKE_TABLES),
+        ]
+        staging = staging_statements(
+            self.agreement, self.attributes, lake_tables=not self.staging_built_on_open
+        )
+        lines.append(
+            "-- The staging objects: built at import for this agreement (views onto the file)"
+            if not self.staging_built_on_open
+            else "-- The staging objects, built for this agreement (the file's are for another)"
+        )
+        staging_values = {k: v for _, used in staging for k, v in used.items()}
+        clash = set(staging_values) & set(params or {})
+        if clash:
+            raise QueryError(f"{name}: parameters named like the staging files' {sorted(clash)}")
+        lines += _variables(staging_values)
+        lines += [_with_variables(statement) + ";" for statement, _ in staging]
+        lines.append("-- The query's parameters")
+        lines += _variables(params or {})
+        lines.append(("explain analyze\n" if explain else "") + _with_variables(sql) + ";")
+        return "\n".join(lines) + "\n"
+
     def close(self) -> None:
         self.con.close()
+
+
+def _variables(values: Mapping[str, Any]) -> list[str]:
+    return [f"set variable {ident(k)} = {literal(v)};" for k, v in sorted(values.items())]
+
+
+# A string literal, a comment, or a $parameter: only the last is replaced.
+_PARAM_OR_TEXT = re.compile(r"'(?:[^']|'')*'|--[^\n]*|\$([a-z_][a-z0-9_]*)")
+
+
+def _with_variables(sql: str) -> str:
+    """The SQL with each $parameter read from the variable of its name; a last line that is a
+    comment keeps the statement's end off it."""
+    out = _PARAM_OR_TEXT.sub(
+        lambda m: f"getvariable('{m.group(1)}')" if m.group(1) else m.group(0), sql.strip()
+    )
+    return out + "\n" if "--" in out.rsplit("\n", 1)[-1] else out

@@ -95,10 +95,23 @@ def run(
 ) -> pd.DataFrame:
     """Run a named query for the filters: it is given the filters' parameters it binds
     (Filters.params) and the query's own (`extra`); the runner refuses anything else."""
+    params = params_for(db, name, filters, periods=periods, trend_months=trend_months, **extra)
+    return db.run(name, params, columns)
+
+
+def params_for(
+    db: Database,
+    name: str,
+    filters: Filters,
+    *,
+    periods: Sequence[Period] | None = None,
+    trend_months: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The parameters `run` gives a query: those of the filters' it binds, and `extra`."""
     given = filters.params(db.agreement, periods=periods, trend_months=trend_months)
     wanted = query_param_names(name)
-    params = {key: value for key, value in given.items() if key in wanted}
-    return db.run(name, {**params, **extra}, columns)
+    return {**{key: value for key, value in given.items() if key in wanted}, **extra}
 
 
 def compare(
