@@ -5,7 +5,18 @@ import   load an export (a canonical dataset, a HubSpot, Salesforce or Zoho expo
          export a mapping file describes) into the database, atomically, with a rejects file
 check    validate an export and print every problem, importing nothing
 metrics  print the numbers the pages show for a period and filters, as JSON
+sql      print a query (queries/NAME.sql) as Handoff runs it for a period and filters, with its
+         parameters, as a script for the DuckDB CLI: `python -m handoff sql funnel_breakdown
+         --period 2026-03 --by source > q.sql && duckdb < q.sql`
 report   write the feedback-session report for a period and filters as one HTML file
+
+The sql command's script attaches the database read-only, sets the agreement's time zone, shows
+the tables and the staging objects as the app does, sets each parameter with SET VARIABLE and
+runs the compiled SQL with getvariable() in place of each $parameter (prepared statements cannot
+be EXPLAINed). $periods holds the period alone, as the pages count a table, or with --compare
+the period and the one before it, as a comparison counts them; a trend's first month is twelve
+months back; --param NAME=VALUE gives a query's own parameters (VALUE as JSON, or else as text);
+--explain runs it under EXPLAIN ANALYZE (the plan with each operator's rows and time).
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ from pathlib import Path
 from handoff import agreement as agreement_mod
 from handoff import demo, importer, mapping, metrics, report
 from handoff.contract import GROUP_COLUMNS
-from handoff.db import Database, agreement_path_from_env, db_path_from_env
+from handoff.db import Database, agreement_path_from_env, db_path_from_env, load_query
 from handoff.filters import PERIODS, VIEWS, Filters, Period, resolve_period
 
 
@@ -83,6 +94,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--by", default="source", help="funnel breakdown: a lead column or attribute")
     p.add_argument("--by2", default=None, help="a second breakdown")
     p.set_defaults(run=_metrics)
+
+    p = sub.add_parser("sql", help="print a query as a script for the DuckDB CLI")
+    p.add_argument("name", metavar="NAME", help="a query of queries/, e.g. funnel_breakdown")
+    _db_args(p)
+    _filter_args(p)
+    p.add_argument("--by", default=None, help="breakdown (group_1): a lead column or attribute")
+    p.add_argument("--by2", default=None, help="a second breakdown (group_2)")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter of the query's own, VALUE as JSON (else text), e.g. limit=20",
+    )
+    p.add_argument(
+        "--compare", action="store_true", help="$periods: the period and the one before it"
+    )
+    p.add_argument("--explain", action="store_true", help="run it under EXPLAIN ANALYZE")
+    p.set_defaults(run=_sql)
 
     p = sub.add_parser("report", help="write the feedback-session report as one HTML file")
     _db_args(p)
@@ -304,6 +334,38 @@ def _metrics(args: argparse.Namespace) -> int:
     data = report.collect(db, _filters(args, db), by=args.by, by2=args.by2)
     json.dump(data, sys.stdout, indent=2)
     print()
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    db = Database(args.db or db_path_from_env(), _agreement(args))
+    filters = _filters(args, db)
+    query = load_query(args.name)
+    own: dict[str, object] = {}
+    for item in args.param:
+        key, sep, text = item.partition("=")
+        if not sep or key not in query.declared_params:
+            raise ValueError(
+                f"--param takes NAME=VALUE with a parameter of {args.name}, got {item!r}"
+                f" (its parameters: {', '.join(query.declared_params) or 'none'})"
+            )
+        try:
+            own[key] = json.loads(text)
+        except json.JSONDecodeError:
+            own[key] = text
+    periods = [filters.period, filters.period.previous()] if args.compare else None
+    trend_months = metrics.TREND_MONTHS if "trend_start_at" in query.declared_params else None
+    params = metrics.params_for(db, args.name, filters, periods=periods, trend_months=trend_months)
+    params.update(own)
+    missing = [p for p in query.declared_params if p not in params]
+    if missing:
+        raise ValueError(f"{args.name} needs --param for {', '.join(missing)}")
+    columns = {
+        slot: column
+        for slot, column in (("group_1", args.by), ("group_2", args.by2))
+        if column is not None
+    }
+    print(db.script(args.name, params, columns, explain=args.explain), end="")
     return 0
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class Kind(StrEnum):
+class ColumnType(StrEnum):
     """How a column's text is read."""
 
     TEXT = "text"
@@ -31,7 +31,7 @@ class Column:
     """One column of a canonical table."""
 
     name: str
-    kind: Kind
+    type: ColumnType
     required: bool
     meaning: str
     choices: tuple[str, ...] = ()
@@ -66,11 +66,11 @@ class Table:
 
 
 def _ts(name: str, meaning: str, required: bool = False) -> Column:
-    return Column(name, Kind.TIMESTAMP, required, meaning)
+    return Column(name, ColumnType.TIMESTAMP, required, meaning)
 
 
 def _text(name: str, meaning: str, required: bool = False) -> Column:
-    return Column(name, Kind.TEXT, required, meaning)
+    return Column(name, ColumnType.TEXT, required, meaning)
 
 
 UNKNOWN_SOURCE = "(unknown)"
@@ -85,7 +85,7 @@ LEADS = Table(
         _ts("created_at", "when the lead (inquiry) was created", required=True),
         Column(
             "source",
-            Kind.TEXT,
+            ColumnType.TEXT,
             True,
             f"channel / original source; blank becomes `{UNKNOWN_SOURCE}`",
             blank_becomes=UNKNOWN_SOURCE,
@@ -93,7 +93,7 @@ LEADS = Table(
         _text("campaign", "campaign that created the lead"),
         _text("owner", "sales rep who owns the lead"),
         _text("team", "sales team"),
-        Column("score", Kind.NUMBER, False, "the agreed lead score"),
+        Column("score", ColumnType.NUMBER, False, "the agreed lead score"),
         _ts("mql_at", "marketing qualified: handed to sales"),
         _ts("assigned_at", "routed to a rep"),
         _ts("first_contacted_at", "first sales follow-up, when no activities file gives it"),
@@ -105,7 +105,13 @@ LEADS = Table(
         _ts("discarded_at", "disqualified or rejected"),
         _text("discard_reason", "why it was discarded"),
         _ts("recycled_at", "sent back to marketing nurture"),
-        Column("amount", Kind.NUMBER, False, "won revenue, when no deals file gives it", minimum=0),
+        Column(
+            "amount",
+            ColumnType.NUMBER,
+            False,
+            "won revenue, when no deals file gives it",
+            minimum=0,
+        ),
     ),
 )
 
@@ -147,8 +153,10 @@ DEALS = Table(
         _text("lead_id", "the lead the deal came from", required=True),
         _ts("created_at", "when the deal (opportunity) was created", required=True),
         _ts("closed_at", "when it was won or lost"),
-        Column("status", Kind.CHOICE, True, "open, won or lost", choices=("open", "won", "lost")),
-        Column("amount", Kind.NUMBER, False, "deal value", minimum=0),
+        Column(
+            "status", ColumnType.CHOICE, True, "open, won or lost", choices=("open", "won", "lost")
+        ),
+        Column("amount", ColumnType.NUMBER, False, "deal value", minimum=0),
         _text("source", "lead source the CRM recorded on the deal, when it keeps its own"),
     ),
 )
@@ -158,10 +166,10 @@ SPEND = Table(
     required=False,
     meaning="marketing cost per month",
     columns=(
-        Column("month", Kind.MONTH, True, "the month, YYYY-MM"),
+        Column("month", ColumnType.MONTH, True, "the month, YYYY-MM"),
         _text("source", "source the money was spent on"),
         _text("campaign", "campaign the money was spent on"),
-        Column("cost", Kind.NUMBER, True, "amount spent", minimum=0),
+        Column("cost", ColumnType.NUMBER, True, "amount spent", minimum=0),
     ),
 )
 
@@ -193,10 +201,10 @@ def markdown_table() -> str:
         lines.append("| column | type | required | meaning |")
         lines.append("|---|---|---|---|")
         for c in table.columns:
-            kind = c.kind.value
+            shown = c.type.value
             if c.choices:
-                kind = " \\| ".join(c.choices)
-            lines.append(f"| {c.name} | {kind} | {'yes' if c.required else 'no'} | {c.meaning} |")
+                shown = " \\| ".join(c.choices)
+            lines.append(f"| {c.name} | {shown} | {'yes' if c.required else 'no'} | {c.meaning} |")
         lines.append("")
     lines.append(
         "Any other column is kept: on `leads` as a lead attribute (offered as a filter and a "

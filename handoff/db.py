@@ -12,11 +12,15 @@ on its own cursor with bound parameters only.
 A query file starts with a header:
 
     -- Question: what it answers
-    -- Params: $a, $b          (or: none)
+    -- Params: $a, $b          (or: none; a long list goes on in lines of `--   $c, $d`)
     -- Grain: one row per ...
     -- Uses: scoped_leads      (optional: fragments from queries/fragments/, prepended as CTEs)
     -- Columns: {{group_1}}    (optional: column slots the runner fills, see `Database.run`)
-    -- Kind: view              (staging only: a view, not a table)
+    -- Creates: view           (staging only: a view, not a table)
+
+Params and Columns are the query's interface as it runs: the parameters and the column slots
+of the compiled SQL, its fragments' included, so the header says everything a caller binds.
+`load_query` refuses a header that says otherwise.
 
 Values are always bound. A column chosen at run time (a breakdown by source or by a lead
 attribute) fills a `{{slot}}` with an identifier checked against the known columns, in
@@ -42,7 +46,7 @@ import pandas as pd
 
 from handoff.agreement import STEPS, Agreement
 from handoff.contract import GROUP_COLUMNS, TABLES
-from handoff.sql import Sql, compose, ident, join
+from handoff.sql import Sql, compose, ident, join, literal
 
 ROOT = Path(__file__).resolve().parent.parent
 # The layout of the database file the importer writes (see handoff.importer); kept here so
@@ -74,12 +78,15 @@ LAKE_TABLES = (
     "import_tables",
     "import_rejects",
 )
-ATTRIBUTE_PREFIX = "attr_"
+# The staging column of a lead attribute: stg_leads.attr_region.
+ATTRIBUTE_COLUMN_PREFIX = "attr_"
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _SLOT = re.compile(r"\{\{([a-z_][a-z0-9_]*)\}\}")
-_HEADER = re.compile(r"^--\s*(Question|Params|Grain|Uses|Columns|Kind):\s*(.*)$")
+_HEADER = re.compile(r"^--\s*(Question|Params|Grain|Uses|Columns|Creates):\s*(.*)$")
+# A line that goes on with the list of parameters above it: only `$names` and commas.
+_MORE_PARAMS = re.compile(r"^--\s+(\$[a-z_][a-z0-9_]*,?\s*)+$")
 
 
 class QueryError(ValueError):
@@ -127,11 +134,11 @@ class QueryFile:
     name: str
     path: Path
     question: str
-    declared_params: tuple[str, ...]
+    declared_params: tuple[str, ...]  # the compiled SQL's parameters, its fragments' included
     grain: str
     uses: tuple[str, ...]
-    declared_slots: tuple[str, ...]
-    kind: str  # "table" or "view" (staging)
+    declared_slots: tuple[str, ...]  # the compiled SQL's column slots
+    creates: str  # "table" or "view" (staging)
     body: str  # the SQL after the header
 
     @property
@@ -160,19 +167,24 @@ def load_query(name: str, folder: str = "") -> QueryFile:
         raise QueryError(f"no query file {path.relative_to(ROOT)}")
     lines = path.read_text(encoding="utf-8").splitlines()
     header: dict[str, str] = {}
-    start = len(lines)
+    start, last = len(lines), None
     for n, line in enumerate(lines):
         match = _HEADER.match(line)
         if match:
-            header[match.group(1)] = match.group(2).strip()
-        elif not line.startswith("--"):
+            last = match.group(1)
+            header[last] = match.group(2).strip()
+        elif last == "Params" and _MORE_PARAMS.match(line):
+            header["Params"] += " " + line.removeprefix("--").strip()
+        elif line.startswith("--"):
+            last = None
+        else:
             start = n
             break
     missing = [k for k in ("Question", "Params", "Grain") if k not in header]
     if missing:
         raise QueryError(f"{path.relative_to(ROOT)}: header lacks {', '.join(missing)}")
     declared = () if header["Params"] == "none" else tuple(_PARAM.findall(header["Params"]))
-    return QueryFile(
+    query = QueryFile(
         name=name,
         path=path,
         question=header["Question"],
@@ -180,9 +192,31 @@ def load_query(name: str, folder: str = "") -> QueryFile:
         grain=header["Grain"],
         uses=tuple(u.strip() for u in header.get("Uses", "").split(",") if u.strip()),
         declared_slots=tuple(_SLOT.findall(header.get("Columns", ""))),
-        kind=header.get("Kind", "table"),
+        creates=header.get("Creates", "table"),
         body="\n".join(lines[start:]),
     )
+    _check_interface(query)
+    return query
+
+
+def _check_interface(query: QueryFile) -> None:
+    """Refuse a header whose Params or Columns are not those of the compiled SQL."""
+    fragments = _fragments(query.uses)
+    params = query.body_params.union(*(f.body_params for f in fragments))
+    slots = query.body_slots.union(*(f.body_slots for f in fragments))
+    where = query.path.relative_to(ROOT)
+    if len(set(query.declared_params)) != len(query.declared_params):
+        raise QueryError(f"{where}: Params lists a parameter twice")
+    if set(query.declared_params) != params:
+        raise QueryError(
+            f"{where}: the header's Params {sorted(query.declared_params)} are not the"
+            f" parameters of the compiled SQL {sorted(params)}"
+        )
+    if set(query.declared_slots) != slots:
+        raise QueryError(
+            f"{where}: the header's Columns {sorted(query.declared_slots)} are not the"
+            f" column slots of the compiled SQL {sorted(slots)}"
+        )
 
 
 def compile_query(
@@ -206,11 +240,9 @@ def compile_query(
     return _fill_slots(name, body, slots or {}), params
 
 
-@cache
 def query_param_names(name: str, folder: str = "") -> frozenset[str]:
-    """The `$parameters` a query binds, its fragments' included."""
-    query = load_query(name, folder)
-    return frozenset(query.body_params.union(*(f.body_params for f in _fragments(query.uses))))
+    """The `$parameters` a query binds, its fragments' included (its header's Params)."""
+    return frozenset(load_query(name, folder).declared_params)
 
 
 def _fill_slots(name: str, body: str, slots: Mapping[str, Sql]) -> Sql:
@@ -245,7 +277,9 @@ def group_column(name: str | None, attributes: tuple[str, ...], alias: str = "s"
     if name in GROUP_COLUMNS:
         return compose("{t}.{c}", t=table, c=ident(name))
     if name in attributes:
-        return compose("coalesce({t}.{c}, '(blank)')", t=table, c=ident(ATTRIBUTE_PREFIX + name))
+        return compose(
+            "coalesce({t}.{c}, '(blank)')", t=table, c=ident(ATTRIBUTE_COLUMN_PREFIX + name)
+        )
     raise QueryError(f"cannot break down by {name!r}: not a lead column or attribute")
 
 
@@ -275,47 +309,67 @@ def staging_fingerprint(agreement: Agreement) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def staging_statements(
+    agreement: Agreement, attributes: tuple[str, ...], lake_tables: bool = False
+) -> list[tuple[Sql, dict[str, Any]]]:
+    """The statements that create the staging objects, in order, each with the parameters it
+    binds, on a connection whose lead tables are visible by name.
+
+    With `lake_tables`, the staging tables already exist in the attached `lake` (built at
+    import for this agreement): only views onto them are made, and the objects that are views.
+    """
+    params = staging_params(agreement)
+    slots = {
+        "lead_attributes": join(
+            (
+                compose(", l.{c} as {a}", c=ident(a), a=ident(ATTRIBUTE_COLUMN_PREFIX + a))
+                for a in attributes
+            ),
+            sep="",
+        ),
+        "attribute_columns": join(
+            (compose(", {a}", a=ident(ATTRIBUTE_COLUMN_PREFIX + a)) for a in attributes), sep=""
+        ),
+    }
+    out: list[tuple[Sql, dict[str, Any]]] = []
+    for name in STAGING:
+        query = load_query(name, "staging")
+        if lake_tables and query.creates == "table":
+            out.append((_lake_view(name), {}))
+            continue
+        sql, used = compile_query(name, "staging", {k: slots[k] for k in query.body_slots})
+        creates = Sql("view") if query.creates == "view" else Sql("table")
+        out.append(
+            (
+                compose("create or replace {creates} {t} as ", creates=creates, t=ident(name))
+                + sql,
+                {k: v for k, v in params.items() if k in used},
+            )
+        )
+    return out
+
+
 def build_staging(
     con: duckdb.DuckDBPyConnection,
     agreement: Agreement,
     attributes: tuple[str, ...],
     lake_tables: bool = False,
 ) -> None:
-    """Create the staging objects on `con`, whose lead tables are visible by name.
-
-    With `lake_tables`, the staging tables already exist in the attached `lake` (built at
-    import for this agreement): only views onto them are made, and the view-kind objects.
-    """
-    params = staging_params(agreement)
-    slots = {
-        "lead_attributes": join(
-            (
-                compose(", l.{c} as {a}", c=ident(a), a=ident(ATTRIBUTE_PREFIX + a))
-                for a in attributes
-            ),
-            sep="",
-        ),
-        "attribute_columns": join(
-            (compose(", {a}", a=ident(ATTRIBUTE_PREFIX + a)) for a in attributes), sep=""
-        ),
-    }
-    for name in STAGING:
-        query = load_query(name, "staging")
-        if lake_tables and query.kind == "table":
-            con.execute(compose("create view {t} as select * from lake.main.{t}", t=ident(name)))
-            continue
-        sql, used = compile_query(name, "staging", {k: slots[k] for k in query.body_slots})
-        kind = Sql("view") if query.kind == "view" else Sql("table")
-        con.execute(
-            compose("create or replace {kind} {t} as ", kind=kind, t=ident(name)) + sql,
-            {k: v for k, v in params.items() if k in used} or None,
-        )
+    """Create the staging objects on `con` (see `staging_statements`), and, unless they are the
+    lake's, record what they were built for."""
+    for sql, params in staging_statements(agreement, attributes, lake_tables):
+        con.execute(sql, params or None)
     if not lake_tables:
         con.execute(
             "create or replace table staging_info as select $fingerprint as fingerprint,"
             " now() as built_at",
             {"fingerprint": staging_fingerprint(agreement)},
         )
+
+
+def _lake_view(table: str) -> Sql:
+    """A table of the attached file under its own name."""
+    return compose("create view {t} as select * from lake.main.{t}", t=ident(table))
 
 
 class Database:
@@ -353,9 +407,7 @@ class Database:
                 source,
             )
         for table in LAKE_TABLES:
-            self.con.execute(
-                compose("create view {t} as select * from lake.main.{t}", t=ident(table))
-            )
+            self.con.execute(_lake_view(table))
         kept = self.con.execute(
             "select coalesce(flatten(list(extra_columns order by file_name)), [])"
             " from import_tables where table_name = 'leads'"
@@ -391,20 +443,7 @@ class Database:
         `columns` fills the query's column slots with breakdown columns by name (a lead column,
         a lead attribute, or None for no grouping); each is checked by `group_column`.
         """
-        query = load_query(name)
-        slots = {
-            slot: self.group_column((columns or {}).get(slot)) for slot in query.declared_slots
-        }
-        unknown = set(columns or {}) - set(query.declared_slots)
-        if unknown:
-            raise QueryError(f"{name}: no column slots {sorted(unknown)}")
-        sql, used = compile_query(name, "", slots)
-        given = set(params or {})
-        if given != used:
-            missing, extra = sorted(used - given) or "none", sorted(given - used) or "none"
-            raise QueryError(
-                f"{name}: parameters do not match the query (missing {missing}, extra {extra})"
-            )
+        sql = self.compiled(name, params, columns)
         with self._lock:
             cursor = self.con.cursor()
         try:
@@ -412,5 +451,83 @@ class Database:
         finally:
             cursor.close()
 
+    def compiled(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        columns: Mapping[str, str | None] | None = None,
+    ) -> Sql:
+        """The SQL `run` executes for these parameters and breakdown columns, which it checks
+        against the query's header: its Params exactly, its Columns at most."""
+        query = load_query(name)
+        unknown = set(columns or {}) - set(query.declared_slots)
+        if unknown:
+            raise QueryError(f"{name}: no column slots {sorted(unknown)}")
+        slots = {
+            slot: self.group_column((columns or {}).get(slot)) for slot in query.declared_slots
+        }
+        sql, _ = compile_query(name, "", slots)
+        given, used = set(params or {}), set(query.declared_params)
+        if given != used:
+            missing, extra = sorted(used - given) or "none", sorted(given - used) or "none"
+            raise QueryError(
+                f"{name}: parameters do not match the query (missing {missing}, extra {extra})"
+            )
+        return sql
+
+    def script(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        columns: Mapping[str, str | None] | None = None,
+        explain: bool = False,
+    ) -> str:
+        """What `run` does, as a script for the DuckDB CLI (`duckdb < script.sql`): attach the
+        file, set the time zone, show its tables and the staging objects as this Database does,
+        set each parameter as a variable and run the compiled SQL (under EXPLAIN ANALYZE with
+        `explain`). For a person to read and run: Handoff never executes this text."""
+        sql = self.compiled(name, params, columns)
+        lines = [
+            f"-- queries/{name}.sql as Handoff runs it; run it with: duckdb < this-file.sql",
+            f"attach {literal(str(self.path.resolve()))} as lake (read_only);",
+            f"set TimeZone = {literal(self.agreement.time_zone)};",
+            *(_lake_view(t) + ";" for t in LAKE_TABLES),
+        ]
+        staging = staging_statements(
+            self.agreement, self.attributes, lake_tables=not self.staging_built_on_open
+        )
+        lines.append(
+            "-- The staging objects: built at import for this agreement (views onto the file)"
+            if not self.staging_built_on_open
+            else "-- The staging objects, built for this agreement (the file's are for another)"
+        )
+        staging_values = {k: v for _, used in staging for k, v in used.items()}
+        clash = set(staging_values) & set(params or {})
+        if clash:
+            raise QueryError(f"{name}: parameters named like the staging files' {sorted(clash)}")
+        lines += _variables(staging_values)
+        lines += [_with_variables(statement) + ";" for statement, _ in staging]
+        lines.append("-- The query's parameters")
+        lines += _variables(params or {})
+        lines.append(("explain analyze\n" if explain else "") + _with_variables(sql) + ";")
+        return "\n".join(lines) + "\n"
+
     def close(self) -> None:
         self.con.close()
+
+
+def _variables(values: Mapping[str, Any]) -> list[str]:
+    return [f"set variable {ident(k)} = {literal(v)};" for k, v in sorted(values.items())]
+
+
+# A string literal, a comment, or a $parameter: only the last is replaced.
+_PARAM_OR_TEXT = re.compile(r"'(?:[^']|'')*'|--[^\n]*|\$([a-z_][a-z0-9_]*)")
+
+
+def _with_variables(sql: str) -> str:
+    """The SQL with each $parameter read from the variable of its name; a last line that is a
+    comment keeps the statement's end off it."""
+    out = _PARAM_OR_TEXT.sub(
+        lambda m: f"getvariable('{m.group(1)}')" if m.group(1) else m.group(0), sql.strip()
+    )
+    return out + "\n" if "--" in out.rsplit("\n", 1)[-1] else out

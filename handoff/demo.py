@@ -22,7 +22,7 @@ import duckdb
 
 from handoff import agreement as agreement_mod
 from handoff import importer
-from handoff.contract import TABLES, TABLES_BY_NAME, Kind
+from handoff.contract import TABLES, TABLES_BY_NAME, ColumnType
 from handoff.db import limit_memory
 from handoff.sql import compose, ident, join
 
@@ -299,11 +299,11 @@ def generate(
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, out_dir: Path, file_format: str) -> int:
     # CRM exports carry whole seconds.
-    kinds = {c.name: c.kind for c in TABLES_BY_NAME[table].columns}
+    types = {c.name: c.type for c in TABLES_BY_NAME[table].columns}
     cols = join(
         (
             compose("date_trunc('second', {c}) as {c}", c=ident(c))
-            if kinds.get(c) is Kind.TIMESTAMP
+            if types.get(c) is ColumnType.TIMESTAMP
             else ident(c)
             for c in _OUTPUT[table]
         ),

@@ -11,9 +11,12 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handoff.contract import GROUP_COLUMNS
+
+if TYPE_CHECKING:
+    from handoff.agreement import Agreement
 
 PERIODS = {
     "last_month": "Last full month",
@@ -26,7 +29,8 @@ VIEWS = {
     "handover": "Cohort: leads handed over (MQL) in the period",
     "flow": "Flow: stage entries in the period",
 }
-ATTRIBUTE_PREFIX = "attr_"
+# A lead attribute's filter in a link: ?attr_region=EMEA.
+ATTRIBUTE_URL_PREFIX = "attr_"
 # Custom dates must fall in these years: wide enough for any CRM's history, far enough from the
 # calendar's ends (years 1 and 9999) that a period, the one before it and a trend of months
 # before that are all dates.
@@ -165,15 +169,44 @@ class Filters:
             "attribute_pairs": pairs or None,
         }
 
-    def period_params(self, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
+    def params(
+        self,
+        agreement: Agreement,
+        *,
+        periods: Sequence[Period] | None = None,
+        trend_months: int | None = None,
+    ) -> dict[str, Any]:
+        """Every parameter the filters can give a query: the scope, the view and order mode, the
+        period's bounds, the periods a comparison or trend counts ($periods: the period alone
+        unless given), the first instant of a trend, and the scan window that covers them all."""
+        tz = agreement.tz
         start_at, end_at = self.period.bounds(tz)
-        previous_start_at, previous_end_at = self.period.previous().bounds(tz)
-        return {
+        bounds = [p.bounds(tz) for p in (periods or [self.period])]
+        scan_start_at = min(start_at, *(b[0] for b in bounds))
+        scan_end_at = max(end_at, *(b[1] for b in bounds))
+        out: dict[str, Any] = {
+            **self.scope_params(),
+            "view": self.view,
+            "strict": self.strict,
             "start_at": start_at,
             "end_at": end_at,
-            "previous_start_at": previous_start_at,
-            "previous_end_at": previous_end_at,
+            "periods": [
+                {"period_index": n, "start_at": s, "end_at": e}
+                for n, (s, e) in enumerate(bounds, 1)
+            ],
         }
+        if trend_months is not None:
+            out["trend_start_at"] = self.trend_start(trend_months, tz)
+            scan_start_at = min(scan_start_at, out["trend_start_at"])
+        out["scan_start_at"], out["scan_end_at"] = scan_start_at, scan_end_at
+        return out
+
+    def trend_start(self, months: int, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+        """The first instant of a monthly trend of `months` calendar months, the last of them
+        the month that holds the period's last day."""
+        last = self.period.end - dt.timedelta(days=1)
+        index = last.year * 12 + last.month - months
+        return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=tz)
 
     def describe(self) -> dict[str, Any]:
         """The filters as plain data, for JSON output."""
@@ -211,7 +244,7 @@ class Filters:
             if values:
                 out[key] = list(values)
         for name, values in self.attributes:
-            out[ATTRIBUTE_PREFIX + name] = list(values)
+            out[ATTRIBUTE_URL_PREFIX + name] = list(values)
         return out
 
 
@@ -265,9 +298,9 @@ def read_query_params(
     # A value repeated in a link counts once.
     scope = {key: tuple(dict.fromkeys(params.get(key) or ())) for key in GROUP_COLUMNS}
     attrs = tuple(
-        (name, tuple(dict.fromkeys(params[ATTRIBUTE_PREFIX + name])))
+        (name, tuple(dict.fromkeys(params[ATTRIBUTE_URL_PREFIX + name])))
         for name in attributes
-        if params.get(ATTRIBUTE_PREFIX + name)
+        if params.get(ATTRIBUTE_URL_PREFIX + name)
     )
     filters = Filters(
         period=period,

@@ -48,7 +48,7 @@ from handoff import __version__, reading
 from handoff import limits as limits_mod
 from handoff import mapping as mapping_mod
 from handoff.agreement import Agreement
-from handoff.contract import FILE_SUFFIXES, TABLES, Column, Kind, Table  # noqa: F401
+from handoff.contract import FILE_SUFFIXES, TABLES, Column, ColumnType, Table  # noqa: F401
 from handoff.db import IMPORT_MEMORY_BYTES, SCHEMA_VERSION, build_staging, limit_memory
 from handoff.extract import (
     ExtractError,
@@ -83,11 +83,11 @@ from handoff.sql import Sql, compose, ident, join, stripped, trimmed
 Progress = Callable[[str], None]
 
 _SQL_TYPES = {
-    Kind.TEXT: Sql("varchar"),
-    Kind.CHOICE: Sql("varchar"),
-    Kind.TIMESTAMP: Sql("timestamptz"),
-    Kind.NUMBER: Sql("double"),
-    Kind.MONTH: Sql("date"),
+    ColumnType.TEXT: Sql("varchar"),
+    ColumnType.CHOICE: Sql("varchar"),
+    ColumnType.TIMESTAMP: Sql("timestamptz"),
+    ColumnType.NUMBER: Sql("double"),
+    ColumnType.MONTH: Sql("date"),
 }
 
 # Label columns whose spellings are merged together, by shared vocabulary. Campaign names are
@@ -470,7 +470,7 @@ def _create_empty(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     )  # fmt: skip
     columns = join(
         key
-        + [compose("{c} {typ}", c=ident(c.name), typ=_SQL_TYPES[c.kind]) for c in table.columns]
+        + [compose("{c} {typ}", c=ident(c.name), typ=_SQL_TYPES[c.type]) for c in table.columns]
         + after
     )
     con.execute(compose("create or replace table {t} ({cols})", t=ident(table.name), cols=columns))
@@ -555,7 +555,7 @@ def _build_table(
             if spec is None:
                 typed_cols.append(
                     compose(
-                        "cast(null as {typ}) as {c}", typ=_SQL_TYPES[col.kind], c=ident(col.name)
+                        "cast(null as {typ}) as {c}", typ=_SQL_TYPES[col.type], c=ident(col.name)
                     )
                 )
                 if col.required and col.blank_becomes is None:
@@ -580,7 +580,7 @@ def _build_table(
             made.append(compose("{v} as {n}", v=value, n=raw))
             value = compose("s.{n}", n=raw)
             parsed = None
-            if col.kind is Kind.TIMESTAMP and not _native_time(native):
+            if col.type is ColumnType.TIMESTAMP and not _native_time(native):
                 # The value's text, what it is made of, and the instant: one level each.
                 text, pieces, instant = (ident(f"__{k}_{col.name}") for k in "tzp")
                 stages[0].append(compose("{v} as {n}", v=stripped(value), n=text))
@@ -792,7 +792,7 @@ def _day_month_order(
         {
             name
             for col in table.columns
-            if col.kind in (Kind.TIMESTAMP, Kind.MONTH)
+            if col.type in (ColumnType.TIMESTAMP, ColumnType.MONTH)
             and (spec := src.kind.spec(col.name)) is not None
             for header in spec.columns()
             if (name := src.column(header)) is not None
@@ -939,11 +939,11 @@ def _value_expr(
         said_blank = ex.bind(blank_reason)
     blank_problem = problem(blank, said_blank) if col.required else None
     native = (raw_type or "VARCHAR").upper()
-    if col.kind is Kind.TEXT:
+    if col.type is ColumnType.TEXT:
         if col.blank_becomes is not None:
             return _Expr(compose("coalesce({text}, '" + col.blank_becomes + "')", text=text), None)
         return _Expr(text, blank_problem)
-    if col.kind is Kind.CHOICE:
+    if col.type is ColumnType.CHOICE:
         choices = Sql(", ".join("'" + v + "'" for v in col.choices))
         value = compose("lower({text})", text=text)
         bad = compose(
@@ -959,7 +959,7 @@ def _value_expr(
             ),
             _either(blank_problem, problem(bad, why)),
         )
-    if col.kind is Kind.TIMESTAMP:
+    if col.type is ColumnType.TIMESTAMP:
         if _native_time(native):
             return _Expr(compose("cast({e} as timestamptz)", e=expr), blank_problem)
         if parsed is None:
@@ -982,7 +982,7 @@ def _value_expr(
             f=formats,
         )
         return _Expr(value, _either(blank_problem, problem(bad, why)))
-    if col.kind is Kind.NUMBER:
+    if col.type is ColumnType.NUMBER:
         if native in {"DOUBLE", "FLOAT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT"} or (
             native.startswith("DECIMAL")
         ):
@@ -1012,7 +1012,7 @@ def _value_expr(
             )
             found = _either(found, below)
         return _Expr(value, found)
-    # Kind.MONTH
+    # ColumnType.MONTH
     if ex.mapping.is_canonical:
         value = compose(
             "case when regexp_full_match({text}, '[0-9]{{4}}-(0[1-9]|1[0-2])')"
@@ -1140,7 +1140,7 @@ def _build_lead_attributes(con: duckdb.DuckDBPyConnection, attributes: list[str]
 
 
 _TIMESTAMP_COLUMNS = [
-    (t.name, c.name) for t in TABLES for c in t.columns if c.kind is Kind.TIMESTAMP
+    (t.name, c.name) for t in TABLES for c in t.columns if c.type is ColumnType.TIMESTAMP
 ]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
-import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
@@ -84,37 +83,6 @@ def dataset(db: Database) -> dict[str, bool]:
     return {key: bool(value) for key, value in db.run("dataset_facts").iloc[0].items()}
 
 
-def filter_params(
-    filters: Filters,
-    agreement: Agreement,
-    periods: Sequence[Period] | None = None,
-    trend_months: int | None = None,
-) -> dict[str, Any]:
-    """Every parameter the filters can give a query: the scope, the view and order mode, the
-    period's bounds, the periods a comparison or trend counts ($periods: the period alone unless
-    given), the first instant of a trend, and the scan window that covers all of them."""
-    tz = agreement.tz
-    start_at, end_at = filters.period.bounds(tz)
-    bounds = [p.bounds(tz) for p in (periods or [filters.period])]
-    scan_start_at = min(start_at, *(b[0] for b in bounds))
-    scan_end_at = max(end_at, *(b[1] for b in bounds))
-    out: dict[str, Any] = {
-        **filters.scope_params(),
-        "view": filters.view,
-        "strict": filters.strict,
-        "start_at": start_at,
-        "end_at": end_at,
-        "periods": [
-            {"period_index": n, "start_at": s, "end_at": e} for n, (s, e) in enumerate(bounds, 1)
-        ],
-    }
-    if trend_months is not None:
-        out["trend_start_at"] = trend_start(filters, trend_months, tz)
-        scan_start_at = min(scan_start_at, out["trend_start_at"])
-    out["scan_start_at"], out["scan_end_at"] = scan_start_at, scan_end_at
-    return out
-
-
 def run(
     db: Database,
     name: str,
@@ -126,11 +94,24 @@ def run(
     **extra: Any,
 ) -> pd.DataFrame:
     """Run a named query for the filters: it is given the filters' parameters it binds
-    (filter_params) and the query's own (`extra`); the runner refuses anything else."""
-    given = filter_params(filters, db.agreement, periods, trend_months)
+    (Filters.params) and the query's own (`extra`); the runner refuses anything else."""
+    params = params_for(db, name, filters, periods=periods, trend_months=trend_months, **extra)
+    return db.run(name, params, columns)
+
+
+def params_for(
+    db: Database,
+    name: str,
+    filters: Filters,
+    *,
+    periods: Sequence[Period] | None = None,
+    trend_months: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The parameters `run` gives a query: those of the filters' it binds, and `extra`."""
+    given = filters.params(db.agreement, periods=periods, trend_months=trend_months)
     wanted = query_param_names(name)
-    params = {key: value for key, value in given.items() if key in wanted}
-    return db.run(name, {**params, **extra}, columns)
+    return {**{key: value for key, value in given.items() if key in wanted}, **extra}
 
 
 def compare(
@@ -143,20 +124,12 @@ def compare(
     return rows[1], rows[2]
 
 
-def trend_start(filters: Filters, months: int, tz: zoneinfo.ZoneInfo) -> dt.datetime:
-    """The first instant of a monthly trend: `months` calendar months before the month that
-    holds the period's last day, plus that month."""
-    last = filters.period.end - dt.timedelta(days=1)
-    index = last.year * 12 + last.month - months
-    return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=tz)
-
-
 def trend_periods(filters: Filters, months: int = TREND_MONTHS, grain: str = "month") -> list:
     """The months (or Monday-based weeks) of a trend: the `months` calendar months up to the one
     holding the period's last day, the last one ending with the period. Counted by the same
     query as the headline, so the point of a month is the headline for that month."""
     end = filters.period.end
-    first = trend_start(filters, months, dt.UTC).date()
+    first = filters.trend_start(months, dt.UTC).date()
     if grain == "week":
         first += dt.timedelta(days=-first.weekday() % 7)
         step = dt.timedelta(days=7)
@@ -417,7 +390,7 @@ def quality_by_group(db: Database, filters: Filters, by: str) -> pd.DataFrame:
     and, where spend is known, cost per lead, MQL, SQL and won deal and return on spend."""
     if by not in ("source", "campaign"):
         raise ValueError(f"quality is compared by source or campaign, not {by!r}")
-    frame = run(db, "quality_by_group", filters, columns={"group_1": by}, by=by)
+    frame = run(db, "quality_by_group", filters, columns={"group_1": by})
     for key, k, _ in QUALITY_RATES:
         frame = stats.add_rate(frame, k, "n_lead", key)
     leads = frame["n_lead"].astype(float)

@@ -8,6 +8,8 @@ without passing `ident`, which allows plain identifiers only and quotes them.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from collections.abc import Iterable
 
@@ -65,3 +67,32 @@ def trimmed(value: Sql) -> Sql:
         t=text,
         ws=Sql(_WHITESPACE),
     )
+
+
+def literal(value: object) -> str:
+    """A value as DuckDB literal text, typed as binding it would type it: for SQL a person reads
+    and runs (`python -m handoff sql`), never for SQL Handoff executes. It is a plain `str`, so
+    `compose` and `join` refuse it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        # A bare 1.5 is a DECIMAL in DuckDB; a Python float binds as a DOUBLE.
+        return f"cast('{value!r}' as double)" if not math.isfinite(value) else f"{value!r}::double"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return f"timestamp '{value.isoformat(sep=' ')}'"
+        return f"timestamptz '{value.isoformat(sep=' ')}'"
+    if isinstance(value, dt.date):
+        return f"date '{value.isoformat()}'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        fields = (f"{literal(str(k))}: {literal(v)}" for k, v in value.items())
+        return "{" + ", ".join(fields) + "}"
+    raise TypeError(f"no literal for {type(value).__name__} {value!r}")

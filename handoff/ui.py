@@ -31,7 +31,7 @@ from handoff.db import (
     db_path_from_env,
 )
 from handoff.filters import (
-    ATTRIBUTE_PREFIX,
+    ATTRIBUTE_URL_PREFIX,
     EARLIEST_DATE,
     LATEST_DATE,
     PERIODS,
@@ -300,9 +300,10 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
     data_end = end.date()
     # What the link asks for that the data does not have is said, not silently dropped.
     absent = [
-        f"attribute “{safe.shorten(key.removeprefix(ATTRIBUTE_PREFIX))}”"
+        f"attribute “{safe.shorten(key.removeprefix(ATTRIBUTE_URL_PREFIX))}”"
         for key in url
-        if key.startswith(ATTRIBUTE_PREFIX) and key.removeprefix(ATTRIBUTE_PREFIX) not in attributes
+        if key.startswith(ATTRIBUTE_URL_PREFIX)
+        and key.removeprefix(ATTRIBUTE_URL_PREFIX) not in attributes
     ]
 
     with st.sidebar:
@@ -367,7 +368,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
                     wanted = [v for v in asked if v in values]
                     picked = control(
                         st.multiselect,
-                        "f_" + ATTRIBUTE_PREFIX + name,
+                        "f_" + ATTRIBUTE_URL_PREFIX + name,
                         wanted,
                         safe.md(name.replace("_", " ").capitalize()),
                         options=values,

@@ -1,5 +1,6 @@
 -- Question: how much revenue does each channel (or campaign, or source) earn under each model?
--- Params: none
+-- Params: $sources, $campaigns, $owners, $teams, $attribute_pairs, $revenue, $start_at, $end_at,
+--         $lookback_days, $half_life_days, $by
 -- Grain: one row per channel (or campaign or source), '(no touch)' for revenue with no touch
 -- Uses: attributed_touches
 -- Each column is one heuristic model's credit in USD; every column sums to the revenue of the

@@ -1,8 +1,9 @@
 -- Question: how do leads move between channels before they convert or stop (Markov chain)?
--- Params: $revenue, $start_at, $end_at, $lookback_days, $by, $sources, $campaigns, $owners, $teams, $attribute_pairs
+-- Params: $revenue, $start_at, $end_at, $lookback_days, $by, $sources, $campaigns, $owners, $teams,
+--         $attribute_pairs
 -- Grain: one row per transition (from state, to state) with its count
 -- Uses: scoped_leads
--- A journey is a lead's touches in order: for a lead with a revenue event of kind $revenue in
+-- A journey is a lead's touches in order: for a lead with a revenue event of type $revenue in
 -- the period, those in the $lookback_days before its first one (it converts there), as the
 -- other models see them; for any other lead, those from $lookback_days before the period to its
 -- end (it does not convert). States: '(start)', each channel (or campaign, or source), '(conversion)',
@@ -35,7 +36,7 @@ conversions as (
         min(converted_at) as ends_at,
         min(converted_at) - to_microseconds(cast($lookback_days * 86400e6 as bigint)) as starts_at
     from stg_revenue_events
-    where kind = $revenue and converted_at >= $start_at and converted_at < $end_at
+    where revenue_type = $revenue and converted_at >= $start_at and converted_at < $end_at
     group by lead_key
 ),
 

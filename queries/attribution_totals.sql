@@ -1,5 +1,6 @@
 -- Question: how many deals and how much revenue does the period credit, and how much has no touch?
--- Params: none
+-- Params: $sources, $campaigns, $owners, $teams, $attribute_pairs, $revenue, $start_at, $end_at,
+--         $lookback_days, $half_life_days, $by
 -- Grain: one row
 -- Uses: attributed_touches
 

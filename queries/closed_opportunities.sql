@@ -1,5 +1,6 @@
 -- Question: of the period's opportunities that closed, how many were won, and how long did won and lost ones take to close?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per outcome ('won', 'lost', 'open')
 -- Uses: stages_in_period
 -- Columns: {{group_1}}, {{group_2}}

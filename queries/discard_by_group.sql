@@ -1,5 +1,6 @@
 -- Question: whose MQLs (source, campaign, owner, team) are accepted least and discarded most?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per group_1 with MQLs in the period
 -- Uses: mql_cohort
 -- Columns: {{group_1}}, {{group_2}}

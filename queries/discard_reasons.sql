@@ -1,5 +1,6 @@
 -- Question: why were the period's MQLs discarded, most frequent reason first?
--- Params: $group
+-- Params: $group, $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view,
+--         $strict, $scan_start_at, $scan_end_at
 -- Grain: one row per discard reason, most frequent first (a Pareto table)
 -- Uses: mql_cohort
 -- Columns: {{group_1}}, {{group_2}}

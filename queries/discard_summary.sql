@@ -1,12 +1,14 @@
 -- Question: did sales accept enough of each period's MQLs and discard few enough, and where is each one now?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per period listed (period_index 1 the period, 2 the one before; or a trend's)
 -- Uses: periods, mql_cohort
 -- Columns: {{group_1}}, {{group_2}}
 -- Acceptance = accepted / MQLs; discard rate = discarded (at any point) / MQLs, of the same
 -- cohort. The disposition of every MQL (won, lost, discarded, recycled, active) sums to n_mql;
 -- an active lead with no sales activity for longer than the agreement allows is slipping through
--- the cracks. (The column slots are unused here: the runner leaves them empty.)
+-- the cracks. (The column slots come with mql_cohort, which puts each lead in its group: these
+-- totals add the groups up, so callers leave the slots empty, for no grouping.)
 
 with counts as (
     select

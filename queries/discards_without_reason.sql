@@ -1,5 +1,6 @@
 -- Question: which MQLs of the period did sales discard without saying why?
--- Params: $limit
+-- Params: $limit, $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view,
+--         $strict, $scan_start_at, $scan_end_at
 -- Grain: one row per MQL discarded with no reason, latest discard first (at most $limit;
 -- n_total is the full count)
 -- Uses: mql_cohort

@@ -1,5 +1,6 @@
 -- Question: where is every MQL of the period now: won, lost, discarded, recycled or active?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per disposition (every one, empty ones included); the rows sum to the MQLs
 -- Uses: mql_cohort
 -- Columns: {{group_1}}, {{group_2}}

@@ -1,5 +1,6 @@
 -- Question: which leads breached the follow-up SLA, the ones still waiting first?
--- Params: $limit
+-- Params: $limit, $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per lead handed over in the period that breached (at most $limit; n_total is
 -- the full count, n_open the open breaches among them)
 -- Uses: handed_over

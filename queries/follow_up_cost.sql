@@ -1,5 +1,6 @@
 -- Question: how much less often do leads convert when sales follows up slowly?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $scan_start_at,
+--         $scan_end_at
 -- Grain: one row per latency bucket, fastest first, then 'never' and 'invalid'
 -- Uses: handed_over
 -- Buckets are in calendar time (how long the lead really waited), as the speed-to-lead studies

@@ -1,5 +1,6 @@
 -- Question: what share of the period's hand-overs had been followed up after so many hours?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $scan_start_at,
+--         $scan_end_at
 -- Grain: one row per hour mark (fixed marks from 0 to a week of the agreement's clock)
 -- Uses: handed_over
 -- n_within is the number of hand-overs followed up within the mark (on the agreement's clock);

@@ -1,5 +1,6 @@
 -- Question: how long did sales take to follow up each period's hand-overs, overall or per group?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $scan_start_at,
+--         $scan_end_at
 -- Grain: one row per period listed (period_index 1 the period, 2 the one before; or a trend's),
 -- or, with a group in the slot, one per period × group_1 with hand-overs
 -- Uses: periods, handed_over

@@ -1,5 +1,6 @@
 -- Question: how many MQLs were handed over in each period, overall and per group, and did sales follow them up within the agreed time?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $scan_start_at,
+--         $scan_end_at
 -- Grain: one row per period listed × group_1, and one per period for every group together
 -- (group_1 NULL); period_index 1 is the period, 2 the one before, then a trend's
 -- Uses: periods, handed_over

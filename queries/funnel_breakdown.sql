@@ -1,5 +1,6 @@
 -- Question: how far did the leads of each source (or other breakdown) get in the period?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per group_1 × group_2 with at least one lead counted at any stage
 -- Uses: stages_in_period
 -- Columns: {{group_1}}, {{group_2}}

@@ -1,5 +1,7 @@
 -- Question: which leads reached a stage in the period, and which of them went no further?
--- Params: $start_at, $end_at, $stage, $group_1, $group_2, $only_dropped, $limit
+-- Params: $start_at, $end_at, $stage, $group_1, $group_2, $only_dropped, $limit, $sources,
+--         $campaigns, $owners, $teams, $attribute_pairs, $view, $strict, $scan_start_at,
+--         $scan_end_at
 -- Grain: one row per lead that reached $stage, at most $limit (n_total, n_dropped, n_too_early:
 -- all of them)
 -- Uses: grouped_stages

@@ -1,11 +1,13 @@
 -- Question: how many leads reached each stage of the funnel in the period?
--- Params: $view
+-- Params: $view, $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per stage shown, in funnel order (the lead stage is left out of a hand-over
 -- cohort, which starts at MQL)
 -- Uses: stages_in_period
 -- Columns: {{group_1}}, {{group_2}}
 -- n_previous_stage and n_first_stage are the denominators of step and cumulative conversion.
--- (The column slots are unused here: the runner leaves them empty.)
+-- (The column slots come with stages_in_period, which puts each lead in its group: these totals add
+-- the groups up, so callers leave the slots empty, for no grouping.)
 
 with counts as (
     select

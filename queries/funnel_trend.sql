@@ -1,5 +1,6 @@
 -- Question: how does one step's conversion move from cohort month to cohort month, per group?
--- Params: $trend_start_at, $end_at, $step, $within_days
+-- Params: $trend_start_at, $end_at, $step, $within_days, $sources, $campaigns, $owners, $teams,
+--         $attribute_pairs, $view, $strict, $scan_start_at, $scan_end_at
 -- Grain: one row per cohort month × group_1 for $step (a step, or lead_to_won for the whole
 -- way); group_1 NULL is all groups together
 -- Uses: grouped_stages

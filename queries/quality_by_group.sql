@@ -1,11 +1,12 @@
 -- Question: per source or campaign, how many leads, how good, and at what cost?
--- Params: $by, $start_at, $end_at, $sources, $campaigns, $owners, $teams, $attribute_pairs
+-- Params: $start_at, $end_at, $sources, $campaigns, $owners, $teams, $attribute_pairs, $periods,
+--         $view, $strict, $scan_start_at, $scan_end_at
 -- Grain: one row per source (or campaign) with leads in the period or spend in it
 -- Uses: stages_in_period
 -- Columns: {{group_1}}, {{group_2}}
--- $by is 'source' or 'campaign' and must name the same column as the group_1 slot (the runner
--- fills the slot for the leads; spend is matched on $by). Spend is monthly: a month partly in the
--- period counts by its share of days. Spend rows without a source take the source of their
+-- group_1 is source or campaign: the one slot names the leads' column and the spend's (spend
+-- has a source and a campaign column too). Spend is monthly: a month partly in the period
+-- counts by its share of days. Spend rows without a source take the source of their
 -- campaign's leads. Cost is NULL (no spend data), never 0, for a group without spend, and for
 -- every group when owner, team or attribute filters are on: spend is not recorded per owner,
 -- team or attribute.
@@ -44,10 +45,8 @@ period as (
 
 spend_in_period as (
     select
-        case $by
-            when 'campaign' then s.campaign
-            else coalesce(s.source, cs.source)
-        end as group_name,
+        coalesce(s.source, cs.source) as source,
+        s.campaign,
         s.cost * (
             date_diff('day', greatest(s.month, p.start_date),
                 least(cast(s.month + interval 1 month as date), p.end_date))
@@ -65,9 +64,11 @@ spend_in_period as (
 costs as (
     -- Summed as decimals: a sum of doubles depends on the order the threads add them in, and
     -- cost per SQL could then differ in its sixth decimal from one run to the next.
-    select group_name, cast(sum(cast(cost as decimal(38, 9))) as double) as cost_usd
-    from spend_in_period
-    where group_name is not null
+    select
+        {{group_1}} as group_name,
+        cast(sum(cast(s.cost as decimal(38, 9))) as double) as cost_usd
+    from spend_in_period as s
+    where {{group_1}} is not null
     group by group_name
 ),
 

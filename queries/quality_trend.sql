@@ -1,5 +1,6 @@
 -- Question: month by month, how good were the leads of each source or campaign?
--- Params: $trend_start_at, $end_at
+-- Params: $trend_start_at, $end_at, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view,
+--         $strict, $scan_start_at, $scan_end_at
 -- Grain: one row per cohort month × group_1 (group_1 NULL: all groups together)
 -- Uses: grouped_stages
 -- Columns: {{group_1}}, {{group_2}}

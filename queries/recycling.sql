@@ -1,5 +1,6 @@
 -- Question: of the period's MQLs sent back to nurture, where is each now, and how long did they stay there?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per outcome (every one, empty ones included)
 -- Uses: mql_cohort
 -- Columns: {{group_1}}, {{group_2}}

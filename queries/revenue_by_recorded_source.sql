@@ -1,5 +1,5 @@
 -- Question: what does the CRM's own source field credit: revenue by the source recorded on the deal?
--- Params: none
+-- Params: $sources, $campaigns, $owners, $teams, $attribute_pairs, $revenue, $start_at, $end_at
 -- Grain: one row per recorded source
 -- Uses: period_revenue_events
 -- The CRM's single-source view, next to the models: a deal's revenue goes wholly to the lead

@@ -1,5 +1,5 @@
 -- Question: how many deals were won in the period, and for how much, for the leads in scope?
--- Params: none
+-- Params: $sources, $campaigns, $owners, $teams, $attribute_pairs, $revenue, $start_at, $end_at
 -- Grain: one row
 -- Uses: period_revenue_events
 -- Deals won in the period, at their close (a lead won with no won deal is one event at its

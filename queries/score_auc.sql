@@ -1,5 +1,6 @@
 -- Question: how well does the agreed score rank leads that reach SQL, and won, above the rest?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per outcome ('sql', 'won')
 -- Uses: stages_in_period
 -- Columns: {{group_1}}, {{group_2}}

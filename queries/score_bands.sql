@@ -1,5 +1,6 @@
 -- Question: how often do leads in each score band reach SQL and win?
--- Params: $band_starts
+-- Params: $band_starts, $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view,
+--         $strict, $scan_start_at, $scan_end_at
 -- Grain: one row per score band, lowest first, then one for leads without a score
 -- Uses: stages_in_period
 -- Columns: {{group_1}}, {{group_2}}

@@ -1,5 +1,6 @@
 -- Question: for every possible MQL threshold, how many leads would sales get, and how good?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per distinct score, highest first
 -- Uses: stages_in_period
 -- Columns: {{group_1}}, {{group_2}}

@@ -1,5 +1,6 @@
 -- Question: at another MQL threshold, how many leads would sales get, and which converters miss?
--- Params: $threshold
+-- Params: $threshold, $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view,
+--         $strict, $scan_start_at, $scan_end_at
 -- Grain: one row
 -- Uses: stages_in_period
 -- Columns: {{group_1}}, {{group_2}}

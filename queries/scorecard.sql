@@ -1,12 +1,14 @@
 -- Question: how many leads reached each stage in the period and the one before, and what was won?
--- Params: none
+-- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per period listed (period_index 1 the period, 2 the one before; or a trend's)
 -- Uses: periods, stages_in_period
 -- Columns: {{group_1}}, {{group_2}}
 -- Counting follows counted_stages: a cohort (created or handed over in the period) and the
 -- stages it has reached by the data's end, or the flow of stage entries in the period. Revenue
 -- follows stages_in_period: won by the cohort's leads, or, in flow view, won in the period.
--- (The column slots are unused here: the runner leaves them empty.)
+-- (The column slots come with stages_in_period, which puts each lead in its group: these totals add
+-- the groups up, so callers leave the slots empty, for no grouping.)
 
 with counts as (
     select

@@ -1,5 +1,6 @@
 -- Question: which active MQLs has nobody in sales touched for longer than the agreement allows?
--- Params: $limit
+-- Params: $limit, $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view,
+--         $strict, $scan_start_at, $scan_end_at
 -- Grain: one row per slipping lead, longest untouched first (at most $limit; n_total the count)
 -- Uses: mql_cohort
 -- Columns: {{group_1}}, {{group_2}}

@@ -1,5 +1,6 @@
 -- Question: how many days does each step take: the quartiles, median and 90th percentile?
--- Params: $start_at, $end_at, $view
+-- Params: $start_at, $end_at, $view, $sources, $campaigns, $owners, $teams, $attribute_pairs,
+--         $strict, $scan_start_at, $scan_end_at
 -- Grain: one row per step × group_1; group_1 NULL is all groups together
 -- Uses: grouped_stages
 -- Columns: {{group_1}}, {{group_2}}

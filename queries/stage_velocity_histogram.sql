@@ -1,5 +1,6 @@
 -- Question: how are the days a step took spread over fixed bins, for all leads or one group?
--- Params: $start_at, $end_at, $group
+-- Params: $start_at, $end_at, $group, $sources, $campaigns, $owners, $teams, $attribute_pairs,
+--         $view, $strict, $scan_start_at, $scan_end_at, $step
 -- Grain: one row per bin (every bin, empty ones included)
 -- Uses: step_days
 -- Columns: {{group_1}}, {{group_2}}

@@ -1,5 +1,6 @@
 -- Question: month by month, how many days did a step take?
--- Params: $trend_start_at, $end_at, $group, $step, $view
+-- Params: $trend_start_at, $end_at, $group, $step, $view, $sources, $campaigns, $owners, $teams,
+--         $attribute_pairs, $strict, $scan_start_at, $scan_end_at
 -- Grain: one row per month with leads that completed $step
 -- Uses: step_days
 -- Columns: {{group_1}}, {{group_2}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -175,3 +176,167 @@ def test_metrics_json_attribution(run_metrics):
         "lookback_days": 90.0,
         "half_life_days": 7.0,
     }
+
+
+MARCH = ["--period", "2026-03"]
+# (query, options after the filters' own): filters, breakdowns and parameters of every type a
+# query binds: timestamps with time zone (across the DST change of 29 March), lists of text, a
+# list of structs ($periods), booleans, NULL, whole numbers, fractions and text.
+SCRIPTS = [
+    ("funnel_breakdown", [*MARCH, "--by", "source", "--by2", "region", "--owner", "Ana"]),
+    ("scorecard", ["--period", "2026-Q1", "--compare", "--team", "East", "--strict"]),
+    ("quality_by_group", [*MARCH, "--by", "campaign", "--attribute", "region=EMEA"]),
+    ("funnel_trend", [*MARCH, "--view", "flow", "--param", "step=mql_to_sal",
+                      "--param", "within_days=2.5"]),
+    ("funnel_drilldown", [*MARCH, "--by", "owner", "--param", "stage=sal", "--param",
+                          "group_1=Ana", "--param", "group_2=null", "--param", "only_dropped=false",
+                          "--param", "limit=50"]),
+    ("attribution_credit", [*MARCH, "--source", "Referral", "--source", "Webinar",
+                            "--param", "revenue=won", "--param", "by=channel", "--param",
+                            "lookback_days=90", "--param", "half_life_days=7.0"]),
+]  # fmt: skip
+
+
+def _sql_script(*args: str, db_path, agreement_path, capsys) -> str:
+    code = main(["sql", *args, "--db", str(db_path), "--agreement", str(agreement_path)])
+    assert code == 0
+    return capsys.readouterr().out
+
+
+def _run_script(script: str):
+    """The script as the DuckDB CLI runs it: statement by statement on a fresh in-memory
+    database; the last statement's rows."""
+    import duckdb
+
+    statements = duckdb.extract_statements(script)
+    con = duckdb.connect()
+    try:
+        for statement in statements[:-1]:
+            con.execute(statement)
+        return con.sql(statements[-1].query).to_arrow_table().to_pandas()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(("name", "args"), SCRIPTS, ids=[s[0] for s in SCRIPTS])
+def test_sql_prints_a_script_that_gives_the_rows_the_app_gets(
+    name, args, golden_db, golden_db_path, capsys
+):
+    """The printed script, run on its own, returns what Database.run returns for the same
+    filters, breakdown and parameters (which the test states here itself)."""
+    import pandas as pd
+
+    from handoff import metrics
+    from handoff.filters import Filters, Period
+
+    script = _sql_script(
+        name, *args, db_path=golden_db_path, agreement_path=GOLDEN / "agreement.toml", capsys=capsys
+    )
+    assert "$" not in "".join(  # every parameter reads its variable
+        line for line in script.splitlines() if not line.lstrip().startswith("--")
+    ).replace("'$.", "")
+    march = Period("custom", dt.date(2026, 3, 1), dt.date(2026, 4, 1))
+    q1 = Period("custom", dt.date(2026, 1, 1), dt.date(2026, 4, 1))
+    channel = {"revenue": "won", "by": "channel", "lookback_days": 90, "half_life_days": 7.0}
+    expected = {
+        "funnel_breakdown": (
+            Filters(march, owners=("Ana",)), {}, {"group_1": "source", "group_2": "region"}, {}
+        ),
+        "scorecard": (Filters(q1, teams=("East",), strict=True), {"periods": [q1, q1.previous()]},
+                      {}, {}),
+        "quality_by_group": (
+            Filters(march, attributes=(("region", ("EMEA",)),)), {}, {"group_1": "campaign"}, {}
+        ),
+        "funnel_trend": (Filters(march, view="flow"), {"trend_months": 12}, {},
+                         {"step": "mql_to_sal", "within_days": 2.5}),
+        "funnel_drilldown": (Filters(march), {}, {"group_1": "owner"},
+                             {"stage": "sal", "group_1": "Ana", "group_2": None,
+                              "only_dropped": False, "limit": 50}),
+        "attribution_credit": (Filters(march, sources=("Referral", "Webinar")), {}, {},
+                               channel),
+    }[name]  # fmt: skip
+    filters, how, columns, own = expected
+    params = metrics.params_for(golden_db, name, filters, **how, **own)
+    app = golden_db.run(name, params, columns)
+    assert len(app) > 0, "a case that returns no rows shows nothing"
+    pd.testing.assert_frame_equal(_run_script(script), app)
+
+
+def test_sql_script_builds_the_staging_for_another_agreement(tmp_path, golden_db_path, capsys):
+    """With an agreement other than the import's, the staging tables are built by the script
+    itself (their SQL with the agreement's values as variables), as Database builds them."""
+    from handoff import agreement as agreement_mod
+    from handoff.db import Database
+
+    text = (GOLDEN / "agreement.toml").read_text(encoding="utf-8")
+    other = tmp_path / "agreement.toml"
+    other.write_text(text.replace("target_hours = 4", "target_hours = 2"), encoding="utf-8")
+    db = Database(golden_db_path, agreement_mod.load(other))
+    assert db.staging_built_on_open
+    args = ["follow_up_summary", *MARCH, "--by", "team"]
+    script = _sql_script(*args, db_path=golden_db_path, agreement_path=other, capsys=capsys)
+    assert 'set variable "follow_up_target_hours" = 2.0::double;' in script
+    assert 'create or replace table "stg_leads" as' in script
+    from handoff import metrics
+    from handoff.filters import Filters, Period
+
+    filters = Filters(Period("custom", dt.date(2026, 3, 1), dt.date(2026, 4, 1)))
+    app = db.run("follow_up_summary", metrics.params_for(db, "follow_up_summary", filters),
+                 {"group_1": "team"})  # fmt: skip
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(_run_script(script), app)
+    db.close()
+
+
+def test_sql_explain_and_mistakes(golden_db_path, capsys):
+    agreement_path = GOLDEN / "agreement.toml"
+    script = _sql_script(
+        "scorecard", *MARCH, "--explain", db_path=golden_db_path, agreement_path=agreement_path,
+        capsys=capsys,
+    )  # fmt: skip
+    assert "\nexplain analyze\nwith " in script
+    plan = _run_script(script)
+    assert list(plan.columns) == ["explain_key", "explain_value"]
+    assert "Total Time" in plan["explain_value"].iloc[0]
+    base = ["--db", str(golden_db_path), "--agreement", str(agreement_path), *MARCH]
+    for wrong, said in (
+        (["scorecard", "--param", "limit=3"], "--param takes NAME=VALUE with a parameter"),
+        (["slipping_leads"], "slipping_leads needs --param for limit"),
+        (["dataset_facts", "--by", "source"], "no column slots ['group_1']"),
+        (["funnel_breakdown", "--by", "x; drop table leads"], "cannot break down by"),
+        (["no_such_query"], "no query file"),
+    ):
+        assert main(["sql", *wrong, *base]) == 2
+        assert said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None, True, False, 0, -3, 2**40, 2.5, 1e-7, float("nan"), float("inf"), "O'Neil", "",
+        "a\nb -- not a comment", dt.date(2026, 3, 29),
+        dt.datetime(2026, 3, 29, 3, 0, 0, 250, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        dt.datetime(2026, 3, 1, 9, 30), ["Paid search", "Web"], [], [None],
+        [{"period_index": 1, "start_at": dt.datetime(2026, 3, 1, tzinfo=dt.UTC)}],
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_a_literal_reads_back_as_the_value_bound(value):
+    """`literal` (for printed scripts only) gives the value and the type that binding gives."""
+    import math
+
+    import duckdb
+
+    from handoff.sql import literal
+
+    con = duckdb.connect()
+    typed = "select v, typeof(v) from (select {} as v)"
+    printed = con.execute(typed.format(literal(value))).fetchall()
+    bound = con.execute(typed.format("$v"), {"v": value}).fetchall()
+    if isinstance(value, float) and math.isnan(value):
+        assert math.isnan(printed[0][0])
+        assert printed[0][1] == bound[0][1] == "DOUBLE"
+    else:
+        assert printed == bound
+    con.close()

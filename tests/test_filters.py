@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -87,6 +88,33 @@ def test_scope_params_empty_means_all():
         period=f.period, sources=("Web",), attributes=(("region", ("EMEA", "NA")), ("size", ("1",)))
     )
     assert f.scope_params()["attribute_pairs"] == ["region=EMEA", "region=NA", "size=1"]
+
+
+def test_params_bound_the_periods_the_trend_and_the_scan():
+    """Worked by hand: March 2026 in Berlin starts at 23:00 UTC on 28 February (CET, +1) and
+    ends at 22:00 UTC on 31 March (summer time, +2, from 29 March); the month before starts
+    31 January 23:00 UTC; a trend of 3 months ending with March starts 1 January, 23:00 UTC on
+    31 December. The scan covers all of them."""
+    utc = dt.UTC
+    berlin = SimpleNamespace(tz=zoneinfo.ZoneInfo("Europe/Berlin"))
+    march = Period("custom", D(2026, 3, 1), D(2026, 4, 1))
+    f = Filters(period=march, view="flow", strict=True, teams=("North",))
+    p = f.params(berlin, periods=[march, march.previous()], trend_months=3)
+    march_at = (dt.datetime(2026, 2, 28, 23, tzinfo=utc), dt.datetime(2026, 3, 31, 22, tzinfo=utc))
+    february_start_at = dt.datetime(2026, 1, 31, 23, tzinfo=utc)
+    assert (p["start_at"], p["end_at"]) == march_at
+    assert p["periods"] == [
+        {"period_index": 1, "start_at": march_at[0], "end_at": march_at[1]},
+        {"period_index": 2, "start_at": february_start_at, "end_at": march_at[0]},
+    ]
+    assert p["trend_start_at"] == dt.datetime(2025, 12, 31, 23, tzinfo=utc)
+    assert (p["scan_start_at"], p["scan_end_at"]) == (p["trend_start_at"], march_at[1])
+    assert (p["view"], p["strict"], p["teams"], p["sources"]) == ("flow", True, ["North"], None)
+    # Without periods the period alone is counted, and without a trend there is no start.
+    alone = f.params(berlin)
+    assert alone["periods"] == [p["periods"][0]]
+    assert "trend_start_at" not in alone
+    assert (alone["scan_start_at"], alone["scan_end_at"]) == march_at
 
 
 def test_url_ignores_junk():

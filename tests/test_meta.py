@@ -10,7 +10,7 @@ import re
 import pytest
 
 from handoff import agreement, contract, mapping
-from handoff.db import QUERY_DIR, STAGING, load_query
+from handoff.db import QUERY_DIR, STAGING, _fragments, compile_query, load_query, params_in
 from handoff.sql import Sql
 from handoff.ui import NAVIGATION
 from tests.conftest import ROOT
@@ -31,12 +31,55 @@ def test_every_sql_file_has_a_header_and_its_params(name, folder):
     query = load_query(name, folder)
     assert query.question.endswith("?"), f"{name}: the Question header should be a question"
     assert query.grain, name
-    assert set(query.declared_params) == query.body_params, (
-        f"{name}: header declares {sorted(query.declared_params)}, SQL uses "
-        f"{sorted(query.body_params)}"
-    )
     for fragment in query.uses:
         assert fragment in FRAGMENTS, f"{name} uses unknown fragment {fragment}"
+
+
+@pytest.mark.parametrize(("name", "folder"), ALL)
+def test_header_is_the_compiled_interface(name, folder):
+    """Params and Columns are the parameters and column slots of the SQL the runner compiles
+    (fragments prepended) and binds, counted here from the compiled text itself."""
+    query = load_query(name, folder)
+    compiled, bound = compile_query(name, folder, {s: Sql("null") for s in query.declared_slots})
+    assert len(set(query.declared_params)) == len(query.declared_params), name
+    assert set(query.declared_params) == params_in(compiled) == bound, (
+        f"{name}: header Params {sorted(query.declared_params)}, compiled SQL binds "
+        f"{sorted(params_in(compiled))}"
+    )
+    text = "\n".join([query.body, *(f.body for f in _fragments(query.uses))])
+    assert set(query.declared_slots) == set(re.findall(r"\{\{([a-z_0-9]+)\}\}", text)), (
+        f"{name}: header Columns {sorted(query.declared_slots)}"
+    )
+
+
+def test_a_header_that_is_not_the_compiled_interface_is_refused(tmp_path, monkeypatch):
+    from handoff import db
+
+    for folder in ("queries", "queries/fragments"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "queries/fragments/scope.sql").write_text(
+        "-- Question: q?\n-- Params: $owners\n-- Grain: g\nselect * from t where o = $owners\n"
+    )
+    header = "-- Question: q?\n-- Params: {}\n-- Grain: g\n-- Uses: scope\n"
+    body = "select * from scope where n = $limit\n"
+    cases = (
+        ("own_only", "$limit"),
+        ("none_said", "none"),
+        ("extra", "$limit, $owners, $teams"),
+        ("wrapped", "$limit,\n--         $owners"),
+    )
+    for name, params in cases:
+        (tmp_path / f"queries/{name}.sql").write_text(header.format(params) + body)
+    monkeypatch.setattr(db, "ROOT", tmp_path)
+    monkeypatch.setattr(db, "QUERY_DIR", tmp_path / "queries")
+    db.load_query.cache_clear()
+    try:
+        for name in ("own_only", "none_said", "extra"):
+            with pytest.raises(db.QueryError, match="not the parameters of the compiled SQL"):
+                db.load_query(name)
+        assert db.load_query("wrapped").declared_params == ("limit", "owners")
+    finally:
+        db.load_query.cache_clear()
 
 
 @pytest.mark.parametrize("name", QUERIES)
@@ -137,26 +180,16 @@ def test_no_sql_is_built_by_string_formatting():
 
 
 @pytest.mark.parametrize(("name", "folder"), [q for q in ALL if q[1] != "fragments"])
-def test_column_slots_are_declared(name, folder):
-    """A query declares the column slots it (or a fragment it uses) has, and only those."""
-    from handoff.db import _fragments
-
-    query = load_query(name, folder)
-    slots = set(query.body_slots).union(*(f.body_slots for f in _fragments(query.uses)))
-    assert slots == set(query.declared_slots), f"{name}: declare -- Columns: {sorted(slots)}"
-
-
-@pytest.mark.parametrize(("name", "folder"), [q for q in ALL if q[1] != "fragments"])
 @pytest.mark.parametrize("dialect", ["spark", "trino"])
 def test_queries_transpile_for_a_distributed_engine(name, folder, dialect):
     """PRODUCT.md: the same queries must run on Spark or Trino through SQLGlot."""
     import sqlglot
     from sqlglot.errors import ErrorLevel
 
-    from handoff.db import _fragments, compile_query, group_column
+    from handoff.db import group_column
 
     query = load_query(name, folder)
-    wanted = set(query.body_slots).union(*(f.body_slots for f in _fragments(query.uses)))
+    wanted = query.declared_slots
     examples = {
         "group_1": group_column("source", ("region",)),
         "group_2": group_column("region", ("region",)),

@@ -604,7 +604,7 @@ def test_funnel_drilldown_ties_and_limit(tmp_path, golden_agreement):
 
 
 def quality_rows(db, by, filters=MARCH_FILTERS):
-    frame = metrics.run(db, "quality_by_group", filters, by=by, columns={"group_1": by})
+    frame = metrics.run(db, "quality_by_group", filters, columns={"group_1": by})
     return {
         r.group_name: (r.n_lead, r.n_mql, r.n_sal, r.n_sql, r.n_won, r.won_amount_usd,
                        None if pd.isna(r.median_days_to_win) else round(r.median_days_to_win, 4),

@@ -49,7 +49,7 @@ from hypothesis import strategies as st
 
 from handoff import agreement as agreement_mod
 from handoff import importer
-from handoff.contract import TABLES_BY_NAME, Kind
+from handoff.contract import TABLES_BY_NAME, ColumnType
 from handoff.mapping import MappingError
 from handoff.sql import compose, ident, join
 from tests import damage
@@ -160,10 +160,10 @@ def judge_file(con: duckdb.DuckDBPyConnection, result: importer.ImportResult, f:
         if missing:
             out.append(f"{where}: the {table.name} table has no column {', '.join(missing)}")
         cols = [c for c in wanted if c in have]
-        kinds = {c.name: c.kind for c in table.columns}
+        types = {c.name: c.type for c in table.columns}
         selected = [
             compose("epoch_us({c})", c=ident(c))
-            if kinds.get(c) is Kind.TIMESTAMP
+            if types.get(c) is ColumnType.TIMESTAMP
             else compose("{c}", c=ident(c))
             for c in cols
         ]

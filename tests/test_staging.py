@@ -432,7 +432,7 @@ def test_stg_revenue_events(golden_db):
     assert list(rows.index) == ["D01", "D08", "lead L11"]
     assert rows.loc["D08", "converted_at"] == at("2026-03-30 10:00")
     assert rows.loc["D08", "opportunity_at"] == at("2026-03-20 09:00")
-    assert rows.loc["lead L11", ["kind", "amount_usd"]].tolist() == ["won", 700]
+    assert rows.loc["lead L11", ["revenue_type", "amount_usd"]].tolist() == ["won", 700]
     assert rows["lead_source"].tolist() == ["Paid search", "Referral", "(unknown)"]
 
 

@@ -1,5 +1,6 @@
 -- Question: which touches share the credit of each revenue event of the period, and how much?
--- Params: $start_at, $end_at, $lookback_days, $half_life_days, $by
+-- Params: $start_at, $end_at, $lookback_days, $half_life_days, $by, $sources, $campaigns, $owners,
+--         $teams, $attribute_pairs, $revenue
 -- Grain: one row per revenue event × touch in its lookback window (events without a touch in
 -- it appear once, with a NULL touch)
 -- Uses: period_revenue_events

@@ -1,5 +1,6 @@
 -- Question: when does each scoped lead count at each stage, for the view and order mode chosen?
--- Params: $view, $strict, $scan_start_at, $scan_end_at
+-- Params: $view, $strict, $scan_start_at, $scan_end_at, $sources, $campaigns, $owners, $teams,
+--         $attribute_pairs
 -- Grain: one row per scoped lead
 -- Uses: scoped_leads
 -- In any order ($strict false) a stage is reached with its date or any later one (entered_*);

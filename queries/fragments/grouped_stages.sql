@@ -1,5 +1,6 @@
 -- Question: which breakdown group (or pair of groups) does each scoped lead belong to?
--- Params: none
+-- Params: $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict, $scan_start_at,
+--         $scan_end_at
 -- Grain: one row per scoped lead (counted_stages columns plus group_1, group_2)
 -- Uses: counted_stages
 -- Columns: {{group_1}}, {{group_2}}

@@ -1,5 +1,6 @@
 -- Question: which scoped leads were handed over to sales in each period?
--- Params: $scan_start_at, $scan_end_at
+-- Params: $scan_start_at, $scan_end_at, $periods, $sources, $campaigns, $owners, $teams,
+--         $attribute_pairs
 -- Grain: one row per period × scoped lead handed over in it (stg_leads columns, period_index)
 -- Uses: periods, scoped_leads
 -- Follow-up is measured from the hand-over, so the follow-up queries and marketing's volume goal

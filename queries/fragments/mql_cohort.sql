@@ -1,7 +1,9 @@
 -- Question: which scoped leads are the MQLs of each period, and what became of each?
--- Params: $scan_start_at, $scan_end_at
+-- Params: $scan_start_at, $scan_end_at, $periods, $sources, $campaigns, $owners, $teams,
+--         $attribute_pairs, $view, $strict
 -- Grain: one row per period × MQL of that period (grouped_stages columns, period_index)
 -- Uses: periods, grouped_stages
+-- Columns: {{group_1}}, {{group_2}}
 -- The MQLs of a period are the leads counted at MQL in it (counted_stages): in the creation
 -- cohort, created in it and handed over by the data's end; in the hand-over cohort and the flow
 -- view, handed over in it. Accepted means reached SAL by the data's end (in the order mode

@@ -1,5 +1,5 @@
 -- Question: which revenue events of the period can be credited, for the leads in scope?
--- Params: $revenue, $start_at, $end_at
+-- Params: $revenue, $start_at, $end_at, $sources, $campaigns, $owners, $teams, $attribute_pairs
 -- Grain: one row per revenue event (stg_revenue_events columns)
 -- Uses: scoped_leads
 -- $revenue 'won' takes deals won in the period, at their close; 'pipeline' open deals created
@@ -8,6 +8,6 @@
 select e.*
 from stg_revenue_events as e
 where
-    e.kind = $revenue
+    e.revenue_type = $revenue
     and e.converted_at >= $start_at and e.converted_at < $end_at
     and e.lead_key in (select lead_key from scoped_leads)

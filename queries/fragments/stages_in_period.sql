@@ -1,8 +1,10 @@
 -- Question: which stages does each scoped lead count at within each period?
--- Params: $view
+-- Params: $view, $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per period × scoped lead that counts at some stage in it (or, in flow view,
 -- whose won deals brought revenue in it)
 -- Uses: periods, grouped_stages
+-- Columns: {{group_1}}, {{group_2}}
 -- 1 where the lead's <stage>_counts_at (see counted_stages) falls in the period, else 0; n_lost
 -- likewise for a closed-lost opportunity. won_amount_usd is the revenue counted in the period:
 -- in the cohort views all the won revenue of a cohort lead whose win counts (won by the
@@ -17,7 +19,7 @@ with period_wins as (
     select p.period_index, e.lead_key, sum(e.amount_usd) as won_in_period_usd
     from periods as p
     inner join stg_revenue_events as e
-        on e.kind = 'won' and e.converted_at >= p.start_at and e.converted_at < p.end_at
+        on e.revenue_type = 'won' and e.converted_at >= p.start_at and e.converted_at < p.end_at
     where $view = 'flow'
     group by p.period_index, e.lead_key
 ),

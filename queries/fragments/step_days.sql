@@ -1,7 +1,9 @@
 -- Question: how many days did each scoped lead take for one step, and when does that count?
--- Params: $view, $step
+-- Params: $view, $step, $sources, $campaigns, $owners, $teams, $attribute_pairs, $strict,
+--         $scan_start_at, $scan_end_at
 -- Grain: one row per scoped lead that completed $step (in the order mode chosen)
 -- Uses: grouped_stages
+-- Columns: {{group_1}}, {{group_2}}
 -- Days come from stg_leads (<step>_days: the lead's own dates, present and in order). In
 -- strict mode a step counts only for leads strict up to its end. counts_at places the step in a
 -- period: the cohort date in cohort views, the step's completion in flow view; counts_month is

@@ -1,7 +1,7 @@
 -- Question: when was each lead handed over, and when did sales first follow up after that?
 -- Params: none
 -- Grain: one row per lead
--- Kind: view
+-- Creates: view
 -- The hand-over is the first moment the lead is known to have reached MQL. The first follow-up
 -- is the first activity at or after the hand-over; activity before it is not follow-up. Where a
 -- lead has activities they outrank its first_contacted_at column.

@@ -2,7 +2,7 @@
 -- Params: none
 -- Grain: one row per lead
 -- Columns: {{lead_attributes}}
--- Kind: view
+-- Creates: view
 -- Stage dates come from the lead, except where deals outrank them (stg_deals). A lead scored at
 -- or past the agreement's threshold with no mql_at counts as an MQL from its creation.
 -- entered_<stage>_at is the earliest date of that stage or any later one: a lead has reached a

@@ -12,7 +12,7 @@ with deal_events as (
     select
         deal_id as event_id,
         lead_key,
-        case status when 'won' then 'won' else 'pipeline' end as kind,
+        case status when 'won' then 'won' else 'pipeline' end as revenue_type,
         case status when 'won' then coalesce(closed_at, created_at) else created_at end
             as converted_at,
         created_at as opportunity_at,
@@ -27,7 +27,7 @@ lead_events as (
     select
         'lead ' || lead_id as event_id,
         lead_key,
-        'won' as kind,
+        'won' as revenue_type,
         won_at as converted_at,
         opportunity_at,
         coalesce(won_amount, 0) as amount_usd,
