@@ -19,7 +19,9 @@ run a query. A case's keys:
 - `columns`: the columns compared, and `rows`: the expected rows, one array per row with a value
   per column, in the query's order (`order = "any"` when the query does not order them).
   `where = { group_1 = "NULL" }` keeps only the rows with those values first; `subset = true`
-  lets the result hold rows besides those listed (each listed row must be there, in order).
+  lets the result hold rows besides those listed (each listed row must be there, in order);
+  `first_rows = n` compares the first n rows only; `every = { step = "mql_to_sal" }` says every
+  row of the result (before `where`) has those values.
 - `tolerance`: how far a number may be from the expected one (default 1e-9; counts are whole).
 
 TOML has no null: the string "NULL" stands for SQL NULL, in `params`, `where` and `rows` (it
@@ -52,7 +54,7 @@ TOLERANCE = 1e-9
 CASE_KEYS = {
     "name", "period", "compare", "trend_months", "view", "strict", "sources", "campaigns",
     "owners", "teams", "attributes", "by", "by2", "params", "columns", "rows", "order", "where",
-    "subset", "tolerance",
+    "subset", "first_rows", "every", "tolerance",
 }  # fmt: skip
 
 
@@ -181,11 +183,17 @@ def compare_rows(query: str, case: dict[str, Any], frame: pd.DataFrame) -> None:
     label = f"{query}: {case['name']}"
     columns, expected = case["columns"], case["rows"]
     tolerance = case.get("tolerance", TOLERANCE)
-    missing = [c for c in columns + list(case.get("where", {})) if c not in frame.columns]
+    named = [*columns, *case.get("where", {}), *case.get("every", {})]
+    missing = [c for c in named if c not in frame.columns]
     assert not missing, f"{label}: no column {missing} (the query has {list(frame.columns)})"
+    for column, value in case.get("every", {}).items():
+        bad = [v for v in frame[column] if not same(value, v, tolerance)]
+        assert not bad, f"{label}: every {column} should be {value!r}; got {bad}"
     for column, value in case.get("where", {}).items():
         frame = frame[[same(value, v, tolerance) for v in frame[column]]]
     got = _rows(frame, columns)
+    if "first_rows" in case:
+        got = got[: case["first_rows"]]
     for row in expected:
         assert len(row) == len(columns), (
             f"{label}: expected row {row} has not {len(columns)} values"
