@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from handoff import agreement as agreement_mod
@@ -105,3 +106,39 @@ def test_every_invariant_says_what_it_checks():
     assert len(set(names)) == len(names)
     for rule in INVARIANTS:
         assert rule.says.strip(), rule.name
+
+
+class Canned:
+    """A stand-in for a Database whose queries return the frames given: to see a check fail."""
+
+    def __init__(self, agreement, **frames):
+        self.agreement, self.frames = agreement, frames
+
+    def run(self, name, params=None, columns=None):
+        return self.frames[name]
+
+
+def test_the_invariants_fail_when_they_do_not_hold(golden_agreement):
+    checks = {rule.name: rule.check for rule in INVARIANTS}
+    march = golden_filters()["March"]
+    widening = pd.DataFrame(
+        {"stage": ["lead", "mql"], "n_leads": [3, 4], "n_previous_stage": [None, 3]}
+    )
+    db = Canned(golden_agreement, funnel_stages=widening)
+    with pytest.raises(AssertionError, match="funnel_stages"):
+        checks["funnel_narrows"](db, march)
+    lost_row = pd.DataFrame({"n_read": [11], "n_accepted": [10], "n_rejected": [0]})
+    with pytest.raises(AssertionError):
+        checks["every_row_read_is_accounted_for"](
+            Canned(golden_agreement, dataset_tables=lost_row), march
+        )
+    shares = pd.DataFrame(
+        {
+            "reason": ["a", "b"],
+            "n_discarded": [1, 1],
+            "share": [0.5, 0.4],
+            "cumulative_share": [0.5, 0.9],
+        }
+    )
+    with pytest.raises(AssertionError):
+        checks["shares_sum_to_one"](Canned(golden_agreement, discard_reasons=shares), march)
