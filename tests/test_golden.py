@@ -276,5 +276,6 @@ def test_the_runner_says_where_a_row_differs():
     with pytest.raises(AssertionError, match="2 rows, expected 1"):
         compare_rows("q", {**case, "rows": [["lead", 10]]}, frame)
     compare_rows("q", {**case, "rows": [["mql", 8]], "subset": True}, frame)
+    compare_rows("q", {**case, "rows": [["mql", 8], ["lead", 10]], "order": "any"}, frame)
     with pytest.raises(AssertionError, match="is not in the result"):
         compare_rows("q", {**case, "rows": [["mql", 8], ["lead", 10]], "subset": True}, frame)
