@@ -123,7 +123,7 @@ def test_home_numbers_and_charts_draw(server, browser):
         assert page.locator(".js-plotly-plot .bars path").count() > 0
         metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
         # Paid search in March 2026: L01 and L02 handed over, overall and from Paid search
-        # (tests/test_queries.py).
+        # (tests/golden/follow_up_summary.toml).
         assert metrics[:2] == ["2", "2"]
         assert page.query_selector_all(FAILED) == []
     finally:

@@ -84,8 +84,22 @@ def test_a_header_that_is_not_the_compiled_interface_is_refused(tmp_path, monkey
 
 @pytest.mark.parametrize("name", QUERIES)
 def test_every_query_has_a_golden_test(name):
-    golden = [f for f, text in TEST_TEXT.items() if f != "test_meta.py" and f'"{name}"' in text]
-    assert golden, f"no golden test runs {name}"
+    # tests/golden/<name>.toml, with cases that compare rows, every one of them collected by the
+    # runner (tests/test_golden.py) and so run on the golden database.
+    from tests import test_golden
+
+    path = test_golden.GOLDEN_DIR / f"{name}.toml"
+    assert path.is_file(), f"no golden file tests/golden/{name}.toml for queries/{name}.sql"
+    cases = test_golden.load_cases(path)
+    assert cases, f"tests/golden/{name}.toml has no [[case]]"
+    for case in cases:
+        assert case.get("name"), f"{name}: a case has no name"
+        assert case.get("columns"), f"{name}: case {case['name']!r} compares no columns"
+        assert "rows" in case, f"{name}: case {case['name']!r} has no expected rows"
+    run = [p.values[1]["name"] for p in test_golden.CASES if p.values[0] == name]
+    assert run == [c["name"] for c in cases], f"{name}: the runner does not run every case"
+    assert len(set(run)) == len(run), f"{name}: two cases share a name"
+    assert set(test_golden.golden_files()) <= set(QUERIES), "a golden file names no query"
 
 
 @pytest.mark.parametrize("name", STAGING_FILES)

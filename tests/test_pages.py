@@ -1,5 +1,5 @@
 """AppTest tests of every page on the golden fixture: no exception, the key numbers shown, and a
-filter change changes them. The numbers are the hand-worked ones of tests/test_queries.py."""
+filter change changes them. The numbers are the hand-worked ones of tests/golden/."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_home_shows_the_hand_worked_numbers(app):
     app.run()
     assert not app.exception
     shown = metrics_shown(app)
-    # March 2026 against the golden agreement (tests/test_queries.py works these out): 8 MQLs
+    # March 2026 against the golden agreement (tests/golden/*.toml work these out): 8 MQLs
     # handed over (goal 10), 2 from Paid search (goal 4) and 1 from Webinar (goal 2); followed
     # up in time 4 of 7 judged (target 80%); accepted 5 of 8 (70%); discarded 2 of 8 (25%).
     assert shown == {
@@ -398,8 +398,8 @@ def test_follow_up_page(app):
     app.switch_page("pages/follow_up.py").run()
     assert not app.exception
     shown = {m.label: m.value for m in app.metric}
-    # March (tests/test_queries.py): 4 met of 7 judged; median 2.5 h, p90 5 h; L14 waiting,
-    # still active: the one open breach; nothing closed without follow-up.
+    # March (tests/golden/follow_up_*.toml): 4 met of 7 judged; median 2.5 h, p90 5 h; L14
+    # waiting, still active: the one open breach; nothing closed without follow-up.
     assert shown["Followed up in time"] == "57.1%"  # the home page's name and number
     assert shown["Median time to follow-up"] == "2.5 h"
     assert shown["90% of follow-ups within"] == "5.0 h"

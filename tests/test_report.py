@@ -96,7 +96,7 @@ def test_scorecard_by_hand(golden_db):
         )
         for c in card["commitments"]
     }
-    # Worked out in tests/test_queries.py: 8 MQLs handed over in March (none in February)
+    # Worked out in tests/golden/follow_up_summary.toml: 8 MQLs handed over in March (none in February)
     # against 10; Paid search L01, L02 against 4; Webinar L06 against 2; follow-up 4 met of 7
     # judged against 80% (nothing judged in February); accepted 5 of the 8 March MQLs and
     # discarded 2 (L03, L11); February's creation cohort (L13, L14) has L14 as its MQL, not

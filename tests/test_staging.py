@@ -215,22 +215,6 @@ def test_time_zone_at_the_month_boundary(leads):
     assert leads.loc["L14", "created_at"].tz_convert(BERLIN).month == 2
 
 
-def test_data_quality_counts(golden_db):
-    counts = dict(golden_db.run("data_quality")[["check_name", "n_rows"]].itertuples(index=False))
-    assert counts == {
-        "Stage dates out of order": 1,  # L07
-        "Follow-up before hand-over (negative latency)": 1,  # L07
-        "Won without an amount": 0,
-        "Discarded without a reason": 1,  # L09
-        "Deal won or lost without a close date": 0,
-        "Deal closed before it was created": 0,
-        "Source blank: counted as (unknown)": 1,  # L11
-        "MQL by score, not stamped": 2,  # L02, L08
-        "Skipped a stage": 3,  # L06 (SAL), L08 (SAL, SQL), L11 (SAL, SQL, opportunity)
-        "Sales activity before hand-over": 2,  # L06, L10
-    }
-
-
 def test_business_calendar_around_the_dst_change(golden_db):
     rows = golden_db.con.execute(
         "select day, open_hours, hours_before from business_calendar"
