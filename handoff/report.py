@@ -34,6 +34,7 @@ def collect(db: Database, filters: Filters, by: str = "source", by2: str | None 
     home = metrics.home(db, filters)
     follow_up = metrics.follow_up(db, filters)
     discards = metrics.discards(db, filters)
+    card = scorecard.scorecard(db, filters, discards=discards["summary"], home=home)
     data: dict[str, Any] = {
         "agreement": {
             "name": agreement.name,
@@ -44,7 +45,7 @@ def collect(db: Database, filters: Filters, by: str = "source", by2: str | None 
         "dataset": metrics.dataset(db),
         "filters": filters.describe(),
         "home": home,
-        "scorecard": scorecard.scorecard(db, filters, discards=discards["summary"], home=home),
+        "scorecard": card.to_json(),
         "funnel": metrics.funnel(db, filters, by=by, by2=by2),
         "quality": metrics.quality(db, filters),
         "follow_up": follow_up,
@@ -53,7 +54,7 @@ def collect(db: Database, filters: Filters, by: str = "source", by2: str | None 
             revenue: _attribution(db, filters, revenue) for revenue in ("won", "pipeline")
         },
     }
-    data["summary"] = scorecard.summary(data)
+    data["summary"] = scorecard.summary(card, data)
     return data
 
 
@@ -121,10 +122,11 @@ class _Page:
     def add(self, markup: str) -> None:
         self.parts.append(markup)
 
-    def num(self, path: str, kind: str = "count") -> str:
-        shown = FORMATS[kind](lookup(self.data, path))
+    def num(self, path: str, shown_as: str = "count") -> str:
+        """The value at `path`, formatted as FORMATS[shown_as], marked with its path."""
+        shown = FORMATS[shown_as](lookup(self.data, path))
         return (
-            f'<span class="n" data-key="{html.escape(path)}" data-kind="{kind}">'
+            f'<span class="n" data-key="{html.escape(path)}" data-kind="{shown_as}">'
             f"{html.escape(shown)}</span>"
         )
 
@@ -148,13 +150,13 @@ class _Page:
         limit: int = TOP_ROWS,
         what: str = "rows",
     ) -> None:
-        """A table of `rows` (found at `base` in the data): columns (field, heading, kind)."""
+        """A table of `rows` (found at `base` in the data): columns (field, heading, shown_as)."""
         head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in columns)
         body = []
         for i, _row in enumerate(rows[:limit]):
             cells = "".join(
-                f'<td class="{kind}">{self.num(f"{base}.{i}.{field}", kind)}</td>'
-                for field, _, kind in columns
+                f'<td class="{shown_as}">{self.num(f"{base}.{i}.{field}", shown_as)}</td>'
+                for field, _, shown_as in columns
             )
             body.append(f"<tr>{cells}</tr>")
         self.add(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
@@ -233,43 +235,43 @@ def _summary(page: _Page) -> None:
 
 
 def _scorecard(page: _Page) -> None:
-    card = page.data["scorecard"]
+    card = scorecard.Scorecard.from_json(page.data["scorecard"])
     page.add(
         '<section id="scorecard"><h2>Did each team keep its side of the agreement?</h2>'
-        f'<p class="q">Each commitment for {e(card["period"])}, counting '
-        f"{e(card['counting']['counts'])}; its target, the period before "
-        f"({e(card['previous_period'])}) and the last 12 months, each month counted as the "
+        f'<p class="q">Each commitment for {e(card.period)}, counting '
+        f"{e(card.counting['counts'])}; its target, the period before "
+        f"({e(card.previous_period)}) and the last 12 months, each month counted as the "
         "headline is.</p>"
     )
     rows = []
-    for i, c in enumerate(card["commitments"]):
+    for i, c in enumerate(card.commitments):
         base = f"scorecard.commitments.{i}"
         # Rates to one decimal: 69.6% is visibly under a 70% target.
-        kind = "count" if c["kind"] == "count" else "rate1"
-        value = page.num(f"{base}.value", kind)
-        if not c["in_data"]:
+        shown_as = "rate1" if c.is_rate else "count"
+        value = page.num(f"{base}.value", shown_as)
+        if not c.in_data:
             value = '<span class="of">not in the data</span>'
-        elif c["value"] is None and c["note"]:
-            value = f'<span class="of">{e(c["note"])}</span>'
-        elif c["kind"] == "rate" and c["denominator"] is not None:
+        elif c.value is None and c.note:
+            value = f'<span class="of">{e(c.note)}</span>'
+        elif c.is_rate and c.denominator is not None:
             value += (
                 f' <span class="of">{page.num(f"{base}.numerator")} of '
                 f"{page.num(f'{base}.denominator')}</span>"
             )
         target = (
-            f"{e(c['direction'])} {page.num(f'{base}.target', kind.removesuffix('1'))}"
-            if c["target"] is not None
+            f"{e(c.direction)} {page.num(f'{base}.target', shown_as.removesuffix('1'))}"
+            if c.target is not None
             else "no target agreed"
         )
         verdict = {True: '<b class="met">met</b>', False: '<b class="missed">missed</b>'}.get(
-            c["is_met"], '<b class="none">not judged</b>'
+            c.is_met, '<b class="none">not judged</b>'
         )
         rows.append(
-            f"<tr><td>{e(c['team'].capitalize())}</td><td>{e(c['label'])}"
-            f'<br><span class="of">{e(c["counts"])}</span>'
-            + (f'<br><span class="of">{e(c["note"])}</span>' if c["note"] else "")
-            + f'</td><td class="{kind}">{value}</td><td>{target}</td><td>{verdict}</td>'
-            f'<td class="{kind}">{page.num(f"{base}.previous", kind)}</td>'
+            f"<tr><td>{e(c.team.capitalize())}</td><td>{e(c.label)}"
+            f'<br><span class="of">{e(c.counts)}</span>'
+            + (f'<br><span class="of">{e(c.note)}</span>' if c.note else "")
+            + f'</td><td class="{shown_as}">{value}</td><td>{target}</td><td>{verdict}</td>'
+            f'<td class="{shown_as}">{page.num(f"{base}.previous", shown_as)}</td>'
             f"<td>{_sparkline(c)}</td></tr>"
         )
     page.add(
@@ -279,19 +281,19 @@ def _scorecard(page: _Page) -> None:
     )
     keys = ("leads", "mqls", "sals", "sqls", "opportunities", "won")
     steps = " → ".join(
-        f"{page.num(f'scorecard.funnel.{key}.value')} {e(card['funnel'][key]['label'])}"
+        f"{page.num(f'scorecard.funnel.{key}.value')} {e(card.funnel[key]['label'])}"
         for key in keys
     )
-    words = card["counting"]
+    words = card.counting
     worth = (
         page.num("scorecard.funnel.won_revenue_usd.value", "usd")
-        if card["funnel"]["won_revenue_usd"]["value"] is not None
-        else e(card["funnel"]["won_revenue_usd"]["note"])
+        if card.funnel["won_revenue_usd"]["value"] is not None
+        else e(card.funnel["won_revenue_usd"]["note"])
     )
     page.add(f'<p class="oneline">{steps} · {worth} {e(words["won_revenue"])}</p>')
     if words["view"] != "flow":
         page.add(
-            f'<p class="q">{e(card["won_in_period"]["label"])}: '
+            f'<p class="q">{e(card.won_in_period["label"])}: '
             f"{page.num('scorecard.won_in_period.n_deals')} deals, "
             f"{page.num('scorecard.won_in_period.revenue_usd', 'usd')}, whoever's leads they "
             "were.</p>"
@@ -299,14 +301,14 @@ def _scorecard(page: _Page) -> None:
     page.add("</section>")
 
 
-def _sparkline(c: dict[str, Any]) -> str:
+def _sparkline(c: scorecard.Commitment) -> str:
     """12 months as a small line with the monthly target dashed; the last month printed."""
-    points = [p["value"] for p in c["trend"]]
+    points = [p.value for p in c.trend]
     known = [v for v in points if v is not None]
     if not known:
         return '<span class="of">no data</span>'
     width, height, pad = 150, 34, 3
-    level = c.get("trend_target")
+    level = c.trend_target
     top = max([*known, level or 0]) or 1
     step = (width - 2 * pad) / max(len(points) - 1, 1)
 
@@ -322,17 +324,17 @@ def _sparkline(c: dict[str, Any]) -> str:
             f'<line x1="{pad}" x2="{width - pad}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
             'class="target"/>'
         )
-    title = ", ".join(f"{p['month']}: {_trend_value(c, p['value'])}" for p in c["trend"])
+    title = ", ".join(f"{p.month}: {_trend_value(c, p.value)}" for p in c.trend)
     return (
         f'<svg class="spark" width="{width}" height="{height}" role="img" '
         f'aria-label="{e(title)}"><title>{e(title)}</title>{target}'
-        f'<polyline points="{path}"/></svg> <span class="of">{e(c["trend"][-1]["month"])}: '
-        f"{e(_trend_value(c, c['trend'][-1]['value']))}</span>"
+        f'<polyline points="{path}"/></svg> <span class="of">{e(c.trend[-1].month)}: '
+        f"{e(_trend_value(c, c.trend[-1].value))}</span>"
     )
 
 
-def _trend_value(c: dict[str, Any], value: float | None) -> str:
-    return fmt.count(value) if c["kind"] == "count" else fmt.rate(value)
+def _trend_value(c: scorecard.Commitment, value: float | None) -> str:
+    return fmt.rate(value) if c.is_rate else fmt.count(value)
 
 
 def _funnel(page: _Page) -> None:
@@ -688,8 +690,8 @@ def _rows(
     body = []
     for i, _row in rows[:ACTION_ROWS]:
         cells = "".join(
-            f'<td class="{kind}">{page.num(f"{base}.{i}.{field}", kind)}</td>'
-            for field, _, kind in columns
+            f'<td class="{shown_as}">{page.num(f"{base}.{i}.{field}", shown_as)}</td>'
+            for field, _, shown_as in columns
         )
         body.append(f"<tr>{cells}</tr>")
     page.add(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")

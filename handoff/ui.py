@@ -41,39 +41,7 @@ from handoff.filters import (
     read_query_params,
     resolve_period,
 )
-
-
-@dataclass(frozen=True)
-class Link:
-    path: str  # relative to app.py
-    label: str
-    icon: str
-
-
-# The sidebar navigation: every page, grouped by who uses it.
-NAVIGATION: tuple[tuple[str, tuple[Link, ...]], ...] = (
-    (
-        "Feedback session",
-        (
-            Link("app.py", "Scorecard", ":material/scoreboard:"),
-            Link("pages/funnel.py", "Lead funnel", ":material/filter_alt:"),
-            Link("pages/discards.py", "Discards & dispositions", ":material/delete_sweep:"),
-        ),
-    ),
-    (
-        "Marketing",
-        (Link("pages/quality.py", "Quantity vs quality", ":material/scatter_plot:"),),
-    ),
-    ("Sales", (Link("pages/follow_up.py", "Follow-up", ":material/timer:"),)),
-    ("Executives", (Link("pages/attribution.py", "Attribution", ":material/account_tree:"),)),
-    (
-        "Data",
-        (
-            Link("pages/data.py", "Data loaded", ":material/database:"),
-            Link("pages/definitions.py", "Definitions", ":material/handshake:"),
-        ),
-    ),
-)
+from handoff.navigation import NAVIGATION
 
 _SCOPE_LABELS = {"source": "Source", "campaign": "Campaign", "owner": "Owner", "team": "Team"}
 
