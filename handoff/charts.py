@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -122,14 +123,17 @@ def _pct(value: float) -> str:
 
 
 @_literal
-def funnel_bars(
-    stages: list[str],
-    labels: list[str],
-    counts: list[int],
-    step_rates: list[float],
-    cumulative_rates: list[float],
-) -> go.Figure:
-    """Leads per stage as horizontal bars, first on top, counts and conversions printed."""
+def funnel_bars(frame: pd.DataFrame, stage_labels: dict[str, str]) -> go.Figure:
+    """Leads per stage as horizontal bars, first on top, counts and conversions printed.
+
+    `frame` (metrics.funnel_stages) has a row per stage: stage, n_leads, step_rate and
+    cumulative_rate (NaN or None where there is none); the stages are named in `stage_labels`.
+    """
+    stages = frame["stage"].tolist()
+    labels = [stage_labels[s] for s in stages]
+    counts = [int(n) for n in frame["n_leads"]]
+    step_rates = frame["step_rate"].astype(float).tolist()
+    cumulative_rates = frame["cumulative_rate"].astype(float).tolist()
     text = [
         f"{n:,}" if i == 0 else f"{n:,}  ·  {_pct(step)} of previous  ·  {_pct(cum)} of first"
         for i, (n, step, cum) in enumerate(zip(counts, step_rates, cumulative_rates, strict=True))
@@ -158,20 +162,22 @@ def funnel_bars(
 
 @_literal
 def rate_whiskers(
-    labels: list[str],
-    rates: list[float],
-    lows: list[float],
-    highs: list[float],
-    counts: list[str],
+    frame: pd.DataFrame,
     title: str,
     overall: float | None = None,
-    colors: list[str] | None = None,
     x_title: str = "Conversion (95% interval)",
     target: float | None = None,
     target_label: str = "target",
 ) -> go.Figure:
     """Rates as dots with 95% interval whiskers, one row each, counts printed beside them; the
-    overall rate dashed and an agreed target dotted red."""
+    overall rate dashed and an agreed target dotted red.
+
+    `frame` (tables.rate_rows) has a row per dot: label, rate, low, high, counts (the words
+    beside the dot: "12 of 40") and, optionally, color.
+    """
+    labels, rates, counts = frame["label"].tolist(), frame["rate"].tolist(), frame["counts"]
+    lows, highs = frame["low"].tolist(), frame["high"].tolist()
+    colors = frame["color"].tolist() if "color" in frame else None
     fig = go.Figure(
         go.Scatter(
             y=labels,
@@ -327,12 +333,7 @@ def median_trend(frame, title: str, x_title: str) -> go.Figure:
 
 @_literal
 def tradeoff(
-    names: list[str],
-    leads: list[float],
-    quality: list[float],
-    lows: list[float] | None,
-    highs: list[float] | None,
-    sizes: list[float],
+    frame: pd.DataFrame,
     overall_leads: float,
     overall_quality: float,
     quality_title: str,
@@ -340,7 +341,17 @@ def tradeoff(
     is_rate: bool = True,
 ) -> go.Figure:
     """Volume (log) against quality, one labelled bubble per group, quadrant lines at the overall
-    values and the quadrants named, so 'many and poor' and 'few and good' read at a glance."""
+    values and the quadrants named, so 'many and poor' and 'few and good' read at a glance.
+
+    `frame` (tables.tradeoff_rows) has a row per bubble: name, leads, quality, size and, for a
+    rate, its interval as low and high. A bubble without a size is drawn smallest.
+    """
+    names, leads = frame["name"].tolist(), frame["leads"].tolist()
+    quality = frame["quality"].astype(float).tolist()
+    has_interval = "low" in frame
+    lows = frame["low"].astype(float).tolist() if has_interval else None
+    highs = frame["high"].astype(float).tolist() if has_interval else None
+    sizes = [0 if s is None or s != s else s or 0 for s in frame["size"].tolist()]
     biggest = max([s for s in sizes if s == s and s > 0] or [1])
     fig = go.Figure(
         go.Scatter(

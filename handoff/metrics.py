@@ -319,13 +319,12 @@ def funnel_breakdown(
     only for steps the period's cohort is mature for.
     """
     frame = run(db, "funnel_breakdown", filters, columns={"group_1": by, "group_2": by2})
-    totals = overall_totals(overall)
+    overall_rates = overall_step_rates(overall)
     for step, k, n in FUNNEL_STEPS:
         frame = stats.add_rate(frame, k, n, step)
-        overall_rate = totals[k] / totals[n] if totals.get(n) else math.nan
         compare = mature[step] or compare_immature
         frame[f"{step}_vs"] = [
-            stats.versus(low, high, overall_rate) if compare else ""
+            stats.versus(low, high, overall_rates[step]) if compare else ""
             for low, high in zip(frame[f"{step}_low"], frame[f"{step}_high"], strict=True)
         ]
     return frame
@@ -338,6 +337,15 @@ def overall_totals(stages: pd.DataFrame) -> dict[str, int]:
     totals = {f"n_{stage}": int(n) for stage, n in counts}
     totals.setdefault("n_lead", totals.get("n_mql", 0))
     return totals
+
+
+def overall_step_rates(stages: pd.DataFrame) -> dict[str, float]:
+    """Each funnel step's overall rate, from funnel_stages (NaN where the step had no leads):
+    what a group's rate is compared with."""
+    totals = overall_totals(stages)
+    return {
+        step: totals[k] / totals[n] if totals.get(n) else math.nan for step, k, n in FUNNEL_STEPS
+    }
 
 
 def closed_opportunities(db: Database, filters: Filters) -> dict[str, Any]:

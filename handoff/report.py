@@ -16,10 +16,11 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 
-from handoff import attribution, charts, fmt, metrics, scorecard
+from handoff import attribution, charts, fmt, metrics, scorecard, tables
 from handoff.db import Database
 from handoff.filters import Filters
 
@@ -347,15 +348,8 @@ def _funnel(page: _Page) -> None:
     page.add(f'<p class="q">Counting {e(d["counting"])}.</p>')
     stages = d["stages"]
     if stages and stages[0]["n_leads"]:
-        page.chart(
-            charts.funnel_bars(
-                stages=[s["stage"] for s in stages],
-                labels=[page.data["agreement"]["stage_labels"][s["stage"]] for s in stages],
-                counts=[s["n_leads"] for s in stages],
-                step_rates=[_nan(s["step_rate"]) for s in stages],
-                cumulative_rates=[_nan(s["cumulative_rate"]) for s in stages],
-            )
-        )
+        labels = page.data["agreement"]["stage_labels"]
+        page.chart(charts.funnel_bars(pd.DataFrame(stages), labels))
     c = "funnel.closed_opportunities"
     closed = d["closed_opportunities"]
     page.add(
@@ -396,10 +390,6 @@ def _funnel(page: _Page) -> None:
     page.add("</section>")
 
 
-def _nan(value: float | None) -> float:
-    return float("nan") if value is None else value
-
-
 def _quality(page: _Page) -> None:
     rows = page.data["quality"]["by_source"]
     page.add(
@@ -410,20 +400,14 @@ def _quality(page: _Page) -> None:
     if not rows:
         page.add('<p class="empty">No leads in this period for these filters.</p></section>')
         return
-    with_leads = [r for r in rows if r["n_lead"]]
-    if with_leads:
-        total = sum(r["n_lead"] for r in with_leads)
-        n_sql = sum(r["n_sql"] for r in with_leads)
+    groups = pd.DataFrame(rows)
+    if (groups["n_lead"] > 0).any():
+        overall = metrics.quality_overall(groups)
         page.chart(
             charts.tradeoff(
-                names=[r["group_name"] for r in with_leads],
-                leads=[r["n_lead"] for r in with_leads],
-                quality=[_nan(r["sql_rate"]) for r in with_leads],
-                lows=[_nan(r["sql_low"]) for r in with_leads],
-                highs=[_nan(r["sql_high"]) for r in with_leads],
-                sizes=[r["won_amount_usd"] or 0 for r in with_leads],
-                overall_leads=total / len(with_leads),
-                overall_quality=n_sql / total if total else float("nan"),
+                tables.tradeoff_rows(groups, "sql_rate", "sql", "won_amount_usd"),
+                overall_leads=overall["leads_per_group"],
+                overall_quality=overall["sql"],
                 quality_title="Leads that became SQLs",
                 size_title="Won revenue",
             )

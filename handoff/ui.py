@@ -275,7 +275,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
 
     with st.sidebar:
         st.markdown("**Filters**")
-        kind = control(
+        period_choice = control(
             st.selectbox,
             "f_period",
             from_url.period.kind,
@@ -283,8 +283,8 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
             options=list(PERIODS),
             format_func=PERIODS.get,
         )
-        period = resolve_period(kind, data_end) if kind != "custom" else None
-        if kind == "custom":
+        period = resolve_period(period_choice, data_end) if period_choice != "custom" else None
+        if period_choice == "custom":
             default_range = (from_url.period.start, from_url.period.end - dt.timedelta(days=1))
             if from_url.period.kind != "custom":
                 default_range = (data_end.replace(day=1), data_end)
@@ -347,11 +347,9 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
     filters = Filters(
         period=period,
         view=view,
-        sources=scope["source"],
-        campaigns=scope["campaign"],
-        owners=scope["owner"],
-        teams=scope["team"],
         attributes=tuple(chosen_attributes),
+        # sources=, campaigns=, owners=, teams=: the scope's fields are its columns' plurals.
+        **{key + "s": values for key, values in scope.items()},
     )
     wanted_url = filters.to_query_params()
     if url != wanted_url:
