@@ -8,8 +8,7 @@ import datetime as dt
 
 import streamlit as st
 
-from handoff import charts, fmt, metrics, navigation, report, safe, scorecard, ui
-from handoff.contract import STAGES
+from handoff import charts, fmt, metrics, navigation, report, safe, scorecard, tables, ui
 
 ctx = ui.page(
     "Scorecard",
@@ -134,16 +133,8 @@ if ctx.filters.view != "flow":
         f"{ctx.agreement.time_limits_days['opportunity_to_won']:g} days from opportunity to won)."
         " Count *Flow* to compare what happened in each period."
     )
-stages = [key for key, _, _ in metrics.SCORECARD[:-1]]
 st.plotly_chart(
-    charts.stage_counts(
-        stages=list(STAGES),
-        labels=[numbers[k]["label"] for k in stages],
-        current=[numbers[k]["value"] for k in stages],
-        previous=[numbers[k]["previous"] for k in stages],
-        current_label=period.label,
-        previous_label=previous.label,
-    ),
+    charts.stage_counts(tables.stage_counts(numbers), period.label, previous.label),
     width="stretch",
 )
 

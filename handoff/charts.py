@@ -63,15 +63,11 @@ def _literal(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
 
 
 @_literal
-def stage_counts(
-    stages: list[str],
-    labels: list[str],
-    current: list[float],
-    previous: list[float],
-    current_label: str,
-    previous_label: str,
-) -> go.Figure:
-    """Leads per stage in the period next to the previous period, counts printed on the bars."""
+def stage_counts(frame: pd.DataFrame, current_label: str, previous_label: str) -> go.Figure:
+    """Leads per stage in the period next to the previous period, counts printed on the bars.
+    `frame` has a row per stage: stage, label, current and previous."""
+    stages, labels = frame["stage"].tolist(), frame["label"].tolist()
+    current, previous = frame["current"].tolist(), frame["previous"].tolist()
     fig = go.Figure()
     fig.add_bar(
         name=previous_label,
@@ -272,8 +268,10 @@ def trend_lines(frame, title: str, y_title: str = "Conversion", y_format: str = 
 
 
 @_literal
-def histogram_bins(bins: list[str], counts: list[int], title: str, color: str) -> go.Figure:
-    """Counts over fixed, labelled bins, each count printed on its bar."""
+def histogram_bins(frame: pd.DataFrame, title: str, color: str) -> go.Figure:
+    """Counts over fixed, labelled bins, each count printed on its bar; `frame` has a row per
+    bin: bin (its label) and n_leads."""
+    bins, counts = frame["bin"].tolist(), [int(n) for n in frame["n_leads"]]
     total = sum(counts) or 1
     fig = go.Figure(
         go.Bar(
@@ -606,8 +604,11 @@ def sla_trend(frame, title: str) -> go.Figure:
 
 
 @_literal
-def pareto(reasons: list[str], counts: list[int], cumulative: list[float], title: str) -> go.Figure:
-    """Discard reasons, most frequent first, with their cumulative share; no reason in red."""
+def pareto(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Discard reasons, most frequent first, with their cumulative share; no reason in red.
+    `frame` (the discard_reasons query) has reason, n_discarded and cumulative_share."""
+    reasons, counts = frame["reason"].tolist(), [int(n) for n in frame["n_discarded"]]
+    cumulative = frame["cumulative_share"].astype(float).tolist()
     fig = go.Figure()
     fig.add_bar(
         x=reasons,
@@ -652,9 +653,10 @@ def pareto(reasons: list[str], counts: list[int], cumulative: list[float], title
 
 
 @_literal
-def accounts(names: list[str], counts: list[int], total: int, title: str) -> go.Figure:
+def accounts(frame: pd.DataFrame, total: int, title: str) -> go.Figure:
     """Where every MQL is now: one bar per disposition, count and share printed; they sum to
-    the total."""
+    the total. `frame` (the dispositions query) has account and n_leads."""
+    names, counts = frame["account"].tolist(), [int(n) for n in frame["n_leads"]]
     colors = {
         "won": STAGE_COLORS["won"],
         "lost": "#8d6e63",
@@ -698,14 +700,17 @@ MODEL_COLORS = (
 
 
 @_literal
-def models_side_by_side(groups: list[str], credit: dict[str, list[float]], title: str) -> go.Figure:
+def models_side_by_side(frame: pd.DataFrame, models: dict[str, str], title: str) -> go.Figure:
     """Each model's credit per group as grouped horizontal bars, so a disagreement shows as bars
-    of different lengths in one row."""
+    of different lengths in one row. `frame` (attribution's credit) has a row per group:
+    group_name and a column of credit per model; `models` names the columns to draw, in order,
+    with their labels."""
+    groups = frame["group_name"].tolist()
     fig = go.Figure()
-    for (model, values), color in zip(credit.items(), MODEL_COLORS, strict=False):
+    for (column, model), color in zip(models.items(), MODEL_COLORS, strict=False):
         fig.add_bar(
             y=groups,
-            x=values,
+            x=frame[column].tolist(),
             name=model,
             orientation="h",
             marker_color=color,
@@ -714,7 +719,7 @@ def models_side_by_side(groups: list[str], credit: dict[str, list[float]], title
     fig.update_layout(
         title=title,
         barmode="group",
-        height=120 + 26 * len(groups) * max(1, len(credit)) // 2,
+        height=120 + 26 * len(groups) * max(1, len(models)) // 2,
         yaxis={"autorange": "reversed"},
         xaxis={"title": "Credit (USD)", "tickformat": "$,.0f"},
         bargap=0.25,

@@ -500,28 +500,18 @@ def _discards(page: _Page) -> None:
     )
     reasons = d["reasons"]
     if reasons:
-        page.chart(
-            charts.pareto(
-                [r["reason"] for r in reasons],
-                [r["n_discarded"] for r in reasons],
-                [r["cumulative_share"] for r in reasons],
-                "Why MQLs were discarded",
-            )
-        )
+        page.chart(charts.pareto(pd.DataFrame(reasons), "Why MQLs were discarded"))
     accounts = d["dispositions"]
     total = sum(a["n_leads"] for a in accounts)
     if total:
-        page.chart(
-            charts.accounts(
-                [
-                    fmt.account(a["account"], page.data["agreement"]["stage_labels"])
-                    for a in accounts
-                ],
-                [a["n_leads"] for a in accounts],
-                total,
-                "Where every MQL of the period is now",
-            )
+        labels = page.data["agreement"]["stage_labels"]
+        named = pd.DataFrame(
+            {
+                "account": [fmt.account(a["account"], labels) for a in accounts],
+                "n_leads": [a["n_leads"] for a in accounts],
+            }
         )
+        page.chart(charts.accounts(named, total, "Where every MQL of the period is now"))
     if d["by_source"]:
         page.table(
             "discards.by_source",
@@ -576,8 +566,8 @@ def _attribution_section(page: _Page) -> None:
     models = list(attribution.MODELS)
     page.chart(
         charts.models_side_by_side(
-            [r["group_name"] for r in credit[:10]],
-            {attribution.MODELS[m]: [r[m] for r in credit[:10]] for m in models},
+            pd.DataFrame(credit[:10]),
+            attribution.MODELS,
             "Won revenue credited to each channel under each model",
         )
     )

@@ -7,10 +7,13 @@ column formats).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from handoff import charts, fmt, metrics, stats
 from handoff.agreement import Agreement
+from handoff.contract import STAGES
 
 VERDICT_COLORS = {"better": charts.MET_COLOR, "worse": charts.MISSED_COLOR}
 VELOCITY_QUANTILES = (
@@ -75,6 +78,20 @@ def rate_rows(
 
 
 # --- The funnel ---------------------------------------------------------------------------------
+
+
+def stage_counts(home: dict[str, Any]) -> pd.DataFrame:
+    """The home page's leads per stage (metrics.home), this period and the one before, for
+    charts.stage_counts."""
+    keys = [key for key, _, _ in metrics.SCORECARD[:-1]]  # the stages, not the revenue
+    return pd.DataFrame(
+        {
+            "stage": list(STAGES),
+            "label": [home[k]["label"] for k in keys],
+            "current": [home[k]["value"] for k in keys],
+            "previous": [home[k]["previous"] for k in keys],
+        }
+    )
 
 
 def shown_steps(view: str) -> list[str]:

@@ -23,7 +23,6 @@ from handoff import agreement as agreement_mod
 from handoff import demo, metrics, safe
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import (
-    DEFAULT_DB,
     Database,
     OutdatedDatabase,
     QueryError,
@@ -204,32 +203,38 @@ def _open() -> tuple[CachedDatabase, agreement_mod.Agreement]:
         st.stop()
     db_path = db_path_from_env()
     if not db_path.is_file():
-        if db_path.resolve() != DEFAULT_DB.resolve():
+        if demo.app_build(db_path) != "build":
             st.error(
                 f"No database at {safe.md(db_path)} (set by HANDOFF_DB). Import a dataset with "
                 f"python -m handoff import FOLDER --db {safe.md(db_path)}"
             )
             st.stop()
-        with st.status("First start: building the demo database…", expanded=True) as status:
-            demo.ensure_demo_database(db_path, agreement_path, progress=status.write)
-            status.update(label="Demo database ready", state="complete", expanded=False)
+        _build_demo(db_path, agreement_path, rebuild=False)
     try:
         db = _database(str(db_path), str(agreement_path), _key(db_path, agreement_path))
     except OutdatedDatabase as exc:
-        if not demo.is_demo_import(exc.source_folder) or db_path.resolve() != DEFAULT_DB.resolve():
+        if demo.app_build(db_path, exc) != "rebuild":
             st.error(f"Cannot open the database: {safe.md(exc)}.")
             st.stop()
-        # The embedded demo database predates this version: build it again.
-        with st.status("Rebuilding the demo database for this version…", expanded=True) as s:
-            db_path.unlink()
-            demo.ensure_demo_database(db_path, agreement_path, progress=s.write)
-            s.update(label="Demo database ready", state="complete", expanded=False)
+        _build_demo(db_path, agreement_path, rebuild=True)
         db = _database(str(db_path), str(agreement_path), _key(db_path, agreement_path))
     except (QueryError, OSError, agreement_mod.AgreementError) as exc:
         st.error(f"Cannot open the database: {safe.md(exc)}")
         st.stop()
     key = _key(db_path, agreement_path)
     return CachedDatabase(db, key), agreement
+
+
+def _build_demo(db_path: Path, agreement_path: Path, rebuild: bool) -> None:
+    """Build the demo database (demo.build_app_database), its progress in a status box."""
+    label = (
+        "Rebuilding the demo database for this version…"
+        if rebuild
+        else "First start: building the demo database…"
+    )
+    with st.status(label, expanded=True) as status:
+        demo.build_app_database(db_path, agreement_path, rebuild, progress=status.write)
+        status.update(label="Demo database ready", state="complete", expanded=False)
 
 
 def _key(db_path: Path, agreement_path: Path) -> tuple:

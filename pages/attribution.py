@@ -154,9 +154,7 @@ models = list(attribution.MODELS)
 top = credit.sort_values("linear", ascending=False).head(12)
 st.plotly_chart(
     charts.models_side_by_side(
-        list(top["group_name"]),
-        {attribution.MODELS[m]: list(top[m]) for m in models},
-        f"{what.capitalize()} credited to each {by} under each model",
+        top, attribution.MODELS, f"{what.capitalize()} credited to each {by} under each model"
     ),
     width="stretch",
 )

@@ -145,12 +145,7 @@ if reasons.empty:
     st.info("No MQL of the period was discarded.")
 else:
     st.plotly_chart(
-        charts.pareto(
-            list(reasons["reason"]),
-            [int(n) for n in reasons["n_discarded"]],
-            list(reasons["cumulative_share"]),
-            f"Discard reasons, most frequent first ({source_pick.lower()})",
-        ),
+        charts.pareto(reasons, f"Discard reasons, most frequent first ({source_pick.lower()})"),
         width="stretch",
     )
     gap = reasons[reasons["reason"] == "(no reason given)"]
@@ -197,8 +192,7 @@ st.subheader(f"Where every {labels['mql']} of {period.label} stands now")
 accounts = ctx.run("dispositions", columns=columns)
 st.plotly_chart(
     charts.accounts(
-        list(accounts["account"]),
-        [int(n) for n in accounts["n_leads"]],
+        accounts,
         now["n_mql"],
         f"The {fmt.count(now['n_mql'])} MQLs by disposition at the data's end",
     ),

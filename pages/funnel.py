@@ -272,8 +272,7 @@ histogram = ctx.run(
 h1, h2 = st.columns(2)
 h1.plotly_chart(
     charts.histogram_bins(
-        list(histogram["bin"]),
-        [int(n) for n in histogram["n_leads"]],
+        histogram,
         f"{metrics.step_label(velocity_step, ctx.agreement)}: time taken ({group_choice})",
         charts.STAGE_COLORS[velocity_step.split("_to_")[1]],
     ),

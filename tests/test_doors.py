@@ -126,7 +126,11 @@ def test_chart_labels_from_the_data_are_escaped():
     )  # fmt: skip
     # fmt: off
     figures = [
-        charts.models_side_by_side(p, {"Linear": [1.0] * len(p)}, f"Credit to {p[4]}"),
+        charts.models_side_by_side(
+            pd.DataFrame({"group_name": p, "linear": [1.0] * len(p)}),
+            {"linear": "Linear"},
+            f"Credit to {p[4]}",
+        ),
         charts.rate_whiskers(
             pd.DataFrame(
                 {"label": p, "rate": [0.5] * 6, "low": [0.4] * 6, "high": [0.6] * 6,
@@ -144,9 +148,17 @@ def test_chart_labels_from_the_data_are_escaped():
             ),
             1, 0.5, p[4], p[5],
         ),
-        charts.pareto(p, [6, 5, 4, 3, 2, 1], [0.2, 0.4, 0.6, 0.8, 0.9, 1.0], p[4]),
-        charts.accounts(p, [1] * 6, 6, p[5]),
-        charts.histogram_bins(p, [1] * 6, f"Time taken ({p[4]})", "#000"),
+        charts.pareto(
+            pd.DataFrame(
+                {"reason": p, "n_discarded": [6, 5, 4, 3, 2, 1],
+                 "cumulative_share": [0.2, 0.4, 0.6, 0.8, 0.9, 1.0]}
+            ),
+            p[4],
+        ),
+        charts.accounts(pd.DataFrame({"account": p, "n_leads": [1] * 6}), 6, p[5]),
+        charts.histogram_bins(
+            pd.DataFrame({"bin": p, "n_leads": [1] * 6}), f"Time taken ({p[4]})", "#000"
+        ),
         charts.trend_lines(trend, p[5], p[4]),
     ]
     # fmt: on
