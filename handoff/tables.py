@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from handoff import charts, fmt, metrics, stats
+from handoff import attribution, charts, fmt, metrics, stats
 from handoff.agreement import Agreement
 from handoff.contract import STAGES
 
@@ -51,6 +51,14 @@ def versus(
     """Each row's verdict against the overall rate (stats.versus on the rate's interval)."""
     pairs = zip(frame[f"{name}_low"], frame[f"{name}_high"], strict=True)
     return [stats.versus(low, high, overall, higher_is_better) for low, high in pairs]
+
+
+def split_totals(frame: pd.DataFrame, *columns: str) -> tuple[dict[str, int], pd.DataFrame]:
+    """A list query's totals (the same on every row, so a page can show a limited list and say
+    how many there are) apart from its rows: (total per column, 0 for an empty list; the rows
+    without those columns)."""
+    totals = {c: int(frame[c].iloc[0]) if len(frame) else 0 for c in columns}
+    return totals, frame.drop(columns=list(columns))
 
 
 def rate_rows(
@@ -162,6 +170,16 @@ def funnel_group_rows(
     return rate_rows(shown, names, step, k, n, verdict_colors(shown[f"{step}_vs"].tolist()))
 
 
+def funnel_trend_rows(trend: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
+    """The funnel_trend query's months for charts.trend_lines: the step's rate with its interval
+    for the overall line ("All") and the given groups."""
+    trend = stats.add_rate(trend, "n_to", "n_from", "step")
+    trend = trend[trend["group_1"].isna() | trend["group_1"].isin(groups)]
+    return trend.assign(
+        month=trend["cohort_month"], group=trend["group_1"].fillna("All"), rate=trend["step_rate"]
+    )
+
+
 def velocity_table(velocity: pd.DataFrame, agreement: Agreement) -> pd.DataFrame:
     """How long each step takes overall (stage_velocity's overall rows): leads and quantiles."""
     overall = velocity[velocity["group_1"].isna()]
@@ -174,7 +192,7 @@ def velocity_table(velocity: pd.DataFrame, agreement: Agreement) -> pd.DataFrame
     )
 
 
-# --- Quality, follow-up, discards -----------------------------------------------------------
+# --- Quality, follow-up, discards, attribution ---------------------------------------------
 
 
 def tradeoff_rows(
@@ -222,6 +240,26 @@ def quality_table(
     return table
 
 
+def quality_trend_rows(trend: pd.DataFrame, measure: str, groups: list[str]) -> pd.DataFrame:
+    """The quality_trend query's cohort months for charts.trend_lines: a stage's rate (`measure`
+    a key of metrics.QUALITY_RATES) or the revenue per lead ("revenue_per_lead"), for the
+    overall line ("All") and the given groups; a month is mature once its leads have had the
+    agreed time to reach that stage (won, for revenue)."""
+    trend = trend[trend["group_1"].isna() | trend["group_1"].isin(groups)]
+    if measure != "revenue_per_lead":
+        trend = stats.add_rate(trend, f"n_{measure}", "n_lead", "m")
+        trend = trend.assign(rate=trend["m_rate"], n_to=trend[f"n_{measure}"])
+    else:
+        trend = trend.assign(rate=trend["won_amount_usd"] / trend["n_lead"], n_to=trend["n_won"])
+    mature = "is_mature_won" if measure in ("won", "revenue_per_lead") else f"is_mature_{measure}"
+    return trend.assign(
+        month=trend["cohort_month"],
+        group=trend["group_1"].fillna("All"),
+        n_from=trend["n_lead"],
+        is_mature=trend[mature],
+    )
+
+
 def follow_up_table(groups: pd.DataFrame, by: str) -> pd.DataFrame:
     """Follow-up per owner, team or source (metrics.follow_up_by_group), rates in percent."""
     return pd.DataFrame(
@@ -255,3 +293,21 @@ def discards_table(groups: pd.DataFrame, by: str) -> pd.DataFrame:
             "Discarded without a reason": groups["n_discarded_no_reason"],
         }
     )
+
+
+def attribution_table(credit: pd.DataFrame, by: str, revenue_usd: float) -> pd.DataFrame:
+    """Each group's credit under every model (attribution.compare), the spread between the
+    models, its best and worst rank, and what it touched; shares of the revenue in percent."""
+    table = pd.DataFrame({by.capitalize(): credit["group_name"]})
+    for column, label in attribution.MODELS.items():
+        table[label] = credit[column]
+    table["Spread (highest − lowest)"] = credit["spread_usd"]
+    table["Rank (best–worst)"] = [
+        f"{b}" if b == w else f"{b}–{w}"
+        for b, w in zip(credit["best_rank"], credit["worst_rank"], strict=True)
+    ]
+    table["Deals touched"] = credit["n_events_touched"]
+    table["Revenue touched"] = credit["revenue_touched_usd"]
+    table["Share credited (linear)"] = credit["linear"] / revenue_usd * 100
+    table["Share touched"] = credit["revenue_touched_usd"] / revenue_usd * 100
+    return table

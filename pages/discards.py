@@ -217,11 +217,11 @@ st.markdown(
     f"{agreement.stale_after_days:g} days."
 )
 slipping = ctx.run("slipping_leads", columns=columns, limit=10_000)
-n_slipping = int(slipping["n_total"].iloc[0]) if len(slipping) else 0
+counts, slipping = tables.split_totals(slipping, "n_total")
+n_slipping = counts["n_total"]
 if n_slipping == 0:
     st.success("None: every active MQL has been worked recently.")
 else:
-    slipping = slipping.drop(columns=["n_total"])
     st.dataframe(
         slipping,
         hide_index=True,

@@ -168,15 +168,15 @@ st.plotly_chart(
 # Every breach, open ones first.
 st.subheader("Every breach, the ones still waiting first")
 breaches = ctx.run("follow_up_breaches", limit=10_000)
-n_total = int(breaches["n_total"].iloc[0]) if len(breaches) else 0
-n_open = int(breaches["n_open"].iloc[0]) if len(breaches) else 0
+counts, breaches = tables.split_totals(breaches, "n_total", "n_open")
+n_total, n_open = counts["n_total"], counts["n_open"]
 st.markdown(
     f"**{n_total:,}** leads handed over in {period.label} breached the SLA, **{n_open:,}** of "
     "them still waiting"
     + (f" (showing the first {len(breaches):,})" if n_total > len(breaches) else "")
     + ". An average can hide a breach; this list cannot."
 )
-breaches = breaches.drop(columns=["n_total", "n_open"]).assign(
+breaches = breaches.assign(
     breach=lambda f: f["breach"].replace({"open": "still waiting: no follow-up yet"})
 )
 st.dataframe(

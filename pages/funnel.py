@@ -8,7 +8,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, safe, stats, tables, ui
+from handoff import charts, fmt, metrics, safe, tables, ui
 from handoff.contract import GROUP_COLUMNS
 from handoff.filters import VIEWS
 from handoff.tables import dimension_label
@@ -203,12 +203,8 @@ with t2:
 within = limits[step] if when == "agreed" else None
 by_one = {"group_1": by, "group_2": None}
 trend = ctx.run("funnel_trend", columns=by_one, trend_months=months, step=step, within_days=within)
-trend = stats.add_rate(trend, "n_to", "n_from", "step")
 top = list(groups.sort_values(n_col, ascending=False)["group_1"].drop_duplicates().head(6))
-trend = trend[trend["group_1"].isna() | trend["group_1"].isin(top)]
-trend = trend.assign(
-    month=trend["cohort_month"], group=trend["group_1"].fillna("All"), rate=trend["step_rate"]
-)
+trend = tables.funnel_trend_rows(trend, top)
 st.plotly_chart(
     charts.trend_lines(
         trend,
@@ -326,12 +322,9 @@ leads = ctx.run(
     only_dropped=only_dropped,
     limit=10_000,
 )
-n_total, n_dropped, n_too_early = (
-    (int(leads[c].iloc[0]) if len(leads) else 0) for c in ("n_total", "n_dropped", "n_too_early")
-)
-leads = leads.drop(columns=["n_total", "n_dropped", "n_too_early"]).assign(
-    furthest_stage=lambda f: [fmt.stage(s, labels) for s in f["furthest_stage"]]
-)
+counts, leads = tables.split_totals(leads, "n_total", "n_dropped", "n_too_early")
+n_total, n_dropped, n_too_early = counts["n_total"], counts["n_dropped"], counts["n_too_early"]
+leads = leads.assign(furthest_stage=lambda f: [fmt.stage(s, labels) for s in f["furthest_stage"]])
 next_step = next((s for s, *_ in metrics.FUNNEL_STEPS if s.startswith(stage_pick + "_to_")), None)
 if only_dropped:
     summary = f"**{fmt.count(n_total)}** leads reached {labels[stage_pick]} and went no further"

@@ -7,7 +7,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, stats, tables, ui
+from handoff import charts, fmt, metrics, tables, ui
 
 ctx = ui.page(
     "Quantity vs quality",
@@ -138,21 +138,7 @@ picked = ui.control(
 )
 months = ui.control(st.slider, "quality_months", 12, "Cohort months", min_value=3, max_value=24)
 trend = ctx.run("quality_trend", columns={"group_1": by}, trend_months=months)
-trend = trend[trend["group_1"].isna() | trend["group_1"].isin(picked)]
-if is_rate:
-    trend = stats.add_rate(trend, f"n_{measure}", "n_lead", "m")
-    trend = trend.assign(rate=trend["m_rate"], n_to=trend[f"n_{measure}"])
-else:
-    trend = trend.assign(rate=trend["won_amount_usd"] / trend["n_lead"], n_to=trend["n_won"])
-mature_column = (
-    "is_mature_won" if measure in ("won", "revenue_per_lead") else f"is_mature_{measure}"
-)
-trend = trend.assign(
-    month=trend["cohort_month"],
-    group=trend["group_1"].fillna("All"),
-    n_from=trend["n_lead"],
-    is_mature=trend[mature_column],
-)
+trend = tables.quality_trend_rows(trend, measure, picked)
 st.plotly_chart(
     charts.trend_lines(
         trend,
