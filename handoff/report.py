@@ -152,17 +152,27 @@ class _Page:
         what: str = "rows",
     ) -> None:
         """A table of `rows` (found at `base` in the data): columns (field, heading, shown_as)."""
+        self.indexed_table(base, list(enumerate(rows)), columns, limit)
+        if len(rows) > limit:
+            self.add(f'<p class="more">… and {len(rows) - limit:,} more {what}.</p>')
+
+    def indexed_table(
+        self,
+        base: str,
+        rows: list[tuple[int, dict[str, Any]]],
+        columns: list[tuple[str, str, str]],
+        limit: int,
+    ) -> None:
+        """The first `limit` of `rows`, each (its index in the list at `base`, the row)."""
         head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in columns)
         body = []
-        for i, _row in enumerate(rows[:limit]):
+        for i, _row in rows[:limit]:
             cells = "".join(
                 f'<td class="{shown_as}">{self.num(f"{base}.{i}.{field}", shown_as)}</td>'
                 for field, _, shown_as in columns
             )
             body.append(f"<tr>{cells}</tr>")
         self.add(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-        if len(rows) > limit:
-            self.add(f'<p class="more">… and {len(rows) - limit:,} more {what}.</p>')
 
 
 def e(value: Any) -> str:
@@ -660,15 +670,7 @@ def _rows(
     if not rows:
         page.add('<p class="empty">None.</p>')
         return
-    head = "".join(f"<th>{e(h)}</th>" for _, h, _ in columns)
-    body = []
-    for i, _row in rows[:ACTION_ROWS]:
-        cells = "".join(
-            f'<td class="{shown_as}">{page.num(f"{base}.{i}.{field}", shown_as)}</td>'
-            for field, _, shown_as in columns
-        )
-        body.append(f"<tr>{cells}</tr>")
-    page.add(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    page.indexed_table(base, rows, columns, ACTION_ROWS)
     if len(rows) > ACTION_ROWS:
         page.add(
             f'<p class="more">… and {len(rows) - ACTION_ROWS:,} more (the app lists them all, '
