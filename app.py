@@ -61,28 +61,30 @@ def commitment(column, c: scorecard.Commitment) -> None:
             delta_color="normal" if good_when_up else "inverse",
             chart_data=[0 if p.value is None else p.value for p in c.trend] if known else None,
             chart_type="line",
-            help=f"{safe.md(c.label)}: {c.counts}. The line: the last 12 months "
-            f"({c.trend[0].month} to {c.trend[-1].month}), each month counted as "
+            help=f"{safe.md(c.label)}: {safe.md(c.counts)}. The line: the last 12 months "
+            f"({safe.md(c.trend[0].month)} to {safe.md(c.trend[-1].month)}), each month counted as "
             f"the headline is. {safe.md(c.note)}".strip(),
         )
         if not c.in_data:
             st.caption(safe.md(c.note.partition("; ")[2]) + ".")
             st.badge("not in the data", color="gray", icon=":material/help:")
         elif c.value is None:
-            st.caption(safe.md(c.note) if c.note else f"{c.counts}: none.")
+            st.caption(safe.md(c.note) if c.note else f"{safe.md(c.counts)}: none.")
             st.badge("not judged", color="gray")
         else:
             if is_rate:
-                st.caption(f"{fmt.count(c.numerator)} of {fmt.count(c.denominator)} {c.counts}")
+                st.caption(
+                    f"{fmt.count(c.numerator)} of {fmt.count(c.denominator)} {safe.md(c.counts)}"
+                )
             else:
-                st.caption(c.counts)
+                st.caption(safe.md(c.counts))
             if c.target is None:
                 st.badge("no target agreed", color="gray")
             else:
                 target = fmt.rate(c.target) if is_rate else fmt.count(c.target)
                 word = "Met" if c.is_met else "Missed"
                 st.badge(
-                    f"{word}: {c.direction} {target}",
+                    f"{word}: {safe.md(c.direction)} {target}",
                     color="green" if c.is_met else "red",
                     icon=":material/check:" if c.is_met else ":material/close:",
                 )
