@@ -1,4 +1,4 @@
-"""Chart builders: pure functions from small DataFrames or numbers to plotly figures.
+"""Chart builders: pure functions from small DataFrames (and a few numbers) to plotly figures.
 
 No Streamlit, no SQL. One template (fonts, colours per stage, number formats) so every chart in
 the app and the report looks alike and a stage has the same colour everywhere. Every builder is
@@ -222,7 +222,9 @@ def rate_whiskers(
 
 
 @_literal
-def trend_lines(frame, title: str, y_title: str = "Conversion", y_format: str = ".0%") -> go.Figure:
+def trend_lines(
+    frame: pd.DataFrame, title: str, y_title: str = "Conversion", y_format: str = ".0%"
+) -> go.Figure:
     """Rate by cohort month per group: mature months solid, immature ones hollow and dotted.
 
     `frame` has columns month, group, rate, n_to, n_from, is_mature.
@@ -294,7 +296,7 @@ def histogram_bins(frame: pd.DataFrame, title: str, color: str) -> go.Figure:
 
 
 @_literal
-def median_trend(frame, title: str, x_title: str) -> go.Figure:
+def median_trend(frame: pd.DataFrame, title: str, x_title: str) -> go.Figure:
     """Median and 90th-percentile days by month (columns month, median_days, p90_days,
     n_leads, is_mature); immature months are drawn as hollow points."""
     fig = go.Figure()
@@ -426,7 +428,9 @@ def tradeoff(
 
 
 @_literal
-def threshold_curve(frame, current: float | None, total_sql: int, total_won: int) -> go.Figure:
+def threshold_curve(
+    frame: pd.DataFrame, current: float | None, total_sql: int, total_won: int
+) -> go.Figure:
     """For each MQL threshold: leads handed over (bars, left axis) and the share of all leads
     that reached SQL or won which those would include (lines, right axis)."""
     fig = go.Figure()
@@ -482,7 +486,7 @@ def threshold_curve(frame, current: float | None, total_sql: int, total_won: int
 
 
 @_literal
-def rates_by_category(frame, category: str, title: str, x_title: str) -> go.Figure:
+def rates_by_category(frame: pd.DataFrame, category: str, title: str, x_title: str) -> go.Figure:
     """Reached-SQL and won rates per category (a score band, a latency bucket), as grouped bars
     with 95% intervals and converted/leads printed (columns n_leads, n_sql, n_won,
     sql_rate/low/high, won_rate/low/high)."""
@@ -521,7 +525,7 @@ def rates_by_category(frame, category: str, title: str, x_title: str) -> go.Figu
 
 
 @_literal
-def follow_up_curve(frame, target_hours: float, clock: str) -> go.Figure:
+def follow_up_curve(frame: pd.DataFrame, target_hours: float, clock: str) -> go.Figure:
     """Share of hand-overs followed up within each number of hours, with the target marked
     (columns hours, n_within, n_handed_over)."""
     share = frame["n_within"] / frame["n_handed_over"].where(frame["n_handed_over"] > 0)
@@ -559,7 +563,7 @@ def follow_up_curve(frame, target_hours: float, clock: str) -> go.Figure:
 
 
 @_literal
-def sla_trend(frame, title: str) -> go.Figure:
+def sla_trend(frame: pd.DataFrame, title: str) -> go.Figure:
     """% within SLA (left axis) and median latency (right axis) by week or month (columns
     period_start, within_sla_rate, n_met, n_judged, median_hours)."""
     fig = go.Figure()
