@@ -106,6 +106,11 @@ def test_scorecard_by_hand(golden_db):
     # Twelve months up to March; the follow-up line has a value only where something was judged.
     assert follow.trend[0].month == "2025-04"
     assert [p.value for p in follow.trend][-2:] == [None, pytest.approx(4 / 7)]
+    # The JSON names the measure `kind` and the page that explains it, and reads back the same.
+    printed = card.to_json()["commitments"][0]
+    assert (printed["kind"], printed["page"]) == ("count", "pages/quality.py")
+    assert list(printed)[:5] == ["key", "team", "label", "short_label", "kind"]
+    assert scorecard.Scorecard.from_json(card.to_json()) == card
 
 
 def test_summary_by_hand(capsys, golden_db_path):
