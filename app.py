@@ -8,8 +8,7 @@ import datetime as dt
 
 import streamlit as st
 
-from handoff import charts, fmt, metrics, report, safe, scorecard, ui
-from handoff.contract import STAGES
+from handoff import charts, fmt, metrics, navigation, report, safe, scorecard, tables, ui
 
 ctx = ui.page(
     "Scorecard",
@@ -20,7 +19,7 @@ numbers = metrics.home(ctx.db, ctx.filters)
 hand_overs = metrics.hand_overs(ctx.db, ctx.filters)
 discards = metrics.discard_summary(ctx.db, ctx.filters)
 card = scorecard.scorecard(ctx.db, ctx.filters, discards=discards, home=numbers)
-words = card["counting"]
+words = card.counting
 period, previous = ctx.filters.period, ctx.filters.period.previous()
 st.markdown(f"**{period.label}** compared with **{previous.label}** · counting {words['counts']}.")
 
@@ -31,75 +30,73 @@ ui.maturity_notice(ctx, ("mql_to_sal",))
 # The plain summary, from the same numbers as the report.
 by_source = metrics.records(metrics.discard_by_group(ctx.db, ctx.filters, "source"))
 sentences = scorecard.summary(
+    card,
     {
-        "scorecard": card,
         "follow_up": {"summary": hand_overs},
         "discards": {"summary": discards, "by_source": by_source},
-    }
+    },
 )
 st.markdown("\n".join(f"- {safe.md(s)}" for s in sentences))
 
 
-def commitment(column, c: dict) -> None:
+def commitment(column, c: scorecard.Commitment) -> None:
     """One commitment: value, change against the period before, 12-month line, verdict, link."""
-    is_rate = c["kind"] == "rate"
+    is_rate = c.is_rate
     show = (lambda v: fmt.rate(v, 1)) if is_rate else fmt.count
     delta = None
-    if c["value"] is not None and c["previous"] is not None:
-        change = c["value"] - c["previous"]
+    if c.value is not None and c.previous is not None:
+        change = c.value - c.previous
         delta = (
             f"{change * 100:+.1f} pts vs {previous.label}"
             if is_rate
             else f"{change:+,.0f} vs {previous.label}"
         )
-    good_when_up = c["direction"] == "at least"
-    known = [p["value"] for p in c["trend"] if p["value"] is not None]
+    good_when_up = c.direction == "at least"
+    known = [p.value for p in c.trend if p.value is not None]
     with column.container(border=True):
         st.metric(
-            safe.md(c["short_label"]),
-            "–" if c["value"] is None else show(c["value"]),
+            safe.md(c.short_label),
+            "–" if c.value is None else show(c.value),
             delta=delta,
             delta_color="normal" if good_when_up else "inverse",
-            chart_data=[0 if p["value"] is None else p["value"] for p in c["trend"]]
-            if known
-            else None,
+            chart_data=[0 if p.value is None else p.value for p in c.trend] if known else None,
             chart_type="line",
-            help=f"{safe.md(c['label'])}: {c['counts']}. The line: the last 12 months "
-            f"({c['trend'][0]['month']} to {c['trend'][-1]['month']}), each month counted as "
-            f"the headline is. {safe.md(c['note'])}".strip(),
+            help=f"{safe.md(c.label)}: {safe.md(c.counts)}. The line: the last 12 months "
+            f"({safe.md(c.trend[0].month)} to {safe.md(c.trend[-1].month)}), each month counted as "
+            f"the headline is. {safe.md(c.note)}".strip(),
         )
-        if not c["in_data"]:
-            st.caption(safe.md(c["note"].partition("; ")[2]) + ".")
+        if not c.in_data:
+            st.caption(safe.md(c.note.partition("; ")[2]) + ".")
             st.badge("not in the data", color="gray", icon=":material/help:")
-        elif c["value"] is None:
-            st.caption(safe.md(c["note"]) if c["note"] else f"{c['counts']}: none.")
+        elif c.value is None:
+            st.caption(safe.md(c.note) if c.note else f"{safe.md(c.counts)}: none.")
             st.badge("not judged", color="gray")
         else:
             if is_rate:
                 st.caption(
-                    f"{fmt.count(c['numerator'])} of {fmt.count(c['denominator'])} {c['counts']}"
+                    f"{fmt.count(c.numerator)} of {fmt.count(c.denominator)} {safe.md(c.counts)}"
                 )
             else:
-                st.caption(c["counts"])
-            if c["target"] is None:
+                st.caption(safe.md(c.counts))
+            if c.target is None:
                 st.badge("no target agreed", color="gray")
             else:
-                target = fmt.rate(c["target"]) if is_rate else fmt.count(c["target"])
-                word = "Met" if c["is_met"] else "Missed"
+                target = fmt.rate(c.target) if is_rate else fmt.count(c.target)
+                word = "Met" if c.is_met else "Missed"
                 st.badge(
-                    f"{word}: {c['direction']} {target}",
-                    color="green" if c["is_met"] else "red",
-                    icon=":material/check:" if c["is_met"] else ":material/close:",
+                    f"{word}: {safe.md(c.direction)} {target}",
+                    color="green" if c.is_met else "red",
+                    icon=":material/check:" if c.is_met else ":material/close:",
                 )
         st.page_link(
-            c["page"], label="See why", icon=":material/arrow_forward:",
+            navigation.see_why(c.key), label="See why", icon=":material/arrow_forward:",
             query_params=ui.link_params(ctx.filters),
         )  # fmt: skip
 
 
 for team, title in (("marketing", "Marketing's commitments"), ("sales", "Sales' commitments")):
     st.subheader(title)
-    items = [c for c in card["commitments"] if c["team"] == team]
+    items = card.of_team(team)
     for start in range(0, len(items), 4):
         row = items[start : start + 4]
         for column, c in zip(st.columns(4), row, strict=False):
@@ -138,16 +135,8 @@ if ctx.filters.view != "flow":
         f"{ctx.agreement.time_limits_days['opportunity_to_won']:g} days from opportunity to won)."
         " Count *Flow* to compare what happened in each period."
     )
-stages = [key for key, _, _ in metrics.SCORECARD[:-1]]
 st.plotly_chart(
-    charts.stage_counts(
-        stages=list(STAGES),
-        labels=[numbers[k]["label"] for k in stages],
-        current=[numbers[k]["value"] for k in stages],
-        previous=[numbers[k]["previous"] for k in stages],
-        current_label=period.label,
-        previous_label=previous.label,
-    ),
+    charts.stage_counts(tables.stage_counts(numbers), period.label, previous.label),
     width="stretch",
 )
 

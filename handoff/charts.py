@@ -1,4 +1,4 @@
-"""Chart builders: pure functions from small DataFrames or numbers to plotly figures.
+"""Chart builders: pure functions from small DataFrames (and a few numbers) to plotly figures.
 
 No Streamlit, no SQL. One template (fonts, colours per stage, number formats) so every chart in
 the app and the report looks alike and a stage has the same colour everywhere. Every builder is
@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -62,15 +63,11 @@ def _literal(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
 
 
 @_literal
-def stage_counts(
-    stages: list[str],
-    labels: list[str],
-    current: list[float],
-    previous: list[float],
-    current_label: str,
-    previous_label: str,
-) -> go.Figure:
-    """Leads per stage in the period next to the previous period, counts printed on the bars."""
+def stage_counts(frame: pd.DataFrame, current_label: str, previous_label: str) -> go.Figure:
+    """Leads per stage in the period next to the previous period, counts printed on the bars.
+    `frame` has a row per stage: stage, label, current and previous."""
+    stages, labels = frame["stage"].tolist(), frame["label"].tolist()
+    current, previous = frame["current"].tolist(), frame["previous"].tolist()
     fig = go.Figure()
     fig.add_bar(
         name=previous_label,
@@ -122,14 +119,17 @@ def _pct(value: float) -> str:
 
 
 @_literal
-def funnel_bars(
-    stages: list[str],
-    labels: list[str],
-    counts: list[int],
-    step_rates: list[float],
-    cumulative_rates: list[float],
-) -> go.Figure:
-    """Leads per stage as horizontal bars, first on top, counts and conversions printed."""
+def funnel_bars(frame: pd.DataFrame, stage_labels: dict[str, str]) -> go.Figure:
+    """Leads per stage as horizontal bars, first on top, counts and conversions printed.
+
+    `frame` (metrics.funnel_stages) has a row per stage: stage, n_leads, step_rate and
+    cumulative_rate (NaN or None where there is none); the stages are named in `stage_labels`.
+    """
+    stages = frame["stage"].tolist()
+    labels = [stage_labels[s] for s in stages]
+    counts = [int(n) for n in frame["n_leads"]]
+    step_rates = frame["step_rate"].astype(float).tolist()
+    cumulative_rates = frame["cumulative_rate"].astype(float).tolist()
     text = [
         f"{n:,}" if i == 0 else f"{n:,}  ·  {_pct(step)} of previous  ·  {_pct(cum)} of first"
         for i, (n, step, cum) in enumerate(zip(counts, step_rates, cumulative_rates, strict=True))
@@ -158,20 +158,22 @@ def funnel_bars(
 
 @_literal
 def rate_whiskers(
-    labels: list[str],
-    rates: list[float],
-    lows: list[float],
-    highs: list[float],
-    counts: list[str],
+    frame: pd.DataFrame,
     title: str,
     overall: float | None = None,
-    colors: list[str] | None = None,
     x_title: str = "Conversion (95% interval)",
     target: float | None = None,
     target_label: str = "target",
 ) -> go.Figure:
     """Rates as dots with 95% interval whiskers, one row each, counts printed beside them; the
-    overall rate dashed and an agreed target dotted red."""
+    overall rate dashed and an agreed target dotted red.
+
+    `frame` (tables.rate_rows) has a row per dot: label, rate, low, high, counts (the words
+    beside the dot: "12 of 40") and, optionally, color.
+    """
+    labels, rates, counts = frame["label"].tolist(), frame["rate"].tolist(), frame["counts"]
+    lows, highs = frame["low"].tolist(), frame["high"].tolist()
+    colors = frame["color"].tolist() if "color" in frame else None
     fig = go.Figure(
         go.Scatter(
             y=labels,
@@ -220,7 +222,9 @@ def rate_whiskers(
 
 
 @_literal
-def trend_lines(frame, title: str, y_title: str = "Conversion", y_format: str = ".0%") -> go.Figure:
+def trend_lines(
+    frame: pd.DataFrame, title: str, y_title: str = "Conversion", y_format: str = ".0%"
+) -> go.Figure:
     """Rate by cohort month per group: mature months solid, immature ones hollow and dotted.
 
     `frame` has columns month, group, rate, n_to, n_from, is_mature.
@@ -266,8 +270,10 @@ def trend_lines(frame, title: str, y_title: str = "Conversion", y_format: str = 
 
 
 @_literal
-def histogram_bins(bins: list[str], counts: list[int], title: str, color: str) -> go.Figure:
-    """Counts over fixed, labelled bins, each count printed on its bar."""
+def histogram_bins(frame: pd.DataFrame, title: str, color: str) -> go.Figure:
+    """Counts over fixed, labelled bins, each count printed on its bar; `frame` has a row per
+    bin: bin (its label) and n_leads."""
+    bins, counts = frame["bin"].tolist(), [int(n) for n in frame["n_leads"]]
     total = sum(counts) or 1
     fig = go.Figure(
         go.Bar(
@@ -290,7 +296,7 @@ def histogram_bins(bins: list[str], counts: list[int], title: str, color: str) -
 
 
 @_literal
-def median_trend(frame, title: str, x_title: str) -> go.Figure:
+def median_trend(frame: pd.DataFrame, title: str, x_title: str) -> go.Figure:
     """Median and 90th-percentile days by month (columns month, median_days, p90_days,
     n_leads, is_mature); immature months are drawn as hollow points."""
     fig = go.Figure()
@@ -327,12 +333,7 @@ def median_trend(frame, title: str, x_title: str) -> go.Figure:
 
 @_literal
 def tradeoff(
-    names: list[str],
-    leads: list[float],
-    quality: list[float],
-    lows: list[float] | None,
-    highs: list[float] | None,
-    sizes: list[float],
+    frame: pd.DataFrame,
     overall_leads: float,
     overall_quality: float,
     quality_title: str,
@@ -340,7 +341,17 @@ def tradeoff(
     is_rate: bool = True,
 ) -> go.Figure:
     """Volume (log) against quality, one labelled bubble per group, quadrant lines at the overall
-    values and the quadrants named, so 'many and poor' and 'few and good' read at a glance."""
+    values and the quadrants named, so 'many and poor' and 'few and good' read at a glance.
+
+    `frame` (tables.tradeoff_rows) has a row per bubble: name, leads, quality, size and, for a
+    rate, its interval as low and high. A bubble without a size is drawn smallest.
+    """
+    names, leads = frame["name"].tolist(), frame["leads"].tolist()
+    quality = frame["quality"].astype(float).tolist()
+    has_interval = "low" in frame
+    lows = frame["low"].astype(float).tolist() if has_interval else None
+    highs = frame["high"].astype(float).tolist() if has_interval else None
+    sizes = [0 if s is None or s != s else s or 0 for s in frame["size"].tolist()]
     biggest = max([s for s in sizes if s == s and s > 0] or [1])
     fig = go.Figure(
         go.Scatter(
@@ -417,7 +428,9 @@ def tradeoff(
 
 
 @_literal
-def threshold_curve(frame, current: float | None, total_sql: int, total_won: int) -> go.Figure:
+def threshold_curve(
+    frame: pd.DataFrame, current: float | None, total_sql: int, total_won: int
+) -> go.Figure:
     """For each MQL threshold: leads handed over (bars, left axis) and the share of all leads
     that reached SQL or won which those would include (lines, right axis)."""
     fig = go.Figure()
@@ -473,7 +486,7 @@ def threshold_curve(frame, current: float | None, total_sql: int, total_won: int
 
 
 @_literal
-def rates_by_category(frame, category: str, title: str, x_title: str) -> go.Figure:
+def rates_by_category(frame: pd.DataFrame, category: str, title: str, x_title: str) -> go.Figure:
     """Reached-SQL and won rates per category (a score band, a latency bucket), as grouped bars
     with 95% intervals and converted/leads printed (columns n_leads, n_sql, n_won,
     sql_rate/low/high, won_rate/low/high)."""
@@ -512,7 +525,7 @@ def rates_by_category(frame, category: str, title: str, x_title: str) -> go.Figu
 
 
 @_literal
-def follow_up_curve(frame, target_hours: float, clock: str) -> go.Figure:
+def follow_up_curve(frame: pd.DataFrame, target_hours: float, clock: str) -> go.Figure:
     """Share of hand-overs followed up within each number of hours, with the target marked
     (columns hours, n_within, n_handed_over)."""
     share = frame["n_within"] / frame["n_handed_over"].where(frame["n_handed_over"] > 0)
@@ -550,7 +563,7 @@ def follow_up_curve(frame, target_hours: float, clock: str) -> go.Figure:
 
 
 @_literal
-def sla_trend(frame, title: str) -> go.Figure:
+def sla_trend(frame: pd.DataFrame, title: str) -> go.Figure:
     """% within SLA (left axis) and median latency (right axis) by week or month (columns
     period_start, within_sla_rate, n_met, n_judged, median_hours)."""
     fig = go.Figure()
@@ -595,8 +608,11 @@ def sla_trend(frame, title: str) -> go.Figure:
 
 
 @_literal
-def pareto(reasons: list[str], counts: list[int], cumulative: list[float], title: str) -> go.Figure:
-    """Discard reasons, most frequent first, with their cumulative share; no reason in red."""
+def pareto(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Discard reasons, most frequent first, with their cumulative share; no reason in red.
+    `frame` (the discard_reasons query) has reason, n_discarded and cumulative_share."""
+    reasons, counts = frame["reason"].tolist(), [int(n) for n in frame["n_discarded"]]
+    cumulative = frame["cumulative_share"].astype(float).tolist()
     fig = go.Figure()
     fig.add_bar(
         x=reasons,
@@ -641,9 +657,10 @@ def pareto(reasons: list[str], counts: list[int], cumulative: list[float], title
 
 
 @_literal
-def accounts(names: list[str], counts: list[int], total: int, title: str) -> go.Figure:
+def accounts(frame: pd.DataFrame, total: int, title: str) -> go.Figure:
     """Where every MQL is now: one bar per disposition, count and share printed; they sum to
-    the total."""
+    the total. `frame` (the dispositions query) has account and n_leads."""
+    names, counts = frame["account"].tolist(), [int(n) for n in frame["n_leads"]]
     colors = {
         "won": STAGE_COLORS["won"],
         "lost": "#8d6e63",
@@ -687,14 +704,17 @@ MODEL_COLORS = (
 
 
 @_literal
-def models_side_by_side(groups: list[str], credit: dict[str, list[float]], title: str) -> go.Figure:
+def models_side_by_side(frame: pd.DataFrame, models: dict[str, str], title: str) -> go.Figure:
     """Each model's credit per group as grouped horizontal bars, so a disagreement shows as bars
-    of different lengths in one row."""
+    of different lengths in one row. `frame` (attribution's credit) has a row per group:
+    group_name and a column of credit per model; `models` names the columns to draw, in order,
+    with their labels."""
+    groups = frame["group_name"].tolist()
     fig = go.Figure()
-    for (model, values), color in zip(credit.items(), MODEL_COLORS, strict=False):
+    for (column, model), color in zip(models.items(), MODEL_COLORS, strict=False):
         fig.add_bar(
             y=groups,
-            x=values,
+            x=frame[column].tolist(),
             name=model,
             orientation="h",
             marker_color=color,
@@ -703,7 +723,7 @@ def models_side_by_side(groups: list[str], credit: dict[str, list[float]], title
     fig.update_layout(
         title=title,
         barmode="group",
-        height=120 + 26 * len(groups) * max(1, len(credit)) // 2,
+        height=120 + 26 * len(groups) * max(1, len(models)) // 2,
         yaxis={"autorange": "reversed"},
         xaxis={"title": "Credit (USD)", "tickformat": "$,.0f"},
         bargap=0.25,

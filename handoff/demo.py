@@ -23,7 +23,7 @@ import duckdb
 from handoff import agreement as agreement_mod
 from handoff import importer
 from handoff.contract import TABLES, TABLES_BY_NAME, ColumnType
-from handoff.db import limit_memory
+from handoff.db import DEFAULT_DB, OutdatedDatabase, limit_memory
 from handoff.sql import compose, ident, join
 
 DEMO_SQL = Path(__file__).with_name("demo.sql")
@@ -333,6 +333,27 @@ DEMO_FOLDER_PREFIX = "handoff-demo-"
 def is_demo_import(source_folder: str | None) -> bool:
     """Was a database imported from a demo folder that ensure_demo_database made?"""
     return bool(source_folder) and Path(source_folder).name.startswith(DEMO_FOLDER_PREFIX)
+
+
+def app_build(db_path: Path, outdated: OutdatedDatabase | None = None) -> str | None:
+    """What the app must do with the demo before it opens `db_path`: "build" the default
+    database on a fresh clone, "rebuild" an embedded demo database that an older version made
+    (`outdated`: why it would not open), or None. A database the user imported, or one named by
+    HANDOFF_DB, is never built over."""
+    if db_path.resolve() != DEFAULT_DB.resolve():
+        return None
+    if outdated is not None:
+        return "rebuild" if is_demo_import(outdated.source_folder) else None
+    return None if db_path.is_file() else "build"
+
+
+def build_app_database(
+    db_path: Path, agreement_path: Path, rebuild: bool, progress: Callable[[str], None]
+) -> None:
+    """Build the app's demo database (app_build), removing the outdated one first to rebuild."""
+    if rebuild:
+        db_path.unlink()
+    ensure_demo_database(db_path, agreement_path, progress=progress)
 
 
 def ensure_demo_database(

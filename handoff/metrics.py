@@ -88,15 +88,14 @@ def run(
     name: str,
     filters: Filters,
     *,
-    periods: Sequence[Period] | None = None,
-    trend_months: int | None = None,
     columns: dict[str, str | None] | None = None,
-    **extra: Any,
+    **options: Any,
 ) -> pd.DataFrame:
-    """Run a named query for the filters: it is given the filters' parameters it binds
-    (Filters.params) and the query's own (`extra`); the runner refuses anything else."""
-    params = params_for(db, name, filters, periods=periods, trend_months=trend_months, **extra)
-    return db.run(name, params, columns)
+    """Run a named query for the filters, its column slots filled from `columns`: it is given
+    the parameters `params_for` makes of the filters and `options` (the periods a comparison or
+    trend counts, the trend's months, the query's own values); the runner refuses anything
+    else."""
+    return db.run(name, params_for(db, name, filters, **options), columns)
 
 
 def params_for(
@@ -292,13 +291,12 @@ def funnel_breakdown(
     only for steps the period's cohort is mature for.
     """
     frame = run(db, "funnel_breakdown", filters, columns={"group_1": by, "group_2": by2})
-    totals = overall_totals(overall)
+    overall_rates = overall_step_rates(overall)
     for step, k, n in FUNNEL_STEPS:
         frame = stats.add_rate(frame, k, n, step)
-        overall_rate = totals[k] / totals[n] if totals.get(n) else math.nan
         compare = mature[step] or compare_immature
         frame[f"{step}_vs"] = [
-            stats.versus(low, high, overall_rate) if compare else ""
+            stats.versus(low, high, overall_rates[step]) if compare else ""
             for low, high in zip(frame[f"{step}_low"], frame[f"{step}_high"], strict=True)
         ]
     return frame
@@ -311,6 +309,15 @@ def overall_totals(stages: pd.DataFrame) -> dict[str, int]:
     totals = {f"n_{stage}": int(n) for stage, n in counts}
     totals.setdefault("n_lead", totals.get("n_mql", 0))
     return totals
+
+
+def overall_step_rates(stages: pd.DataFrame) -> dict[str, float]:
+    """Each funnel step's overall rate, from funnel_stages (NaN where the step had no leads):
+    what a group's rate is compared with."""
+    totals = overall_totals(stages)
+    return {
+        step: totals[k] / totals[n] if totals.get(n) else math.nan for step, k, n in FUNNEL_STEPS
+    }
 
 
 def closed_opportunities(db: Database, filters: Filters) -> dict[str, Any]:

@@ -16,10 +16,11 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 
-from handoff import attribution, charts, fmt, metrics, scorecard
+from handoff import attribution, charts, fmt, metrics, scorecard, tables
 from handoff.db import Database
 from handoff.filters import Filters
 
@@ -34,6 +35,7 @@ def collect(db: Database, filters: Filters, by: str = "source", by2: str | None 
     home = metrics.home(db, filters)
     follow_up = metrics.follow_up(db, filters)
     discards = metrics.discards(db, filters)
+    card = scorecard.scorecard(db, filters, discards=discards["summary"], home=home)
     data: dict[str, Any] = {
         "agreement": {
             "name": agreement.name,
@@ -44,7 +46,7 @@ def collect(db: Database, filters: Filters, by: str = "source", by2: str | None 
         "dataset": metrics.dataset(db),
         "filters": filters.describe(),
         "home": home,
-        "scorecard": scorecard.scorecard(db, filters, discards=discards["summary"], home=home),
+        "scorecard": card.to_json(),
         "funnel": metrics.funnel(db, filters, by=by, by2=by2),
         "quality": metrics.quality(db, filters),
         "follow_up": follow_up,
@@ -53,7 +55,7 @@ def collect(db: Database, filters: Filters, by: str = "source", by2: str | None 
             revenue: _attribution(db, filters, revenue) for revenue in ("won", "pipeline")
         },
     }
-    data["summary"] = scorecard.summary(data)
+    data["summary"] = scorecard.summary(card, data)
     return data
 
 
@@ -121,10 +123,11 @@ class _Page:
     def add(self, markup: str) -> None:
         self.parts.append(markup)
 
-    def num(self, path: str, kind: str = "count") -> str:
-        shown = FORMATS[kind](lookup(self.data, path))
+    def num(self, path: str, shown_as: str = "count") -> str:
+        """The value at `path`, formatted as FORMATS[shown_as], marked with its path."""
+        shown = FORMATS[shown_as](lookup(self.data, path))
         return (
-            f'<span class="n" data-key="{html.escape(path)}" data-kind="{kind}">'
+            f'<span class="n" data-key="{html.escape(path)}" data-kind="{shown_as}">'
             f"{html.escape(shown)}</span>"
         )
 
@@ -148,18 +151,28 @@ class _Page:
         limit: int = TOP_ROWS,
         what: str = "rows",
     ) -> None:
-        """A table of `rows` (found at `base` in the data): columns (field, heading, kind)."""
+        """A table of `rows` (found at `base` in the data): columns (field, heading, shown_as)."""
+        self.indexed_table(base, list(enumerate(rows)), columns, limit)
+        if len(rows) > limit:
+            self.add(f'<p class="more">… and {len(rows) - limit:,} more {what}.</p>')
+
+    def indexed_table(
+        self,
+        base: str,
+        rows: list[tuple[int, dict[str, Any]]],
+        columns: list[tuple[str, str, str]],
+        limit: int,
+    ) -> None:
+        """The first `limit` of `rows`, each (its index in the list at `base`, the row)."""
         head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in columns)
         body = []
-        for i, _row in enumerate(rows[:limit]):
+        for i, _row in rows[:limit]:
             cells = "".join(
-                f'<td class="{kind}">{self.num(f"{base}.{i}.{field}", kind)}</td>'
-                for field, _, kind in columns
+                f'<td class="{shown_as}">{self.num(f"{base}.{i}.{field}", shown_as)}</td>'
+                for field, _, shown_as in columns
             )
             body.append(f"<tr>{cells}</tr>")
         self.add(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-        if len(rows) > limit:
-            self.add(f'<p class="more">… and {len(rows) - limit:,} more {what}.</p>')
 
 
 def e(value: Any) -> str:
@@ -233,43 +246,43 @@ def _summary(page: _Page) -> None:
 
 
 def _scorecard(page: _Page) -> None:
-    card = page.data["scorecard"]
+    card = scorecard.Scorecard.from_json(page.data["scorecard"])
     page.add(
         '<section id="scorecard"><h2>Did each team keep its side of the agreement?</h2>'
-        f'<p class="q">Each commitment for {e(card["period"])}, counting '
-        f"{e(card['counting']['counts'])}; its target, the period before "
-        f"({e(card['previous_period'])}) and the last 12 months, each month counted as the "
+        f'<p class="q">Each commitment for {e(card.period)}, counting '
+        f"{e(card.counting['counts'])}; its target, the period before "
+        f"({e(card.previous_period)}) and the last 12 months, each month counted as the "
         "headline is.</p>"
     )
     rows = []
-    for i, c in enumerate(card["commitments"]):
+    for i, c in enumerate(card.commitments):
         base = f"scorecard.commitments.{i}"
         # Rates to one decimal: 69.6% is visibly under a 70% target.
-        kind = "count" if c["kind"] == "count" else "rate1"
-        value = page.num(f"{base}.value", kind)
-        if not c["in_data"]:
+        shown_as = "rate1" if c.is_rate else "count"
+        value = page.num(f"{base}.value", shown_as)
+        if not c.in_data:
             value = '<span class="of">not in the data</span>'
-        elif c["value"] is None and c["note"]:
-            value = f'<span class="of">{e(c["note"])}</span>'
-        elif c["kind"] == "rate" and c["denominator"] is not None:
+        elif c.value is None and c.note:
+            value = f'<span class="of">{e(c.note)}</span>'
+        elif c.is_rate and c.denominator is not None:
             value += (
                 f' <span class="of">{page.num(f"{base}.numerator")} of '
                 f"{page.num(f'{base}.denominator')}</span>"
             )
         target = (
-            f"{e(c['direction'])} {page.num(f'{base}.target', kind.removesuffix('1'))}"
-            if c["target"] is not None
+            f"{e(c.direction)} {page.num(f'{base}.target', shown_as.removesuffix('1'))}"
+            if c.target is not None
             else "no target agreed"
         )
         verdict = {True: '<b class="met">met</b>', False: '<b class="missed">missed</b>'}.get(
-            c["is_met"], '<b class="none">not judged</b>'
+            c.is_met, '<b class="none">not judged</b>'
         )
         rows.append(
-            f"<tr><td>{e(c['team'].capitalize())}</td><td>{e(c['label'])}"
-            f'<br><span class="of">{e(c["counts"])}</span>'
-            + (f'<br><span class="of">{e(c["note"])}</span>' if c["note"] else "")
-            + f'</td><td class="{kind}">{value}</td><td>{target}</td><td>{verdict}</td>'
-            f'<td class="{kind}">{page.num(f"{base}.previous", kind)}</td>'
+            f"<tr><td>{e(c.team.capitalize())}</td><td>{e(c.label)}"
+            f'<br><span class="of">{e(c.counts)}</span>'
+            + (f'<br><span class="of">{e(c.note)}</span>' if c.note else "")
+            + f'</td><td class="{shown_as}">{value}</td><td>{target}</td><td>{verdict}</td>'
+            f'<td class="{shown_as}">{page.num(f"{base}.previous", shown_as)}</td>'
             f"<td>{_sparkline(c)}</td></tr>"
         )
     page.add(
@@ -279,19 +292,19 @@ def _scorecard(page: _Page) -> None:
     )
     keys = ("leads", "mqls", "sals", "sqls", "opportunities", "won")
     steps = " → ".join(
-        f"{page.num(f'scorecard.funnel.{key}.value')} {e(card['funnel'][key]['label'])}"
+        f"{page.num(f'scorecard.funnel.{key}.value')} {e(card.funnel[key]['label'])}"
         for key in keys
     )
-    words = card["counting"]
+    words = card.counting
     worth = (
         page.num("scorecard.funnel.won_revenue_usd.value", "usd")
-        if card["funnel"]["won_revenue_usd"]["value"] is not None
-        else e(card["funnel"]["won_revenue_usd"]["note"])
+        if card.funnel["won_revenue_usd"]["value"] is not None
+        else e(card.funnel["won_revenue_usd"]["note"])
     )
     page.add(f'<p class="oneline">{steps} · {worth} {e(words["won_revenue"])}</p>')
     if words["view"] != "flow":
         page.add(
-            f'<p class="q">{e(card["won_in_period"]["label"])}: '
+            f'<p class="q">{e(card.won_in_period["label"])}: '
             f"{page.num('scorecard.won_in_period.n_deals')} deals, "
             f"{page.num('scorecard.won_in_period.revenue_usd', 'usd')}, whoever's leads they "
             "were.</p>"
@@ -299,14 +312,14 @@ def _scorecard(page: _Page) -> None:
     page.add("</section>")
 
 
-def _sparkline(c: dict[str, Any]) -> str:
+def _sparkline(c: scorecard.Commitment) -> str:
     """12 months as a small line with the monthly target dashed; the last month printed."""
-    points = [p["value"] for p in c["trend"]]
+    points = [p.value for p in c.trend]
     known = [v for v in points if v is not None]
     if not known:
         return '<span class="of">no data</span>'
     width, height, pad = 150, 34, 3
-    level = c.get("trend_target")
+    level = c.trend_target
     top = max([*known, level or 0]) or 1
     step = (width - 2 * pad) / max(len(points) - 1, 1)
 
@@ -322,17 +335,17 @@ def _sparkline(c: dict[str, Any]) -> str:
             f'<line x1="{pad}" x2="{width - pad}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
             'class="target"/>'
         )
-    title = ", ".join(f"{p['month']}: {_trend_value(c, p['value'])}" for p in c["trend"])
+    title = ", ".join(f"{p.month}: {_trend_value(c, p.value)}" for p in c.trend)
     return (
         f'<svg class="spark" width="{width}" height="{height}" role="img" '
         f'aria-label="{e(title)}"><title>{e(title)}</title>{target}'
-        f'<polyline points="{path}"/></svg> <span class="of">{e(c["trend"][-1]["month"])}: '
-        f"{e(_trend_value(c, c['trend'][-1]['value']))}</span>"
+        f'<polyline points="{path}"/></svg> <span class="of">{e(c.trend[-1].month)}: '
+        f"{e(_trend_value(c, c.trend[-1].value))}</span>"
     )
 
 
-def _trend_value(c: dict[str, Any], value: float | None) -> str:
-    return fmt.count(value) if c["kind"] == "count" else fmt.rate(value)
+def _trend_value(c: scorecard.Commitment, value: float | None) -> str:
+    return fmt.rate(value) if c.is_rate else fmt.count(value)
 
 
 def _funnel(page: _Page) -> None:
@@ -345,15 +358,8 @@ def _funnel(page: _Page) -> None:
     page.add(f'<p class="q">Counting {e(d["counting"])}.</p>')
     stages = d["stages"]
     if stages and stages[0]["n_leads"]:
-        page.chart(
-            charts.funnel_bars(
-                stages=[s["stage"] for s in stages],
-                labels=[page.data["agreement"]["stage_labels"][s["stage"]] for s in stages],
-                counts=[s["n_leads"] for s in stages],
-                step_rates=[_nan(s["step_rate"]) for s in stages],
-                cumulative_rates=[_nan(s["cumulative_rate"]) for s in stages],
-            )
-        )
+        labels = page.data["agreement"]["stage_labels"]
+        page.chart(charts.funnel_bars(pd.DataFrame(stages), labels))
     c = "funnel.closed_opportunities"
     closed = d["closed_opportunities"]
     page.add(
@@ -394,10 +400,6 @@ def _funnel(page: _Page) -> None:
     page.add("</section>")
 
 
-def _nan(value: float | None) -> float:
-    return float("nan") if value is None else value
-
-
 def _quality(page: _Page) -> None:
     rows = page.data["quality"]["by_source"]
     page.add(
@@ -408,20 +410,14 @@ def _quality(page: _Page) -> None:
     if not rows:
         page.add('<p class="empty">No leads in this period for these filters.</p></section>')
         return
-    with_leads = [r for r in rows if r["n_lead"]]
-    if with_leads:
-        total = sum(r["n_lead"] for r in with_leads)
-        n_sql = sum(r["n_sql"] for r in with_leads)
+    groups = pd.DataFrame(rows)
+    if (groups["n_lead"] > 0).any():
+        overall = metrics.quality_overall(groups)
         page.chart(
             charts.tradeoff(
-                names=[r["group_name"] for r in with_leads],
-                leads=[r["n_lead"] for r in with_leads],
-                quality=[_nan(r["sql_rate"]) for r in with_leads],
-                lows=[_nan(r["sql_low"]) for r in with_leads],
-                highs=[_nan(r["sql_high"]) for r in with_leads],
-                sizes=[r["won_amount_usd"] or 0 for r in with_leads],
-                overall_leads=total / len(with_leads),
-                overall_quality=n_sql / total if total else float("nan"),
+                tables.tradeoff_rows(groups, "sql_rate", "sql", "won_amount_usd"),
+                overall_leads=overall["leads_per_group"],
+                overall_quality=overall["sql"],
                 quality_title="Leads that became SQLs",
                 size_title="Won revenue",
             )
@@ -514,28 +510,18 @@ def _discards(page: _Page) -> None:
     )
     reasons = d["reasons"]
     if reasons:
-        page.chart(
-            charts.pareto(
-                [r["reason"] for r in reasons],
-                [r["n_discarded"] for r in reasons],
-                [r["cumulative_share"] for r in reasons],
-                "Why MQLs were discarded",
-            )
-        )
+        page.chart(charts.pareto(pd.DataFrame(reasons), "Why MQLs were discarded"))
     accounts = d["dispositions"]
     total = sum(a["n_leads"] for a in accounts)
     if total:
-        page.chart(
-            charts.accounts(
-                [
-                    fmt.account(a["account"], page.data["agreement"]["stage_labels"])
-                    for a in accounts
-                ],
-                [a["n_leads"] for a in accounts],
-                total,
-                "Where every MQL of the period is now",
-            )
+        labels = page.data["agreement"]["stage_labels"]
+        named = pd.DataFrame(
+            {
+                "account": [fmt.account(a["account"], labels) for a in accounts],
+                "n_leads": [a["n_leads"] for a in accounts],
+            }
         )
+        page.chart(charts.accounts(named, total, "Where every MQL of the period is now"))
     if d["by_source"]:
         page.table(
             "discards.by_source",
@@ -590,8 +576,8 @@ def _attribution_section(page: _Page) -> None:
     models = list(attribution.MODELS)
     page.chart(
         charts.models_side_by_side(
-            [r["group_name"] for r in credit[:10]],
-            {attribution.MODELS[m]: [r[m] for r in credit[:10]] for m in models},
+            pd.DataFrame(credit[:10]),
+            attribution.MODELS,
             "Won revenue credited to each channel under each model",
         )
     )
@@ -684,15 +670,7 @@ def _rows(
     if not rows:
         page.add('<p class="empty">None.</p>')
         return
-    head = "".join(f"<th>{e(h)}</th>" for _, h, _ in columns)
-    body = []
-    for i, _row in rows[:ACTION_ROWS]:
-        cells = "".join(
-            f'<td class="{kind}">{page.num(f"{base}.{i}.{field}", kind)}</td>'
-            for field, _, kind in columns
-        )
-        body.append(f"<tr>{cells}</tr>")
-    page.add(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    page.indexed_table(base, rows, columns, ACTION_ROWS)
     if len(rows) > ACTION_ROWS:
         page.add(
             f'<p class="more">… and {len(rows) - ACTION_ROWS:,} more (the app lists them all, '

@@ -11,21 +11,104 @@ when the period is that month. Each commitment says what it counts (`counts`).
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
-from handoff import fmt, metrics
+from handoff import fmt, metrics, navigation
 from handoff.agreement import Agreement
 from handoff.db import Database
 from handoff.filters import Filters
 
-TREND_MONTHS = metrics.TREND_MONTHS
-# The page behind each commitment, for the links on the home page.
-PAGES = {
-    "mql_volume": "pages/quality.py",
-    "follow_up": "pages/follow_up.py",
-    "acceptance": "pages/discards.py",
-    "discards": "pages/discards.py",
-}
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One month of a commitment's 12-month line, counted as the headline is."""
+
+    month: str  # YYYY-MM
+    value: float | None
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """One commitment of a team: its value for the period, target and verdict, the period before
+    and the 12-month line."""
+
+    key: str  # "mql_volume", "mql_volume:<source>", "follow_up", "acceptance", "discards"
+    team: str  # "marketing" or "sales"
+    label: str
+    short_label: str
+    measure: str  # "count" or "rate": how the value and its target are shown
+    counts: str  # what the value counts, in words
+    in_data: bool
+    value: float | None
+    numerator: int | None
+    denominator: int | None
+    target: float | None
+    direction: str  # "at least" or "at most"
+    is_met: bool | None
+    previous: float | None
+    previous_is_met: bool | None
+    trend: list[TrendPoint]
+    # The target of one month of the trend: the monthly goal, or the rate itself.
+    trend_target: float | None
+    note: str
+
+    @property
+    def is_rate(self) -> bool:
+        return self.measure == "rate"
+
+    def to_json(self) -> dict[str, Any]:
+        """As `metrics --json` prints it: `measure` under its JSON name `kind`, and the page
+        that explains it."""
+        fields = dataclasses.asdict(self)
+        fields["kind"] = fields.pop("measure")
+        fields["page"] = navigation.see_why(self.key)
+        return {name: fields[name] for name in _COMMITMENT_JSON}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Commitment:
+        """The commitment `to_json` printed."""
+        fields = {name: data[name] for name in _COMMITMENT_JSON if name not in ("kind", "page")}
+        trend = [TrendPoint(**point) for point in data["trend"]]
+        return cls(**{**fields, "measure": data["kind"], "trend": trend})
+
+
+_COMMITMENT_JSON = (
+    "key", "team", "label", "short_label", "kind", "counts", "in_data", "value", "numerator",
+    "denominator", "target", "direction", "is_met", "previous", "previous_is_met", "trend",
+    "trend_target", "page", "note",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """Every commitment for the period, with the funnel in one line and the deals won in it."""
+
+    period: str
+    previous_period: str
+    counting: dict[str, str]  # metrics.counting
+    trend_months: list[str]
+    commitments: list[Commitment]
+    funnel: dict[str, dict[str, Any]]  # metrics.home's stage counts, by key of metrics.SCORECARD
+    won_in_period: dict[str, Any]  # metrics.won_in_period
+
+    def commitment(self, key: str) -> Commitment:
+        return next(c for c in self.commitments if c.key == key)
+
+    def of_team(self, team: str) -> list[Commitment]:
+        return [c for c in self.commitments if c.team == team]
+
+    def to_json(self) -> dict[str, Any]:
+        """As `metrics --json` prints it."""
+        fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        return {**fields, "commitments": [c.to_json() for c in self.commitments]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scorecard:
+        """The scorecard `to_json` printed."""
+        commitments = [Commitment.from_json(c) for c in data["commitments"]]
+        return cls(**{**data, "commitments": commitments})
 
 
 def monthly_mql_goal(agreement: Agreement, filters: Filters) -> tuple[float | None, str]:
@@ -46,7 +129,7 @@ def scorecard(
     filters: Filters,
     discards: dict[str, Any] | None = None,
     home: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Scorecard:
     """Every commitment: value, target, met or missed, the previous period, a 12-month trend.
 
     Each headline, its previous period and its trend come from one query over all of those
@@ -63,8 +146,8 @@ def scorecard(
     discard_trend = metrics.discard_trend(db, filters)
     months = [p.start.strftime("%Y-%m") for p in metrics.trend_periods(filters)]
 
-    def series(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-        return [{"month": m, "value": r[key]} for m, r in zip(months, rows, strict=True)]
+    def series(rows: list[dict[str, Any]], key: str) -> list[TrendPoint]:
+        return [TrendPoint(m, r[key]) for m, r in zip(months, rows, strict=True)]
 
     monthly, goal_scope = monthly_mql_goal(agreement, filters)
     # A partial month (year to date, custom dates) gets its share of the monthly goal by days.
@@ -74,7 +157,7 @@ def scorecard(
             key="mql_volume",
             team="marketing",
             label="MQLs handed over",
-            kind="count",
+            measure="count",
             value=now["n_handed_over"],
             target=_goal(monthly, period),
             direction="at least",
@@ -95,16 +178,16 @@ def scorecard(
                 key=f"mql_volume:{source}",
                 team="marketing",
                 label=f"MQLs from {source}",
-                kind="count",
+                measure="count",
                 value=counts["current"] if in_data else None,
                 target=_goal(goal, period),
                 direction="at least",
                 previous=counts["previous"] if in_data else None,
                 previous_target=_goal(goal, before),
                 trend=[
-                    {"month": m, "value": (counts["trend"][n] if counts["trend"] else 0)}
-                    if in_data
-                    else {"month": m, "value": None}
+                    TrendPoint(
+                        m, (counts["trend"][n] if counts["trend"] else 0) if in_data else None
+                    )
                     for n, m in enumerate(months)
                 ],
                 counts=f"MQLs from {source} handed over in {period.label}",
@@ -122,7 +205,7 @@ def scorecard(
             team="sales",
             label=f"Followed up within {agreement.follow_up_target_hours:g} {clock}hours",
             short_label="Followed up in time",
-            kind="rate",
+            measure="rate",
             value=now["within_sla_rate"],
             numerator=now["n_met"],
             denominator=now["n_judged"],
@@ -154,7 +237,7 @@ def scorecard(
                 key=key,
                 team="sales",
                 label=label,
-                kind="rate",
+                measure="rate",
                 value=current[rate],
                 numerator=current[k],
                 denominator=current["n_mql"],
@@ -166,15 +249,20 @@ def scorecard(
                 counts=words["mqls"],
             )
         )
-    return {
-        "period": period.label,
-        "previous_period": before.label,
-        "counting": words,
-        "trend_months": months,
-        "commitments": commitments,
-        "funnel": {key: home[key] for key, _, _ in metrics.SCORECARD},
-        "won_in_period": home["won_in_period"],
-    }
+    return Scorecard(
+        period=period.label,
+        previous_period=before.label,
+        counting=words,
+        trend_months=months,
+        commitments=commitments,
+        funnel={key: home[key] for key, _, _ in metrics.SCORECARD},
+        won_in_period=home["won_in_period"],
+    )
+
+
+def _month_count(trend: list[int], n: int) -> int:
+    """A source's hand-overs in the trend's nth month: none where it handed over nothing."""
+    return trend[n] if trend else 0
 
 
 def _goal(monthly: float | None, period) -> float | None:
@@ -186,13 +274,13 @@ def _commitment(
     key: str,
     team: str,
     label: str,
-    kind: str,
+    measure: str,
     value: float | None,
     target: float | None,
     direction: str,
     previous: float | None,
     previous_target: float | None,
-    trend: list[dict[str, Any]],
+    trend: list[TrendPoint],
     counts: str,
     numerator: int | None = None,
     denominator: int | None = None,
@@ -200,29 +288,27 @@ def _commitment(
     trend_target: float | None = None,
     short_label: str | None = None,
     in_data: bool = True,
-) -> dict[str, Any]:
-    return {
-        "key": key,
-        "team": team,
-        "label": label,
-        "short_label": short_label or label,
-        "kind": kind,
-        "counts": counts,
-        "in_data": in_data,
-        "value": value,
-        "numerator": numerator,
-        "denominator": denominator,
-        "target": target,
-        "direction": direction,
-        "is_met": _met(value, target, direction),
-        "previous": previous,
-        "previous_is_met": _met(previous, previous_target, direction),
-        "trend": trend,
-        # The target of one month of the trend: the monthly goal, or the rate itself.
-        "trend_target": trend_target if kind == "count" else target,
-        "page": PAGES[key.partition(":")[0]],
-        "note": note,
-    }
+) -> Commitment:
+    return Commitment(
+        key=key,
+        team=team,
+        label=label,
+        short_label=short_label or label,
+        measure=measure,
+        counts=counts,
+        in_data=in_data,
+        value=value,
+        numerator=numerator,
+        denominator=denominator,
+        target=target,
+        direction=direction,
+        is_met=_met(value, target, direction),
+        previous=previous,
+        previous_is_met=_met(previous, previous_target, direction),
+        trend=trend,
+        trend_target=trend_target if measure == "count" else target,
+        note=note,
+    )
 
 
 def _met(value: float | None, target: float | None, direction: str) -> bool | None:
@@ -244,71 +330,57 @@ def _source_goals(agreement: Agreement, filters: Filters) -> dict[str, float]:
 # --- The plain summary ------------------------------------------------------------------------
 
 
-def said(c: dict[str, Any]) -> str:
-    """A commitment's value as the summary says it: "412" or "88.0% (412 of 468)"."""
-    if c["value"] is None:
-        return "no data"
-    if c["kind"] == "count":
-        return fmt.count(c["value"])
-    # One decimal: 69.6% reads as under a 70% target, where "70%" would not.
-    shown = fmt.rate(c["value"], 1)
-    return f"{shown} ({fmt.count(c['numerator'])} of {fmt.count(c['denominator'])})"
-
-
-def summary(data: dict[str, Any]) -> list[str]:
+def summary(card: Scorecard, data: dict[str, Any] | None = None) -> list[str]:
     """Sentences from the numbers, for the top of the home page and the report; each names
     what it counts.
 
-    `data` is what `metrics --json` prints (at least `scorecard`; `discards`, `follow_up` and
-    `attribution` add sentences when present).
+    `data` holds sections of what `metrics --json` prints: `discards`, `follow_up` and
+    `attribution` add sentences when present.
     """
-    card = data["scorecard"]
-    by_key = {c["key"]: c for c in card["commitments"]}
+    data = data or {}
     out = []
-    volume = by_key["mql_volume"]
-    if volume["target"]:
-        gap = volume["value"] / volume["target"] - 1
+    volume = card.commitment("mql_volume")
+    if volume.target:
+        gap = volume.value / volume.target - 1
         how = (
             f"{fmt.rate(abs(gap))} {'over' if gap >= 0 else 'under'} the goal of "
-            f"{fmt.count(volume['target'])}"
+            f"{fmt.count(volume.target)}"
         )
     else:
         how = "with no goal for this selection"
-    out.append(
-        f"Marketing handed over {fmt.plural(volume['value'], 'MQL')} in {card['period']}, {how}."
-    )
-    sources = [c for c in card["commitments"] if c["key"].startswith("mql_volume:")]
-    misses = [c["label"].removeprefix("MQLs from ") for c in sources if c["is_met"] is False]
+    out.append(f"Marketing handed over {fmt.plural(volume.value, 'MQL')} in {card.period}, {how}.")
+    sources = [c for c in card.commitments if c.key.startswith("mql_volume:")]
+    misses = [c.label.removeprefix("MQLs from ") for c in sources if c.is_met is False]
     if misses:
         out.append(f"Below their MQL goal: {', '.join(misses)}.")
-    absent = [c["label"].removeprefix("MQLs from ") for c in sources if not c["in_data"]]
+    absent = [c.label.removeprefix("MQLs from ") for c in sources if not c.in_data]
     if absent:
         out.append(
             f"The agreement sets an MQL goal for {_and(absent)}, which the data does not have."
         )
-    follow = by_key["follow_up"]
-    within = follow["label"].removeprefix("Followed up ")
-    if follow["value"] is not None:
+    follow = card.commitment("follow_up")
+    within = follow.label.removeprefix("Followed up ")
+    if follow.value is not None:
         pending = data.get("follow_up", {}).get("summary", {}).get("current", {}).get("n_pending")
         out.append(
-            f"Of the {fmt.plural(follow['denominator'], 'MQL')} handed over in {card['period']} "
-            f"whose follow-up can be judged, sales followed up {fmt.count(follow['numerator'])} "
-            f"{within} ({fmt.rate(follow['value'], 1)}){_verdict(follow)}"
+            f"Of the {fmt.plural(follow.denominator, 'MQL')} handed over in {card.period} "
+            f"whose follow-up can be judged, sales followed up {fmt.count(follow.numerator)} "
+            f"{within} ({fmt.rate(follow.value, 1)}){_verdict(follow)}"
             + (f"; {fmt.count(pending)} more still inside the target" if pending else "")
             + "."
         )
-    elif follow["note"].startswith("no follow-up data"):
+    elif follow.note.startswith("no follow-up data"):
         out.append(
             "The export has no follow-up data (no sales activities and no first-contact dates), "
             "so follow-up cannot be judged."
         )
-    accept, discard = by_key["acceptance"], by_key["discards"]
-    if accept["value"] is not None:
+    accept, discard = card.commitment("acceptance"), card.commitment("discards")
+    if accept.value is not None:
         out.append(
-            f"Of the {fmt.count(accept['denominator'])} {accept['counts']}, sales accepted "
-            f"{fmt.count(accept['numerator'])} ({fmt.rate(accept['value'], 1)}){_verdict(accept)}"
-            f", and discarded {fmt.count(discard['numerator'])} "
-            f"({fmt.rate(discard['value'], 1)}){_verdict(discard)}."
+            f"Of the {fmt.count(accept.denominator)} {accept.counts}, sales accepted "
+            f"{fmt.count(accept.numerator)} ({fmt.rate(accept.value, 1)}){_verdict(accept)}"
+            f", and discarded {fmt.count(discard.numerator)} "
+            f"({fmt.rate(discard.value, 1)}){_verdict(discard)}."
         )
     out += _outliers(data)
     out.append(_funnel_sentence(card))
@@ -321,28 +393,28 @@ def summary(data: dict[str, Any]) -> list[str]:
     return out
 
 
-def _funnel_sentence(card: dict[str, Any]) -> str:
+def _funnel_sentence(card: Scorecard) -> str:
     """The funnel in one sentence, naming what it counts: a cohort and what it has won so far,
     or the period's stage entries; and the deals won in the period."""
-    funnel, won = card["funnel"], card["won_in_period"]
+    funnel, won = card.funnel, card.won_in_period
     worth = (
         f"for {fmt.usd(won['revenue_usd'])}" if won["revenue_usd"] is not None else "(no amounts)"
     )
     deals = (
         f"{fmt.plural(won['n_deals'], 'deal')} {worth} "
-        f"{'was' if won['n_deals'] == 1 else 'were'} won in {card['period']} (deals closed in it)"
+        f"{'was' if won['n_deals'] == 1 else 'were'} won in {card.period} (deals closed in it)"
     )
     revenue = funnel["won_revenue_usd"]
     won_worth = fmt.usd(revenue["value"]) if revenue["value"] is not None else revenue["note"]
-    if card["counting"]["view"] == "flow":
+    if card.counting["view"] == "flow":
         return (
-            f"In {card['period']}, {fmt.plural(funnel['leads']['value'], 'lead')} came in, "
+            f"In {card.period}, {fmt.plural(funnel['leads']['value'], 'lead')} came in, "
             f"{fmt.count(funnel['mqls']['value'])} were handed over and "
             f"{fmt.count(funnel['won']['value'])} won for the first time; {deals}."
         )
-    cohort = "created" if card["counting"]["view"] == "created" else "handed over"
+    cohort = "created" if card.counting["view"] == "created" else "handed over"
     return (
-        f"Of the {fmt.plural(funnel['leads']['value'], 'lead')} {cohort} in {card['period']}, "
+        f"Of the {fmt.plural(funnel['leads']['value'], 'lead')} {cohort} in {card.period}, "
         f"{fmt.count(funnel['mqls']['value'])} became MQLs and "
         f"{fmt.count(funnel['won']['value'])} have been won so far "
         f"({won_worth}); {deals}."
@@ -353,13 +425,13 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _verdict(c: dict[str, Any]) -> str:
-    if c["is_met"] is None:
+def _verdict(c: Commitment) -> str:
+    if c.is_met is None:
         return ""
-    shown = fmt.count(c["target"]) if c["kind"] == "count" else fmt.rate(c["target"])
-    if c["is_met"]:
-        return f", within the target ({c['direction']} {shown})"
-    word = "below" if c["direction"] == "at least" else "above"
+    shown = fmt.rate(c.target) if c.is_rate else fmt.count(c.target)
+    if c.is_met:
+        return f", within the target ({c.direction} {shown})"
+    word = "below" if c.direction == "at least" else "above"
     return f", {word} the {shown} target"
 
 

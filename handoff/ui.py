@@ -23,7 +23,6 @@ from handoff import agreement as agreement_mod
 from handoff import demo, metrics, safe
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import (
-    DEFAULT_DB,
     Database,
     OutdatedDatabase,
     QueryError,
@@ -41,39 +40,7 @@ from handoff.filters import (
     read_query_params,
     resolve_period,
 )
-
-
-@dataclass(frozen=True)
-class Link:
-    path: str  # relative to app.py
-    label: str
-    icon: str
-
-
-# The sidebar navigation: every page, grouped by who uses it.
-NAVIGATION: tuple[tuple[str, tuple[Link, ...]], ...] = (
-    (
-        "Feedback session",
-        (
-            Link("app.py", "Scorecard", ":material/scoreboard:"),
-            Link("pages/funnel.py", "Lead funnel", ":material/filter_alt:"),
-            Link("pages/discards.py", "Discards & dispositions", ":material/delete_sweep:"),
-        ),
-    ),
-    (
-        "Marketing",
-        (Link("pages/quality.py", "Quantity vs quality", ":material/scatter_plot:"),),
-    ),
-    ("Sales", (Link("pages/follow_up.py", "Follow-up", ":material/timer:"),)),
-    ("Executives", (Link("pages/attribution.py", "Attribution", ":material/account_tree:"),)),
-    (
-        "Data",
-        (
-            Link("pages/data.py", "Data loaded", ":material/database:"),
-            Link("pages/definitions.py", "Definitions", ":material/handshake:"),
-        ),
-    ),
-)
+from handoff.navigation import NAVIGATION
 
 _SCOPE_LABELS = {"source": "Source", "campaign": "Campaign", "owner": "Owner", "team": "Team"}
 
@@ -236,32 +203,38 @@ def _open() -> tuple[CachedDatabase, agreement_mod.Agreement]:
         st.stop()
     db_path = db_path_from_env()
     if not db_path.is_file():
-        if db_path.resolve() != DEFAULT_DB.resolve():
+        if demo.app_build(db_path) != "build":
             st.error(
                 f"No database at {safe.md(db_path)} (set by HANDOFF_DB). Import a dataset with "
                 f"python -m handoff import FOLDER --db {safe.md(db_path)}"
             )
             st.stop()
-        with st.status("First start: building the demo database…", expanded=True) as status:
-            demo.ensure_demo_database(db_path, agreement_path, progress=status.write)
-            status.update(label="Demo database ready", state="complete", expanded=False)
+        _build_demo(db_path, agreement_path, rebuild=False)
     try:
         db = _database(str(db_path), str(agreement_path), _key(db_path, agreement_path))
     except OutdatedDatabase as exc:
-        if not demo.is_demo_import(exc.source_folder) or db_path.resolve() != DEFAULT_DB.resolve():
+        if demo.app_build(db_path, exc) != "rebuild":
             st.error(f"Cannot open the database: {safe.md(exc)}.")
             st.stop()
-        # The embedded demo database predates this version: build it again.
-        with st.status("Rebuilding the demo database for this version…", expanded=True) as s:
-            db_path.unlink()
-            demo.ensure_demo_database(db_path, agreement_path, progress=s.write)
-            s.update(label="Demo database ready", state="complete", expanded=False)
+        _build_demo(db_path, agreement_path, rebuild=True)
         db = _database(str(db_path), str(agreement_path), _key(db_path, agreement_path))
     except (QueryError, OSError, agreement_mod.AgreementError) as exc:
         st.error(f"Cannot open the database: {safe.md(exc)}")
         st.stop()
     key = _key(db_path, agreement_path)
     return CachedDatabase(db, key), agreement
+
+
+def _build_demo(db_path: Path, agreement_path: Path, rebuild: bool) -> None:
+    """Build the demo database (demo.build_app_database), its progress in a status box."""
+    label = (
+        "Rebuilding the demo database for this version…"
+        if rebuild
+        else "First start: building the demo database…"
+    )
+    with st.status(label, expanded=True) as status:
+        demo.build_app_database(db_path, agreement_path, rebuild, progress=status.write)
+        status.update(label="Demo database ready", state="complete", expanded=False)
 
 
 def _key(db_path: Path, agreement_path: Path) -> tuple:
@@ -308,7 +281,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
 
     with st.sidebar:
         st.markdown("**Filters**")
-        kind = control(
+        period_choice = control(
             st.selectbox,
             "f_period",
             from_url.period.kind,
@@ -316,8 +289,8 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
             options=list(PERIODS),
             format_func=PERIODS.get,
         )
-        period = resolve_period(kind, data_end) if kind != "custom" else None
-        if kind == "custom":
+        period = resolve_period(period_choice, data_end) if period_choice != "custom" else None
+        if period_choice == "custom":
             default_range = (from_url.period.start, from_url.period.end - dt.timedelta(days=1))
             if from_url.period.kind != "custom":
                 default_range = (data_end.replace(day=1), data_end)
@@ -380,11 +353,9 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
     filters = Filters(
         period=period,
         view=view,
-        sources=scope["source"],
-        campaigns=scope["campaign"],
-        owners=scope["owner"],
-        teams=scope["team"],
         attributes=tuple(chosen_attributes),
+        # sources=, campaigns=, owners=, teams=: the scope's fields are its columns' plurals.
+        **{key + "s": values for key, values in scope.items()},
     )
     wanted_url = filters.to_query_params()
     if url != wanted_url:

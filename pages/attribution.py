@@ -4,10 +4,9 @@ eight models, and where the models disagree."""
 import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there)
 
 # isort: split
-import pandas as pd
 import streamlit as st
 
-from handoff import attribution, charts, fmt, metrics, safe, ui
+from handoff import attribution, charts, fmt, metrics, safe, tables, ui
 
 ctx = ui.page(
     "Attribution",
@@ -150,13 +149,10 @@ if totals["n_events_without_touch"] == totals["n_events"]:
     )
 
 # Every model side by side.
-models = list(attribution.MODELS)
 top = credit.sort_values("linear", ascending=False).head(12)
 st.plotly_chart(
     charts.models_side_by_side(
-        list(top["group_name"]),
-        {attribution.MODELS[m]: list(top[m]) for m in models},
-        f"{what.capitalize()} credited to each {by} under each model",
+        top, attribution.MODELS, f"{what.capitalize()} credited to each {by} under each model"
     ),
     width="stretch",
 )
@@ -166,18 +162,7 @@ if sentences:
     st.markdown("\n".join(f"- {safe.md(s)}" for s in sentences))
 
 # The table: each model's credit, the spread, the ranks and the influence.
-table = pd.DataFrame({by.capitalize(): credit["group_name"]})
-for m in models:
-    table[attribution.MODELS[m]] = credit[m]
-table["Spread (highest − lowest)"] = credit["spread_usd"]
-table["Rank (best–worst)"] = [
-    f"{b}" if b == w else f"{b}–{w}"
-    for b, w in zip(credit["best_rank"], credit["worst_rank"], strict=True)
-]
-table["Deals touched"] = credit["n_events_touched"]
-table["Revenue touched"] = credit["revenue_touched_usd"]
-table["Share credited (linear)"] = credit["linear"] / totals["revenue_usd"] * 100
-table["Share touched"] = credit["revenue_touched_usd"] / totals["revenue_usd"] * 100
+table = tables.attribution_table(credit, by, totals["revenue_usd"])
 money = {
     c: st.column_config.NumberColumn(format="dollar")
     for c in table

@@ -4,10 +4,9 @@ why, what became of recycled leads, and where every MQL stands now."""
 import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there)
 
 # isort: split
-import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, stats, ui
+from handoff import charts, fmt, metrics, tables, ui
 from handoff.contract import GROUP_COLUMNS
 from handoff.filters import VIEWS
 
@@ -106,25 +105,14 @@ for column, key, name, target, target_label in (
 ):
     overall = now[f"{key}_rate"]
     count = "n_accepted" if key == "acceptance" else "n_discarded"
+    verdicts = tables.versus(groups, key, overall, higher_is_better=key == "acceptance")
     column.plotly_chart(
         charts.rate_whiskers(
-            list(groups["group_1"]),
-            list(groups[f"{key}_rate"]),
-            list(groups[f"{key}_low"]),
-            list(groups[f"{key}_high"]),
-            [
-                f"{int(k):,} of {int(n):,}"
-                for k, n in zip(groups[count], groups["n_mql"], strict=True)
-            ],
+            tables.rate_rows(
+                groups, groups["group_1"], key, count, "n_mql", tables.verdict_colors(verdicts)
+            ),
             f"{name} by {by}",
             overall=overall,
-            colors=[
-                {"better": charts.MET_COLOR, "worse": charts.MISSED_COLOR}.get(
-                    stats.versus(lo, hi, overall, higher_is_better=key == "acceptance"),
-                    charts.GROUP_COLORS[0],
-                )
-                for lo, hi in zip(groups[f"{key}_low"], groups[f"{key}_high"], strict=True)
-            ],
             x_title=f"{name} (95% interval)",
             target=target,
             target_label=target_label,
@@ -132,17 +120,7 @@ for column, key, name, target, target_label in (
         width="stretch",
     )
 st.dataframe(
-    pd.DataFrame(
-        {
-            by.capitalize(): groups["group_1"],
-            "MQLs": groups["n_mql"],
-            "Accepted": groups["n_accepted"],
-            "Acceptance": groups["acceptance_rate"] * 100,
-            "Discarded": groups["n_discarded"],
-            "Discard rate": groups["discard_rate"] * 100,
-            "Discarded without a reason": groups["n_discarded_no_reason"],
-        }
-    ),
+    tables.discards_table(groups, by),
     hide_index=True,
     column_config={
         "Acceptance": st.column_config.NumberColumn(format="%.0f%%"),
@@ -167,12 +145,7 @@ if reasons.empty:
     st.info("No MQL of the period was discarded.")
 else:
     st.plotly_chart(
-        charts.pareto(
-            list(reasons["reason"]),
-            [int(n) for n in reasons["n_discarded"]],
-            list(reasons["cumulative_share"]),
-            f"Discard reasons, most frequent first ({source_pick.lower()})",
-        ),
+        charts.pareto(reasons, f"Discard reasons, most frequent first ({source_pick.lower()})"),
         width="stretch",
     )
     gap = reasons[reasons["reason"] == "(no reason given)"]
@@ -219,8 +192,7 @@ st.subheader(f"Where every {labels['mql']} of {period.label} stands now")
 accounts = ctx.run("dispositions", columns=columns)
 st.plotly_chart(
     charts.accounts(
-        list(accounts["account"]),
-        [int(n) for n in accounts["n_leads"]],
+        accounts,
         now["n_mql"],
         f"The {fmt.count(now['n_mql'])} MQLs by disposition at the data's end",
     ),
@@ -245,11 +217,11 @@ st.markdown(
     f"{agreement.stale_after_days:g} days."
 )
 slipping = ctx.run("slipping_leads", columns=columns, limit=10_000)
-n_slipping = int(slipping["n_total"].iloc[0]) if len(slipping) else 0
+counts, slipping = tables.split_totals(slipping, "n_total")
+n_slipping = counts["n_total"]
 if n_slipping == 0:
     st.success("None: every active MQL has been worked recently.")
 else:
-    slipping = slipping.drop(columns=["n_total"])
     st.dataframe(
         slipping,
         hide_index=True,

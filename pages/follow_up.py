@@ -7,7 +7,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, stats, ui
+from handoff import charts, fmt, metrics, tables, ui
 
 ctx = ui.page(
     "Follow-up",
@@ -117,45 +117,18 @@ by = ui.control(
 groups = metrics.follow_up_by_group(ctx.db, ctx.filters, by)
 judged = groups[groups["n_judged"] > 0]
 overall = now["within_sla_rate"]
+colors = tables.verdict_colors(tables.versus(judged, "within_sla", overall))
 st.plotly_chart(
     charts.rate_whiskers(
-        list(judged["group_1"]),
-        list(judged["within_sla_rate"]),
-        list(judged["within_sla_low"]),
-        list(judged["within_sla_high"]),
-        [
-            f"{int(k):,} of {int(n):,}"
-            for k, n in zip(judged["n_met"], judged["n_judged"], strict=True)
-        ],
+        tables.rate_rows(judged, judged["group_1"], "within_sla", "n_met", "n_judged", colors),
         f"Followed up in time, by {by}",
         overall=overall,
-        colors=[
-            {"better": charts.MET_COLOR, "worse": charts.MISSED_COLOR}.get(
-                stats.versus(lo, hi, overall), charts.GROUP_COLORS[0]
-            )
-            for lo, hi in zip(judged["within_sla_low"], judged["within_sla_high"], strict=True)
-        ],
         x_title="Followed up in time (95% interval)",
     ),
     width="stretch",
 )
 st.dataframe(
-    pd.DataFrame(
-        {
-            by.capitalize(): groups["group_1"],
-            "Handed over": groups["n_handed_over"],
-            "Met": groups["n_met"],
-            "Breached": groups["n_breached"],
-            "Followed up in time": groups["within_sla_rate"] * 100,
-            "Waiting past the target": groups["n_open_breaches"],
-            "Pending": groups["n_pending"],
-            "Never followed up": groups["n_not_followed_up"],
-            "Median hours": groups["median_hours"],
-            "90% within (hours)": groups["p90_hours"],
-            "Median routing hours": groups["median_routing_hours"],
-            "Median rep hours": groups["median_rep_hours"],
-        }
-    ),
+    tables.follow_up_table(groups, by),
     hide_index=True,
     column_config={
         "Followed up in time": st.column_config.NumberColumn(format="%.1f%%"),
@@ -195,15 +168,15 @@ st.plotly_chart(
 # Every breach, open ones first.
 st.subheader("Every breach, the ones still waiting first")
 breaches = ctx.run("follow_up_breaches", limit=10_000)
-n_total = int(breaches["n_total"].iloc[0]) if len(breaches) else 0
-n_open = int(breaches["n_open"].iloc[0]) if len(breaches) else 0
+counts, breaches = tables.split_totals(breaches, "n_total", "n_open")
+n_total, n_open = counts["n_total"], counts["n_open"]
 st.markdown(
     f"**{n_total:,}** leads handed over in {period.label} breached the SLA, **{n_open:,}** of "
     "them still waiting"
     + (f" (showing the first {len(breaches):,})" if n_total > len(breaches) else "")
     + ". An average can hide a breach; this list cannot."
 )
-breaches = breaches.drop(columns=["n_total", "n_open"]).assign(
+breaches = breaches.assign(
     breach=lambda f: f["breach"].replace({"open": "still waiting: no follow-up yet"})
 )
 st.dataframe(

@@ -8,9 +8,10 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, safe, stats, ui
+from handoff import charts, fmt, metrics, safe, tables, ui
 from handoff.contract import GROUP_COLUMNS
 from handoff.filters import VIEWS
+from handoff.tables import dimension_label
 
 ctx = ui.page(
     "Lead funnel",
@@ -19,11 +20,6 @@ ctx = ui.page(
 )
 labels = ctx.agreement.stage_labels
 dimensions = [*GROUP_COLUMNS, *ctx.db.attributes]
-
-
-def dimension_label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
-
 
 # How to count: the order rule, and what to break the funnel down by.
 c1, c2, c3 = st.columns([1, 1, 1])
@@ -72,58 +68,16 @@ stages = metrics.funnel_stages(ctx.db, filters)
 if stages["n_leads"].sum() == 0:
     ui.no_leads(ctx)
 mature = metrics.period_maturity(filters, ctx.agreement, ctx.data_end)
-stage_labels = [labels[s] for s in stages["stage"]]
 left, right = st.columns([1.25, 1])
-left.plotly_chart(
-    charts.funnel_bars(
-        list(stages["stage"]),
-        stage_labels,
-        [int(n) for n in stages["n_leads"]],
-        list(stages["step_rate"]),
-        list(stages["cumulative_rate"]),
-    ),
-    width="stretch",
-)
-steps = stages.iloc[1:]
+left.plotly_chart(charts.funnel_bars(stages, labels), width="stretch")
 right.plotly_chart(
     charts.rate_whiskers(
-        [
-            f"{labels[a]} → {labels[b]}"
-            for a, b in zip(stages["stage"], steps["stage"], strict=False)
-        ],
-        list(steps["step_rate"]),
-        list(steps["step_low"]),
-        list(steps["step_high"]),
-        [
-            f"{int(k):,} of {int(n):,}"
-            for k, n in zip(steps["n_leads"], steps["n_previous_stage"], strict=True)
-        ],
-        "Step conversion, with its 95% interval",
-        colors=[charts.STAGE_COLORS[s] for s in steps["stage"]],
+        tables.funnel_steps_rows(stages, labels), "Step conversion, with its 95% interval"
     ),
     width="stretch",
 )
-
-
 st.dataframe(
-    pd.DataFrame(
-        {
-            "Stage": stage_labels,
-            "Leads": stages["n_leads"],
-            "Step conversion": [
-                fmt.rate(r, 1) if pd.notna(r) else "—" for r in stages["step_rate"]
-            ],
-            "Step 95% interval": [
-                fmt.interval(a, b)
-                for a, b in zip(stages["step_low"], stages["step_high"], strict=True)
-            ],
-            "Cumulative": [fmt.rate(r, 1) for r in stages["cumulative_rate"]],
-            "Cumulative 95% interval": [
-                fmt.interval(a, b)
-                for a, b in zip(stages["cumulative_low"], stages["cumulative_high"], strict=True)
-            ],
-        }
-    ),
+    tables.funnel_stages_table(stages, labels),
     hide_index=True,
     column_config={
         "Leads": st.column_config.NumberColumn(format="localized"),
@@ -179,23 +133,8 @@ compare_immature = st.checkbox(
     "Compare rates that are still immature", key="funnel_compare_immature"
 )
 groups = metrics.funnel_breakdown(ctx.db, filters, by, by2, stages, mature, compare_immature)
-step_keys = [
-    s for s, _, _ in metrics.FUNNEL_STEPS if not (filters.view == "handover" and s == "lead_to_mql")
-]
-table = pd.DataFrame({dimension_label(by): groups["group_1"]})
-if by2:
-    table[dimension_label(by2)] = groups["group_2"]
-for stage in ("lead", "mql", "sal", "sql", "opportunity", "won"):
-    if not (filters.view == "handover" and stage == "lead"):
-        table[labels[stage]] = groups[f"n_{stage}"]
-for step in step_keys:
-    table[metrics.step_label(step, ctx.agreement)] = groups[f"{step}_rate"] * 100
-    table[f"{metrics.step_label(step, ctx.agreement)} 95%"] = [
-        fmt.interval(a, b)
-        for a, b in zip(groups[f"{step}_low"], groups[f"{step}_high"], strict=True)
-    ]
-table["Won revenue"] = groups["won_amount_usd"]
-verdicts = {metrics.step_label(s, ctx.agreement): groups[f"{s}_vs"].tolist() for s in step_keys}
+step_keys = tables.shown_steps(filters.view)
+table, verdicts = tables.funnel_breakdown_table(groups, by, by2, filters.view, ctx.agreement)
 
 
 def shade(column: pd.Series) -> list[str]:
@@ -229,27 +168,14 @@ step = ui.control(
     options=step_keys,
     format_func=lambda s: metrics.step_label(s, ctx.agreement),
 )
-_, k_col, n_col = next(x for x in metrics.FUNNEL_STEPS if x[0] == step)
-shown = groups[groups[n_col] > 0].head(25)
-name = shown["group_1"] if not by2 else shown["group_1"] + " × " + shown["group_2"]
-totals = metrics.overall_totals(stages)
-overall_rate = totals[k_col] / totals[n_col] if totals.get(n_col) else float("nan")
+n_col = next(n for s, _, n in metrics.FUNNEL_STEPS if s == step)
+shown = tables.funnel_group_rows(groups, by2, step)
 st.plotly_chart(
     charts.rate_whiskers(
-        list(name),
-        list(shown[f"{step}_rate"]),
-        list(shown[f"{step}_low"]),
-        list(shown[f"{step}_high"]),
-        [f"{int(k):,} of {int(n):,}" for k, n in zip(shown[k_col], shown[n_col], strict=True)],
+        shown,
         f"{metrics.step_label(step, ctx.agreement)} by {dimension_label(by).lower()}"
         + (f" (the {len(shown)} largest of {len(groups)})" if len(groups) > len(shown) else ""),
-        overall=overall_rate,
-        colors=[
-            {"better": charts.MET_COLOR, "worse": charts.MISSED_COLOR}.get(
-                v, charts.GROUP_COLORS[0]
-            )
-            for v in shown[f"{step}_vs"]
-        ],
+        overall=metrics.overall_step_rates(stages)[step],
     ),
     width="stretch",
 )
@@ -277,12 +203,8 @@ with t2:
 within = limits[step] if when == "agreed" else None
 by_one = {"group_1": by, "group_2": None}
 trend = ctx.run("funnel_trend", columns=by_one, trend_months=months, step=step, within_days=within)
-trend = stats.add_rate(trend, "n_to", "n_from", "step")
 top = list(groups.sort_values(n_col, ascending=False)["group_1"].drop_duplicates().head(6))
-trend = trend[trend["group_1"].isna() | trend["group_1"].isin(top)]
-trend = trend.assign(
-    month=trend["cohort_month"], group=trend["group_1"].fillna("All"), rate=trend["step_rate"]
-)
+trend = tables.funnel_trend_rows(trend, top)
 st.plotly_chart(
     charts.trend_lines(
         trend,
@@ -320,29 +242,14 @@ with st.expander("Numbers behind the chart"):
 # Velocity: how long each step takes.
 st.subheader("How long each step takes")
 velocity = ctx.run("stage_velocity", columns=by_one)
-overall_velocity = velocity[velocity["group_1"].isna()]
 st.dataframe(
-    pd.DataFrame(
-        {
-            "Step": [metrics.step_label(s, ctx.agreement) for s in overall_velocity["step"]],
-            "Leads": overall_velocity["n_leads"],
-            "25% within (days)": overall_velocity["p25_days"],
-            "Median (days)": overall_velocity["median_days"],
-            "75% within (days)": overall_velocity["p75_days"],
-            "90% within (days)": overall_velocity["p90_days"],
-        }
-    ),
+    tables.velocity_table(velocity, ctx.agreement),
     hide_index=True,
     column_config={
         "Leads": st.column_config.NumberColumn(format="localized"),
         **{
-            c: st.column_config.NumberColumn(format="%.1f")
-            for c in (
-                "25% within (days)",
-                "Median (days)",
-                "75% within (days)",
-                "90% within (days)",
-            )
+            heading: st.column_config.NumberColumn(format="%.1f")
+            for _, heading in tables.VELOCITY_QUANTILES
         },
     },
 )
@@ -361,8 +268,7 @@ histogram = ctx.run(
 h1, h2 = st.columns(2)
 h1.plotly_chart(
     charts.histogram_bins(
-        list(histogram["bin"]),
-        [int(n) for n in histogram["n_leads"]],
+        histogram,
         f"{metrics.step_label(velocity_step, ctx.agreement)}: time taken ({group_choice})",
         charts.STAGE_COLORS[velocity_step.split("_to_")[1]],
     ),
@@ -416,12 +322,9 @@ leads = ctx.run(
     only_dropped=only_dropped,
     limit=10_000,
 )
-n_total, n_dropped, n_too_early = (
-    (int(leads[c].iloc[0]) if len(leads) else 0) for c in ("n_total", "n_dropped", "n_too_early")
-)
-leads = leads.drop(columns=["n_total", "n_dropped", "n_too_early"]).assign(
-    furthest_stage=lambda f: [fmt.stage(s, labels) for s in f["furthest_stage"]]
-)
+counts, leads = tables.split_totals(leads, "n_total", "n_dropped", "n_too_early")
+n_total, n_dropped, n_too_early = counts["n_total"], counts["n_dropped"], counts["n_too_early"]
+leads = leads.assign(furthest_stage=lambda f: [fmt.stage(s, labels) for s in f["furthest_stage"]])
 next_step = next((s for s, *_ in metrics.FUNNEL_STEPS if s.startswith(stage_pick + "_to_")), None)
 if only_dropped:
     summary = f"**{fmt.count(n_total)}** leads reached {labels[stage_pick]} and went no further"

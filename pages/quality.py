@@ -7,7 +7,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, stats, ui
+from handoff import charts, fmt, metrics, tables, ui
 
 ctx = ui.page(
     "Quantity vs quality",
@@ -66,18 +66,15 @@ st.markdown(
 ui.maturity_notice(ctx, ("lead_to_mql", "lead_to_sal", "lead_to_sql", "lead_to_won"))
 
 # The trade-off: volume against quality, one bubble per source or campaign.
-with_leads = groups[groups["n_lead"] > 0]
 is_rate = measure != "revenue_per_lead"
-quality = with_leads[f"{measure}_rate"] if is_rate else with_leads["revenue_per_lead_usd"]
-sizes = with_leads["won_amount_usd"] if size_by == "revenue" else with_leads["cost_usd"]
 st.plotly_chart(
     charts.tradeoff(
-        list(with_leads["group_name"]),
-        list(with_leads["n_lead"]),
-        list(quality),
-        list(with_leads[f"{measure}_low"]) if is_rate else None,
-        list(with_leads[f"{measure}_high"]) if is_rate else None,
-        list(sizes.fillna(0)),
+        tables.tradeoff_rows(
+            groups,
+            f"{measure}_rate" if is_rate else "revenue_per_lead_usd",
+            measure if is_rate else None,
+            "won_amount_usd" if size_by == "revenue" else "cost_usd",
+        ),
         overall["leads_per_group"],
         overall["revenue_per_lead" if not is_rate else measure],
         MEASURES[measure],
@@ -96,25 +93,7 @@ st.caption(
 
 
 # The numbers, per group: volume, quality with counts and intervals, revenue and cost.
-table = pd.DataFrame({by.capitalize(): groups["group_name"], "Leads": groups["n_lead"]})
-for key, count, _ in metrics.QUALITY_RATES:
-    table[labels[key] if key != "won" else labels["won"]] = groups[count]
-    table[MEASURES[key]] = groups[f"{key}_rate"] * 100
-    table[f"{MEASURES[key]} 95%"] = [
-        fmt.interval(a, b) for a, b in zip(groups[f"{key}_low"], groups[f"{key}_high"], strict=True)
-    ]
-table["Won revenue"] = groups["won_amount_usd"]
-table["Revenue per lead"] = groups["revenue_per_lead_usd"]
-table["Median days to win"] = groups["median_days_to_win"]
-table["Spend"] = [fmt.usd(c) if pd.notna(c) else "no spend data" for c in groups["cost_usd"]]
-for name, column in (
-    ("lead", "cost_per_lead_usd"),
-    ("MQL", "cost_per_mql_usd"),
-    ("SQL", "cost_per_sql_usd"),
-    ("won deal", "cost_per_won_usd"),
-):
-    table[f"Cost per {name}"] = groups[column]
-table["Return on spend"] = groups["return_on_spend"]
+table = tables.quality_table(groups, by, labels, MEASURES)
 st.dataframe(
     table,
     hide_index=True,
@@ -148,6 +127,7 @@ else:
 
 # Quality over time for the chosen groups.
 st.subheader(f"{MEASURES[measure]} month by month")
+with_leads = groups[groups["n_lead"] > 0]
 largest = list(with_leads.sort_values("n_lead", ascending=False)["group_name"].head(5))
 picked = ui.control(
     st.multiselect,
@@ -158,21 +138,7 @@ picked = ui.control(
 )
 months = ui.control(st.slider, "quality_months", 12, "Cohort months", min_value=3, max_value=24)
 trend = ctx.run("quality_trend", columns={"group_1": by}, trend_months=months)
-trend = trend[trend["group_1"].isna() | trend["group_1"].isin(picked)]
-if is_rate:
-    trend = stats.add_rate(trend, f"n_{measure}", "n_lead", "m")
-    trend = trend.assign(rate=trend["m_rate"], n_to=trend[f"n_{measure}"])
-else:
-    trend = trend.assign(rate=trend["won_amount_usd"] / trend["n_lead"], n_to=trend["n_won"])
-mature_column = (
-    "is_mature_won" if measure in ("won", "revenue_per_lead") else f"is_mature_{measure}"
-)
-trend = trend.assign(
-    month=trend["cohort_month"],
-    group=trend["group_1"].fillna("All"),
-    n_from=trend["n_lead"],
-    is_mature=trend[mature_column],
-)
+trend = tables.quality_trend_rows(trend, measure, picked)
 st.plotly_chart(
     charts.trend_lines(
         trend,

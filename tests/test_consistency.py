@@ -296,7 +296,7 @@ def trend_is_the_headline(db: Database, filters: Filters, data: dict[str, Any]) 
     for month in whole[-2:]:
         label = month.start.strftime("%Y-%m")
         again = scorecard.scorecard(db, dataclasses.replace(filters, period=month))
-        headline = {c["key"]: c["value"] for c in again["commitments"]}
+        headline = {c.key: c.value for c in again.commitments}
         for c in card["commitments"]:
             point = next(p["value"] for p in c["trend"] if p["month"] == label)
             assert (
@@ -305,7 +305,7 @@ def trend_is_the_headline(db: Database, filters: Filters, data: dict[str, Any]) 
                 else (headline[c["key"]] is None)
             ), (c["key"], label)
     before = scorecard.scorecard(db, dataclasses.replace(filters, period=filters.period.previous()))
-    headline = {c["key"]: c["value"] for c in before["commitments"]}
+    headline = {c.key: c.value for c in before.commitments}
     for c in card["commitments"]:
         assert c["previous"] == headline[c["key"]], c["key"]
 

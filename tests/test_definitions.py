@@ -252,14 +252,14 @@ def test_a_goal_for_a_source_the_data_lacks_is_not_in_the_data(golden_db_path):
         card = scorecard.scorecard(db, march)
     finally:
         db.close()
-    podcast = next(c for c in card["commitments"] if c["key"] == "mql_volume:Podcast")
+    podcast = card.commitment("mql_volume:Podcast")
     # No lead has the source Podcast (it only spent): not judged, never "0 · Missed".
-    assert (podcast["in_data"], podcast["value"], podcast["is_met"], podcast["previous"]) == (
+    assert (podcast.in_data, podcast.value, podcast.is_met, podcast.previous) == (
         False, None, None, None,
     )  # fmt: skip
-    assert podcast["note"] == "goal: 3 a month; Podcast is not in the data"
-    assert {p["value"] for p in podcast["trend"]} == {None}
-    sentences = scorecard.summary({"scorecard": card})
+    assert podcast.note == "goal: 3 a month; Podcast is not in the data"
+    assert {p.value for p in podcast.trend} == {None}
+    sentences = scorecard.summary(card)
     assert "The agreement sets an MQL goal for Podcast, which the data does not have." in sentences
     assert "Below their MQL goal: Paid search, Webinar." in sentences  # not Podcast
 

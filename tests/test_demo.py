@@ -138,3 +138,22 @@ def test_discards_recycling_deals_and_spend(demo_db):
     ).fetchone()
     assert months[0] >= 18
     assert months[1]
+
+
+def test_the_app_builds_the_demo_only_over_its_own_default_database(tmp_path, monkeypatch):
+    from handoff.db import OutdatedDatabase
+
+    default, other = tmp_path / "handoff.duckdb", tmp_path / "mine.duckdb"
+    monkeypatch.setattr(demo, "DEFAULT_DB", default)
+    by_demo = OutdatedDatabase("old", str(tmp_path / f"{demo.DEMO_FOLDER_PREFIX}abc"))
+    by_user = OutdatedDatabase("old", "/home/me/crm-export")
+    # A fresh clone: the default database is missing, so it is built; another path never is.
+    assert demo.app_build(default) == "build"
+    assert demo.app_build(other) is None
+    default.touch()
+    other.touch()
+    assert demo.app_build(default) is None
+    # Outdated: rebuilt only when the default database is an embedded demo import.
+    assert demo.app_build(default, by_demo) == "rebuild"
+    assert demo.app_build(default, by_user) is None
+    assert demo.app_build(other, by_demo) is None

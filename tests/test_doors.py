@@ -124,25 +124,44 @@ def test_chart_labels_from_the_data_are_escaped():
         {"month": months, "group": [p[4], p[5]], "rate": [0.5, 0.4], "n_to": [1, 2],
          "n_from": [2, 5], "is_mature": [True, False]}
     )  # fmt: skip
+    # fmt: off
     figures = [
-        charts.models_side_by_side(p, {"Linear": [1.0] * len(p)}, f"Credit to {p[4]}"),
+        charts.models_side_by_side(
+            pd.DataFrame({"group_name": p, "linear": [1.0] * len(p)}),
+            {"linear": "Linear"},
+            f"Credit to {p[4]}",
+        ),
         charts.rate_whiskers(
-            p,
-            [0.5] * 6,
-            [0.4] * 6,
-            [0.6] * 6,
-            ["1 of 2"] * 6,
+            pd.DataFrame(
+                {"label": p, "rate": [0.5] * 6, "low": [0.4] * 6, "high": [0.6] * 6,
+                 "counts": ["1 of 2"] * 6}
+            ),
             p[5],
             overall=0.5,
             target=0.4,
             target_label=p[4],
         ),
-        charts.tradeoff(p, [1] * 6, [0.5] * 6, [0.4] * 6, [0.6] * 6, [3] * 6, 1, 0.5, p[4], p[5]),
-        charts.pareto(p, [6, 5, 4, 3, 2, 1], [0.2, 0.4, 0.6, 0.8, 0.9, 1.0], p[4]),
-        charts.accounts(p, [1] * 6, 6, p[5]),
-        charts.histogram_bins(p, [1] * 6, f"Time taken ({p[4]})", "#000"),
+        charts.tradeoff(
+            pd.DataFrame(
+                {"name": p, "leads": [1] * 6, "quality": [0.5] * 6, "low": [0.4] * 6,
+                 "high": [0.6] * 6, "size": [3] * 6}
+            ),
+            1, 0.5, p[4], p[5],
+        ),
+        charts.pareto(
+            pd.DataFrame(
+                {"reason": p, "n_discarded": [6, 5, 4, 3, 2, 1],
+                 "cumulative_share": [0.2, 0.4, 0.6, 0.8, 0.9, 1.0]}
+            ),
+            p[4],
+        ),
+        charts.accounts(pd.DataFrame({"account": p, "n_leads": [1] * 6}), 6, p[5]),
+        charts.histogram_bins(
+            pd.DataFrame({"bin": p, "n_leads": [1] * 6}), f"Time taken ({p[4]})", "#000"
+        ),
         charts.trend_lines(trend, p[5], p[4]),
     ]
+    # fmt: on
     for fig in figures:
         assert live_html(fig.to_json()) == []
     # The label still reads as typed: plotly shows &lt; as <.

@@ -337,12 +337,13 @@ def test_outdated_database_is_a_message(app, golden_db_path, tmp_path, monkeypat
 
 
 def test_outdated_demo_database_is_rebuilt(app, golden_db_path, tmp_path, monkeypatch):
-    from handoff import ui
+    from handoff import demo
 
     path = outdated_copy(golden_db_path, tmp_path, str(tmp_path / "handoff-demo-abc123"))
     monkeypatch.setenv("HANDOFF_DB", str(path))
     monkeypatch.setenv("HANDOFF_AGREEMENT", str(ROOT / "data" / "agreement.toml"))
-    monkeypatch.setattr(ui, "DEFAULT_DB", path)
+    # The app's default database: the one demo.app_build may build over.
+    monkeypatch.setattr(demo, "DEFAULT_DB", path)
     app.run(timeout=120)
     assert not app.exception
     assert int(funnel_shown(app)["Leads"].replace(",", "")) > 500  # the demo's month

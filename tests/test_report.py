@@ -86,15 +86,8 @@ def test_scorecard_by_hand(golden_db):
     march = Filters(period=resolve_period("last_month", dt.date(2026, 4, 10)))
     card = scorecard.scorecard(golden_db, march)
     got = {
-        c["key"]: (
-            c["value"],
-            c["numerator"],
-            c["denominator"],
-            c["target"],
-            c["is_met"],
-            c["previous"],
-        )
-        for c in card["commitments"]
+        c.key: (c.value, c.numerator, c.denominator, c.target, c.is_met, c.previous)
+        for c in card.commitments
     }
     # Worked out in tests/golden/follow_up_summary.toml: 8 MQLs handed over in March (none in February)
     # against 10; Paid search L01, L02 against 4; Webinar L06 against 2; follow-up 4 met of 7
@@ -109,10 +102,15 @@ def test_scorecard_by_hand(golden_db):
         "acceptance": (0.625, 5, 8, 0.7, False, 0.0),
         "discards": (0.25, 2, 8, 0.25, True, 0.0),
     }
-    follow = next(c for c in card["commitments"] if c["key"] == "follow_up")
+    follow = card.commitment("follow_up")
     # Twelve months up to March; the follow-up line has a value only where something was judged.
-    assert follow["trend"][0]["month"] == "2025-04"
-    assert [p["value"] for p in follow["trend"]][-2:] == [None, pytest.approx(4 / 7)]
+    assert follow.trend[0].month == "2025-04"
+    assert [p.value for p in follow.trend][-2:] == [None, pytest.approx(4 / 7)]
+    # The JSON names the measure `kind` and the page that explains it, and reads back the same.
+    printed = card.to_json()["commitments"][0]
+    assert (printed["kind"], printed["page"]) == ("count", "pages/quality.py")
+    assert list(printed)[:5] == ["key", "team", "label", "short_label", "kind"]
+    assert scorecard.Scorecard.from_json(card.to_json()) == card
 
 
 def test_summary_by_hand(capsys, golden_db_path):

@@ -1,0 +1,141 @@
+"""The display tables (handoff/tables.py): what the pages show, shaped from metrics results.
+Every expected value below is worked out by hand from the few rows given."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from handoff import charts, tables
+from handoff.agreement import load
+from tests.conftest import GOLDEN
+
+AGREEMENT = load(GOLDEN / "agreement.toml")
+
+
+def test_k_of_n_and_intervals_read_as_text():
+    frame = pd.DataFrame(
+        {"n_met": [3, 1200], "n_judged": [4, 2000], "x_low": [0.3049, math.nan],
+         "x_high": [0.9544, math.nan]}
+    )  # fmt: skip
+    assert tables.k_of_n(frame, "n_met", "n_judged") == ["3 of 4", "1,200 of 2,000"]
+    # 0.3049 rounds to 30%, 0.9544 to 95%; no interval (NaN) is no text.
+    assert tables.intervals(frame, "x") == ["30%–95%", ""]
+
+
+def test_rate_rows_colour_a_group_only_where_its_interval_excludes_overall():
+    # Overall 50%: A's interval 60–80% is above it (better), B's 20–40% below (worse), C's
+    # 40–60% holds it; a discard rate reads the other way round.
+    groups = pd.DataFrame(
+        {"group_1": ["A", "B", "C"], "k": [7, 3, 5], "n": [10, 10, 10],
+         "r_rate": [0.7, 0.3, 0.5], "r_low": [0.6, 0.2, 0.4], "r_high": [0.8, 0.4, 0.6]}
+    )  # fmt: skip
+    verdicts = tables.versus(groups, "r", 0.5)
+    assert verdicts == ["better", "worse", ""]
+    assert tables.versus(groups, "r", 0.5, higher_is_better=False) == ["worse", "better", ""]
+    rows = tables.rate_rows(
+        groups, groups["group_1"], "r", "k", "n", tables.verdict_colors(verdicts)
+    )
+    assert rows.to_dict("list") == {
+        "label": ["A", "B", "C"],
+        "rate": [0.7, 0.3, 0.5],
+        "low": [0.6, 0.2, 0.4],
+        "high": [0.8, 0.4, 0.6],
+        "counts": ["7 of 10", "3 of 10", "5 of 10"],
+        "color": [charts.MET_COLOR, charts.MISSED_COLOR, charts.GROUP_COLORS[0]],
+    }
+
+
+def test_split_totals_takes_the_repeated_count_off_the_rows():
+    leads = pd.DataFrame({"lead_id": ["L1", "L2"], "n_total": [40, 40], "n_open": [3, 3]})
+    totals, rows = tables.split_totals(leads, "n_total", "n_open")
+    assert totals == {"n_total": 40, "n_open": 3}
+    assert list(rows.columns) == ["lead_id"]
+    # An empty list has none.
+    totals, rows = tables.split_totals(leads.iloc[0:0], "n_total", "n_open")
+    assert totals == {"n_total": 0, "n_open": 0}
+    assert rows.empty
+
+
+def test_a_hand_over_cohort_shows_no_lead_stage():
+    assert tables.shown_steps("created")[0] == "lead_to_mql"
+    assert "lead_to_mql" not in tables.shown_steps("handover")
+    groups = pd.DataFrame(
+        {
+            "group_1": ["Paid search"],
+            "group_2": [None],
+            **{f"n_{s}": [n] for s, n in zip(["lead", "mql", "sal", "sql", "opportunity", "won"],
+                                              [10, 8, 4, 2, 1, 1], strict=True)},
+            **{f"{s}_{x}": [0.5] for s in tables.shown_steps("created")
+               for x in ("rate", "low", "high")},
+            **{f"{s}_vs": ["better"] for s in tables.shown_steps("created")},
+            "won_amount_usd": [1000.0],
+        }
+    )  # fmt: skip
+    table, verdicts = tables.funnel_breakdown_table(groups, "source", None, "handover", AGREEMENT)
+    # The golden agreement's stage names; no "Lead" count and no Lead → MQL step by hand-over.
+    assert list(table.columns) == [
+        "Source", "MQL", "SAL", "SQL", "Opportunity", "Won",
+        "MQL → SAL", "MQL → SAL 95%", "SAL → SQL", "SAL → SQL 95%", "SQL → Opportunity",
+        "SQL → Opportunity 95%", "Opportunity → Won", "Opportunity → Won 95%", "Lead → Won",
+        "Lead → Won 95%", "Won revenue",
+    ]  # fmt: skip
+    assert table["MQL → SAL"].tolist() == [50.0]  # a rate of 0.5 shown in percent
+    assert list(verdicts) == ["MQL → SAL", "SAL → SQL", "SQL → Opportunity",
+                              "Opportunity → Won", "Lead → Won"]  # fmt: skip
+
+
+def test_quality_trend_rows_rates_and_revenue_per_lead():
+    trend = pd.DataFrame(
+        {
+            "cohort_month": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-01-01"]),
+            "group_1": [None, "Webinar", "Events"],
+            "n_lead": [20, 4, 16],
+            "n_sql": [5, 1, 4],
+            "n_won": [2, 1, 1],
+            "won_amount_usd": [3000.0, 1000.0, 2000.0],
+            "is_mature_sql": [True, True, True],
+            "is_mature_won": [False, False, False],
+        }
+    )
+    # Events is not picked: the overall line and Webinar stay.
+    rows = tables.quality_trend_rows(trend, "sql", ["Webinar"])
+    assert rows["group"].tolist() == ["All", "Webinar"]
+    assert rows["rate"].tolist() == [5 / 20, 1 / 4]
+    assert rows[["n_to", "n_from"]].to_dict("list") == {"n_to": [5, 1], "n_from": [20, 4]}
+    assert rows["is_mature"].tolist() == [True, True]
+    # Revenue per lead: 3,000 over 20 leads, 1,000 over 4; mature as the wins are.
+    rows = tables.quality_trend_rows(trend, "revenue_per_lead", ["Webinar"])
+    assert rows["rate"].tolist() == [150.0, 250.0]
+    assert rows["n_to"].tolist() == [2, 1]
+    assert rows["is_mature"].tolist() == [False, False]
+
+
+def test_tradeoff_rows_leave_out_groups_without_leads():
+    groups = pd.DataFrame(
+        {"group_name": ["A", "B"], "n_lead": [5, 0], "sql_rate": [0.4, math.nan],
+         "sql_low": [0.1, math.nan], "sql_high": [0.8, math.nan], "cost_usd": [None, 10.0]}
+    )  # fmt: skip
+    rows = tables.tradeoff_rows(groups, "sql_rate", "sql", "cost_usd")
+    assert rows["name"].tolist() == ["A"]
+    assert rows[["leads", "quality", "low", "high"]].iloc[0].tolist() == [5, 0.4, 0.1, 0.8]
+    assert "low" not in tables.tradeoff_rows(groups, "sql_rate", None, "cost_usd")
+
+
+def test_stage_counts_pairs_each_stage_with_the_period_before():
+    home = {
+        key: {"label": key.capitalize(), "value": n, "previous": n - 1}
+        for key, n in zip(["leads", "mqls", "sals", "sqls", "opportunities", "won"],
+                          [10, 8, 5, 4, 3, 2], strict=True)
+    }  # fmt: skip
+    rows = tables.stage_counts(home)
+    assert rows["stage"].tolist() == ["lead", "mql", "sal", "sql", "opportunity", "won"]
+    assert rows["current"].tolist() == [10, 8, 5, 4, 3, 2]
+    assert rows["previous"].tolist() == [9, 7, 4, 3, 2, 1]
+
+
+@pytest.mark.parametrize(("name", "label"), [("source", "Source"), ("lead_region", "Lead region")])
+def test_dimension_label(name, label):
+    assert tables.dimension_label(name) == label
