@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from handoff import metrics
+from handoff.db import CREDITED
 from handoff.filters import Filters
 
 START, CONVERSION, NULL, NO_TOUCH = "(start)", "(conversion)", "(null)", "(no touch)"
@@ -99,18 +100,22 @@ def _revenue(revenue: str) -> str:
     return revenue
 
 
-def attribution_params(
-    revenue: str, by: str, lookback_days: float, half_life_days: float
-) -> dict[str, Any]:
-    """The attribution queries' own parameters (the filters give the rest), checked."""
-    if by not in ("channel", "campaign", "source"):
-        raise ValueError(f"attribution is by channel, campaign or source, not {by!r}")
+def attribution_params(revenue: str, lookback_days: float, half_life_days: float) -> dict[str, Any]:
+    """The attribution queries' own parameters (the filters give the rest), checked. What gets
+    the credit is a column choice, `credited_to`."""
     return {
         "revenue": _revenue(revenue),
-        "by": by,
         "lookback_days": float(lookback_days),
         "half_life_days": float(half_life_days),
     }
+
+
+def credited_to(by: str) -> dict[str, str]:
+    """The column choice of the attribution queries: credit to the touches' channel or
+    campaign, or to the leads' source (checked by handoff.db.credited)."""
+    if by not in CREDITED:
+        raise ValueError(f"attribution is by channel, campaign or source, not {by!r}")
+    return {"credited": by}
 
 
 def compare(
@@ -126,14 +131,16 @@ def compare(
     agreement = db.agreement
     params = attribution_params(
         revenue,
-        by,
         lookback_days if lookback_days is not None else agreement.lookback_days,
         half_life_days if half_life_days is not None else agreement.half_life_days,
     )
-    credit = metrics.run(db, "attribution_credit", filters, **params)
-    totals = metrics.run(db, "attribution_totals", filters, **params).iloc[0]
+    columns = credited_to(by)
+    credit = metrics.run(db, "attribution_credit", filters, columns=columns, **params)
+    totals = metrics.run(db, "attribution_totals", filters, columns=columns, **params).iloc[0]
     journey_params = {k: v for k, v in params.items() if k != "half_life_days"}
-    transitions = metrics.run(db, "attribution_journeys", filters, **journey_params)
+    transitions = metrics.run(
+        db, "attribution_journeys", filters, columns=columns, **journey_params
+    )
     touched = float(totals["revenue_usd"] - totals["revenue_without_touch_usd"])
     markov = markov_credit(transitions, touched)
     # A channel only in journeys that never converted earns nothing from the heuristic models;
@@ -159,7 +166,12 @@ def compare(
         "credit": credit,
         "totals": {key: _plain(value) for key, value in totals.items()},
         "journeys": journeys(transitions),
-        "params": {k: params[k] for k in ("revenue", "by", "lookback_days", "half_life_days")},
+        "params": {
+            "revenue": params["revenue"],
+            "by": by,
+            "lookback_days": params["lookback_days"],
+            "half_life_days": params["half_life_days"],
+        },
     }
 
 

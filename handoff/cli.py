@@ -99,7 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME", help="a query of queries/, e.g. funnel_breakdown")
     _db_args(p)
     _filter_args(p)
-    p.add_argument("--by", default=None, help="breakdown (group_1): a lead column or attribute")
+    p.add_argument(
+        "--by",
+        default=None,
+        help="breakdown (group_1): a lead column or attribute; for attribution (credited): "
+        "channel, campaign or source",
+    )
     p.add_argument("--by2", default=None, help="a second breakdown (group_2)")
     p.add_argument(
         "--param",
@@ -360,11 +365,8 @@ def _sql(args: argparse.Namespace) -> int:
     missing = [p for p in query.declared_params if p not in params]
     if missing:
         raise ValueError(f"{args.name} needs --param for {', '.join(missing)}")
-    columns = {
-        slot: column
-        for slot, column in (("group_1", args.by), ("group_2", args.by2))
-        if column is not None
-    }
+    slot = "credited" if "credited" in query.declared_slots else "group_1"
+    columns = {slot: column for slot, column in ((slot, args.by), ("group_2", args.by2)) if column}
     print(db.script(args.name, params, columns, explain=args.explain), end="")
     return 0
 

@@ -268,6 +268,27 @@ def _fragments(names: tuple[str, ...]) -> list[QueryFile]:
     return ordered
 
 
+# What the attribution models credit, and the Markov model's states: a touch's channel or
+# campaign (`t`), or its lead's source (`e.lead_source`). One choice fills every `credited`
+# slot: the touch's value, the value of the touch before it, and whether they are the lead's
+# (the journeys then join the leads).
+CREDITED = ("channel", "campaign", "source")
+_CREDITED_SQL = {
+    "credited": ("t.channel", "coalesce(t.campaign, '(no campaign)')", "e.lead_source"),
+    "credited_before": (
+        "t.prev_channel", "coalesce(t.prev_campaign, '(no campaign)')", "e.lead_source"
+    ),
+    "credited_from_leads": ("false", "false", "true"),
+}  # fmt: skip
+
+
+def credited(slot: str, by: str | None) -> Sql:
+    """The SQL for an attribution slot when the credit goes to `by` (one of CREDITED)."""
+    if by not in CREDITED:
+        raise QueryError(f"attribution is by channel, campaign or source, not {by!r}")
+    return Sql(_CREDITED_SQL[slot][CREDITED.index(by)])
+
+
 def group_column(name: str | None, attributes: tuple[str, ...], alias: str = "s") -> Sql:
     """The SQL for a breakdown column: a lead column, a lead attribute ('(blank)' when it has
     no value) or, for None, no grouping. Refuses any other name."""
@@ -440,8 +461,9 @@ class Database:
     ) -> pd.DataFrame:
         """Run `queries/<name>.sql` with exactly the parameters it uses.
 
-        `columns` fills the query's column slots with breakdown columns by name (a lead column,
-        a lead attribute, or None for no grouping); each is checked by `group_column`.
+        `columns` fills the query's column slots by name: each breakdown slot with a lead
+        column, a lead attribute or None for no grouping (checked by `group_column`), and the
+        attribution queries' `credited` slots with what gets the credit (`credited`).
         """
         sql = self.compiled(name, params, columns)
         with self._lock:
@@ -463,8 +485,12 @@ class Database:
         unknown = set(columns or {}) - set(query.declared_slots)
         if unknown:
             raise QueryError(f"{name}: no column slots {sorted(unknown)}")
+        chosen = columns or {}
         slots = {
-            slot: self.group_column((columns or {}).get(slot)) for slot in query.declared_slots
+            slot: credited(slot, chosen.get("credited"))
+            if slot in _CREDITED_SQL
+            else self.group_column(chosen.get(slot))
+            for slot in query.declared_slots
         }
         sql, _ = compile_query(name, "", slots)
         given, used = set(params or {}), set(query.declared_params)

@@ -1,8 +1,9 @@
 -- Question: how much revenue does each channel (or campaign, or source) earn under each model?
 -- Params: $sources, $campaigns, $owners, $teams, $attribute_pairs, $revenue, $start_at, $end_at,
---         $lookback_days, $half_life_days, $by
+--         $lookback_days, $half_life_days
 -- Grain: one row per channel (or campaign or source), '(no touch)' for revenue with no touch
 -- Uses: attributed_touches
+-- Columns: {{credited}}
 -- Each column is one heuristic model's credit in USD; every column sums to the revenue of the
 -- period's events. Influence: the events a group touched at all and their revenue.
 

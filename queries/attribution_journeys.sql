@@ -1,13 +1,15 @@
 -- Question: how do leads move between channels before they convert or stop (Markov chain)?
--- Params: $revenue, $start_at, $end_at, $lookback_days, $by, $sources, $campaigns, $owners, $teams,
+-- Params: $revenue, $start_at, $end_at, $lookback_days, $sources, $campaigns, $owners, $teams,
 --         $attribute_pairs
 -- Grain: one row per transition (from state, to state) with its count
 -- Uses: scoped_leads
+-- Columns: {{credited}}, {{credited_before}}, {{credited_from_leads}}
 -- A journey is a lead's touches in order: for a lead with a revenue event of type $revenue in
 -- the period, those in the $lookback_days before its first one (it converts there), as the
 -- other models see them; for any other lead, those from $lookback_days before the period to its
--- end (it does not convert). States: '(start)', each channel (or campaign, or source), '(conversion)',
--- '(null)'. Journeys of converting and non-converting leads both count.
+-- end (it does not convert). States: '(start)', each channel (or campaign, or source: the runner
+-- fills {{credited}} with the touch's, {{credited_before}} with the touch before it's, and
+-- {{credited_from_leads}} says whether they are the lead's), '(conversion)', '(null)'. Journeys of converting and non-converting leads both count.
 -- Each touch knows its lead's touch before it and the time of the one after it (stored at
 -- import, in (touched_at, touch_key) order), so a step is counted without sorting: a touch's
 -- journey starts with it when the touch before it falls outside the journey's window, and ends
@@ -22,11 +24,11 @@
 with journey_leads as (
     -- Empty when every lead is in scope and states are not lead sources: every touch has its
     -- lead (orphans are rejected at import), so the join would only cost time.
-    select lead_key, source
+    select lead_key, source as lead_source
     from scoped_leads
     where not (
         $sources is null and $campaigns is null and $owners is null and $teams is null
-        and $attribute_pairs is null and $by <> 'source'
+        and $attribute_pairs is null and not {{credited_from_leads}}
     )
 ),
 
@@ -49,16 +51,8 @@ window_touches as not materialized (
         t.touched_at,
         t.prev_touched_at,
         t.next_touched_at,
-        case $by
-            when 'campaign' then coalesce(t.campaign, '(no campaign)')
-            when 'source' then l.source
-            else t.channel
-        end as state,
-        case $by
-            when 'campaign' then coalesce(t.prev_campaign, '(no campaign)')
-            when 'source' then l.source
-            else t.prev_channel
-        end as prev_state,
+        {{credited}} as state,
+        {{credited_before}} as prev_state,
         -- As a step of a journey that does not convert ([$lookback_days before the period, end)).
         coalesce(
             t.prev_touched_at
@@ -67,15 +61,15 @@ window_touches as not materialized (
         ) as has_prev_in_window,
         t.next_touched_at is null or t.next_touched_at >= $end_at as is_last_in_window
     from touches as t
-    left join journey_leads as l on l.lead_key = t.lead_key
+    left join journey_leads as e on e.lead_key = t.lead_key
     where
         t.touched_at >= $start_at - to_microseconds(cast($lookback_days * 86400e6 as bigint))
         and t.touched_at < $end_at
         and (
-            l.lead_key is not null
+            e.lead_key is not null
             or (
                 $sources is null and $campaigns is null and $owners is null and $teams is null
-                and $attribute_pairs is null and $by <> 'source'
+                and $attribute_pairs is null and not {{credited_from_leads}}
             )
         )
 ),

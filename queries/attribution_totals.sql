@@ -1,8 +1,9 @@
 -- Question: how many deals and how much revenue does the period credit, and how much has no touch?
 -- Params: $sources, $campaigns, $owners, $teams, $attribute_pairs, $revenue, $start_at, $end_at,
---         $lookback_days, $half_life_days, $by
+--         $lookback_days, $half_life_days
 -- Grain: one row
 -- Uses: attributed_touches
+-- Columns: {{credited}}
 
 with events as (
     select distinct event_id, amount_usd, group_name = '(no touch)' as has_no_touch

@@ -137,15 +137,17 @@ def test_markov_removal_effect_by_hand(db):
 
 
 def test_queries_behind_the_comparison(db):
-    params = attribution.attribution_params("won", "channel", 90, 7)
-    totals = metrics.run(db, "attribution_totals", MARCH, **params).iloc[0].tolist()
+    params = attribution.attribution_params("won", 90, 7)
+    by = attribution.credited_to("channel")
+    totals = metrics.run(db, "attribution_totals", MARCH, columns=by, **params).iloc[0].tolist()
     assert totals == [4, 7500, 1, 500]  # A1D-A4D; A4D without a touch
     # The same deals and revenue as the period's revenue anywhere else it is shown.
     assert metrics.run(db, "revenue_in_period", MARCH, revenue="won").iloc[0].tolist() == [4, 7500]
-    credit = metrics.run(db, "attribution_credit", MARCH, **params).set_index("group_name")
+    credit = metrics.run(db, "attribution_credit", MARCH, columns=by, **params)
+    credit = credit.set_index("group_name")
     assert credit.loc["Search", "u_shaped"] == pytest.approx(3200)
     del params["half_life_days"]
-    journeys = metrics.run(db, "attribution_journeys", MARCH, **params)
+    journeys = metrics.run(db, "attribution_journeys", MARCH, columns=by, **params)
     counts = {(r.from_state, r.to_state): r.n_transitions for r in journeys.itertuples()}
     # The transitions worked out in test_markov_removal_effect_by_hand.
     assert counts == {
@@ -522,9 +524,11 @@ def test_markov_journeys_match_the_second_implementation(golden_agreement, leads
         importer.import_dataset(folder, Path(tmp) / "j.duckdb", golden_agreement)
         rdb = Database(Path(tmp) / "j.duckdb", golden_agreement)
         try:
-            params = attribution.attribution_params("won", by, golden_agreement.lookback_days, 7)
+            params = attribution.attribution_params("won", golden_agreement.lookback_days, 7)
             del params["half_life_days"]
-            frame = metrics.run(rdb, "attribution_journeys", filters, **params)
+            frame = metrics.run(
+                rdb, "attribution_journeys", filters, columns=attribution.credited_to(by), **params
+            )
         finally:
             rdb.close()
     ours = {(r.from_state, r.to_state): r.n_transitions for r in frame.itertuples()}

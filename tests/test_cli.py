@@ -192,7 +192,7 @@ SCRIPTS = [
                           "group_1=Ana", "--param", "group_2=null", "--param", "only_dropped=false",
                           "--param", "limit=50"]),
     ("attribution_credit", [*MARCH, "--source", "Referral", "--source", "Webinar",
-                            "--param", "revenue=won", "--param", "by=channel", "--param",
+                            "--param", "revenue=won", "--by", "channel", "--param",
                             "lookback_days=90", "--param", "half_life_days=7.0"]),
 ]  # fmt: skip
 
@@ -237,7 +237,7 @@ def test_sql_prints_a_script_that_gives_the_rows_the_app_gets(
     ).replace("'$.", "")
     march = Period("custom", dt.date(2026, 3, 1), dt.date(2026, 4, 1))
     q1 = Period("custom", dt.date(2026, 1, 1), dt.date(2026, 4, 1))
-    channel = {"revenue": "won", "by": "channel", "lookback_days": 90, "half_life_days": 7.0}
+    channel = {"revenue": "won", "lookback_days": 90, "half_life_days": 7.0}
     expected = {
         "funnel_breakdown": (
             Filters(march, owners=("Ana",)), {}, {"group_1": "source", "group_2": "region"}, {}
@@ -252,8 +252,8 @@ def test_sql_prints_a_script_that_gives_the_rows_the_app_gets(
         "funnel_drilldown": (Filters(march), {}, {"group_1": "owner"},
                              {"stage": "sal", "group_1": "Ana", "group_2": None,
                               "only_dropped": False, "limit": 50}),
-        "attribution_credit": (Filters(march, sources=("Referral", "Webinar")), {}, {},
-                               channel),
+        "attribution_credit": (Filters(march, sources=("Referral", "Webinar")), {},
+                               {"credited": "channel"}, channel),
     }[name]  # fmt: skip
     filters, how, columns, own = expected
     params = metrics.params_for(golden_db, name, filters, **how, **own)

@@ -14,7 +14,8 @@ run a query. A case's keys:
 - `view`, `strict`, `sources`, `campaigns`, `owners`, `teams`, `attributes` (`{ region = ["NA"] }`):
   the shared filters (`handoff.filters.Filters`).
 - `by`, `by2`: the breakdown. They fill the query's column slots `{{group_1}}`, `{{group_2}}` when
-  it declares them, and `by` is also given as `$by` when the query binds it.
+  it declares them; for the attribution queries `by` is what gets the credit (their `credited`
+  slots: channel, campaign or source).
 - `params`: the query's own parameters (`limit`, `step`, ...).
 - `columns`: the columns compared, and `rows`: the expected rows, one array per row with a value
   per column, in the query's order (`order = "any"` when the query does not order them).
@@ -42,7 +43,7 @@ import pandas as pd
 import pytest
 
 from handoff import metrics
-from handoff.db import Database, load_query, query_param_names
+from handoff.db import Database, load_query
 from handoff.filters import Filters, resolve_period
 from tests.conftest import ROOT
 
@@ -107,11 +108,11 @@ def run_case(db: Database, query: str, case: dict[str, Any]) -> pd.DataFrame:
     extra = {k: _null(v) for k, v in case.get("params", {}).items()}
     by, by2 = case.get("by"), case.get("by2")
     slots = load_query(query).declared_slots
-    columns = {s: g for s, g in (("group_1", by), ("group_2", by2)) if s in slots}
-    if by is not None and "by" in query_param_names(query):
-        extra["by"] = by
+    # `by` is the breakdown, or for the attribution queries what gets the credit.
+    first = "credited" if "credited" in slots else "group_1"
+    columns = {s: g for s, g in ((first, by), ("group_2", by2)) if s in slots}
     if by is not None:
-        assert "group_1" in slots or "by" in extra, f"{query} has no place for by = {by!r}"
+        assert first in slots, f"{query} has no place for by = {by!r}"
     if by2 is not None:
         assert "group_2" in slots, f"{query} has no second column slot for by2 = {by2!r}"
     periods = [filters.period, filters.period.previous()] if case.get("compare") else None

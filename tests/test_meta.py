@@ -200,7 +200,7 @@ def test_queries_transpile_for_a_distributed_engine(name, folder, dialect):
     import sqlglot
     from sqlglot.errors import ErrorLevel
 
-    from handoff.db import group_column
+    from handoff.db import credited, group_column
 
     query = load_query(name, folder)
     wanted = query.declared_slots
@@ -209,6 +209,9 @@ def test_queries_transpile_for_a_distributed_engine(name, folder, dialect):
         "group_2": group_column("region", ("region",)),
         "lead_attributes": Sql(', l."region" as "attr_region"'),
         "attribute_columns": Sql(', "attr_region"'),
+        **{
+            s: credited(s, "source") for s in ("credited", "credited_before", "credited_from_leads")
+        },
     }
     sql, _ = compile_query(name, folder, {k: examples[k] for k in wanted})
     assert sqlglot.transpile(sql, read="duckdb", write=dialect, unsupported_level=ErrorLevel.RAISE)

@@ -1,13 +1,14 @@
 -- Question: which touches share the credit of each revenue event of the period, and how much?
--- Params: $start_at, $end_at, $lookback_days, $half_life_days, $by, $sources, $campaigns, $owners,
+-- Params: $start_at, $end_at, $lookback_days, $half_life_days, $sources, $campaigns, $owners,
 --         $teams, $attribute_pairs, $revenue
 -- Grain: one row per revenue event × touch in its lookback window (events without a touch in
 -- it appear once, with a NULL touch)
 -- Uses: period_revenue_events
+-- Columns: {{credited}}
 -- The events are the period's (period_revenue_events). Touches count from $lookback_days before
 -- the conversion up to it; touches at the same instant are ordered by their line in the touches
--- file. $by names what gets the credit: the touch's 'channel' or 'campaign', or the lead's
--- 'source'.
+-- file. {{credited}} is what gets the credit: the touch's channel or campaign, or the lead's
+-- source (filled by the runner, handoff.db.credited).
 -- Milestones: F the first touch, L the lead-creation touch (the last at or before the lead was
 -- created), O the opportunity-creation touch (the last at or before the deal was created), C the
 -- last touch before the conversion. Models: U-shaped F 40%, L 40%, the others 20%; W-shaped F,
@@ -25,11 +26,7 @@ with windowed as (
         e.opportunity_at,
         t.touch_key,
         t.touched_at,
-        case $by
-            when 'campaign' then coalesce(t.campaign, '(no campaign)')
-            when 'source' then e.lead_source
-            else t.channel
-        end as group_name
+        {{credited}} as group_name
     from period_revenue_events as e
     left join (
         -- Every event's window lies within this span; touches are stored in time order, so
