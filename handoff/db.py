@@ -18,6 +18,8 @@ A query file starts with a header:
     -- Columns: {{group_1}}    (optional: column slots the runner fills, see `Database.run`)
     -- Kind: view              (staging only: a view, not a table)
 
+The importer's own SQL (`queries/import/`) has the same header and is loaded the same way.
+
 Values are always bound. A column chosen at run time (a breakdown by source or by a lead
 attribute) fills a `{{slot}}` with an identifier checked against the known columns, in
 `group_column`; nothing else is ever put into SQL text.
@@ -42,12 +44,10 @@ import pandas as pd
 
 from handoff.agreement import STEPS, Agreement
 from handoff.contract import GROUP_COLUMNS, TABLES
+from handoff.importer.result import SCHEMA_VERSION  # the layout the importer writes
 from handoff.sql import Sql, compose, ident, join
 
 ROOT = Path(__file__).resolve().parent.parent
-# The layout of the database file the importer writes (see handoff.importer); kept here so
-# that opening a file does not need the importer.
-SCHEMA_VERSION = 4
 QUERY_DIR = ROOT / "queries"
 DEFAULT_DB = ROOT / "data" / "handoff.duckdb"
 DEFAULT_AGREEMENT = ROOT / "data" / "agreement.toml"
@@ -153,7 +153,7 @@ def params_in(sql: str) -> set[str]:
 @cache
 def load_query(name: str, folder: str = "") -> QueryFile:
     """Read and parse `queries/[folder/]name.sql`; the name must be a plain identifier."""
-    if not _NAME.fullmatch(name) or folder not in ("", "staging", "fragments"):
+    if not _NAME.fullmatch(name) or folder not in ("", "staging", "fragments", "import"):
         raise QueryError(f"not a query name: {name!r}")
     path = QUERY_DIR / folder / f"{name}.sql"
     if not path.is_file():
