@@ -22,6 +22,8 @@ Params and Columns are the query's interface as it runs: the parameters and the 
 of the compiled SQL, its fragments' included, so the header says everything a caller binds.
 `load_query` refuses a header that says otherwise.
 
+The importer's own SQL (`queries/import/`) has the same header and is loaded the same way.
+
 Values are always bound. A column chosen at run time (a breakdown by source or by a lead
 attribute) fills a `{{slot}}` with an identifier checked against the known columns, in
 `group_column`; nothing else is ever put into SQL text.
@@ -46,12 +48,10 @@ import pandas as pd
 
 from handoff.agreement import STEPS, Agreement
 from handoff.contract import GROUP_COLUMNS, TABLES
+from handoff.importer.result import SCHEMA_VERSION  # the layout the importer writes
 from handoff.sql import Sql, compose, ident, join, literal
 
 ROOT = Path(__file__).resolve().parent.parent
-# The layout of the database file the importer writes (see handoff.importer); kept here so
-# that opening a file does not need the importer.
-SCHEMA_VERSION = 4
 QUERY_DIR = ROOT / "queries"
 DEFAULT_DB = ROOT / "data" / "handoff.duckdb"
 DEFAULT_AGREEMENT = ROOT / "data" / "agreement.toml"
@@ -160,7 +160,7 @@ def params_in(sql: str) -> set[str]:
 @cache
 def load_query(name: str, folder: str = "") -> QueryFile:
     """Read and parse `queries/[folder/]name.sql`; the name must be a plain identifier."""
-    if not _NAME.fullmatch(name) or folder not in ("", "staging", "fragments"):
+    if not _NAME.fullmatch(name) or folder not in ("", "staging", "fragments", "import"):
         raise QueryError(f"not a query name: {name!r}")
     path = QUERY_DIR / folder / f"{name}.sql"
     if not path.is_file():

@@ -18,10 +18,12 @@ from tests.conftest import ROOT
 QUERIES = sorted(p.stem for p in QUERY_DIR.glob("*.sql"))
 STAGING_FILES = sorted(p.stem for p in (QUERY_DIR / "staging").glob("*.sql"))
 FRAGMENTS = sorted(p.stem for p in (QUERY_DIR / "fragments").glob("*.sql"))
+IMPORT_FILES = sorted(p.stem for p in (QUERY_DIR / "import").glob("*.sql"))
 ALL = (
     [(q, "") for q in QUERIES]
     + [(q, "staging") for q in STAGING_FILES]
     + [(q, "fragments") for q in FRAGMENTS]
+    + [(q, "import") for q in IMPORT_FILES]
 )
 TEST_TEXT = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_*.py")}
 
@@ -180,7 +182,7 @@ def test_no_sql_is_built_by_string_formatting():
         re.I,
     )
     files = [
-        *sorted((ROOT / "handoff").glob("*.py")),
+        *sorted((ROOT / "handoff").rglob("*.py")),
         ROOT / "app.py",
         *(ROOT / "pages").glob("*.py"),
     ]
@@ -212,6 +214,28 @@ def test_queries_transpile_for_a_distributed_engine(name, folder, dialect):
         **{
             s: credited(s, "source") for s in ("credited", "credited_before", "credited_from_leads")
         },
+        # The importer's slots (queries/import/), as it fills them for a leads file.
+        "columns": Sql('t."lead_id", t."source"'),
+        "key": Sql('"lead_id"'),
+        "source": Sql('"src_0"'),
+        "table": Sql('"leads"'),
+        "column": Sql('"source"'),
+        "lines": Sql('"src_0_lines"'),
+        "status": Sql("nullif(trim(cast(s.\"status\" as varchar)), '')"),
+        "label_values": Sql('select "source" as v from "leads" where "source" is not null'),
+        "dates": Sql(
+            'select cast(0 as varchar) as header, s."created" as v, s.rowid + 2 as line'
+            ' from "src_0" as s where regexp_matches(s."created", $numeric_date)'
+        ),
+        "line": Sql("s.rowid + 2"),
+        "skip": Sql("null"),
+        "problems": Sql(
+            "case when s.\"__v_lead_id\" is null then {'col': 'lead_id', 'why': 'is blank'} end"
+        ),
+        "made": Sql(
+            '(select s.*, s.rowid as rowid, s."lead_id" as "__v_lead_id" from "src_0" as s)'
+        ),
+        "joins": Sql(""),
     }
     sql, _ = compile_query(name, folder, {k: examples[k] for k in wanted})
     assert sqlglot.transpile(sql, read="duckdb", write=dialect, unsupported_level=ErrorLevel.RAISE)

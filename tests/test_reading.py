@@ -14,7 +14,8 @@ import time
 import duckdb
 import pytest
 
-from handoff import importer, limits, scan
+from handoff import importer
+from handoff.importer import limits, scan
 from tests.conftest import GOLDEN, ROOT, check_files, write_dataset
 
 HEADER = "lead_id,created_at,source\n"
@@ -166,10 +167,10 @@ def test_rejects_file_is_swapped_in_with_the_database(tmp_path, golden_agreement
     def killed(src, dst):  # the process dies as the database is swapped in
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(importer.os, "replace", killed)
+    monkeypatch.setattr(os, "replace", killed)
     with pytest.raises(KeyboardInterrupt):
         importer.import_dataset(other, db_path, golden_agreement)
-    monkeypatch.setattr(importer.os, "replace", real_replace)
+    monkeypatch.setattr(os, "replace", real_replace)
     assert rejects_path.read_text() == before  # still the live database's rejects
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [
         ".handoff.duckdb.import-lock"

@@ -260,26 +260,7 @@ class Extractor:
             # whitespace is trimmed, as the id itself is.
             value = compose("left({v}, {n})", v=trimmed(value), n=self.bind(spec.chars))
         if spec.values:
-            keys = self.bind([k for k, _ in spec.values])
-            mapped = compose(
-                "list_extract({vals}, list_position({keys}, lower({v})))",
-                vals=self.bind([v for _, v in spec.values]),
-                keys=keys,
-                v=value,
-            )
-            other = (
-                value
-                if spec.others is None
-                else compose("nullif(cast({o} as varchar), '')", o=self.bind(spec.others))
-            )
-            value = compose(
-                "case when {v} is null then null"
-                " when list_contains({keys}, lower({v})) then nullif({m}, '') else {o} end",
-                v=value,
-                keys=keys,
-                m=mapped,
-                o=other,
-            )
+            value = self._mapped(spec, value)
         if spec.when is not None:
             value = compose(
                 "case when {c} then {v} end",
@@ -287,6 +268,29 @@ class Extractor:
                 v=value,
             )
         return value
+
+    def _mapped(self, spec: Spec, value: Sql) -> Sql:
+        """A value through the spec's value map (case-insensitive); others as the spec says."""
+        keys = self.bind([k for k, _ in spec.values])
+        mapped = compose(
+            "list_extract({vals}, list_position({keys}, lower({v})))",
+            vals=self.bind([v for _, v in spec.values]),
+            keys=keys,
+            v=value,
+        )
+        other = (
+            value
+            if spec.others is None
+            else compose("nullif(cast({o} as varchar), '')", o=self.bind(spec.others))
+        )
+        return compose(
+            "case when {v} is null then null"
+            " when list_contains({keys}, lower({v})) then nullif({m}, '') else {o} end",
+            v=value,
+            keys=keys,
+            m=mapped,
+            o=other,
+        )
 
     def condition(self, cond: Condition, src: Source, alias: str, optional: bool = False) -> Sql:
         name = src.column(cond.column)

@@ -238,14 +238,21 @@ def scan(path: Path, head: Head, max_line_bytes: int) -> Scan:
     out.n_lines = n_newlines + (1 if size > record_start or size == 0 else 0)
     if size > record_start:  # a last record without a newline
         n = n_newlines + 1 - record_line + 1
-        rec = Record(line=record_line, n_lines=n, start=record_start, end=size)
         out.n_records += 1
-        if size - record_start > max_line_bytes:
-            over.append(rec)
-        elif n > 1:
-            candidates.append(rec)
+        _last_record(Record(record_line, n, record_start, size), candidates, over, max_line_bytes)
     _judge(path, head, out, candidates, over, nul_at, blanks, max_line_bytes)
     return out
+
+
+def _last_record(
+    rec: Record, candidates: list[Record], over: list[Record], max_line_bytes: int
+) -> None:
+    """Set aside a last record without a newline, like any other, when it is too long or
+    spans lines."""
+    if rec.end - rec.start > max_line_bytes:
+        over.append(rec)
+    elif rec.n_lines > 1:
+        candidates.append(rec)
 
 
 def _field_quotes(buf: np.ndarray, quotes: np.ndarray, previous: int, delimiter: str) -> np.ndarray:

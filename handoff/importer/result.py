@@ -1,0 +1,121 @@
+"""What an import says: its outcome per file, the failure that stops it, and the version of
+the database layout it writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from handoff import mapping as mapping_mod
+from handoff.contract import TABLES
+
+# The layout of the database file an import writes: its tables and their columns (`build` and
+# queries/import/) and the import's record (`finish`). `handoff.db` refuses a file of another
+# version, asking for the data to be imported again. (Here, in a module that needs nothing of
+# handoff.db, because handoff.db reads it.)
+SCHEMA_VERSION = 4
+
+# How a file used for lookups only is listed in place of a table name.
+LOOKUP_TABLE = "(lookup)"
+
+
+class ImportFailure(Exception):
+    """The import cannot go on; the message names the file and, where it applies, the column."""
+
+
+@dataclass
+class TableResult:
+    """What happened to one file of the export (or to a canonical table no file feeds)."""
+
+    table: str | None  # the canonical table fed; None for a file used for lookups only
+    file: str | None
+    kind: str | None = None  # the mapping's kind of file
+    n_read: int = 0
+    n_accepted: int = 0
+    n_rejected: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    """The outcome of reading an export."""
+
+    folder: Path
+    tables: list[TableResult]
+    reasons: list[tuple[str, str, int]]  # (table, reason, rows), most frequent first
+    format: str = mapping_mod.CANONICAL
+    format_title: str = ""
+    detection: list[str] = field(default_factory=list)  # how the format and files were chosen
+    merges: list[tuple[str, str, str, int]] = field(default_factory=list)  # group, from, to, n
+    rejects_path: Path | None = None
+    db_path: Path | None = None
+    data_end_at: dt.datetime | None = None
+
+    @property
+    def n_rejected(self) -> int:
+        return sum(t.n_rejected for t in self.tables)
+
+    @property
+    def lead_attributes(self) -> list[str]:
+        out: list[str] = []
+        for t in self.tables:
+            if t.table == "leads":
+                out += [c for c in t.extra_columns if c not in out]
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """Accepted rows per canonical table."""
+        out = {t.name: 0 for t in TABLES}
+        for t in self.tables:
+            if t.table in out:
+                out[t.table] += t.n_accepted
+        return out
+
+    def summary(self) -> str:
+        """The per-file counts, the merges and the reasons, as printed by the CLI."""
+        lines = []
+        if self.format != mapping_mod.CANONICAL:
+            lines += [f"Format: {self.format} ({self.format_title})"]
+        if self.detection:
+            lines += [f"  {line}" for line in self.detection] + [""]
+        lines.append(f"{'table':<11} {'file':<22} {'read':>10} {'accepted':>10} {'rejected':>10}")
+        for t in self.tables:
+            file = t.file or "(none)"
+            lines.append(
+                f"{t.table or LOOKUP_TABLE:<11} {file:<22} {t.n_read:>10,} {t.n_accepted:>10,}"
+                f" {t.n_rejected:>10,}"
+            )
+            for note in t.notes:
+                lines.append(f"    {note}")
+            if t.extra_columns:
+                kind = "lead attributes" if t.table == "leads" else "extra columns"
+                lines.append(f"    kept as {kind}: {', '.join(t.extra_columns)}")
+        total_read = sum(t.n_read for t in self.tables)
+        total_acc = sum(t.n_accepted for t in self.tables)
+        lines.append(
+            f"{'total':<34} {total_read:>10,} {total_acc:>10,} {self.n_rejected:>10,}"
+            + (
+                "   (accepted + rejected = read)"
+                if total_acc + self.n_rejected == total_read
+                else ""
+            )
+        )
+        if self.merges:
+            lines.append("")
+            lines.append(
+                "Label spellings merged (they differ only in case, spaces or punctuation):"
+            )
+            for group, before, after, n in self.merges:
+                lines.append(f"  {group}: '{before}' → '{after}' ({n:,} rows)")
+        if self.reasons:
+            lines.append("")
+            lines.append("Rejected rows by reason:")
+            for table, reason, n in self.reasons[:20]:
+                lines.append(f"  {n:>8,}  {table}: {reason}")
+            if len(self.reasons) > 20:
+                lines.append(f"  ... and {len(self.reasons) - 20} more reasons")
+        if self.rejects_path is not None and self.n_rejected:
+            lines.append(f"Every rejected row, with its line and reason: {self.rejects_path}")
+        return "\n".join(lines)

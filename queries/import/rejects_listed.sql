@@ -1,0 +1,10 @@
+-- Question: Which rows of a checked export were rejected, on which line and why?
+-- Params: none
+-- Grain: one row per rejected row, by table, file and line
+select
+    file_name,
+    line,
+    column_name,
+    reason
+from import_rejects
+order by table_name, file_name, line
