@@ -331,6 +331,7 @@ random_deal = st.tuples(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(deals=st.lists(random_deal, min_size=1, max_size=8))
 def test_heuristic_models_match_the_second_implementation(golden_agreement, deals):
@@ -485,6 +486,7 @@ random_journey_lead = st.tuples(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     leads=st.lists(random_journey_lead, min_size=1, max_size=8),

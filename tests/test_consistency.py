@@ -378,6 +378,7 @@ def random_filters(rng: random.Random, data_end: dt.date, options: dict[str, lis
     )
 
 
+@pytest.mark.slow
 def test_random_filter_sets_agree_everywhere(demo_db):
     rng = random.Random(15)
     end = metrics.data_end(demo_db).date()
