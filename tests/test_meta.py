@@ -285,7 +285,7 @@ TRUSTED = re.compile(
     r"|(VIEWS|PERIODS|MEASURES|words|_SCOPE_LABELS)\[.*\]|(VIEWS|PERIODS|MEASURES)\.get"
     r"|agreement_mod\.plain_language\(.*\)|contract\.markdown_table\(\)"
     r"|(ui|safe)\.(data_changes_refusal|upload_refusal)\(.*\)|safe\.[A-Z_]+"
-    r"|c\['(counts|direction)'\]|c\['trend'\]\[-?\d\]\['month'\]|summary\['mqls'\]"
+    r"|summary\['mqls'\]"
     r"|(numbers\[k\]|revenue|won)\['(label|note)'\]|link\.label|section(\.upper\(\))?"
 )
 MARKDOWN_FILES = ["app.py", *PAGE_FILES, "handoff/ui.py"]
