@@ -219,7 +219,7 @@ st.dataframe(
     quality,
     hide_index=True,
     column_config={
-        "severity": "Kind",
+        "severity": "Severity",
         "check_name": "Check",
         "handling": "How Handoff counts it",
         "n_rows": st.column_config.NumberColumn("Rows", format="localized"),
