@@ -77,6 +77,14 @@ def data_end(db: Database) -> dt.datetime | None:
     return frame["data_end_at"].iloc[0].to_pydatetime().astimezone(db.agreement.tz)
 
 
+def not_in_data(db: Database) -> dict[str, list[str]]:
+    """What the agreement names that no lead in the data has, by filter dimension: the sources of
+    its per-source MQL goals (the only names it holds). Every page warns while any are left, and
+    their goals show as not in the data rather than as zero MQLs."""
+    present = set(db.run("filter_options").query("dimension == 'source'")["value"])
+    return {"source": [s for s in db.agreement.mql_goal_by_source if s not in present]}
+
+
 def dataset(db: Database) -> dict[str, bool]:
     """Which kinds of data the export holds at all (stg_dataset): follow-up, touches, deals,
     spend. Missing data is said, never shown as zero."""

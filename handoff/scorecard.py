@@ -169,10 +169,10 @@ def scorecard(
             trend_target=monthly,
         )
     ]
-    present = set(db.run("filter_options").query("dimension == 'source'")["value"])
+    absent = set(metrics.not_in_data(db)["source"])
     for source, goal in _source_goals(agreement, filters).items():
         counts = volume["by_source"].get(source, {"current": 0, "previous": 0, "trend": []})
-        in_data = source in present
+        in_data = source not in absent
         commitments.append(
             _commitment(
                 key=f"mql_volume:{source}",

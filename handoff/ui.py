@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from handoff import agreement as agreement_mod
-from handoff import demo, metrics, safe
+from handoff import demo, fmt, metrics, safe
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import (
     Database,
@@ -122,7 +122,23 @@ def page(title: str, question: str) -> PageContext:
             f"Not in the data: {', '.join(safe.md(a) for a in absent)}, asked for by the link. "
             "The page counts without that filter."
         )
+    _agreement_gaps(db)
     return PageContext(filters=filters, db=db, agreement=agreement, data_end=end)
+
+
+def _agreement_gaps(db: CachedDatabase) -> None:
+    """Warn while the agreement names sources the data does not have (metrics.not_in_data):
+    after importing another team's export, its goals would otherwise judge sources that are
+    not there."""
+    absent = metrics.not_in_data(db)["source"]
+    if absent:
+        st.warning(
+            f"**The agreement sets MQL goals for {fmt.plural(len(absent), 'source')} the data "
+            "does not have:** "
+            f"{', '.join(safe.md(s) for s in absent)}. Their goals show as not in the data, not "
+            "as missed. If this export names its sources otherwise, change `mql_goal.by_source` "
+            "in the agreement (see Definitions) to its sources."
+        )
 
 
 def no_leads(ctx: PageContext, stop: bool = True) -> None:
