@@ -233,6 +233,14 @@ class BusinessHours:
             return f"{len(self.holidays)} listed holidays"
         return self.calendar.describe()
 
+    def holidays_in(self, years: range) -> list[dict[str, str]]:
+        """The holidays that fall in `years`, one row each: date, weekday, name."""
+        return [
+            {"date": day.isoformat(), "day": WEEKDAYS[day.weekday()], "holiday": name}
+            for day, name in self.holiday_names().items()
+            if day.year in years
+        ]
+
     @property
     def hours_per_day(self) -> float:
         return (
@@ -523,6 +531,24 @@ class _Validator:
         ):
             raise self._bad(path, value)
         return {str(k): float(g) for k, g in value.items()}
+
+
+def holidays_in_words(a: Agreement, years: range) -> str:
+    """Where the holidays come from and how many fall in `years` (the data's), in a sentence."""
+    bh = a.business_hours
+    if not years:
+        return f"{bh.describe_holidays()}; no data loaded, so no years to list them for."
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else f"{years[0]}"
+    unused = (
+        ""
+        if a.follow_up_clock == "business"
+        else " (the follow-up target runs on the calendar clock: they change nothing)"
+    )
+    n = len(bh.holidays_in(years))
+    return (
+        f"{bh.describe_holidays()}: {n} in the data's years ({span}) stop the business "
+        f"clock{unused}."
+    )
 
 
 def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
