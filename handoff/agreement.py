@@ -3,11 +3,16 @@
 It lives in `data/agreement.toml`, is parsed with tomllib into a typed, validated `Agreement`, and
 feeds every metric (time zone, MQL rule, follow-up clock and target, step time limits, targets,
 goals, attribution settings). A malformed file raises `AgreementError` naming the key.
+
+The business clock's holidays are either listed date by date or named as a calendar (a country and
+region of the `holidays` package, with days added or removed), expanded here into dates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import functools
 import itertools
 import re
 import tomllib
@@ -16,12 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import holidays as holidays_package
+from holidays import registry as holidays_registry
+
 from handoff import zones
 from handoff.contract import STAGES
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 STEPS = ("lead_to_mql", "mql_to_sal", "sal_to_sql", "sql_to_opportunity", "opportunity_to_won")
 CLOCKS = ("calendar", "business")
+# The years a holiday calendar is expanded for. Fixed, so an agreement means the same whatever
+# data it meets: the business calendar spans the data's days and 400 days after its end, and
+# Handoff's exports start after 2000. Expanding all 51 years costs about 10 ms per load.
+HOLIDAY_YEARS = range(2000, 2051)
+HOLIDAY_TABLE_KEYS = ("country", "subdivision", "extra", "remove", "observed")
 
 
 class AgreementError(ValueError):
@@ -88,9 +101,14 @@ KEYS: tuple[Key, ...] = (
     ),
     Key(
         "business_hours.holidays",
-        "a list of dates like 2026-12-25",
+        'a list of dates like 2026-12-25, or a table like { country = "US", subdivision = '
+        '"NY", extra = [2026-12-24] }',
         False,
-        "Days the business clock stops",
+        "Days the business clock stops: the dates listed, or a country's public holidays from "
+        "the `holidays` package for 2000–2050 (`country`: a code like US or DE; optional "
+        "`subdivision`: a state or region code like NY or BE; `extra`: dates added; `remove`: "
+        "the package's dates the teams work on; `observed`: false to leave out the weekday a "
+        "weekend holiday is moved to, true by default)",
     ),
     *(
         Key(
@@ -130,7 +148,68 @@ KEYS: tuple[Key, ...] = (
     ),
 )
 KEYS_BY_PATH = {k.path: k for k in KEYS}
-_MAP_KEYS = {"mql_goal.by_source"}
+_TABLE_VALUES = {"mql_goal.by_source", "business_hours.holidays"}  # keys whose value is a table
+
+
+@dataclass(frozen=True)
+class HolidayCalendar:
+    """Where the holidays come from when the agreement names a calendar, not dates."""
+
+    country: str
+    subdivision: str | None = None
+    extra: tuple[dt.date, ...] = ()
+    remove: tuple[dt.date, ...] = ()
+    observed: bool = True
+
+    def package_dates(self) -> dict[dt.date, str]:
+        """The package's holidays for HOLIDAY_YEARS, by date, with their names."""
+        return dict(_package_dates(self.country, self.subdivision, self.observed))
+
+    def dates(self) -> tuple[dt.date, ...]:
+        """The package's holidays, less the removed days, plus the extra ones."""
+        return tuple(sorted((set(self.package_dates()) - set(self.remove)) | set(self.extra)))
+
+    def source(self) -> str:
+        """The package's part, in words: 'US (NY) public holidays from the holidays package'."""
+        where = self.country + (f" ({self.subdivision})" if self.subdivision else "")
+        return f"{where} public holidays from the holidays package"
+
+    def describe(self) -> str:
+        """Where the holidays come from, in words, with the days added and removed."""
+        text = self.source()
+        if not self.observed:
+            text += " (not moved off weekends)"
+        if self.extra:
+            text += f", plus {_days(len(self.extra), 'extra')}"
+        if self.remove:
+            text += f", less {_days(len(self.remove), 'worked')}"
+        return text
+
+
+@functools.cache  # an agreement is parsed on every page run; the package's answer never changes
+def _package_dates(
+    country: str, subdivision: str | None, observed: bool
+) -> tuple[tuple[dt.date, str], ...]:
+    found = holidays_package.country_holidays(
+        country, subdiv=subdivision, years=HOLIDAY_YEARS, observed=observed
+    )
+    return tuple(sorted(found.items()))
+
+
+def _as_date(item: Any) -> dt.date | None:
+    """A TOML date, or text like "2026-12-24", as a date; None for anything else."""
+    if isinstance(item, dt.date) and not isinstance(item, dt.datetime):
+        return item
+    if isinstance(item, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", item):
+        try:
+            return dt.date.fromisoformat(item)
+        except ValueError:
+            return None
+    return None
+
+
+def _days(n: int, kind: str) -> str:
+    return f"{n} {kind} day" + ("" if n == 1 else "s")
 
 
 @dataclass(frozen=True)
@@ -138,7 +217,29 @@ class BusinessHours:
     opens: dt.time
     closes: dt.time
     working_days: tuple[int, ...]  # 0 = Monday, as datetime.weekday()
-    holidays: tuple[dt.date, ...]
+    holidays: tuple[dt.date, ...]  # every day off, a calendar's expanded over HOLIDAY_YEARS
+    calendar: HolidayCalendar | None = None  # where they come from, when not listed
+
+    def holiday_names(self) -> dict[dt.date, str]:
+        """Every holiday with its name: the package's, 'extra day' or 'listed'."""
+        if self.calendar is None:
+            return dict.fromkeys(self.holidays, "listed")
+        names = self.calendar.package_dates()
+        return {d: names.get(d, "extra day") for d in self.holidays}
+
+    def describe_holidays(self) -> str:
+        """Where the days off come from, in words."""
+        if self.calendar is None:
+            return f"{len(self.holidays)} listed holidays"
+        return self.calendar.describe()
+
+    def holidays_in(self, years: range) -> list[dict[str, str]]:
+        """The holidays that fall in `years`, one row each: date, weekday, name."""
+        return [
+            {"date": day.isoformat(), "day": WEEKDAYS[day.weekday()], "holiday": name}
+            for day, name in self.holiday_names().items()
+            if day.year in years
+        ]
 
     @property
     def hours_per_day(self) -> float:
@@ -197,11 +298,13 @@ def parse(text: str, source: str = "agreement.toml") -> Agreement:
         if key.required and key.path not in values:
             raise AgreementError(f"{source}: missing key '{key.path}' (expected {key.expected})")
     v = _Validator(values, source)
+    calendar = v.holiday_calendar("business_hours.holidays")
     bh = BusinessHours(
         opens=v.time("business_hours.opens"),
         closes=v.time("business_hours.closes"),
         working_days=v.weekdays("business_hours.working_days"),
-        holidays=v.dates("business_hours.holidays"),
+        holidays=v.dates("business_hours.holidays") if calendar is None else calendar.dates(),
+        calendar=calendar,
     )
     if bh.closes <= bh.opens:
         raise AgreementError(
@@ -233,7 +336,7 @@ def _flatten(raw: dict[str, Any], source: str, prefix: str = "") -> dict[str, An
     out: dict[str, Any] = {}
     for name, value in raw.items():
         path = f"{prefix}{name}"
-        if path in _MAP_KEYS:
+        if path in _TABLE_VALUES:
             out[path] = value
         elif isinstance(value, dict):
             if not any(k.path.startswith(path + ".") for k in KEYS):
@@ -345,6 +448,82 @@ class _Validator:
             raise self._bad(path, value)
         return tuple(sorted(set(value)))
 
+    def holiday_calendar(self, path: str) -> HolidayCalendar | None:
+        """The holidays' calendar when the key holds a table, checked against the package."""
+        table = self.values.get(path)
+        if not isinstance(table, dict):
+            return None
+
+        def bad(name: str, problem: str) -> AgreementError:
+            return AgreementError(f"{self.source}: '{path}.{name}' {problem}")
+
+        unknown = sorted(set(table) - set(HOLIDAY_TABLE_KEYS))
+        if unknown:
+            raise AgreementError(
+                f"{self.source}: unknown key '{path}.{unknown[0]}' (a holiday calendar holds "
+                + ", ".join(HOLIDAY_TABLE_KEYS)
+                + ")"
+            )
+        if "country" not in table:
+            raise AgreementError(
+                f"{self.source}: '{path}' as a table needs 'country', a code like US or DE"
+            )
+        supported = holidays_package.list_supported_countries()
+        country = table["country"]
+        if not isinstance(country, str):
+            raise bad("country", f"must be a country code like US or DE, got {country!r}")
+        if country not in supported:
+            # Close codes, and the code of a country written out by name ("Germany": DE).
+            names = {name.lower(): code for name, code, *_ in holidays_registry.COUNTRIES.values()}
+            close = [
+                *(
+                    names[n]
+                    for n in difflib.get_close_matches(country.lower(), names, n=2, cutoff=0.8)
+                ),
+                *difflib.get_close_matches(country.upper(), sorted(supported), n=5, cutoff=0.5),
+            ]
+            hint = f" (close: {', '.join(close)})" if close else ""
+            raise bad("country", f"is not a country the holidays package knows: {country!r}{hint}")
+        subdivision = table.get("subdivision")
+        if subdivision is not None:
+            entity = holidays_package.country_holidays(country, years=[])
+            codes = tuple(entity.subdivisions)
+            if not isinstance(subdivision, str):
+                raise bad("subdivision", f"must be a region code like NY, got {subdivision!r}")
+            aliases = getattr(entity, "subdivisions_aliases", {})
+            if subdivision not in codes and subdivision not in aliases:
+                valid = ", ".join(codes) if codes else f"none: {country} has no subdivisions"
+                raise bad(
+                    "subdivision", f"is not a region of {country}: {subdivision!r} (valid: {valid})"
+                )
+        observed = table.get("observed", True)
+        if not isinstance(observed, bool):
+            raise bad("observed", f"must be true or false, got {observed!r}")
+        calendar = HolidayCalendar(
+            country=country,
+            subdivision=subdivision,
+            extra=self._date_list(path, "extra", table.get("extra", [])),
+            remove=self._date_list(path, "remove", table.get("remove", [])),
+            observed=observed,
+        )
+        package_dates = calendar.package_dates()
+        for day in calendar.remove:
+            if day not in package_dates:
+                raise bad("remove", f"lists {day}, which is not one of the {calendar.source()}")
+        return calendar
+
+    def _date_list(self, path: str, name: str, value: Any) -> tuple[dt.date, ...]:
+        """A list of dates, written as TOML dates or as text like "2026-12-24"."""
+        items = value if isinstance(value, list) else [value]
+        days = [_as_date(item) if isinstance(value, list) else None for item in items]
+        for item, day in zip(items, days, strict=True):
+            if day is None:
+                raise AgreementError(
+                    f"{self.source}: '{path}.{name}' must be a list of dates like 2026-12-24, "
+                    f"got {item!r}"
+                )
+        return tuple(sorted(set(days)))
+
     def goal_map(self, path: str) -> dict[str, float]:
         value = self.values.get(path, {})
         if not isinstance(value, dict) or any(
@@ -352,6 +531,24 @@ class _Validator:
         ):
             raise self._bad(path, value)
         return {str(k): float(g) for k, g in value.items()}
+
+
+def holidays_in_words(a: Agreement, years: range) -> str:
+    """Where the holidays come from and how many fall in `years` (the data's), in a sentence."""
+    bh = a.business_hours
+    if not years:
+        return f"{bh.describe_holidays()}; no data loaded, so no years to list them for."
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else f"{years[0]}"
+    unused = (
+        ""
+        if a.follow_up_clock == "business"
+        else " (the follow-up target runs on the calendar clock: they change nothing)"
+    )
+    n = len(bh.holidays_in(years))
+    return (
+        f"{bh.describe_holidays()}: {n} in the data's years ({span}) stop the business "
+        f"clock{unused}."
+    )
 
 
 def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
@@ -362,7 +559,7 @@ def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
     if a.follow_up_clock == "business":
         clock = (
             f"business hours: {bh.opens:%H:%M}–{bh.closes:%H:%M} on {days}, "
-            f"{a.time_zone} time, except {len(bh.holidays)} listed holidays. A lead handed over "
+            f"{a.time_zone} time, except {bh.describe_holidays()}. A lead handed over "
             "outside those hours starts its clock at the next opening"
         )
     else:

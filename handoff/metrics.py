@@ -85,6 +85,17 @@ def not_in_data(db: Database) -> dict[str, list[str]]:
     return {"source": [s for s in db.agreement.mql_goal_by_source if s not in present]}
 
 
+def data_years(db: Database) -> range:
+    """The calendar years the loaded data spans, from its first timestamp to its end, in the
+    agreement's time zone (empty without data)."""
+    end = data_end(db)
+    firsts = db.run("dataset_tables")["first_at"].dropna()
+    if end is None or firsts.empty:
+        return range(0)
+    first = firsts.min().to_pydatetime().astimezone(db.agreement.tz)
+    return range(first.year, end.year + 1)
+
+
 def dataset(db: Database) -> dict[str, bool]:
     """Which kinds of data the export holds at all (stg_dataset): follow-up, touches, deals,
     spend. Missing data is said, never shown as zero."""

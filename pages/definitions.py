@@ -6,7 +6,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import streamlit as st
 
 from handoff import agreement as agreement_mod
-from handoff import contract, safe, ui
+from handoff import contract, metrics, safe, ui
 from handoff.db import agreement_path_from_env
 
 ctx = ui.page(
@@ -18,6 +18,13 @@ ctx = ui.page(
 for section, sentences in agreement_mod.plain_language(ctx.agreement):
     st.subheader(section)
     st.markdown("\n".join(f"- {s}" for s in sentences))
+
+# Which days does the business clock stop on, in the years the data spans?
+years = metrics.data_years(ctx.db)
+st.subheader("Holidays")
+st.caption(safe.md(agreement_mod.holidays_in_words(ctx.agreement, years)))
+if days_off := ctx.agreement.business_hours.holidays_in(years):
+    st.dataframe(days_off, hide_index=True)
 
 st.subheader("The agreement file")
 st.caption(

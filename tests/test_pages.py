@@ -242,6 +242,38 @@ def test_definitions_page(app):
     assert "| lead_id | text | yes | unique id of the lead |" in text
 
 
+def test_definitions_page_lists_a_calendar_s_holidays(app, tmp_path, monkeypatch):
+    calendar = tmp_path / "agreement.toml"
+    calendar.write_text(
+        (GOLDEN / "agreement.toml")
+        .read_text()
+        .replace(
+            "holidays = [2026-04-03, 2026-04-06]",
+            'holidays = { country = "DE", subdivision = "BE", extra = [2026-12-24] }',
+        )
+    )
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(calendar))
+    app.run()
+    app.switch_page("pages/definitions.py").run()
+    assert not app.exception
+    text = shown_text(" ".join(m.value for m in app.markdown))
+    assert "except DE (BE) public holidays from the holidays package, plus 1 extra day." in text
+    # The golden data spans February to April 2026. Berlin's public holidays in 2026 by its
+    # holiday law, Easter Sunday being 5 April: New Year, Women's Day (8 March), Good Friday
+    # (3 April), Easter Monday (6 April), Labour Day, Ascension (Easter + 39 days: 14 May), Whit
+    # Monday (Easter + 50: 25 May), German Unity Day (3 October), Christmas Day and Boxing Day:
+    # 10, and the extra Christmas Eve makes 11.
+    caption = next(shown_text(c.value) for c in app.caption if "extra day:" in shown_text(c.value))
+    assert "1 extra day: 11 in the data's years (2026) stop the business clock." in caption
+    days = app.dataframe[0].value
+    assert days["date"].tolist() == [
+        "2026-01-01", "2026-03-08", "2026-04-03", "2026-04-06", "2026-05-01", "2026-05-14",
+        "2026-05-25", "2026-10-03", "2026-12-24", "2026-12-25", "2026-12-26",
+    ]  # fmt: skip
+    assert days.set_index("date").loc["2026-03-08", "day"] == "Sun"  # 8 March 2026: a Sunday
+    assert days.set_index("date").loc["2026-12-24", "holiday"] == "extra day"
+
+
 def test_bad_agreement_is_a_message_not_a_traceback(app, tmp_path, monkeypatch):
     bad = tmp_path / "agreement.toml"
     bad.write_text((GOLDEN / "agreement.toml").read_text().replace('"business"', '"biz"'))

@@ -429,3 +429,36 @@ def test_dataset_facts_of_the_golden_fixture(golden_db):
         "has_deal_data": True, "has_spend_data": True,
     }  # fmt: skip
     assert golden_db.run("dataset_facts").iloc[0].tolist() == [True] * 5
+
+
+def test_business_clock_stops_on_a_calendar_holiday(tmp_path):
+    """A holidays-package calendar reaches the business clock: US (NY) Thanksgiving is off."""
+    text = (
+        (GOLDEN / "agreement.toml")
+        .read_text()
+        .replace('time_zone = "Europe/Berlin"', 'time_zone = "America/New_York"')
+    )
+    holidays = "holidays = [2026-04-03, 2026-04-06]"
+    calendar = agreement_mod.parse(
+        text.replace(holidays, 'holidays = { country = "US", subdivision = "NY" }')
+    )
+    listed = agreement_mod.parse(text.replace(holidays, "holidays = []"))
+    # Handed over Wednesday 25 November 2026 16:30 New York time (EST, -05:00), the evening
+    # before Thanksgiving (the fourth Thursday: 1 November is a Sunday, so the 26th); followed
+    # up Friday 27 November 10:15.
+    folder = write_dataset(
+        tmp_path / "thanksgiving",
+        leads="lead_id,created_at,source,mql_at\n"
+        "T1,2026-11-25T16:30:00-05:00,Web,2026-11-25T16:30:00-05:00\n",
+        activities="lead_id,activity_at\nT1,2026-11-27T10:15:00-05:00\n",
+    )
+    hours = {}
+    for name, agreement in (("calendar", calendar), ("no holidays", listed)):
+        db_path = tmp_path / f"{name}.duckdb"
+        importer.import_dataset(folder, db_path, agreement)
+        db = Database(db_path, agreement)
+        hours[name] = db.con.execute("select follow_up_hours from stg_leads").fetchone()[0]
+        db.close()
+    # Wed 16:30-17:00 = 0.5 h, Thanksgiving 0 h, Fri 09:00-10:15 = 1.25 h: 1.75 business hours.
+    # Without the holiday Thursday adds its 8 hours: 9.75.
+    assert hours == {"calendar": 1.75, "no holidays": 9.75}
