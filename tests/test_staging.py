@@ -429,3 +429,10 @@ def test_dataset_facts_of_the_golden_fixture(golden_db):
         "has_deal_data": True, "has_spend_data": True,
     }  # fmt: skip
     assert golden_db.run("dataset_facts").iloc[0].tolist() == [True] * 5
+
+
+def test_no_scoring_section_no_handoff_scores(golden_db):
+    """The golden agreement has no [scoring] section: stg_lead_score_rules and stg_lead_scores
+    exist and are empty (tests/test_scoring.py works out the scores of a section by hand)."""
+    for table in ("stg_lead_score_rules", "stg_lead_scores"):
+        assert golden_db.con.execute(f"select count(*) from {table}").fetchone() == (0,)
