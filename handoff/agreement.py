@@ -771,7 +771,9 @@ def scoring_language(a: Agreement) -> list[tuple[str, list[str]]]:
     lines = [
         "Handoff scores every lead as of its hand-over (or, never handed over, the data's end): "
         "only touches and sales activities strictly before that moment count, so the score is "
-        "the one the lead was handed over with. Lead attributes are read as the export has them.",
+        "the one the lead was handed over with. Lead attributes are read as the export has them. "
+        "The score is the fit points plus the engagement points, each capped where the agreement "
+        "caps it, rounded to whole points.",
     ]
     lines += [f"Fit: {r.name}: {r.points:+g} points." for r in s.fit]
     for r in s.engagement:
@@ -794,7 +796,7 @@ def scoring_language(a: Agreement) -> list[tuple[str, list[str]]]:
                 for part, cap in (("fit", s.fit_cap), ("engagement", s.engagement_cap))
                 if cap is not None
             )
-            + "; the score is fit + engagement."
+            + "."
         )
     for part, grades in (("Fit", s.fit_grades), ("Engagement", s.engagement_grades)):
         if grades:

@@ -16,14 +16,17 @@ import zoneinfo
 
 import pandas as pd
 import pytest
+import streamlit as st
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import strategies as hs
+from streamlit.testing.v1 import AppTest
 
 from handoff import agreement as agreement_mod
-from handoff import importer
+from handoff import importer, metrics
 from handoff.agreement import AgreementError
 from handoff.db import Database
-from tests.conftest import GOLDEN, write_dataset
+from handoff.filters import Filters, resolve_period
+from tests.conftest import GOLDEN, ROOT, write_dataset
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 GOOD = (GOLDEN / "agreement.toml").read_text(encoding="utf-8")
@@ -244,8 +247,8 @@ SCORES = {
     # range: 15, B. Engagement: the webinar of 21 March 12:00 is 10 days less the hour clocks
     # went forward on 29 March (239 hours) before the end: 4 × 0.5^(239/240); the form fill at
     # the very end is not before it. Grade 2 (between 1 and 10).
-    "A3": (DATA_END, 15, 15, 4 * 0.5 ** (239 / 240), 4 * 0.5 ** (239 / 240),
-           15 + 4 * 0.5 ** (239 / 240), "B2"),
+    # The score is whole points: 15 + 2.006 = 17.006 rounds to 17.
+    "A3": (DATA_END, 15, 15, 4 * 0.5 ** (239 / 240), 4 * 0.5 ** (239 / 240), 17, "B2"),
     # Handed over 5 March 10:00. Fit: no title or size, Webinar 5: C. Engagement: the webinar of
     # 23 February (10 days: 2) and the "Meeting" of 5 March 09:00 (6); the email click has no
     # rule; the meeting of 6 March is after = 8: 2. Score 13.
@@ -345,8 +348,74 @@ def test_below_every_grade_has_none(scored_db):
     assert rows["A5"] == ["C", "C2"]  # 10 fit points: C from 10
 
 
-# ---- no look-ahead ---------------------------------------------------------------------------
+# ---- the Quality page's questions on Handoff's score -------------------------------------------
 
+# March's leads are A1-A6. Handoff's scores (above): A1 37, A2 12, A3 17, A4 13, A5 16,
+# A6 0; only A2 has a CRM score (85). Only A1 reached SQL (its win implies it) and won.
+MARCH = Filters(period=resolve_period("last_month", dt.date(2026, 3, 31)))
+
+
+def test_roc_area_on_handoffs_score(scored_db):
+    auc = metrics.score_calibration(scored_db, MARCH, "handoff")["auc"].set_index("outcome")
+    # A1's 37 outscores each of the other five: 5 of 5 pairs ranked right, for SQL and for won.
+    for outcome in ("sql", "won"):
+        assert auc.loc[outcome, "auc"] == 1
+        assert (auc.loc[outcome, "n_converted"], auc.loc[outcome, "n_not_converted"]) == (1, 5)
+    crm = metrics.score_calibration(scored_db, MARCH, "crm")["auc"].set_index("outcome")
+    # The CRM scored only A2, which did not convert: no pair to rank.
+    assert pd.isna(crm.loc["sql", "auc"])
+
+
+def test_what_if_on_handoffs_score(scored_db):
+    what_if = metrics.score_what_if(scored_db, MARCH, 15, "handoff")
+    assert what_if == {
+        "n_handed_over_now": 4,  # A1, A2 (by CRM score), A4, A5 (by sal_at)
+        "n_handed_over_at_threshold": 3,  # 37, 17, 16
+        "n_sql_at_threshold": 1,  # A1
+        "n_won_at_threshold": 1,
+        "n_sql_missed": 0,
+        "n_won_missed": 0,
+        "n_sql": 1,
+        "n_won": 1,
+        "n_unscored": 0,  # Handoff scores every lead
+    }
+    assert metrics.score_what_if(scored_db, MARCH, 15, "crm")["n_unscored"] == 5
+
+
+def test_thresholds_on_handoffs_score(scored_db):
+    rows = metrics.score_calibration(scored_db, MARCH, "handoff")["thresholds"]
+    top = rows.iloc[0]
+    # The highest threshold is A1's 37: one lead handed over, and it reached SQL.
+    assert (top["threshold"], top["n_handed_over"], top["n_sql"]) == (37, 1, 1)
+    assert len(rows) == 6  # six distinct scores
+
+
+def test_rule_contributions(scored_db):
+    """March's MQLs are A1, A2, A4, A5 (A3 and A6 were never handed over); only A1 converted."""
+    rows = metrics.score_rule_contributions(scored_db, MARCH)
+    sql = rows[rows["outcome"] == "sql"]
+    got = [
+        (r.kind, r.rule_no, r.n_converted, r.n_converted_with_points, r.points_per_converted,
+         r.n_not_converted, r.n_not_converted_with_points, round(r.points_per_not_converted, 9))
+        for r in sql.itertuples()
+    ]  # fmt: skip
+    assert got == [
+        ("fit", 1, 1, 1, 15, 3, 0, 0),  # title: A1 only
+        ("fit", 2, 1, 1, 10, 3, 1, round(10 / 3, 9)),  # employees: A1; A5 10 of three
+        ("fit", 3, 1, 1, 5, 3, 1, round(5 / 3, 9)),  # Webinar: A1; A4
+        ("engagement", 1, 1, 1, 8, 3, 1, round(16 / 3, 9)),  # form fills: A1 8; A2 16
+        ("engagement", 2, 1, 1, 2, 3, 1, round(2 / 3, 9)),  # webinar: A1 2; A4 2
+        ("engagement", 3, 1, 1, 6, 3, 2, 4),  # meetings: A1 6; A4 and A5 6 each, 12 of three
+    ]  # fmt: skip
+    assert list(rows["outcome"]) == ["sql"] * 6 + ["won"] * 6
+
+
+def test_scores_available(scored_db, golden_db):
+    assert metrics.scores_available(scored_db) == ["crm", "handoff"]
+    assert metrics.scores_available(golden_db) == ["crm"]
+
+
+# ---- no look-ahead ---------------------------------------------------------------------------
 
 
 def _scores(db: Database) -> tuple[list, list]:
@@ -381,12 +450,12 @@ within_days = 2
 """
 GOLDEN_LEADS = [f"L{n:02d}" for n in range(1, 15)]
 # Changes to the events: (lead, touch or activity, type, hours at or after the lead's moment).
-later_events = st.lists(
-    st.tuples(
-        st.sampled_from(GOLDEN_LEADS),
-        st.sampled_from(("touch", "activity")),
-        st.sampled_from(("form fill", "ad click", "call", "meeting")),
-        st.floats(min_value=0, max_value=400, allow_nan=False),
+later_events = hs.lists(
+    hs.tuples(
+        hs.sampled_from(GOLDEN_LEADS),
+        hs.sampled_from(("touch", "activity")),
+        hs.sampled_from(("form fill", "ad click", "call", "meeting")),
+        hs.floats(min_value=0, max_value=400, allow_nan=False),
     ),
     max_size=6,
 )
@@ -449,8 +518,8 @@ def property_baseline(golden_db_path, property_agreement):
           HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(
     changes=later_events,
-    retype=st.booleans(),
-    shift_hours=st.floats(min_value=0, max_value=100, allow_nan=False),
+    retype=hs.booleans(),
+    shift_hours=hs.floats(min_value=0, max_value=100, allow_nan=False),
 )
 def test_no_score_uses_an_event_after_its_moment(
     tmp_path_factory, golden_db_path, property_agreement, property_baseline, changes, retype,
@@ -472,16 +541,58 @@ def test_an_event_before_the_moment_does_count(tmp_path, golden_db_path, propert
     """The property's counterpart, so it can fail: a form fill an hour before L03's hand-over
     (27 March 18:00) gives it 8 × 0.5^(1/72) more points."""
     base = Database(golden_db_path, property_agreement)
-    before = dict(base.con.execute("select lead_id, handoff_score from stg_lead_scores").fetchall())
+    before = dict(
+        base.con.execute("select lead_id, engagement_points from stg_lead_scores").fetchall()
+    )
     base.close()
     path = tmp_path / "golden.duckdb"
     shutil.copy(golden_db_path, path)
     _change_events(path, [("L03", "touch", "form fill", -1)], retype=False, shift_hours=0)
     db = Database(path, property_agreement)
-    after = dict(db.con.execute("select lead_id, handoff_score from stg_lead_scores").fetchall())
+    after = dict(
+        db.con.execute("select lead_id, engagement_points from stg_lead_scores").fetchall()
+    )
     db.close()
     # One hour is 1/24 day, 1/72 of the 3-day half-life; within 30 days; no cap.
     assert math.isclose(after["L03"] - before["L03"], 8 * 0.5 ** (1 / 72), abs_tol=1e-9)
     assert {k: v for k, v in after.items() if k != "L03"} == {
         k: v for k, v in before.items() if k != "L03"
     }
+
+
+# ---- the Quality page ------------------------------------------------------------------------
+
+
+def test_quality_page_checks_either_score(scored_db, tmp_path, monkeypatch):
+    agreement_file = tmp_path / "agreement.toml"
+    agreement_file.write_text(GOOD + SCORING, encoding="utf-8")
+    monkeypatch.setenv("HANDOFF_DB", str(scored_db.path))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(agreement_file))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    app.run()
+    app.switch_page("pages/quality.py").run()
+    assert not app.exception
+    assert app.radio(key="quality_score").options == ["the CRM's score", "Handoff's score"]
+    # The page opens on last full month: March (the data ends 31 March). The CRM scored only A2.
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Leads without a score"] == "5"
+    app.radio(key="quality_score").set_value("handoff").run()
+    assert not app.exception
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Score's ROC area for reaching SQL"] == "1.00"  # A1's 37 beats the other five
+    assert shown["Leads without a score"] == "0"
+    app.slider(key="quality_threshold_handoff").set_value(15.0).run()
+    text = " ".join(m.value for m in app.markdown)
+    assert "At threshold **15**, sales would have received **3** of these leads" in text
+    rules = app.dataframe[-1].value
+    assert rules["Rule"].tolist()[:3] == ["title in VP Sales, CMO", "employees 50–500",
+                                          "Webinar leads"]  # fmt: skip
+    # Meetings: A1's 6 for the one converted MQL; A4 and A5 6 each of the other three.
+    meeting = rules[rules["Rule"] == "activity meeting"].iloc[0]
+    assert meeting["Converted: given points"] == "1 of 1"
+    assert meeting["Not converted: given points"] == "2 of 3"
+    assert meeting["Not converted: points each"] == pytest.approx(4)
+    st.cache_data.clear()
+    st.cache_resource.clear()

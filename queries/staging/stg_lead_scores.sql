@@ -3,7 +3,8 @@
 --   $engagement_grades, $engagement_grade_minimums
 -- Grain: one row per lead (no rows without a [scoring] section)
 -- Fit and engagement points are the sums of their rules' points (stg_lead_score_rules), each
--- capped at its cap when the agreement sets one; the score is capped fit + capped engagement.
+-- capped at its cap when the agreement sets one; the score is capped fit + capped engagement,
+-- rounded to whole points (half away from zero); the parts keep their fractions.
 -- A grade is the one with the highest minimum the points reach, none below every minimum; with
 -- fit and engagement grades both, the lead's grade is the two side by side (A1), none when
 -- either is missing. The CRM's own score stays beside it, untouched.
@@ -58,7 +59,8 @@ capped as (
 graded as (
     select
         c.*,
-        c.fit_points + c.engagement_points as handoff_score,
+        -- Whole points, as a CRM's score: a threshold or a band then splits no hairs.
+        round(c.fit_points + c.engagement_points) as handoff_score,
         (
             select arg_max(g.grade, g.minimum) from fit_grades as g
             where g.minimum <= c.fit_points
