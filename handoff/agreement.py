@@ -136,7 +136,8 @@ KEYS: tuple[Key, ...] = (
         False,
         "Fit rules: a lead whose attribute (a column of the export the contract does not name, or "
         "source, campaign, owner, team) equals a value, is one of a list (case and spaces "
-        "ignored) or lies in a range of numbers (both ends included) gets the points",
+        "ignored) or lies in a range of numbers (both ends included) gets the points; a rule on an "
+        "attribute the data lacks gives none, and the Quality page says so",
     ),
     Key(
         "scoring.engagement",

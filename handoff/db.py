@@ -46,7 +46,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from handoff.agreement import SCORED_LEAD_COLUMNS, STEPS, Agreement, AgreementError, Scoring
+from handoff.agreement import SCORED_LEAD_COLUMNS, STEPS, Agreement, Scoring
 from handoff.contract import GROUP_COLUMNS, TABLES
 from handoff.importer.result import SCHEMA_VERSION  # the layout the importer writes
 from handoff.sql import Sql, compose, ident, join, literal
@@ -351,17 +351,18 @@ def scoring_params(scoring: Scoring | None) -> dict[str, Any]:
     }
 
 
-def check_scoring_attributes(agreement: Agreement, attributes: tuple[str, ...]) -> None:
-    """Refuse fit rules on an attribute the data does not have, naming the rule."""
+def missing_scoring_attributes(agreement: Agreement, attributes: tuple[str, ...]) -> list[str]:
+    """The fit rules on an attribute the data does not have, each said naming the rule: they
+    give no lead any points (the import and the pages go on; the Quality page says so)."""
     if agreement.scoring is None:
-        return
+        return []
     known = (*SCORED_LEAD_COLUMNS, *attributes)
-    for n, rule in enumerate(agreement.scoring.fit, start=1):
-        if rule.attribute not in known:
-            raise AgreementError(
-                f"'scoring.fit' rule {n} ({rule.name}): the data has no lead attribute "
-                f"'{rule.attribute}' (it has {', '.join(known)})"
-            )
+    return [
+        f"'scoring.fit' rule {n} ({rule.name}): the data has no lead attribute "
+        f"'{rule.attribute}', so the rule gives no points (it has {', '.join(known)})"
+        for n, rule in enumerate(agreement.scoring.fit, start=1)
+        if rule.attribute not in known
+    ]
 
 
 def staging_fingerprint(agreement: Agreement) -> str:
@@ -383,7 +384,6 @@ def staging_statements(
     With `lake_tables`, the staging tables already exist in the attached `lake` (built at
     import for this agreement): only views onto them are made, and the objects that are views.
     """
-    check_scoring_attributes(agreement, attributes)
     params = staging_params(agreement)
     slots = {
         "lead_attributes": join(

@@ -17,7 +17,7 @@ import pandas as pd
 
 from handoff import stats
 from handoff.agreement import Agreement
-from handoff.db import Database, query_param_names
+from handoff.db import Database, missing_scoring_attributes, query_param_names
 from handoff.filters import Filters, Period
 
 # (key in the output, column of the scorecard query, label)
@@ -448,6 +448,12 @@ def scores_available(db: Database) -> list[str]:
     return [k for k in SCORES if row[f"has_{k}_score"]]
 
 
+def scoring_gaps(db: Database) -> list[str]:
+    """The agreement's fit rules on attributes the data does not have, said naming each."""
+    database = getattr(db, "database", db)  # the page's cached database wraps the Database
+    return missing_scoring_attributes(db.agreement, database.attributes)
+
+
 def score_calibration(db: Database, filters: Filters, score_by: str = "crm") -> dict[str, Any]:
     """Does the score predict conversion: rates by band, the ROC area, the thresholds. The
     agreement's score bands are for the CRM's score; Handoff's is banded by deciles."""
@@ -460,6 +466,12 @@ def score_calibration(db: Database, filters: Filters, score_by: str = "crm") -> 
         "auc": run(db, "score_auc", filters, score_by=score_by),
         "thresholds": run(db, "score_thresholds", filters, score_by=score_by),
     }
+
+
+def score_auc_side_by_side(db: Database, filters: Filters, scores: list[str]) -> pd.DataFrame:
+    """The ROC areas of each score there is, one row per score × outcome ('sql', 'won')."""
+    frames = [run(db, "score_auc", filters, score_by=k).assign(score_by=k) for k in scores]
+    return pd.concat(frames, ignore_index=True)
 
 
 def score_what_if(

@@ -7,7 +7,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, tables, ui
+from handoff import charts, fmt, metrics, safe, tables, ui
 
 ctx = ui.page(
     "Quantity vs quality",
@@ -181,6 +181,22 @@ score_by = (
 score_name = metrics.SCORES[score_by]
 if len(available) == 1:
     st.caption(f"Checking {score_name}, the only one there is.")
+else:
+    # The two scores side by side: which ranks the period's converters better?
+    side = metrics.score_auc_side_by_side(ctx.db, ctx.filters, available)
+    st.caption(
+        "Side by side, the ROC area "
+        + "; ".join(
+            f"for {name}: "
+            + ", ".join(
+                f"{metrics.SCORES[r.score_by]} "
+                + ("– (no pair to rank)" if pd.isna(r.auc) else f"{r.auc:.2f}")
+                for r in side[side["outcome"] == outcome].itertuples()
+            )
+            for outcome, name in (("sql", f"reaching {labels['sql']}"), ("won", "winning"))
+        )
+        + "."
+    )
 calibration = metrics.score_calibration(ctx.db, ctx.filters, score_by)
 bands = calibration["bands"]
 scored = bands[bands["band"] != "(no score)"]
@@ -258,6 +274,8 @@ if ctx.agreement.scoring is not None:
         format_func={"sql": f"reached {labels['sql']}", "won": f"{labels['won'].lower()}"}.get,
         horizontal=True,
     )
+    for gap in metrics.scoring_gaps(ctx.db):
+        st.warning(safe.md(gap))
     contributions = metrics.score_rule_contributions(ctx.db, ctx.filters)
     rules = tables.rule_contributions_table(contributions, outcome)
     if rules.empty:
