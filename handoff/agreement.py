@@ -25,7 +25,7 @@ import holidays as holidays_package
 from holidays import registry as holidays_registry
 
 from handoff import zones
-from handoff.contract import STAGES
+from handoff.contract import LEADS, STAGES
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 STEPS = ("lead_to_mql", "mql_to_sal", "sal_to_sql", "sql_to_opportunity", "opportunity_to_won")
@@ -146,9 +146,52 @@ KEYS: tuple[Key, ...] = (
         True,
         "Time-decay model: a touch's weight halves every half-life before the conversion",
     ),
+    # Lead scoring computed by Handoff (issue 18, item 4): see `Scoring` below.
+    Key(
+        "scoring.fit",
+        "a list of tables, each with attribute, points and one of equals, in or between "
+        "(name optional)",
+        False,
+        "Fit rules: a lead whose attribute (a column of the export the contract does not name, or "
+        "source, campaign, owner, team) equals a value, is one of a list (case and spaces "
+        "ignored) or lies in a range of numbers (both ends included) gets the points; a rule on an "
+        "attribute the data lacks gives none, and the Quality page says so",
+    ),
+    Key(
+        "scoring.engagement",
+        "a list of tables, each with touch_type or activity_type, points, and optionally "
+        "within_days, half_life_days and name",
+        False,
+        "Engagement rules: points for every touch or sales activity of that type (case and spaces "
+        "ignored) strictly before the lead's hand-over, or the data's end for a lead never handed "
+        "over (only within_days before it when given; halved every half_life_days of age when "
+        "given)",
+    ),
+    Key("scoring.fit_cap", "a positive number", False, "The most fit points a lead can have"),
+    Key(
+        "scoring.engagement_cap",
+        "a positive number",
+        False,
+        "The most engagement points a lead can have",
+    ),
+    Key(
+        "scoring.fit_grades",
+        "a table of grade = minimum fit points",
+        False,
+        "Fit grades (e.g. A = 40, B = 20, C = 0): a lead has the grade with the highest minimum "
+        "its fit points reach, none below every minimum",
+    ),
+    Key(
+        "scoring.engagement_grades",
+        "a table of grade = minimum engagement points",
+        False,
+        "Engagement grades (e.g. 1 = 30, 2 = 10, 3 = 0), read as the fit grades; with both, "
+        "a lead's grade is the two side by side (A1)",
+    ),
 )
 KEYS_BY_PATH = {k.path: k for k in KEYS}
 _TABLE_VALUES = {"mql_goal.by_source", "business_hours.holidays"}  # keys whose value is a table
+_TABLE_VALUES |= {"scoring.fit_grades", "scoring.engagement_grades"}  # grade names are free text
 
 
 @dataclass(frozen=True)
@@ -271,6 +314,7 @@ class Agreement:
     mql_goal_by_source: dict[str, float] = field(default_factory=dict)
     lookback_days: float = 90
     half_life_days: float = 7
+    scoring: Scoring | None = None  # lead scoring computed by Handoff, when the section exists
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -329,6 +373,7 @@ def parse(text: str, source: str = "agreement.toml") -> Agreement:
         mql_goal_by_source=v.goal_map("mql_goal.by_source"),
         lookback_days=v.positive("attribution.lookback_days"),
         half_life_days=v.positive("attribution.half_life_days"),
+        scoring=_scoring(values, source),
     )
 
 
@@ -679,6 +724,7 @@ def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
                 "days before the conversion.",
             ],
         ),
+        *scoring_language(a),
     ]
 
 
@@ -688,3 +734,271 @@ def keys_markdown() -> str:
     for k in KEYS:
         lines.append(f"| `{k.path}` | {'yes' if k.required else 'no'} | {k.expected} | {k.doc} |")
     return "\n".join(lines)
+
+
+# ---- Lead scoring computed by Handoff (issue 18, item 4) ----------------------------------------
+# The agreement's `[scoring]` section: fit rules on lead attributes, engagement rules on touches
+# and sales activities, caps and grades. The score itself is computed in SQL at staging
+# (queries/staging/stg_lead_score_rules.sql, stg_lead_scores.sql).
+
+FIT_TESTS = ("equals", "in", "between")
+EVENT_KINDS = ("touch_type", "activity_type")
+# Lead columns a fit rule may test besides the export's own attributes.
+SCORED_LEAD_COLUMNS = ("source", "campaign", "owner", "team")
+_CONTRACT_LEAD_COLUMNS = frozenset(LEADS.column_names) - set(SCORED_LEAD_COLUMNS)
+
+
+@dataclass(frozen=True)
+class FitRule:
+    """Points for a lead whose attribute matches: one of `values`, or within [low, high]."""
+
+    name: str
+    attribute: str
+    points: float
+    values: tuple[str, ...] | None = None  # lower-cased and trimmed, as they are compared
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class EngagementRule:
+    """Points for every touch or activity of a type before the lead's hand-over."""
+
+    name: str
+    kind: str  # 'touch' or 'activity'
+    event_type: str  # lower-cased and trimmed, as it is compared
+    points: float
+    within_days: float | None = None
+    half_life_days: float | None = None
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The agreed scoring rules, caps and grades (grades by descending minimum)."""
+
+    fit: tuple[FitRule, ...]
+    engagement: tuple[EngagementRule, ...]
+    fit_cap: float | None
+    engagement_cap: float | None
+    fit_grades: tuple[tuple[str, float], ...]
+    engagement_grades: tuple[tuple[str, float], ...]
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """The lead attributes the fit rules read, each once."""
+        return tuple(dict.fromkeys(r.attribute for r in self.fit))
+
+
+def _scoring(values: dict[str, Any], source: str) -> Scoring | None:
+    """The `[scoring]` section, validated; None when the agreement has none."""
+    if not any(p.startswith("scoring.") for p in values):
+        return None
+    v = _Validator(values, source)
+
+    def bad(path: str, n: int, problem: str) -> AgreementError:
+        return AgreementError(f"{source}: '{path}' rule {n}: {problem}")
+
+    def rules(path: str) -> list[tuple[int, dict[str, Any]]]:
+        got = values.get(path, [])
+        if not isinstance(got, list) or any(not isinstance(r, dict) for r in got):
+            raise v._bad(path, got)
+        return list(enumerate(got, start=1))
+
+    def points(path: str, n: int, rule: dict[str, Any]) -> float:
+        p = rule.get("points")
+        if isinstance(p, bool) or not isinstance(p, int | float) or p == 0:
+            raise bad(path, n, f"'points' must be a number other than 0, got {p!r}")
+        return float(p)
+
+    def days(path: str, n: int, rule: dict[str, Any], name: str) -> float | None:
+        d = rule.get(name)
+        if d is None:
+            return None
+        if isinstance(d, bool) or not isinstance(d, int | float) or d <= 0:
+            raise bad(path, n, f"'{name}' must be a positive number of days, got {d!r}")
+        return float(d)
+
+    def text(path: str, n: int, rule: dict[str, Any], name: str) -> str:
+        t = rule.get(name)
+        if not isinstance(t, str) or not t.strip():
+            raise bad(path, n, f"'{name}' must be text, got {t!r}")
+        return t.strip()
+
+    def value(path: str, n: int, x: Any) -> str:
+        # CSV values are text: 50 and "50" are the same value; 50.5 would never match "50.5 "
+        # once trimmed either way, so numbers are written as TOML shows them.
+        if isinstance(x, bool) or not isinstance(x, str | int | float) or str(x).strip() == "":
+            raise bad(path, n, f"a value to match must be text or a number, got {x!r}")
+        return str(x).strip().lower()
+
+    def unknown(path: str, n: int, rule: dict[str, Any], allowed: set[str]) -> None:
+        extra = sorted(set(rule) - allowed)
+        if extra:
+            raise bad(path, n, f"unknown key {', '.join(repr(e) for e in extra)}")
+
+    fit: list[FitRule] = []
+    for n, rule in rules("scoring.fit"):
+        unknown("scoring.fit", n, rule, {"name", "attribute", "points", *FIT_TESTS})
+        attribute = text("scoring.fit", n, rule, "attribute")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", attribute):
+            raise bad("scoring.fit", n, f"'attribute' must be a lead attribute, got {attribute!r}")
+        if attribute in STAGES or attribute in _CONTRACT_LEAD_COLUMNS:
+            raise bad(
+                "scoring.fit",
+                n,
+                f"'{attribute}' is a column of the contract, not a lead attribute (fit rules "
+                f"read the export's own attributes and {', '.join(SCORED_LEAD_COLUMNS)})",
+            )
+        tests = [t for t in FIT_TESTS if t in rule]
+        if len(tests) != 1:
+            raise bad("scoring.fit", n, "give exactly one of 'equals', 'in' or 'between'")
+        kept: dict[str, Any] = {}
+        if tests == ["equals"]:
+            kept["values"] = (value("scoring.fit", n, rule["equals"]),)
+        elif tests == ["in"]:
+            listed = rule["in"]
+            if not isinstance(listed, list) or not listed:
+                raise bad("scoring.fit", n, f"'in' must be a list of values, got {listed!r}")
+            kept["values"] = tuple(dict.fromkeys(value("scoring.fit", n, x) for x in listed))
+        else:
+            ends = rule["between"]
+            if (
+                not isinstance(ends, list)
+                or len(ends) != 2
+                or any(isinstance(e, bool) or not isinstance(e, int | float) for e in ends)
+                or ends[0] > ends[1]
+            ):
+                raise bad(
+                    "scoring.fit",
+                    n,
+                    f"'between' must be two numbers [low, high], low first, got {ends!r}",
+                )
+            kept["low"], kept["high"] = float(ends[0]), float(ends[1])
+        label = rule.get("name") or _fit_label(attribute, rule, tests[0])
+        fit.append(
+            FitRule(
+                name=text("scoring.fit", n, {"name": label}, "name"),
+                attribute=attribute,
+                points=points("scoring.fit", n, rule),
+                **kept,
+            )
+        )
+    engagement: list[EngagementRule] = []
+    for n, rule in rules("scoring.engagement"):
+        unknown(
+            "scoring.engagement",
+            n,
+            rule,
+            {"name", "points", "within_days", "half_life_days", *EVENT_KINDS},
+        )
+        kinds = [k for k in EVENT_KINDS if k in rule]
+        if len(kinds) != 1:
+            raise bad(
+                "scoring.engagement", n, "give exactly one of 'touch_type' or 'activity_type'"
+            )
+        event_type = text("scoring.engagement", n, rule, kinds[0])
+        within = days("scoring.engagement", n, rule, "within_days")
+        half_life = days("scoring.engagement", n, rule, "half_life_days")
+        label = rule.get("name") or (
+            f"{kinds[0].removesuffix('_type')} {event_type}"
+            + (f" within {within:g} days" if within else "")
+            + (f", half-life {half_life:g} days" if half_life else "")
+        )
+        engagement.append(
+            EngagementRule(
+                name=text("scoring.engagement", n, {"name": label}, "name"),
+                kind=kinds[0].removesuffix("_type"),
+                event_type=event_type.lower(),
+                points=points("scoring.engagement", n, rule),
+                within_days=within,
+                half_life_days=half_life,
+            )
+        )
+    if not fit and not engagement:
+        raise AgreementError(
+            f"{source}: '[scoring]' needs at least one rule in 'scoring.fit' or "
+            "'scoring.engagement'"
+        )
+    names = [r.name for r in fit] + [r.name for r in engagement]
+    twice = sorted({x for x in names if names.count(x) > 1})
+    if twice:
+        raise AgreementError(
+            f"{source}: 'scoring' rules must have different names; {', '.join(twice)} is used "
+            "twice (give each a 'name')"
+        )
+    return Scoring(
+        fit=tuple(fit),
+        engagement=tuple(engagement),
+        fit_cap=v.positive("scoring.fit_cap") if "scoring.fit_cap" in values else None,
+        engagement_cap=(
+            v.positive("scoring.engagement_cap") if "scoring.engagement_cap" in values else None
+        ),
+        fit_grades=_grades(v, "scoring.fit_grades"),
+        engagement_grades=_grades(v, "scoring.engagement_grades"),
+    )
+
+
+def _fit_label(attribute: str, rule: dict[str, Any], test: str) -> str:
+    if test == "equals":
+        return f"{attribute} = {rule['equals']}"
+    if test == "in":
+        return f"{attribute} in {', '.join(str(x) for x in rule['in'])}"
+    low, high = rule["between"]
+    return f"{attribute} {low:g}–{high:g}"
+
+
+def _grades(v: _Validator, path: str) -> tuple[tuple[str, float], ...]:
+    value = v.values.get(path, {})
+    if (
+        not isinstance(value, dict)
+        or any(isinstance(m, bool) or not isinstance(m, int | float) for m in value.values())
+        or len(set(value.values())) != len(value)
+    ):
+        raise AgreementError(
+            f"{v.source}: '{path}' must be {KEYS_BY_PATH[path].expected}, each minimum different, "
+            f"got {value!r}"
+        )
+    return tuple(sorted(((str(g), float(m)) for g, m in value.items()), key=lambda g: -g[1]))
+
+
+def scoring_language(a: Agreement) -> list[tuple[str, list[str]]]:
+    """The scoring section as sentences, for `plain_language` (nothing without one)."""
+    s = a.scoring
+    if s is None:
+        return []
+    lines = [
+        "Handoff scores every lead as of its hand-over (or, never handed over, the data's end): "
+        "only touches and sales activities strictly before that moment count, so the score is "
+        "the one the lead was handed over with. Lead attributes are read as the export has them. "
+        "The score is the fit points plus the engagement points, each capped where the agreement "
+        "caps it, rounded to whole points.",
+    ]
+    lines += [f"Fit: {r.name}: {r.points:+g} points." for r in s.fit]
+    for r in s.engagement:
+        lines.append(
+            f"Engagement: {r.name}: {r.points:+g} points for every {r.kind} of type "
+            f"“{r.event_type}”"
+            + (f" in the {r.within_days:g} days before the hand-over" if r.within_days else "")
+            + (
+                f", halved for every {r.half_life_days:g} days of its age"
+                if r.half_life_days
+                else ""
+            )
+            + "."
+        )
+    if s.fit_cap is not None or s.engagement_cap is not None:
+        lines.append(
+            "At most "
+            + " and ".join(
+                f"{cap:g} {part} points"
+                for part, cap in (("fit", s.fit_cap), ("engagement", s.engagement_cap))
+                if cap is not None
+            )
+            + "."
+        )
+    for part, grades in (("Fit", s.fit_grades), ("Engagement", s.engagement_grades)):
+        if grades:
+            lines.append(
+                f"{part} grades: " + ", ".join(f"{g} from {m:g} points" for g, m in grades) + "."
+            )
+    return [("Lead scoring", lines)]

@@ -46,7 +46,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from handoff.agreement import STEPS, Agreement
+from handoff.agreement import SCORED_LEAD_COLUMNS, STEPS, Agreement, Scoring
 from handoff.contract import GROUP_COLUMNS, TABLES
 from handoff.importer.result import SCHEMA_VERSION  # the layout the importer writes
 from handoff.sql import Sql, compose, ident, join, literal
@@ -69,6 +69,8 @@ STAGING = (
     "stg_data_quality",
     "stg_filter_values",
     "stg_revenue_events",
+    "stg_lead_score_rules",
+    "stg_lead_scores",
 )
 # Tables of the imported file, shown under their own names.
 LAKE_TABLES = (
@@ -317,7 +319,50 @@ def staging_params(agreement: Agreement) -> dict[str, Any]:
         "working_isodows": [d + 1 for d in bh.working_days],
         "holidays": list(bh.holidays),
         "step_limit_days": [agreement.time_limits_days[s] for s in STEPS],
+        **scoring_params(agreement.scoring),
     }
+
+
+def scoring_params(scoring: Scoring | None) -> dict[str, Any]:
+    """The agreement's scoring rules as parallel lists, one entry per rule (empty without a
+    `[scoring]` section), for stg_lead_score_rules and stg_lead_scores."""
+    fit = scoring.fit if scoring else ()
+    engagement = scoring.engagement if scoring else ()
+    return {
+        "has_scoring": scoring is not None,
+        "fit_rules": [r.name for r in fit],
+        "fit_attributes": [r.attribute for r in fit],
+        "fit_values": [list(r.values) if r.values is not None else None for r in fit],
+        "fit_lows": [r.low for r in fit],
+        "fit_highs": [r.high for r in fit],
+        "fit_points": [r.points for r in fit],
+        "engagement_rules": [r.name for r in engagement],
+        "engagement_kinds": [r.kind for r in engagement],
+        "engagement_types": [r.event_type for r in engagement],
+        "engagement_points": [r.points for r in engagement],
+        "engagement_within_days": [r.within_days for r in engagement],
+        "engagement_half_lives": [r.half_life_days for r in engagement],
+        "fit_cap": scoring.fit_cap if scoring else None,
+        "engagement_cap": scoring.engagement_cap if scoring else None,
+        "fit_grades": [g for g, _ in scoring.fit_grades] if scoring else [],
+        "fit_grade_minimums": [m for _, m in scoring.fit_grades] if scoring else [],
+        "engagement_grades": [g for g, _ in scoring.engagement_grades] if scoring else [],
+        "engagement_grade_minimums": ([m for _, m in scoring.engagement_grades] if scoring else []),
+    }
+
+
+def missing_scoring_attributes(agreement: Agreement, attributes: tuple[str, ...]) -> list[str]:
+    """The fit rules on an attribute the data does not have, each said naming the rule: they
+    give no lead any points (the import and the pages go on; the Quality page says so)."""
+    if agreement.scoring is None:
+        return []
+    known = (*SCORED_LEAD_COLUMNS, *attributes)
+    return [
+        f"'scoring.fit' rule {n} ({rule.name}): the data has no lead attribute "
+        f"'{rule.attribute}', so the rule gives no points (it has {', '.join(known)})"
+        for n, rule in enumerate(agreement.scoring.fit, start=1)
+        if rule.attribute not in known
+    ]
 
 
 def staging_fingerprint(agreement: Agreement) -> str:

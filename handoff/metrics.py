@@ -17,7 +17,7 @@ import pandas as pd
 
 from handoff import stats
 from handoff.agreement import Agreement
-from handoff.db import Database, query_param_names
+from handoff.db import Database, missing_scoring_attributes, query_param_names
 from handoff.filters import Filters, Period
 
 # (key in the output, column of the scorecard query, label)
@@ -447,24 +447,63 @@ def quality_overall(groups: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def score_calibration(db: Database, filters: Filters) -> dict[str, Any]:
-    """Does the agreed score predict conversion: rates by band, the ROC area, the thresholds."""
-    bands = run(
-        db, "score_bands", filters, band_starts=list(db.agreement.score_bands or []) or None
-    )
+# Which score the Quality page judges: the CRM's own (the export's `score` column) or Handoff's
+# (the agreement's [scoring] rules, stg_lead_scores).
+SCORES = {"crm": "the CRM's score", "handoff": "Handoff's score"}
+
+
+def scores_available(db: Database) -> list[str]:
+    """The scores there are to judge: the CRM's when some lead has one, Handoff's when the
+    agreement has a [scoring] section; the CRM's first."""
+    row = db.run("score_sources").iloc[0]
+    return [k for k in SCORES if row[f"has_{k}_score"]]
+
+
+def scoring_gaps(db: Database) -> list[str]:
+    """The agreement's fit rules on attributes the data does not have, said naming each."""
+    database = getattr(db, "database", db)  # the page's cached database wraps the Database
+    return missing_scoring_attributes(db.agreement, database.attributes)
+
+
+def score_calibration(db: Database, filters: Filters, score_by: str = "crm") -> dict[str, Any]:
+    """Does the score predict conversion: rates by band, the ROC area, the thresholds. The
+    agreement's score bands are for the CRM's score; Handoff's is banded by deciles."""
+    starts = list(db.agreement.score_bands or []) if score_by == "crm" else []
+    bands = run(db, "score_bands", filters, band_starts=starts or None, score_by=score_by)
     bands = stats.add_rate(bands, "n_sql", "n_leads", "sql")
     bands = stats.add_rate(bands, "n_won", "n_leads", "won")
     return {
         "bands": bands,
-        "auc": run(db, "score_auc", filters),
-        "thresholds": run(db, "score_thresholds", filters),
+        "auc": run(db, "score_auc", filters, score_by=score_by),
+        "thresholds": run(db, "score_thresholds", filters, score_by=score_by),
     }
 
 
-def score_what_if(db: Database, filters: Filters, threshold: float) -> dict[str, int]:
-    """What sales would have received at another MQL threshold."""
-    row = run(db, "score_what_if", filters, threshold=threshold).iloc[0]
+def score_auc_side_by_side(db: Database, filters: Filters, scores: list[str]) -> pd.DataFrame:
+    """The ROC areas of each score there is, one row per score × outcome ('sql', 'won')."""
+    frames = [run(db, "score_auc", filters, score_by=k).assign(score_by=k) for k in scores]
+    return pd.concat(frames, ignore_index=True)
+
+
+def score_what_if(
+    db: Database, filters: Filters, threshold: float, score_by: str = "crm"
+) -> dict[str, int]:
+    """What sales would have received at another MQL threshold of the score."""
+    row = run(db, "score_what_if", filters, threshold=threshold, score_by=score_by).iloc[0]
     return {key: int(value) for key, value in row.items()}
+
+
+def score_rule_contributions(db: Database, filters: Filters) -> pd.DataFrame:
+    """Each scoring rule's points given to the period's MQLs that converted and to those that
+    did not (empty without a [scoring] section)."""
+    scoring = db.agreement.scoring
+    return run(
+        db,
+        "score_rule_contributions",
+        filters,
+        fit_rule_names=[r.name for r in scoring.fit] if scoring else [],
+        engagement_rule_names=[r.name for r in scoring.engagement] if scoring else [],
+    )
 
 
 def quality(db: Database, filters: Filters) -> dict[str, Any]:
@@ -484,6 +523,18 @@ def quality(db: Database, filters: Filters) -> dict[str, Any]:
                 score_what_if(db, filters, threshold) if threshold is not None else None
             ),
         },
+        **({"handoff_score": handoff_score(db, filters)} if db.agreement.scoring else {}),
+    }
+
+
+def handoff_score(db: Database, filters: Filters) -> dict[str, Any]:
+    """Handoff's score for `metrics --json`: its calibration and each rule's contribution."""
+    calibration = score_calibration(db, filters, "handoff")
+    return {
+        "bands": records(calibration["bands"]),
+        "auc": records(calibration["auc"]),
+        "thresholds": records(calibration["thresholds"]),
+        "rule_contributions": records(score_rule_contributions(db, filters)),
     }
 
 

@@ -311,3 +311,23 @@ def attribution_table(credit: pd.DataFrame, by: str, revenue_usd: float) -> pd.D
     table["Share credited (linear)"] = credit["linear"] / revenue_usd * 100
     table["Share touched"] = credit["revenue_touched_usd"] / revenue_usd * 100
     return table
+
+
+def rule_contributions_table(rows: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Each scoring rule's points to converted MQLs and the rest, for one outcome ('sql' or
+    'won'), with the counts behind each average (metrics.score_rule_contributions)."""
+    chosen = rows[rows["outcome"] == outcome]
+    if chosen.empty or int(chosen["n_converted"].iloc[0] + chosen["n_not_converted"].iloc[0]) == 0:
+        return pd.DataFrame()
+    return pd.DataFrame(
+        {
+            "Rule": chosen["rule"],
+            "Kind": chosen["kind"],
+            "Converted: points each": chosen["points_per_converted"],
+            "Converted: given points": k_of_n(chosen, "n_converted_with_points", "n_converted"),
+            "Not converted: points each": chosen["points_per_not_converted"],
+            "Not converted: given points": k_of_n(
+                chosen, "n_not_converted_with_points", "n_not_converted"
+            ),
+        }
+    )

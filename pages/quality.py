@@ -7,7 +7,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, tables, ui
+from handoff import charts, fmt, metrics, safe, tables, ui
 
 ctx = ui.page(
     "Quantity vs quality",
@@ -153,15 +153,57 @@ st.caption(
     "agreement allows to get that far, so the value is still rising."
 )
 
-# Does the agreed score predict conversion?
+# Does the agreed score predict conversion? The CRM's own, or Handoff's from the agreement's rules.
 st.subheader("Does the lead score predict conversion?")
-calibration = metrics.score_calibration(ctx.db, ctx.filters)
+available = metrics.scores_available(ctx.db)
+if not available:
+    st.info(
+        "The export has no lead scores and the agreement no [scoring] section: there is no score "
+        "to check. Add scoring rules to the agreement to have Handoff score every lead."
+    )
+    st.stop()
+score_by = (
+    ui.control(
+        st.radio,
+        "quality_score",
+        available[0],
+        "Score to check",
+        options=available,
+        format_func=metrics.SCORES.get,
+        horizontal=True,
+        help="The CRM's score is the export's own; Handoff's is computed from the agreement's "
+        "scoring rules for every lead as of its hand-over (only touches and activities before it "
+        "count).",
+    )
+    if len(available) > 1
+    else available[0]
+)
+score_name = metrics.SCORES[score_by]
+if len(available) == 1:
+    st.caption(f"Checking {score_name}, the only one there is.")
+else:
+    # The two scores side by side: which ranks the period's converters better?
+    side = metrics.score_auc_side_by_side(ctx.db, ctx.filters, available)
+    st.caption(
+        "Side by side, the ROC area "
+        + "; ".join(
+            f"for {name}: "
+            + ", ".join(
+                f"{metrics.SCORES[r.score_by]} "
+                + ("– (no pair to rank)" if pd.isna(r.auc) else f"{r.auc:.2f}")
+                for r in side[side["outcome"] == outcome].itertuples()
+            )
+            for outcome, name in (("sql", f"reaching {labels['sql']}"), ("won", "winning"))
+        )
+        + "."
+    )
+calibration = metrics.score_calibration(ctx.db, ctx.filters, score_by)
 bands = calibration["bands"]
 scored = bands[bands["band"] != "(no score)"]
 unscored = int(bands.loc[bands["band"] == "(no score)", "n_leads"].sum())
 n_leads = int(bands["n_leads"].sum())
 if scored.empty:
-    st.info(f"None of the {fmt.count(n_leads)} leads of {period.label} has a score.")
+    st.info(f"None of the {fmt.count(n_leads)} leads of {period.label} has {score_name}.")
     st.stop()
 auc = calibration["auc"].set_index("outcome")
 a1, a2, a3 = st.columns(3)
@@ -170,44 +212,45 @@ for column, outcome, name in ((a1, "sql", "reaching SQL"), (a2, "won", "winning"
     column.metric(
         f"Score's ROC area for {name}",
         "–" if value is None or pd.isna(value) else f"{value:.2f}",
-        help="The chance that a lead that converted scored higher than one that did not (ties "
-        "count half): 0.5 is a coin toss, 1 is perfect. "
+        help=f"Of {score_name}: the chance that a lead that converted scored higher than one that "
+        "did not (ties count half): 0.5 is a coin toss, 1 is perfect. "
         f"{fmt.count(auc.loc[outcome, 'n_converted']) if outcome in auc.index else 0} converted, "
         f"{fmt.count(auc.loc[outcome, 'n_not_converted']) if outcome in auc.index else 0} not.",
     )
 a3.metric("Leads without a score", fmt.count(unscored), help=f"of {fmt.count(n_leads)} leads")
 st.plotly_chart(
     charts.rates_by_category(
-        bands, "band", "Conversion by score band, with 95% intervals", "Score band"
+        bands, "band", f"Conversion by band of {score_name}, with 95% intervals", "Score band"
     ),
     width="stretch",
 )
 st.caption(
     "Bands "
-    + ("from the agreement" if ctx.agreement.score_bands else "by score decile")
+    + ("from the agreement" if score_by == "crm" and ctx.agreement.score_bands else "by decile")
     + "; leads without a score are their own band. Counts are converted / leads in the band."
 )
 
 thresholds = calibration["thresholds"]
 total_sql = int(bands["n_sql"].sum())
 total_won = int(bands["n_won"].sum())
+# The agreement's MQL threshold is on the CRM's score; Handoff's has none yet.
+current = ctx.agreement.score_threshold if score_by == "crm" else None
 st.plotly_chart(
-    charts.threshold_curve(thresholds, ctx.agreement.score_threshold, total_sql, total_won),
+    charts.threshold_curve(thresholds, current, total_sql, total_won),
     width="stretch",
 )
 low, high = float(thresholds["threshold"].min()), float(thresholds["threshold"].max())
-current = ctx.agreement.score_threshold
 threshold = ui.control(
     st.slider,
-    "quality_threshold",
+    "quality_threshold" if score_by == "crm" else "quality_threshold_handoff",
     float(min(max(current or low, low), high)),
-    "What if the MQL threshold were",
+    f"What if the MQL threshold on {score_name} were",
     min_value=low,
     max_value=max(high, low + 1),
     step=1.0,
     format="%g",
 )
-what_if = metrics.score_what_if(ctx.db, ctx.filters, threshold)
+what_if = metrics.score_what_if(ctx.db, ctx.filters, threshold, score_by)
 st.markdown(
     f"At threshold **{threshold:g}**, sales would have received "
     f"**{fmt.count(what_if['n_handed_over_at_threshold'])}** of these leads as MQLs instead of "
@@ -218,3 +261,39 @@ st.markdown(
     f"{fmt.count(what_if['n_won'])} wins). {fmt.count(what_if['n_unscored'])} leads have no "
     "score and are not judged by a threshold."
 )
+
+# Which of the agreed scoring rules tell converting MQLs apart?
+if ctx.agreement.scoring is not None:
+    st.subheader("What each scoring rule gives")
+    outcome = ui.control(
+        st.radio,
+        "quality_rule_outcome",
+        "sql",
+        "Converted means",
+        options=["sql", "won"],
+        format_func={"sql": f"reached {labels['sql']}", "won": f"{labels['won'].lower()}"}.get,
+        horizontal=True,
+    )
+    for gap in metrics.scoring_gaps(ctx.db):
+        st.warning(safe.md(gap))
+    contributions = metrics.score_rule_contributions(ctx.db, ctx.filters)
+    rules = tables.rule_contributions_table(contributions, outcome)
+    if rules.empty:
+        st.info(f"No {labels['mql']}s among the leads of {period.label}.")
+    else:
+        st.dataframe(
+            rules,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                c: st.column_config.NumberColumn(format="%.1f")
+                for c in ("Converted: points each", "Not converted: points each")
+            },
+        )
+        st.caption(
+            f"Of the {labels['mql']}s among {period.label}'s leads: the points each rule gave "
+            "(before the caps, as of the hand-over), averaged over the converted MQLs and over "
+            "the rest, 0 where the rule gave none; the counts say how many it gave points to. "
+            "A rule that gives converted MQLs more points than the rest helps the score rank "
+            "them."
+        )

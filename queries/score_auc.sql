@@ -1,8 +1,8 @@
 -- Question: how well does the agreed score rank leads that reach SQL, and won, above the rest?
 -- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict,
---         $scan_start_at, $scan_end_at
+--         $scan_start_at, $scan_end_at, $score_by
 -- Grain: one row per outcome ('sql', 'won')
--- Uses: stages_in_period
+-- Uses: scored_in_period
 -- Columns: {{group_1}}, {{group_2}}
 -- The area under the ROC curve: the chance that a lead that converted outscores one that did
 -- not, counting a tie as half (Mann-Whitney). 0.5 is no better than chance, 1 is perfect.
@@ -10,7 +10,7 @@
 
 with scored as (
     select score, has_sql, has_won
-    from stages_in_period
+    from scored_in_period
     where n_lead = 1 and score is not null
 ),
 

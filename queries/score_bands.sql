@@ -1,8 +1,8 @@
 -- Question: how often do leads in each score band reach SQL and win?
 -- Params: $band_starts, $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view,
---         $strict, $scan_start_at, $scan_end_at
+--         $strict, $scan_start_at, $scan_end_at, $score_by
 -- Grain: one row per score band, lowest first, then one for leads without a score
--- Uses: stages_in_period
+-- Uses: scored_in_period
 -- Columns: {{group_1}}, {{group_2}}
 -- Leads are those counted as leads in the period; SQL and won mean reached by the data's end.
 -- A band 'a–b' holds scores from a up to, not including, b. Bands
@@ -11,7 +11,7 @@
 
 with scored as (
     select score, has_sql, has_won
-    from stages_in_period
+    from scored_in_period
     where n_lead = 1
 ),
 

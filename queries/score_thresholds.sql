@@ -1,8 +1,8 @@
 -- Question: for every possible MQL threshold, how many leads would sales get, and how good?
 -- Params: $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view, $strict,
---         $scan_start_at, $scan_end_at
+--         $scan_start_at, $scan_end_at, $score_by
 -- Grain: one row per distinct score, highest first
--- Uses: stages_in_period
+-- Uses: scored_in_period
 -- Columns: {{group_1}}, {{group_2}}
 -- At threshold T every scored lead with score >= T is handed over: n_handed_over of them,
 -- n_sql and n_won of which reached SQL and won by the data's end. Leads without a score are in
@@ -10,7 +10,7 @@
 
 with scored as (
     select score, has_sql, has_won
-    from stages_in_period
+    from scored_in_period
     where n_lead = 1 and score is not null
 ),
 

@@ -1,8 +1,8 @@
 -- Question: at another MQL threshold, how many leads would sales get, and which converters miss?
 -- Params: $threshold, $periods, $sources, $campaigns, $owners, $teams, $attribute_pairs, $view,
---         $strict, $scan_start_at, $scan_end_at
+--         $strict, $scan_start_at, $scan_end_at, $score_by
 -- Grain: one row
--- Uses: stages_in_period
+-- Uses: scored_in_period
 -- Columns: {{group_1}}, {{group_2}}
 -- Of the period's leads: n_handed_over_now are the MQLs as it is (by the data's end);
 -- n_handed_over_at_threshold the scored leads at or above $threshold; n_sql_missed and
@@ -11,7 +11,7 @@
 
 with leads as (
     select score, has_mql, has_sql, has_won
-    from stages_in_period
+    from scored_in_period
     where n_lead = 1
 ),
 

@@ -238,14 +238,15 @@ def closed_opportunities_match_the_funnel(db: Database, filters: Filters) -> Non
     "Score AUCs lie in [0, 1], and the score thresholds hand over more leads the lower they go"
 )
 def score_measures_are_bounded(db: Database, filters: Filters) -> None:
-    for r in _rows(db, "score_auc", filters):
-        assert r["auc"] is None or math.isnan(r["auc"]) or 0 <= r["auc"] <= 1, r
-    thresholds = _rows(db, "score_thresholds", filters)
-    handed = [r["n_handed_over"] for r in thresholds]
-    assert handed == sorted(handed), handed
-    for r in thresholds:
-        assert r["n_sql"] <= r["n_handed_over"], r
-        assert r["n_won"] <= r["n_handed_over"], r
+    for score_by in metrics.SCORES:  # the CRM's score and Handoff's (none without [scoring])
+        for r in _rows(db, "score_auc", filters, score_by=score_by):
+            assert r["auc"] is None or math.isnan(r["auc"]) or 0 <= r["auc"] <= 1, r
+        thresholds = _rows(db, "score_thresholds", filters, score_by=score_by)
+        handed = [r["n_handed_over"] for r in thresholds]
+        assert handed == sorted(handed), handed
+        for r in thresholds:
+            assert r["n_sql"] <= r["n_handed_over"], r
+            assert r["n_won"] <= r["n_handed_over"], r
 
 
 @invariant("Every row read at import is accepted or rejected: accepted + rejected = read")

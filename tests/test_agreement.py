@@ -21,7 +21,7 @@ def test_shipped_agreement_parses_and_has_every_key():
     for key in agreement_mod.KEYS:
         leaf = key.path.split(".")[-1]
         assert re.search(
-            rf"^\s*\"?{re.escape(leaf)}\"?\s*=|^\[{re.escape(key.path)}\]", text, re.M
+            rf"^\s*\"?{re.escape(leaf)}\"?\s*=|^\[\[?{re.escape(key.path)}\]", text, re.M
         ), f"data/agreement.toml does not set {key.path}"
 
 

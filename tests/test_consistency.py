@@ -113,6 +113,20 @@ def names_in(data: dict[str, Any]) -> Names:
     n.add(revenue, "home", home["won_revenue_usd"]["value"])
     n.add(revenue, "funnel.breakdown (sum)", total(breakdown, "won_amount_usd"))
     n.add(revenue, "quality.by_source (sum)", total(quality["by_source"], "won_amount_usd"))
+    handoff = quality.get("handoff_score")
+    if handoff is not None:
+        # Handoff scores every lead: its ROC area counts all the period's leads, and each rule's
+        # contribution all of them that reached MQL, converted or not.
+        for r in handoff["auc"]:
+            n.add(home["leads"]["label"], f"quality.handoff_score.auc ({r['outcome']})",
+                  r["n_converted"] + r["n_not_converted"])  # fmt: skip
+        if view != "flow":
+            for r in handoff["rule_contributions"]:
+                n.add("Leads that reached MQL", "quality.handoff_score.rule_contributions",
+                      r["n_converted"] + r["n_not_converted"])  # fmt: skip
+                if r["outcome"] == "sql" and view == "created":
+                    n.add(home["mqls"]["label"], "quality.handoff_score.rule_contributions",
+                          r["n_converted"] + r["n_not_converted"])  # fmt: skip
 
     # Deals won in the period: the home page, the scorecard, attribution, the CRM's report.
     won = data["attribution"]["won"]

@@ -286,6 +286,7 @@ TRUSTED = re.compile(
     r"|agreement_mod\.plain_language\(.*\)|contract\.markdown_table\(\)"
     r"|(ui|safe)\.(data_changes_refusal|upload_refusal)\(.*\)|safe\.[A-Z_]+"
     r"|summary\['mqls'\]"
+    r"|metrics\.SCORES\[.*\]"
     r"|(numbers\[k\]|revenue|won)\['(label|note)'\]|link\.label|section(\.upper\(\))?"
 )
 MARKDOWN_FILES = ["app.py", *PAGE_FILES, "handoff/ui.py"]

@@ -196,7 +196,7 @@ def test_score_auc_counts_ties_as_half(tmp_path, golden_agreement):
     importer.import_dataset(folder, tmp_path / "ties.duckdb", golden_agreement)
     db = Database(tmp_path / "ties.duckdb", golden_agreement)
     f = Filters(period=resolve_period("ytd", dt.date(2026, 3, 31)))
-    frame = metrics.run(db, "score_auc", f).set_index("outcome")
+    frame = metrics.run(db, "score_auc", f, score_by="crm").set_index("outcome")
     db.close()
     # SQL (50, 60) against (50, 40): 50-50 a tie (0.5), 50>40, 60>50, 60>40: 3.5 of 4.
     assert frame.loc["sql", "auc"] == pytest.approx(3.5 / 4)

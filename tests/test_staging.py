@@ -462,3 +462,10 @@ def test_business_clock_stops_on_a_calendar_holiday(tmp_path):
     # Wed 16:30-17:00 = 0.5 h, Thanksgiving 0 h, Fri 09:00-10:15 = 1.25 h: 1.75 business hours.
     # Without the holiday Thursday adds its 8 hours: 9.75.
     assert hours == {"calendar": 1.75, "no holidays": 9.75}
+
+
+def test_no_scoring_section_no_handoff_scores(golden_db):
+    """The golden agreement has no [scoring] section: stg_lead_score_rules and stg_lead_scores
+    exist and are empty (tests/test_scoring.py works out the scores of a section by hand)."""
+    for table in ("stg_lead_score_rules", "stg_lead_scores"):
+        assert golden_db.con.execute(f"select count(*) from {table}").fetchone() == (0,)

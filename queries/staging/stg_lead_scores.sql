@@ -1,0 +1,99 @@
+-- Question: what is Handoff's score of each lead as of its hand-over: fit, engagement, total, grade?
+-- Params: $has_scoring, $fit_cap, $engagement_cap, $fit_grades, $fit_grade_minimums,
+--   $engagement_grades, $engagement_grade_minimums
+-- Grain: one row per lead (no rows without a [scoring] section)
+-- Fit and engagement points are the sums of their rules' points (stg_lead_score_rules), each
+-- capped at its cap when the agreement sets one; the score is capped fit + capped engagement,
+-- rounded to whole points (half away from zero); the parts keep their fractions.
+-- A grade is the one with the highest minimum the points reach, none below every minimum; with
+-- fit and engagement grades both, the lead's grade is the two side by side (A1), none when
+-- either is missing. The CRM's own score stays beside it, untouched.
+
+with rule_points as (
+    select
+        lead_key,
+        sum(points) filter (where kind = 'fit') as fit_points,
+        sum(points) filter (where kind = 'engagement') as engagement_points
+    from stg_lead_score_rules
+    group by lead_key
+),
+
+fit_grades as (
+    select
+        unnest(cast($fit_grades as varchar[])) as grade,
+        unnest(cast($fit_grade_minimums as double[])) as minimum
+),
+
+engagement_grades as (
+    select
+        unnest(cast($engagement_grades as varchar[])) as grade,
+        unnest(cast($engagement_grade_minimums as double[])) as minimum
+),
+
+summed as (
+    select
+        l.lead_key,
+        l.lead_id,
+        coalesce(l.entered_mql_at, l.data_end_at) as scored_at,
+        l.entered_mql_at is not null as is_scored_at_handover,
+        coalesce(r.fit_points, 0) as fit_points_uncapped,
+        coalesce(r.engagement_points, 0) as engagement_points_uncapped,
+        l.score as crm_score
+    from stg_leads as l
+    left join rule_points as r on r.lead_key = l.lead_key
+    where $has_scoring
+),
+
+capped as (
+    select
+        *,
+        least(fit_points_uncapped, coalesce(cast($fit_cap as double), fit_points_uncapped))
+            as fit_points,
+        least(
+            engagement_points_uncapped,
+            coalesce(cast($engagement_cap as double), engagement_points_uncapped)
+        ) as engagement_points
+    from summed
+),
+
+graded as (
+    select
+        c.*,
+        -- Whole points, as a CRM's score: a threshold or a band then splits no hairs.
+        round(c.fit_points + c.engagement_points) as handoff_score,
+        (
+            select arg_max(g.grade, g.minimum) from fit_grades as g
+            where g.minimum <= c.fit_points
+        ) as fit_grade,
+        (
+            select arg_max(g.grade, g.minimum) from engagement_grades as g
+            where g.minimum <= c.engagement_points
+        ) as engagement_grade
+    from capped as c
+),
+
+final as (
+    select
+        lead_key,
+        lead_id,
+        scored_at,
+        is_scored_at_handover,
+        fit_points_uncapped,
+        fit_points,
+        engagement_points_uncapped,
+        engagement_points,
+        handoff_score,
+        fit_grade,
+        engagement_grade,
+        case
+            when len(cast($fit_grades as varchar[])) > 0
+                and len(cast($engagement_grades as varchar[])) > 0
+                then fit_grade || engagement_grade
+            else coalesce(fit_grade, engagement_grade)
+        end as grade,
+        crm_score
+    from graded
+)
+
+select * from final
+order by lead_key
