@@ -128,6 +128,28 @@ KEYS: tuple[Key, ...] = (
         True,
         "Time-decay model: a touch's weight halves every half-life before the conversion",
     ),
+    # The revenue goal the MQL goal is worked back from (optional: without the section nothing
+    # is worked back). One of per_month or per_quarter.
+    Key(
+        "revenue_goal.per_month",
+        "a positive amount in USD",
+        False,
+        "Sales' won-revenue goal per month; the MQLs it needs are worked back from the team's "
+        "own mature rates (not with per_quarter)",
+    ),
+    Key(
+        "revenue_goal.per_quarter",
+        "a positive amount in USD",
+        False,
+        "Sales' won-revenue goal per quarter, instead of per_month",
+    ),
+    Key(
+        "revenue_goal.window_months",
+        "a whole number of months from 1 to 36",
+        False,
+        "How many of the latest months mature for MQL → won the rates, deal sizes and cycle "
+        "times are learnt from (default 6)",
+    ),
 )
 KEYS_BY_PATH = {k.path: k for k in KEYS}
 _MAP_KEYS = {"mql_goal.by_source"}
@@ -146,6 +168,19 @@ class BusinessHours:
             dt.datetime.combine(dt.date.min, self.closes)
             - dt.datetime.combine(dt.date.min, self.opens)
         ).total_seconds() / 3600
+
+
+@dataclass(frozen=True)
+class RevenueGoal:
+    """Sales' revenue goal, per month or per quarter, and the months to learn the rates from."""
+
+    period: str  # 'month' or 'quarter'
+    usd: float  # the goal for one such period
+    window_months: int = 6
+
+    @property
+    def per_month_usd(self) -> float:
+        return self.usd / 3 if self.period == "quarter" else self.usd
 
 
 @dataclass(frozen=True)
@@ -170,6 +205,7 @@ class Agreement:
     mql_goal_by_source: dict[str, float] = field(default_factory=dict)
     lookback_days: float = 90
     half_life_days: float = 7
+    revenue_goal: RevenueGoal | None = None
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -226,6 +262,7 @@ def parse(text: str, source: str = "agreement.toml") -> Agreement:
         mql_goal_by_source=v.goal_map("mql_goal.by_source"),
         lookback_days=v.positive("attribution.lookback_days"),
         half_life_days=v.positive("attribution.half_life_days"),
+        revenue_goal=v.revenue_goal(),
     )
 
 
@@ -344,6 +381,27 @@ class _Validator:
         ):
             raise self._bad(path, value)
         return tuple(sorted(set(value)))
+
+    def revenue_goal(self) -> RevenueGoal | None:
+        given = [p for p in self.values if p.startswith("revenue_goal.")]
+        if not given:
+            return None
+        goals = [p for p in ("revenue_goal.per_month", "revenue_goal.per_quarter") if p in given]
+        if len(goals) != 1:
+            raise AgreementError(
+                f"{self.source}: the [revenue_goal] section needs exactly one of "
+                f"'revenue_goal.per_month' and 'revenue_goal.per_quarter', got "
+                f"{', '.join(repr(g) for g in goals) or 'neither'}"
+            )
+        path = "revenue_goal.window_months"
+        window = self.values.get(path, 6)
+        if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 36:
+            raise self._bad(path, window)
+        return RevenueGoal(
+            period=goals[0].rpartition("_")[2],
+            usd=self.positive(goals[0]),
+            window_months=window,
+        )
 
     def goal_map(self, path: str) -> dict[str, float]:
         value = self.values.get(path, {})
