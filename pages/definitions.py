@@ -26,10 +26,13 @@ if goal is not None:
     st.subheader("The MQL goal worked back from revenue")
     st.markdown(f"**{safe.md(tables.revenue_goal_line(goal))}**")
     o, window = goal["overall"], goal["window"]
-    key = "per_quarter" if goal["goal"]["period"] == "quarter" else "per_month"
     lines = [
-        f"Sales' goal: {fmt.usd(goal['goal']['usd'])} won a {goal['goal']['period']} "
-        f"(`revenue_goal.{key}`).",
+        f"Sales' goal: {fmt.usd(goal['goal']['usd'])} won a "
+        + (
+            "quarter (`revenue_goal.per_quarter`)."
+            if goal["goal"]["period"] == "quarter"
+            else "month (`revenue_goal.per_month`)."
+        )
     ]
     if window is not None:
         lines.append(
@@ -42,7 +45,7 @@ if goal is not None:
         lines.append(
             f"MQL → won: {fmt.count(o['n_won'])} of {fmt.count(o['n_mql'])} "
             f"({fmt.rate(o['won_rate'], 1)}, 95% interval "
-            f"{fmt.interval(o['won_low'], o['won_high']) or '–'})."
+            f"{fmt.interval(o['won_low'], o['won_high'])})."
         )
     if o is not None and o["deal_size_usd"] is not None:
         days = o["median_mql_to_won_days"]
