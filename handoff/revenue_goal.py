@@ -11,7 +11,7 @@ agreed time by the data's end):
 - MQLs needed = goal / (rate × deal size), rounded up to whole MQLs; its range the same with the
   interval's ends: goal / (high × size) to goal / (low × size).
 
-Per source, the overall number is split two ways: by today's mix (each source's share of the
+Per source, a month's overall number is split two ways: by today's mix (each source's share of the
 window's MQLs) and by quality (each source's won revenue per MQL, as a share of the sum of all
 sources' revenue per MQL, so the split leans to the sources that convert into revenue). Both
 splits share out the same overall number and its range. Missing data is said (no mature cohort,
@@ -141,18 +141,23 @@ def worked_back(db: Database) -> dict[str, Any] | None:
     has_amounts = metrics.dataset(db)["has_revenue_data"]
     overall = _rates(rows[0], has_amounts, where)
     per_mql = overall["revenue_per_mql_usd"]
+    month = None  # a month's MQLs needed and their range, unrounded: what the splits share
     if per_mql is not None:
         size = overall["deal_size_usd"]
-        exact = (
-            goal.usd / per_mql,
-            goal.usd / (overall["won_high"] * size),
-            goal.usd / (overall["won_low"] * size),
-        )
-        overall.update(_split(exact, 1.0))
-        overall["mqls_needed_per_month"] = _whole(goal.per_month_usd / per_mql)
+
+        def needed(usd: float) -> tuple[float, float, float]:
+            return (
+                usd / per_mql,
+                usd / (overall["won_high"] * size),
+                usd / (overall["won_low"] * size),
+            )
+
+        month = needed(goal.per_month_usd)
+        overall.update(_split(needed(goal.usd), 1.0))
     else:
-        exact = None
-        overall.update(_split(None, None), mqls_needed_per_month=None)
+        overall.update(_split(None, None))
+    per_month = _split(month, 1.0)
+    overall.update({k.replace("needed", "needed_per_month"): v for k, v in per_month.items()})
     out["overall"] = overall
     out["note"] = overall["note"]
 
@@ -177,7 +182,7 @@ def worked_back(db: Database) -> dict[str, Any] | None:
             weight = s["won_amount_usd"] / s["n_mql"] / total_per_mql
         s["share_of_mqls"] = None if mix is None else round(mix, 6)
         s["quality_weight"] = None if weight is None else round(weight, 6)
-        s["today_mix"] = _split(exact, mix)
-        s["by_quality"] = _split(exact, weight)
+        s["today_mix"] = _split(month, mix)
+        s["by_quality"] = _split(month, weight)
     out["by_source"] = sources
     return out

@@ -330,26 +330,30 @@ def revenue_goal_line(goal: dict[str, Any]) -> str:
     if o is None or o["mqls_needed"] is None:
         return f"{head}: no MQL goal worked back ({goal['note']})."
     window = goal["window"]["label"]
-    if per == "quarter":
-        needs = f"{o['mqls_needed']:,} MQLs a quarter ({o['mqls_needed_per_month']:,} a month)"
-    else:
-        needs = f"{o['mqls_needed']:,} MQLs a month"
-    return (
-        f"{head} needs {needs} ({o['mqls_needed_low']:,}–{o['mqls_needed_high']:,}) at the rates "
-        f"of {window}."
+    month = (
+        f"{o['mqls_needed_per_month']:,} MQLs a month "
+        f"({o['mqls_needed_per_month_low']:,}–{o['mqls_needed_per_month_high']:,})"
     )
+    if per == "quarter":
+        quarter = (
+            f"{o['mqls_needed']:,} MQLs a quarter "
+            f"({o['mqls_needed_low']:,}–{o['mqls_needed_high']:,})"
+        )
+        return f"{head} needs {quarter}, {month}, at the rates of {window}."
+    return f"{head} needs {month} at the rates of {window}."
 
 
 def revenue_goal_sources(goal: dict[str, Any]) -> pd.DataFrame:
-    """Per source: the window's counts and rates, and the MQLs needed both ways with ranges."""
+    """Per source: the window's counts and rates, and a month's MQLs needed both ways with
+    their ranges."""
     rows = []
     for s in goal["by_source"]:
         rows.append(
             {
                 "Source": s["source"],
                 "Goal in force": fmt.count(s["mql_goal_in_force"]),
-                "Needed: today's mix": _needed(s["today_mix"]),
-                "Needed: by quality": _needed(s["by_quality"]),
+                "Needed a month: today's mix": _needed(s["today_mix"]),
+                "Needed a month: by quality": _needed(s["by_quality"]),
                 "MQLs in the window": s["n_mql"],
                 "Share of MQLs": fmt.rate(s["share_of_mqls"], 1),
                 "Won": s["n_won"],

@@ -65,7 +65,9 @@ if goal is not None:
         change = o["mqls_needed_per_month"] - goal["mql_goal_per_month"]
         lines.append(
             f"The proposed marketing commitment: **{fmt.count(o['mqls_needed_per_month'])} MQLs a "
-            f"month**, against {fmt.count(goal['mql_goal_per_month'])} in force "
+            f"month** ({fmt.count(o['mqls_needed_per_month_low'])}–"
+            f"{fmt.count(o['mqls_needed_per_month_high'])}), against "
+            f"{fmt.count(goal['mql_goal_per_month'])} in force "
             f"(`mql_goal.per_month`): "
             + (
                 f"{fmt.count(abs(change))} {'more' if change > 0 else 'fewer'}."
@@ -83,7 +85,7 @@ if goal is not None:
             height=38 + 35 * len(goal["by_source"]),  # every source, no inner scroll
         )
         st.caption(
-            "Per source, the overall number is shared out two ways, each with its range: by "
+            "Per source, a month's overall number is shared out two ways, each with its range: by "
             "today's mix (each source's share of the window's MQLs) and by quality (each "
             "source's won revenue per MQL over the sum of all sources' revenue per MQL, so the "
             "MQLs lean to the sources that turn into revenue; a source with no won deal in the "

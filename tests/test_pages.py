@@ -667,13 +667,13 @@ def test_definitions_work_the_mql_goal_back_from_revenue(app, tmp_path, monkeypa
     assert "MQL → won: 3 of 8 (37.5%, 95% interval 14%–69%)" in text
     assert "Deal size: $2,233, the window's won revenue $6,700 over its 3 won MQLs" in text
     assert "a won MQL took 14.0 days from hand-over to win (median)" in text
-    assert "**12 MQLs a month**, against 10 in force (`mql_goal.per_month`): 2 more." in text
+    assert "**12 MQLs a month** (7–33), against 10 in force (`mql_goal.per_month`): 2 more." in text
     # Per source, both splits with their ranges, beside the goals in force.
     table = next(
-        d.value for d in app.dataframe if "Needed: by quality" in list(d.value.columns)
+        d.value for d in app.dataframe if "Needed a month: by quality" in list(d.value.columns)
     ).set_index("Source")
-    assert table.loc["Referral", "Needed: today's mix"] == "3 (2–9)"
-    assert table.loc["Referral", "Needed: by quality"] == "9 (5–23)"
+    assert table.loc["Referral", "Needed a month: today's mix"] == "3 (2–9)"
+    assert table.loc["Referral", "Needed a month: by quality"] == "9 (5–23)"
     assert table.loc["Paid search", "Goal in force"] == "4"
-    assert table.loc["Webinar", "Needed: by quality"] == "–"
+    assert table.loc["Webinar", "Needed a month: by quality"] == "–"
     assert table.loc["Webinar", "Why no number"] == "no MQL handed over in the window has been won"

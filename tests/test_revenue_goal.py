@@ -9,7 +9,7 @@ import re
 import pytest
 
 from handoff import agreement as agreement_mod
-from handoff import importer, report, revenue_goal
+from handoff import importer, report, revenue_goal, tables
 from handoff.db import Database
 from tests.conftest import GOLDEN, write_dataset
 
@@ -116,6 +116,7 @@ def test_overall_worked_by_hand(golden_goal):
     # 10,000 / (0.13684 × 2,233.33) = 32.72 → 33.
     assert (o["mqls_needed"], o["mqls_needed_low"], o["mqls_needed_high"]) == (12, 7, 33)
     assert o["mqls_needed_per_month"] == 12
+    assert (o["mqls_needed_per_month_low"], o["mqls_needed_per_month_high"]) == (7, 33)
     assert o["note"] is None
     assert golden_goal["note"] is None
     assert golden_goal["mql_goal_per_month"] == 10
@@ -158,10 +159,26 @@ def test_per_source_both_ways_worked_by_hand(golden_goal):
 
 def test_quarter_goal(tmp_path):
     db = _db(tmp_path, SHORT + "\n[revenue_goal]\nper_quarter = 30000\nwindow_months = 1\n")
-    o = revenue_goal.worked_back(db)["overall"]
+    goal = revenue_goal.worked_back(db)
     db.close()
-    # 30,000 / 837.5 = 35.82 → 36 a quarter; a month's third, 10,000 / 837.5 → 12.
-    assert (o["mqls_needed"], o["mqls_needed_per_month"]) == (36, 12)
+    o = goal["overall"]
+    # 30,000 / 837.5 = 35.82 → 36 a quarter, 30,000 / (0.69426 × 2,233.33) = 19.35 → 20 and
+    # 30,000 / (0.13684 × 2,233.33) = 98.16 → 99; a month's third is the monthly goal's 12
+    # (7–33), and the sources share out a month's, as with the monthly goal.
+    assert (o["mqls_needed"], o["mqls_needed_low"], o["mqls_needed_high"]) == (36, 20, 99)
+    per_month = (o["mqls_needed_per_month"], o["mqls_needed_per_month_low"],
+                 o["mqls_needed_per_month_high"])  # fmt: skip
+    assert per_month == (12, 7, 33)
+    referral = next(s for s in goal["by_source"] if s["source"] == "Referral")
+    assert referral["by_quality"] == {
+        "mqls_needed": 9,
+        "mqls_needed_low": 5,
+        "mqls_needed_high": 23,
+    }
+    assert tables.revenue_goal_line(goal) == (
+        "Revenue goal $30.0K a quarter needs 36 MQLs a quarter (20–99), 12 MQLs a month (7–33), "
+        "at the rates of March 2026."
+    )
 
 
 def test_no_mature_cohort_in_the_window(tmp_path):
