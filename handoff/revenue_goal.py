@@ -57,8 +57,9 @@ def _whole(value: float) -> int:
     return math.ceil(round(value, 6))
 
 
-def _rates(row: dict[str, Any], has_amounts: bool, where: str) -> dict[str, Any]:
-    """A query row with its rate, interval, deal size and revenue per MQL, or why not."""
+def _rates(row: dict[str, Any], has_amounts: bool, where: str, empty: str = "") -> dict[str, Any]:
+    """A query row with its rate, interval, deal size and revenue per MQL, or why not (`empty`
+    ends the reason when no MQL was handed over at all)."""
     n_mql, n_won = row["n_mql"], row["n_won"]
     low, high = stats.wilson(n_won, n_mql)
     out = {
@@ -75,7 +76,7 @@ def _rates(row: dict[str, Any], has_amounts: bool, where: str) -> dict[str, Any]
         "note": None,
     }
     if not n_mql:
-        out["note"] = f"no MQL handed over in {where}"
+        out["note"] = f"no MQL handed over in {where}{empty}"
     elif not n_won:
         out["note"] = f"no MQL handed over in {where} has been won"
     elif not has_amounts:
@@ -128,7 +129,7 @@ def worked_back(db: Database) -> dict[str, Any] | None:
         return out
     period = window(agreement, end, goal.window_months)
     start_at, end_at = period.bounds(agreement.tz)
-    where = f"{window_label(period)} (the months mature for MQL → won)"
+    where = window_label(period)
     out["window"] = {
         "months": goal.window_months,
         "start_date": period.start.isoformat(),
@@ -139,7 +140,7 @@ def worked_back(db: Database) -> dict[str, Any] | None:
         db.run("revenue_goal_rates", {"window_start_at": start_at, "window_end_at": end_at})
     )
     has_amounts = metrics.dataset(db)["has_revenue_data"]
-    overall = _rates(rows[0], has_amounts, where)
+    overall = _rates(rows[0], has_amounts, where, ", the latest months mature for MQL → won")
     per_mql = overall["revenue_per_mql_usd"]
     month = None  # a month's MQLs needed and their range, unrounded: what the splits share
     if per_mql is not None:

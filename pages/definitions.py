@@ -78,7 +78,7 @@ if goal is not None:
     else:
         lines.append(f"No number is worked back: {safe.md(goal['note'])}.")
     st.markdown("\n".join(f"- {line}" for line in lines))
-    if goal["by_source"]:
+    if o is not None and o["n_mql"]:  # per source only where the window has hand-overs
         st.dataframe(
             tables.revenue_goal_sources(goal),
             hide_index=True,

@@ -677,3 +677,22 @@ def test_definitions_work_the_mql_goal_back_from_revenue(app, tmp_path, monkeypa
     assert table.loc["Paid search", "Goal in force"] == "4"
     assert table.loc["Webinar", "Needed a month: by quality"] == "–"
     assert table.loc["Webinar", "Why no number"] == "no MQL handed over in the window has been won"
+
+
+def test_revenue_goal_without_a_mature_month_says_why(app, tmp_path, monkeypatch):
+    # The golden agreement allows 136 days from MQL to won: from 10 April 2026 the six latest
+    # mature months are May to October 2025, before any lead. No number, and the reason.
+    terms = tmp_path / "agreement.toml"
+    terms.write_text((GOLDEN / "agreement.toml").read_text() + "\n[revenue_goal]\nper_month = 1\n")
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(terms))
+    app.run()
+    assert not app.exception
+    why = "no MQL handed over in May 2025 to October 2025, the latest months mature for MQL → won"
+    said = [shown_text(c.value) for c in app.caption if "Revenue goal" in c.value]
+    assert said == [f"Revenue goal $1 a month: no MQL goal worked back ({why})."]
+    app.switch_page("pages/definitions.py").run()
+    assert not app.exception
+    text = " ".join(shown_text(m.value) for m in app.markdown)
+    assert f"No number is worked back: {why}." in text
+    assert "The proposed marketing commitment" not in text
+    assert not any("Needed a month: by quality" in d.value.columns for d in app.dataframe)
