@@ -76,7 +76,10 @@ if goal is not None:
             )
         )
     else:
-        lines.append(f"No number is worked back: {safe.md(goal['note'])}.")
+        lines.append(
+            f"No number is worked back: {safe.md(goal['note'])}. The MQL goal in force stays "
+            f"{fmt.count(goal['mql_goal_per_month'])} a month (`mql_goal.per_month`)."
+        )
     st.markdown("\n".join(f"- {line}" for line in lines))
     if o is not None and o["n_mql"]:  # per source only where the window has hand-overs
         st.dataframe(
