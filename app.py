@@ -8,7 +8,18 @@ import datetime as dt
 
 import streamlit as st
 
-from handoff import charts, fmt, metrics, navigation, report, safe, scorecard, tables, ui
+from handoff import (
+    charts,
+    fmt,
+    metrics,
+    navigation,
+    report,
+    revenue_goal,
+    safe,
+    scorecard,
+    tables,
+    ui,
+)
 
 ctx = ui.page(
     "Scorecard",
@@ -19,6 +30,9 @@ numbers = metrics.home(ctx.db, ctx.filters)
 hand_overs = metrics.hand_overs(ctx.db, ctx.filters)
 discards = metrics.discard_summary(ctx.db, ctx.filters)
 card = scorecard.scorecard(ctx.db, ctx.filters, discards=discards, home=numbers)
+# Sales' revenue goal worked back to MQLs, beside the MQL goal in force (with the agreement's
+# [revenue_goal] section only).
+goal = revenue_goal.worked_back(ctx.db)
 words = card.counting
 period, previous = ctx.filters.period, ctx.filters.period.previous()
 st.markdown(f"**{period.label}** compared with **{previous.label}** · counting {words['counts']}.")
@@ -88,6 +102,12 @@ def commitment(column, c: scorecard.Commitment) -> None:
                     color="green" if c.is_met else "red",
                     icon=":material/check:" if c.is_met else ":material/close:",
                 )
+        if c.key == "mql_volume" and goal is not None:
+            st.caption(safe.md(tables.revenue_goal_line(goal)))
+            st.page_link(
+                "pages/definitions.py", label="How it is worked back", icon=":material/calculate:",
+                query_params=ui.link_params(ctx.filters),
+            )  # fmt: skip
         st.page_link(
             navigation.see_why(c.key), label="See why", icon=":material/arrow_forward:",
             query_params=ui.link_params(ctx.filters),

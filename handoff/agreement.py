@@ -188,6 +188,28 @@ KEYS: tuple[Key, ...] = (
         "Engagement grades (e.g. 1 = 30, 2 = 10, 3 = 0), read as the fit grades; with both, "
         "a lead's grade is the two side by side (A1)",
     ),
+    # The revenue goal the MQL goal is worked back from (optional: without the section nothing
+    # is worked back). One of per_month or per_quarter.
+    Key(
+        "revenue_goal.per_month",
+        "a positive amount in USD",
+        False,
+        "Sales' won-revenue goal per month; the MQLs it needs are worked back from the team's "
+        "own mature rates (not with per_quarter)",
+    ),
+    Key(
+        "revenue_goal.per_quarter",
+        "a positive amount in USD",
+        False,
+        "Sales' won-revenue goal per quarter, instead of per_month",
+    ),
+    Key(
+        "revenue_goal.window_months",
+        "a whole number of months from 1 to 36",
+        False,
+        "How many of the latest months mature for MQL → won the rates, deal sizes and cycle "
+        "times are learnt from (default 6)",
+    ),
 )
 KEYS_BY_PATH = {k.path: k for k in KEYS}
 _TABLE_VALUES = {"mql_goal.by_source", "business_hours.holidays"}  # keys whose value is a table
@@ -293,6 +315,19 @@ class BusinessHours:
 
 
 @dataclass(frozen=True)
+class RevenueGoal:
+    """Sales' revenue goal, per month or per quarter, and the months to learn the rates from."""
+
+    period: str  # 'month' or 'quarter'
+    usd: float  # the goal for one such period
+    window_months: int = 6
+
+    @property
+    def per_month_usd(self) -> float:
+        return self.usd / 3 if self.period == "quarter" else self.usd
+
+
+@dataclass(frozen=True)
 class Agreement:
     """The parsed, validated agreement."""
 
@@ -315,6 +350,7 @@ class Agreement:
     lookback_days: float = 90
     half_life_days: float = 7
     scoring: Scoring | None = None  # lead scoring computed by Handoff, when the section exists
+    revenue_goal: RevenueGoal | None = None
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -374,6 +410,7 @@ def parse(text: str, source: str = "agreement.toml") -> Agreement:
         lookback_days=v.positive("attribution.lookback_days"),
         half_life_days=v.positive("attribution.half_life_days"),
         scoring=_scoring(values, source),
+        revenue_goal=v.revenue_goal(),
     )
 
 
@@ -568,6 +605,27 @@ class _Validator:
                     f"got {item!r}"
                 )
         return tuple(sorted(set(days)))
+
+    def revenue_goal(self) -> RevenueGoal | None:
+        given = [p for p in self.values if p.startswith("revenue_goal.")]
+        if not given:
+            return None
+        goals = [p for p in ("revenue_goal.per_month", "revenue_goal.per_quarter") if p in given]
+        if len(goals) != 1:
+            raise AgreementError(
+                f"{self.source}: the [revenue_goal] section needs exactly one of "
+                f"'revenue_goal.per_month' and 'revenue_goal.per_quarter', got "
+                f"{', '.join(repr(g) for g in goals) or 'neither'}"
+            )
+        path = "revenue_goal.window_months"
+        window = self.values.get(path, 6)
+        if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 36:
+            raise self._bad(path, window)
+        return RevenueGoal(
+            period=goals[0].rpartition("_")[2],
+            usd=self.positive(goals[0]),
+            window_months=window,
+        )
 
     def goal_map(self, path: str) -> dict[str, float]:
         value = self.values.get(path, {})

@@ -290,7 +290,12 @@ def period_maturity(filters: Filters, agreement: Agreement, end: dt.datetime) ->
 def latest_mature_month(agreement: Agreement, end: dt.datetime, step: str) -> Period:
     """The latest calendar month whose cohort has had `step`'s agreed time by the data's end:
     its end (local midnight on the 1st) lies at least the limit before the data's end."""
-    latest_end = end.astimezone(agreement.tz) - dt.timedelta(days=step_limits(agreement)[step])
+    return month_mature_after(agreement, end, step_limits(agreement)[step])
+
+
+def month_mature_after(agreement: Agreement, end: dt.datetime, days: float) -> Period:
+    """The latest calendar month whose end lies at least `days` before the data's end."""
+    latest_end = end.astimezone(agreement.tz) - dt.timedelta(days=days)
     month_end = latest_end.date().replace(day=1)
     return Period("custom", (month_end - dt.timedelta(days=1)).replace(day=1), month_end)
 

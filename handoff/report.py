@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 
-from handoff import attribution, charts, fmt, metrics, scorecard, tables
+from handoff import attribution, charts, fmt, metrics, revenue_goal, scorecard, tables
 from handoff.db import Database
 from handoff.filters import Filters
 
@@ -55,6 +55,9 @@ def collect(db: Database, filters: Filters, by: str = "source", by2: str | None 
             revenue: _attribution(db, filters, revenue) for revenue in ("won", "pipeline")
         },
     }
+    goal = revenue_goal.worked_back(db)
+    if goal is not None:  # only an agreement with a [revenue_goal] section has it
+        data["revenue_goal"] = goal
     data["summary"] = scorecard.summary(card, data)
     return data
 

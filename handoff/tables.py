@@ -331,3 +331,62 @@ def rule_contributions_table(rows: pd.DataFrame, outcome: str) -> pd.DataFrame:
             ),
         }
     )
+
+
+def _needed(split: dict[str, int | None]) -> str:
+    """MQLs needed with their range: '12 (7–33)'; '–' when there is no number."""
+    if split["mqls_needed"] is None:
+        return "–"
+    return f"{split['mqls_needed']:,} ({split['mqls_needed_low']:,}–{split['mqls_needed_high']:,})"
+
+
+def revenue_goal_line(goal: dict[str, Any]) -> str:
+    """The revenue goal and the MQLs it needs a month, in one line (revenue_goal.worked_back):
+    'Revenue goal $900.0K a month needs 420 MQLs a month (360–510) at the rates of …'."""
+    g = goal["goal"]
+    per = "quarter" if g["period"] == "quarter" else "month"
+    head = f"Revenue goal {fmt.usd(g['usd'])} a {per}"
+    o = goal["overall"]
+    if o is None or o["mqls_needed"] is None:
+        return f"{head}: no MQL goal worked back ({goal['note']})."
+    window = goal["window"]["label"]
+    month = (
+        f"{o['mqls_needed_per_month']:,} MQLs a month "
+        f"({o['mqls_needed_per_month_low']:,}–{o['mqls_needed_per_month_high']:,})"
+    )
+    if per == "quarter":
+        quarter = (
+            f"{o['mqls_needed']:,} MQLs a quarter "
+            f"({o['mqls_needed_low']:,}–{o['mqls_needed_high']:,})"
+        )
+        return f"{head} needs {quarter}, {month}, at the rates of {window}."
+    return f"{head} needs {month} at the rates of {window}."
+
+
+def revenue_goal_sources(goal: dict[str, Any]) -> pd.DataFrame:
+    """Per source: the window's counts and rates, and a month's MQLs needed both ways with
+    their ranges."""
+    rows = []
+    for s in goal["by_source"]:
+        rows.append(
+            {
+                "Source": s["source"],
+                "Goal in force": fmt.count(s["mql_goal_in_force"]),
+                "Needed a month: today's mix": _needed(s["today_mix"]),
+                "Needed a month: by quality": _needed(s["by_quality"]),
+                "MQLs in the window": s["n_mql"],
+                "Share of MQLs": fmt.rate(s["share_of_mqls"], 1),
+                "Won": s["n_won"],
+                "MQL → won": fmt.rate(s["won_rate"], 1),
+                "95% interval": fmt.interval(s["won_low"], s["won_high"]),
+                "Deal size": fmt.usd(s["deal_size_usd"]),
+                "Revenue per MQL": fmt.usd(s["revenue_per_mql_usd"]),
+                "Days to win (median)": (
+                    "–"
+                    if s["median_mql_to_won_days"] is None
+                    else f"{s['median_mql_to_won_days']:,.1f}"
+                ),
+                "Why no number": s["note"] or "",
+            }
+        )
+    return pd.DataFrame(rows)

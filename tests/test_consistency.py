@@ -352,6 +352,46 @@ def test_golden_numbers_agree_for_a_source_and_an_attribute(golden_db):
         check(golden_db, filters)
 
 
+def revenue_goal_agrees(db: Database) -> dict[str, Any]:
+    """The revenue goal's window counts are the hand-over cohort's, under the same names: the
+    MQLs handed over, won and their won revenue of the window, overall and per source, are the
+    home page's (and the quality page's) for the window counted by hand-over; the number the
+    home page's card shows is the Definitions page's and the JSON's."""
+    from handoff import revenue_goal, tables
+
+    goal = revenue_goal.worked_back(db)
+    window = goal["window"]
+    period = Period("custom", dt.date.fromisoformat(window["start_date"]),
+                    dt.date.fromisoformat(window["end_date"]))  # fmt: skip
+    data = report.collect(db, Filters(period=period, view="handover"))
+    assert data["revenue_goal"] == goal
+    home, o = data["home"], goal["overall"]
+    assert (home["mqls"]["value"], home["won"]["value"]) == (o["n_mql"], o["n_won"])
+    assert home["won_revenue_usd"]["value"] == pytest.approx(o["won_amount_usd"])
+    quality = {r["group_name"]: r for r in data["quality"]["by_source"]}
+    for s in goal["by_source"]:
+        q = quality.get(s["source"], {"n_mql": 0, "n_won": 0, "won_amount_usd": 0})
+        assert (q["n_mql"], q["n_won"]) == (s["n_mql"], s["n_won"]), s["source"]
+        assert q["won_amount_usd"] == pytest.approx(s["won_amount_usd"]), s["source"]
+    # Both splits share out a month's number (rounding each source up adds at most one each).
+    sources = [s for s in goal["by_source"] if s["n_mql"]]
+    needed = o["mqls_needed_per_month"]
+    for way in ("today_mix", "by_quality"):
+        shared = [s[way]["mqls_needed"] for s in sources if s[way]["mqls_needed"] is not None]
+        assert needed <= sum(shared) <= needed + len(shared), way
+    per = goal["goal"]["period"]
+    assert f"needs {o['mqls_needed']:,} MQLs a {per}" in tables.revenue_goal_line(goal)
+    return goal
+
+
+def test_golden_revenue_goal_agrees(golden_db):
+    from tests.test_revenue_goal import SECTION, SHORT
+
+    db = Database(golden_db.path, agreement_mod.parse(SHORT + SECTION))
+    assert revenue_goal_agrees(db)["overall"]["mqls_needed"] == 12
+    db.close()
+
+
 # ---- a 100,000-lead demo -----------------------------------------------------------------------
 
 
@@ -363,6 +403,18 @@ def test_demo_numbers_agree_everywhere(demo_db):
     # Not an empty check: the demo's last month has hand-overs, breaches and wins.
     assert data["follow_up"]["summary"]["current"]["n_open_breaches"] > 0
     assert data["home"]["won_in_period"]["n_deals"] > 0
+
+
+def test_demo_revenue_goal_agrees(demo_db, tmp_path):
+    text = DEMO_AGREEMENT.read_text(encoding="utf-8")
+    terms = agreement_mod.parse(text + "\n[revenue_goal]\nper_quarter = 9000000\n")
+    db = Database(demo_db.path, terms)
+    goal = revenue_goal_agrees(db)
+    db.close()
+    # Not an empty check: six mature months of a 100,000-lead demo have MQLs, wins and amounts.
+    assert goal["window"]["months"] == 6
+    assert goal["overall"]["n_won"] > 0
+    assert goal["overall"]["mqls_needed"] is not None
 
 
 def random_filters(rng: random.Random, data_end: dt.date, options: dict[str, list[str]]):

@@ -353,6 +353,15 @@ def _assignments(tree: ast.AST) -> dict[str, list[ast.AST]]:
                     _bind(target, node.value, values)
         elif isinstance(node, ast.For | ast.comprehension):
             _bind(node.target, node.iter, values)
+        elif (  # lines.append(x), lines.extend([...]), lines += [...]: more values of `lines`
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("append", "extend")
+            and isinstance(node.func.value, ast.Name)
+        ):
+            values.setdefault(node.func.value.id, []).extend(node.args)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            values.setdefault(node.target.id, []).append(node.value)
         elif isinstance(node, ast.FunctionDef):
             for arg in node.args.args + node.args.kwonlyargs:
                 forwarded = arg.arg in FORWARDED.get(node.name, ())
@@ -374,6 +383,8 @@ def _unescaped(node: ast.AST, names: dict, seen: frozenset = frozenset()) -> lis
         return _unescaped(node.left, names, seen) + _unescaped(node.right, names, seen)
     if isinstance(node, ast.IfExp):
         return _unescaped(node.body, names, seen) + _unescaped(node.orelse, names, seen)
+    if isinstance(node, ast.List | ast.Tuple):  # a collection of texts: each of them
+        return [p for e in node.elts for p in _unescaped(e, names, seen)]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         if node.func.attr == "join" and isinstance(node.func.value, ast.Constant) and node.args:
             parts = node.args[0]  # "sep".join(part for ...): each part

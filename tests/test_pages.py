@@ -655,3 +655,76 @@ def test_every_page_warns_while_the_agreement_names_sources_the_data_lacks(
             "export names its sources otherwise, change `mql_goal.by_source` in the agreement "
             "(see Definitions) to its sources."
         ], page
+
+
+def revenue_goal_agreement(tmp_path, monkeypatch) -> None:
+    """The golden agreement with March mature for MQL → won and a revenue goal of $10,000 a
+    month learnt from one month (tests/test_revenue_goal.py works its numbers by hand)."""
+    from tests.test_revenue_goal import SECTION, SHORT
+
+    terms = tmp_path / "agreement.toml"
+    terms.write_text(SHORT + SECTION)
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(terms))
+
+
+def test_revenue_goal_is_shown_only_with_the_section(app, tmp_path, monkeypatch):
+    app.run()
+    assert not app.exception
+    assert not any("Revenue goal" in c.value for c in app.caption)
+    app.switch_page("pages/definitions.py").run()
+    assert not app.exception
+    assert "The MQL goal worked back from revenue" not in [h.value for h in app.subheader]
+
+    revenue_goal_agreement(tmp_path, monkeypatch)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app.switch_page("app.py").run()
+    assert not app.exception
+    # Beside the MQL goal in force (10 a month, 8 handed over): 10,000 / (3/8 × 6,700/3) = 11.94
+    # → 12, the range 7 to 33 from the 3-of-8 rate's interval.
+    line = "Revenue goal $10.0K a month needs 12 MQLs a month (7–33) at the rates of March 2026."
+    assert [shown_text(c.value) for c in app.caption if "Revenue goal" in c.value] == [line]
+    assert metrics_shown(app)["MQLs handed over"] == "8"
+
+
+def test_definitions_work_the_mql_goal_back_from_revenue(app, tmp_path, monkeypatch):
+    revenue_goal_agreement(tmp_path, monkeypatch)
+    app.switch_page("pages/definitions.py").run()
+    assert not app.exception
+    assert "The MQL goal worked back from revenue" in [h.value for h in app.subheader]
+    text = " ".join(shown_text(m.value) for m in app.markdown)
+    assert "Revenue goal $10.0K a month needs 12 MQLs a month (7–33)" in text
+    assert "Learnt from the MQLs handed over in March 2026" in text
+    assert "the 9 days the agreement allows from MQL to won" in text
+    assert "MQL → won: 3 of 8 (37.5%, 95% interval 14%–69%)" in text
+    assert "Deal size: $2,233, the window's won revenue $6,700 over its 3 won MQLs" in text
+    assert "a won MQL took 14.0 days from hand-over to win (median)" in text
+    assert "**12 MQLs a month** (7–33), against 10 in force (`mql_goal.per_month`): 2 more." in text
+    # Per source, both splits with their ranges, beside the goals in force.
+    table = next(
+        d.value for d in app.dataframe if "Needed a month: by quality" in list(d.value.columns)
+    ).set_index("Source")
+    assert table.loc["Referral", "Needed a month: today's mix"] == "3 (2–9)"
+    assert table.loc["Referral", "Needed a month: by quality"] == "9 (5–23)"
+    assert table.loc["Paid search", "Goal in force"] == "4"
+    assert table.loc["Webinar", "Needed a month: by quality"] == "–"
+    assert table.loc["Webinar", "Why no number"] == "no MQL handed over in the window has been won"
+
+
+def test_revenue_goal_without_a_mature_month_says_why(app, tmp_path, monkeypatch):
+    # The golden agreement allows 136 days from MQL to won: from 10 April 2026 the six latest
+    # mature months are May to October 2025, before any lead. No number, and the reason.
+    terms = tmp_path / "agreement.toml"
+    terms.write_text((GOLDEN / "agreement.toml").read_text() + "\n[revenue_goal]\nper_month = 1\n")
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(terms))
+    app.run()
+    assert not app.exception
+    why = "no MQL handed over in May 2025 to October 2025, the latest months mature for MQL → won"
+    said = [shown_text(c.value) for c in app.caption if "Revenue goal" in c.value]
+    assert said == [f"Revenue goal $1 a month: no MQL goal worked back ({why})."]
+    app.switch_page("pages/definitions.py").run()
+    assert not app.exception
+    text = " ".join(shown_text(m.value) for m in app.markdown)
+    assert f"No number is worked back: {why}." in text
+    assert "The proposed marketing commitment" not in text
+    assert not any("Needed a month: by quality" in d.value.columns for d in app.dataframe)
