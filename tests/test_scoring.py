@@ -579,10 +579,11 @@ def test_an_event_before_the_moment_does_count(tmp_path, golden_db_path, propert
 # ---- the Quality page ------------------------------------------------------------------------
 
 
-def test_quality_page_checks_either_score(scored_db, tmp_path, monkeypatch):
+def open_quality(db_path, agreement_text: str, tmp_path, monkeypatch) -> AppTest:
+    """The Quality page in AppTest on a database, under an agreement written from the text."""
     agreement_file = tmp_path / "agreement.toml"
-    agreement_file.write_text(GOOD + SCORING, encoding="utf-8")
-    monkeypatch.setenv("HANDOFF_DB", str(scored_db.path))
+    agreement_file.write_text(agreement_text, encoding="utf-8")
+    monkeypatch.setenv("HANDOFF_DB", str(db_path))
     monkeypatch.setenv("HANDOFF_AGREEMENT", str(agreement_file))
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -590,6 +591,11 @@ def test_quality_page_checks_either_score(scored_db, tmp_path, monkeypatch):
     app.run()
     app.switch_page("pages/quality.py").run()
     assert not app.exception
+    return app
+
+
+def test_quality_page_checks_either_score(scored_db, tmp_path, monkeypatch):
+    app = open_quality(scored_db.path, GOOD + SCORING, tmp_path, monkeypatch)
     assert app.radio(key="quality_score").options == ["the CRM's score", "Handoff's score"]
     # The page opens on last full month: March (the data ends 31 March). The CRM scored only A2.
     shown = {m.label: m.value for m in app.metric}
@@ -622,19 +628,8 @@ def test_quality_page_checks_either_score(scored_db, tmp_path, monkeypatch):
 
 
 def test_quality_page_says_a_rule_the_data_cannot_score(golden_db_path, tmp_path, monkeypatch):
-    agreement_file = tmp_path / "agreement.toml"
-    agreement_file.write_text(
-        GOOD + '[[scoring.fit]]\nattribute = "title"\nequals = "CMO"\npoints = 5\n',
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("HANDOFF_DB", str(golden_db_path))
-    monkeypatch.setenv("HANDOFF_AGREEMENT", str(agreement_file))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    app.run()
-    app.switch_page("pages/quality.py").run()
-    assert not app.exception
+    rule = '[[scoring.fit]]\nattribute = "title"\nequals = "CMO"\npoints = 5\n'
+    app = open_quality(golden_db_path, GOOD + rule, tmp_path, monkeypatch)
     warnings = " ".join(w.value for w in app.warning)
     assert "the data has no lead attribute 'title', so the rule gives no points" in warnings
     st.cache_data.clear()
