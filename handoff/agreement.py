@@ -18,6 +18,7 @@ import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 from typing import Any
 
@@ -351,10 +352,89 @@ class Agreement:
     half_life_days: float = 7
     scoring: Scoring | None = None  # lead scoring computed by Handoff, when the section exists
     revenue_goal: RevenueGoal | None = None
+    # Every version of the file, oldest first; this agreement is the latest's (see `Version`).
+    history: tuple[Version, ...] = ()
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def versions(self) -> tuple[Version, ...]:
+        """Every version, oldest first (one for a file without changes)."""
+        return self.history or (Version(1, self.agreed_on, "", "", (), self),)
+
+    @property
+    def version(self) -> Version:
+        """The latest version: the one in force from its date on, and for every reading key."""
+        return self.versions[-1]
+
+    def version_on(self, day: dt.date) -> Version:
+        """The version in force on a local day; the first one before it took effect too."""
+        return next(v for v in reversed(self.versions) if v.number == 1 or v.effective_on <= day)
+
+    def in_force(self, first_day: dt.date, last_day: dt.date) -> list[Span]:
+        """The versions in force over the local days first_day..last_day, one span each."""
+        spans = []
+        for n, v in enumerate(self.versions):
+            starts = first_day if v.number == 1 else max(first_day, v.effective_on)
+            later = self.versions[n + 1 :]
+            ends = (
+                min(last_day, later[0].effective_on - dt.timedelta(days=1)) if later else last_day
+            )
+            if starts <= ends:
+                spans.append(Span(v, starts, ends))
+        return spans
+
+
+# The keys a version may change that judge each period by the version in force; every other key
+# says how the data is read (stage labels, time limits, attribution window, score bands, the
+# revenue goal) and is the latest version's for every period.
+JUDGED_PREFIXES = ("follow_up.", "business_hours.", "mql_rule.score_threshold", "targets.",
+                   "mql_goal.", "scoring.")  # fmt: skip
+# Keys no version may change: the time zone moves every day boundary of the history.
+FIXED_KEYS = ("time_zone", "agreed_on")
+CHANGE_FIELDS = ("effective_on", "changed_by", "reason", "unset")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One key a version changed: its value before (None: not set) and after (None: unset)."""
+
+    key: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Version:
+    """One dated version of the agreement. Version 1 is the file's top-level keys, in force from
+    `agreed_on` (and for anything before it); each `[[change]]` makes the next, in force from its
+    `effective_on` (local midnight in the agreement's time zone) until the next one."""
+
+    number: int
+    effective_on: dt.date
+    changed_by: str
+    reason: str
+    changes: tuple[Change, ...]
+    agreement: Agreement  # this version's values (its own history empty)
+
+    @property
+    def label(self) -> str:
+        return f"version {self.number} (from {self.effective_on:%-d %b %Y})"
+
+
+@dataclass(frozen=True)
+class Span:
+    """The local days of a period that one version judged."""
+
+    version: Version
+    first_day: dt.date
+    last_day: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
 
 
 def load(path: str | Path) -> Agreement:
@@ -373,7 +453,96 @@ def parse(text: str, source: str = "agreement.toml") -> Agreement:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise AgreementError(f"{source}: not valid TOML: {exc}") from exc
+    changes = raw.pop("change", [])
+    if not isinstance(changes, list) or any(not isinstance(c, dict) for c in changes):
+        raise AgreementError(f"{source}: 'change' must be [[change]] tables, got {changes!r}")
     values = _flatten(raw, source)
+    first = _from_values(values, source)
+    history = [Version(1, first.agreed_on, "", "", (), first)]
+    for n, change in enumerate(changes, start=2):
+        before, values = values, _apply_change(values, change, history[-1], n, source)
+        where = f"{source}, change {n - 1} (version {n})"
+        version = Version(
+            n,
+            change["effective_on"],
+            _change_text(change, "changed_by", where),
+            _change_text(change, "reason", where),
+            _changes(before, values),
+            _from_values(values, where),
+        )
+        history.append(version)
+    latest = history[-1].agreement
+    return dataclass_replace(latest, history=tuple(history)) if changes else latest
+
+
+def _apply_change(
+    values: dict[str, Any], change: dict[str, Any], before: Version, n: int, source: str
+) -> dict[str, Any]:
+    """The flat values of version n: version n-1's with the change's keys set and its `unset`
+    keys (or whole sections) removed. Lists and tables are replaced whole, never merged."""
+    where = f"{source}, change {n - 1} (version {n})"
+    effective = change.get("effective_on")
+    if not isinstance(effective, dt.date) or isinstance(effective, dt.datetime):
+        raise AgreementError(f"{where}: 'effective_on' must be a date like 2026-07-01, got "
+                             f"{effective!r}")  # fmt: skip
+    if effective <= before.effective_on:
+        raise AgreementError(
+            f"{where}: effective_on {effective} overlaps {before.label}: each change must take "
+            f"effect after the version before it ({before.effective_on}), so that exactly one "
+            "version is in force on every day"
+        )
+    keys = {k: v for k, v in change.items() if k not in CHANGE_FIELDS}
+    if not keys and not change.get("unset"):
+        raise AgreementError(f"{where}: the change changes no key")
+    changed = _flatten(keys, where)
+    for key in FIXED_KEYS:
+        if key in changed:
+            raise AgreementError(
+                f"{where}: '{key}' cannot change in a version: it fixes every day boundary of "
+                "the history (start a new agreement file instead)"
+            )
+    unset = change.get("unset", [])
+    if not isinstance(unset, list) or any(not isinstance(u, str) for u in unset):
+        raise AgreementError(f"{where}: 'unset' must be a list of keys, got {unset!r}")
+    out = dict(values)
+    for name in unset:
+        gone = [k for k in out if k == name or k.startswith(name + ".")]
+        required = [k for k in gone if KEYS_BY_PATH.get(k) and KEYS_BY_PATH[k].required]
+        if not gone:
+            raise AgreementError(f"{where}: 'unset' names '{name}', which version {n - 1} "
+                                 "does not set")  # fmt: skip
+        if required:
+            raise AgreementError(f"{where}: 'unset' cannot remove required key '{required[0]}'")
+        for k in gone:
+            del out[k]
+    for key, value in changed.items():
+        for k in [k for k in out if k.startswith(key + ".")]:
+            del out[k]  # a table given whole replaces the one before
+        out[key] = value
+    return out
+
+
+def _change_text(change: dict[str, Any], name: str, where: str) -> str:
+    value = change.get(name)
+    if not isinstance(value, str) or not value.strip():
+        what = "who agreed the change" if name == "changed_by" else "why it changed"
+        raise AgreementError(f"{where}: '{name}' must say {what}, got {value!r}")
+    return value.strip()
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[Change, ...]:
+    """What a version changed, key by key, from the flat values of it and the one before."""
+    keys = sorted(set(old) | set(new), key=_key_order)
+    return tuple(Change(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k))
+
+
+def _key_order(key: str) -> tuple[int, str]:
+    paths = [k.path for k in KEYS]
+    return (paths.index(key) if key in paths else len(paths), key)
+
+
+def _from_values(values: dict[str, Any], source: str) -> Agreement:
+    """The agreement of one version's flat values, every key validated."""
     for key in KEYS:
         if key.required and key.path not in values:
             raise AgreementError(f"{source}: missing key '{key.path}' (expected {key.expected})")

@@ -37,7 +37,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -58,6 +58,7 @@ DEFAULT_AGREEMENT = ROOT / "data" / "agreement.toml"
 
 # Staging objects, in the order they are built; each reads only those before it.
 STAGING = (
+    "agreement_versions",
     "agreement_settings",
     "agreement_steps",
     "business_calendar",
@@ -307,47 +308,67 @@ def group_column(name: str | None, attributes: tuple[str, ...], alias: str = "s"
 
 
 def staging_params(agreement: Agreement) -> dict[str, Any]:
-    """The agreement's values as the staging files' parameters."""
-    bh = agreement.business_hours
+    """The agreement's values as the staging files' parameters: lists with one entry per version
+    (agreement_versions), except the step limits, which read the data (the latest version's)."""
+    versions = [v.agreement for v in agreement.versions]
+
+    def each(value: Callable[[Agreement], Any]) -> list[Any]:
+        return [value(a) for a in versions]
+
     return {
-        "follow_up_target_hours": agreement.follow_up_target_hours,
-        "follow_up_clock": agreement.follow_up_clock,
-        "score_threshold": agreement.score_threshold,
-        "stale_after_days": agreement.stale_after_days,
-        "opens_at_minute": bh.opens.hour * 60 + bh.opens.minute,
-        "closes_at_minute": bh.closes.hour * 60 + bh.closes.minute,
-        "working_isodows": [d + 1 for d in bh.working_days],
-        "holidays": list(bh.holidays),
+        "version_numbers": [v.number for v in agreement.versions],
+        "version_starts": [None if v.number == 1 else v.effective_on for v in agreement.versions],
+        "follow_up_target_hours": each(lambda a: a.follow_up_target_hours),
+        "follow_up_clock": each(lambda a: a.follow_up_clock),
+        "score_threshold": each(lambda a: a.score_threshold),
+        "stale_after_days": each(lambda a: a.stale_after_days),
+        "opens_at_minute": each(
+            lambda a: a.business_hours.opens.hour * 60 + a.business_hours.opens.minute
+        ),
+        "closes_at_minute": each(
+            lambda a: a.business_hours.closes.hour * 60 + a.business_hours.closes.minute
+        ),
+        "working_isodows": each(lambda a: [d + 1 for d in a.business_hours.working_days]),
+        "holidays": each(lambda a: list(a.business_hours.holidays)),
         "step_limit_days": [agreement.time_limits_days[s] for s in STEPS],
-        **scoring_params(agreement.scoring),
+        **scoring_params([(v.number, v.agreement.scoring) for v in agreement.versions]),
     }
 
 
-def scoring_params(scoring: Scoring | None) -> dict[str, Any]:
-    """The agreement's scoring rules as parallel lists, one entry per rule (empty without a
-    `[scoring]` section), for stg_lead_score_rules and stg_lead_scores."""
-    fit = scoring.fit if scoring else ()
-    engagement = scoring.engagement if scoring else ()
+def scoring_params(scorings: list[tuple[int, Scoring | None]]) -> dict[str, Any]:
+    """Each version's scoring rules as parallel lists, one entry per rule or grade of each version
+    that has a `[scoring]` section, tagged with the version's number; caps one entry per version
+    (for stg_lead_score_rules and stg_lead_scores)."""
+    fit = [(n, no, r) for n, s in scorings if s for no, r in enumerate(s.fit, start=1)]
+    engagement = [(n, no, r) for n, s in scorings if s for no, r in enumerate(s.engagement, 1)]
+    fit_grades = [(n, g, m) for n, s in scorings if s for g, m in s.fit_grades]
+    engagement_grades = [(n, g, m) for n, s in scorings if s for g, m in s.engagement_grades]
     return {
-        "has_scoring": scoring is not None,
-        "fit_rules": [r.name for r in fit],
-        "fit_attributes": [r.attribute for r in fit],
-        "fit_values": [list(r.values) if r.values is not None else None for r in fit],
-        "fit_lows": [r.low for r in fit],
-        "fit_highs": [r.high for r in fit],
-        "fit_points": [r.points for r in fit],
-        "engagement_rules": [r.name for r in engagement],
-        "engagement_kinds": [r.kind for r in engagement],
-        "engagement_types": [r.event_type for r in engagement],
-        "engagement_points": [r.points for r in engagement],
-        "engagement_within_days": [r.within_days for r in engagement],
-        "engagement_half_lives": [r.half_life_days for r in engagement],
-        "fit_cap": scoring.fit_cap if scoring else None,
-        "engagement_cap": scoring.engagement_cap if scoring else None,
-        "fit_grades": [g for g, _ in scoring.fit_grades] if scoring else [],
-        "fit_grade_minimums": [m for _, m in scoring.fit_grades] if scoring else [],
-        "engagement_grades": [g for g, _ in scoring.engagement_grades] if scoring else [],
-        "engagement_grade_minimums": ([m for _, m in scoring.engagement_grades] if scoring else []),
+        "scoring_versions": [n for n, s in scorings if s is not None],
+        "fit_versions": [n for n, _, _ in fit],
+        "fit_rule_numbers": [no for _, no, _ in fit],
+        "fit_rules": [r.name for _, _, r in fit],
+        "fit_attributes": [r.attribute for _, _, r in fit],
+        "fit_values": [list(r.values) if r.values is not None else None for _, _, r in fit],
+        "fit_lows": [r.low for _, _, r in fit],
+        "fit_highs": [r.high for _, _, r in fit],
+        "fit_points": [r.points for _, _, r in fit],
+        "engagement_versions": [n for n, _, _ in engagement],
+        "engagement_rule_numbers": [no for _, no, _ in engagement],
+        "engagement_rules": [r.name for _, _, r in engagement],
+        "engagement_kinds": [r.kind for _, _, r in engagement],
+        "engagement_types": [r.event_type for _, _, r in engagement],
+        "engagement_points": [r.points for _, _, r in engagement],
+        "engagement_within_days": [r.within_days for _, _, r in engagement],
+        "engagement_half_lives": [r.half_life_days for _, _, r in engagement],
+        "fit_caps": [s.fit_cap if s else None for _, s in scorings],
+        "engagement_caps": [s.engagement_cap if s else None for _, s in scorings],
+        "fit_grade_versions": [n for n, _, _ in fit_grades],
+        "fit_grades": [g for _, g, _ in fit_grades],
+        "fit_grade_minimums": [m for _, _, m in fit_grades],
+        "engagement_grade_versions": [n for n, _, _ in engagement_grades],
+        "engagement_grades": [g for _, g, _ in engagement_grades],
+        "engagement_grade_minimums": [m for _, _, m in engagement_grades],
     }
 
 

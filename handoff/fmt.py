@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 def count(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}"
@@ -53,3 +55,15 @@ def account(value: str | None, labels: dict[str, str]) -> str:
         return "–"
     state, _, at = value.partition(": ")
     return f"{state} at {stage(at, labels)}" if at else state
+
+
+def day_range(first: dt.date, last: dt.date) -> str:
+    """Local days first..last, both included: '1–15 Mar 2026', '16 Mar – 2 Apr 2026',
+    '28 Dec 2026 – 3 Jan 2027', '5 Mar 2026' for one day."""
+    if first == last:
+        return f"{first.day} {first:%b %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%b %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"

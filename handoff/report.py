@@ -41,6 +41,12 @@ def collect(db: Database, filters: Filters, by: str = "source", by2: str | None 
             "name": agreement.name,
             "time_zone": agreement.time_zone,
             "stage_labels": dict(agreement.stage_labels),
+            "version": {
+                "number": agreement.version.number,
+                "effective_on": agreement.version.effective_on.isoformat(),
+                "changed_by": agreement.version.changed_by,
+                "reason": agreement.version.reason,
+            },
         },
         "data_end_at": end.isoformat() if end is not None else None,
         "dataset": metrics.dataset(db),

@@ -12,13 +12,15 @@ when the period is that month. Each commitment says what it counts (`counts`).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from handoff import fmt, metrics, navigation
-from handoff.agreement import Agreement
+from handoff.agreement import Agreement, Span
 from handoff.db import Database
-from handoff.filters import Filters
+from handoff.filters import Filters, Period
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class Commitment:
     # The target of one month of the trend: the monthly goal, or the rate itself.
     trend_target: float | None
     note: str
+    # The agreement versions in force over the period, each with the days it judged and its
+    # target for them (one entry unless the period spans a change).
+    target_spans: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def is_rate(self) -> bool:
@@ -77,7 +82,7 @@ class Commitment:
 _COMMITMENT_JSON = (
     "key", "team", "label", "short_label", "kind", "counts", "in_data", "value", "numerator",
     "denominator", "target", "direction", "is_met", "previous", "previous_is_met", "trend",
-    "trend_target", "page", "note",
+    "trend_target", "page", "note", "target_spans",
 )  # fmt: skip
 
 
@@ -92,6 +97,12 @@ class Scorecard:
     commitments: list[Commitment]
     funnel: dict[str, dict[str, Any]]  # metrics.home's stage counts, by key of metrics.SCORECARD
     won_in_period: dict[str, Any]  # metrics.won_in_period
+    # The agreement versions in force over the period (versions_in_force), oldest first.
+    versions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def spans_a_change(self) -> bool:
+        return len(self.versions) > 1
 
     def commitment(self, key: str) -> Commitment:
         return next(c for c in self.commitments if c.key == key)
@@ -149,8 +160,11 @@ def scorecard(
     def series(rows: list[dict[str, Any]], key: str) -> list[TrendPoint]:
         return [TrendPoint(m, r[key]) for m, r in zip(months, rows, strict=True)]
 
+    spans, spans_before = versions_in_force(agreement, period), versions_in_force(agreement, before)
     monthly, goal_scope = monthly_mql_goal(agreement, filters)
-    # A partial month (year to date, custom dates) gets its share of the monthly goal by days.
+    # A partial month (year to date, custom dates) gets its share of the monthly goal by days,
+    # and each version of the agreement its share of the period's.
+    goal, goal_spans = period_target(spans, lambda a: monthly_mql_goal(a, filters)[0], "count")
     now, then = volume["current"], volume["previous"]
     commitments = [
         _commitment(
@@ -159,20 +173,32 @@ def scorecard(
             label="MQLs handed over",
             measure="count",
             value=now["n_handed_over"],
-            target=_goal(monthly, period),
+            target=goal,
             direction="at least",
             previous=then["n_handed_over"],
-            previous_target=_goal(monthly, before),
+            previous_target=period_target(
+                spans_before, lambda a: monthly_mql_goal(a, filters)[0], "count"
+            )[0],
             trend=series(follow_trend, "n_handed_over"),
             counts=words["handed_over"],
-            note=f"goal: {goal_scope}",
+            note=_with_spans(f"goal: {goal_scope}", goal_spans, "count"),
             trend_target=monthly,
+            target_spans=goal_spans,
         )
     ]
     absent = set(metrics.not_in_data(db)["source"])
-    for source, goal in _source_goals(agreement, filters).items():
+    sources = dict.fromkeys(
+        source for span in spans for source in _source_goals(span.version.agreement, filters)
+    )
+    for source in sources:
         counts = volume["by_source"].get(source, {"current": 0, "previous": 0, "trend": []})
         in_data = source not in absent
+
+        def source_goal(a: Agreement, source: str = source) -> float | None:
+            return _source_goals(a, filters).get(source)
+
+        target, target_spans = period_target(spans, source_goal, "count")
+        monthly_goal = source_goal(spans[-1].version.agreement)
         commitments.append(
             _commitment(
                 key=f"mql_volume:{source}",
@@ -180,10 +206,10 @@ def scorecard(
                 label=f"MQLs from {source}",
                 measure="count",
                 value=counts["current"] if in_data else None,
-                target=_goal(goal, period),
+                target=target,
                 direction="at least",
                 previous=counts["previous"] if in_data else None,
-                previous_target=_goal(goal, before),
+                previous_target=period_target(spans_before, source_goal, "count")[0],
                 trend=[
                     TrendPoint(
                         m, (counts["trend"][n] if counts["trend"] else 0) if in_data else None
@@ -191,47 +217,62 @@ def scorecard(
                     for n, m in enumerate(months)
                 ],
                 counts=f"MQLs from {source} handed over in {period.label}",
-                note=f"goal: {goal:,.0f} a month"
-                + ("" if in_data else f"; {source} is not in the data"),
-                trend_target=goal,
+                note=_with_spans(
+                    (f"goal: {monthly_goal:,.0f} a month" if monthly_goal is not None else "")
+                    + ("" if in_data else f"; {source} is not in the data"),
+                    target_spans,
+                    "count",
+                ),
+                trend_target=monthly_goal,
                 in_data=in_data,
+                target_spans=target_spans,
             )
         )
     has_follow_up = volume["has_follow_up_data"]
-    clock = "business " if agreement.follow_up_clock == "business" else ""
+    rules = list(dict.fromkeys(_follow_up_rule(s.version.agreement) for s in spans))
+    sla, sla_spans = period_target(spans, lambda a: a.min_within_sla_rate, "rate")
+    pending = f"{fmt.count(now['n_pending'])} still pending" if now["n_pending"] else ""
+    rule_spans = [
+        {**part, "rule": _follow_up_rule(span.version.agreement)}
+        for part, span in zip(sla_spans, spans, strict=True)
+    ]
     commitments.append(
         _commitment(
             key="follow_up",
             team="sales",
-            label=f"Followed up within {agreement.follow_up_target_hours:g} {clock}hours",
+            label=(
+                f"Followed up within {rules[0]}"
+                if len(rules) == 1
+                else "Followed up within the agreed hours"
+            ),
             short_label="Followed up in time",
             measure="rate",
             value=now["within_sla_rate"],
             numerator=now["n_met"],
             denominator=now["n_judged"],
-            target=agreement.min_within_sla_rate,
+            target=sla,
             direction="at least",
             previous=then["within_sla_rate"],
-            previous_target=agreement.min_within_sla_rate,
+            previous_target=period_target(spans_before, lambda a: a.min_within_sla_rate, "rate")[0],
             trend=series(follow_trend, "within_sla_rate"),
             counts=f"{words['handed_over']} that were due (met or breached; pending and invalid "
             "ones are not judged)",
             note=(
                 "no follow-up data in the export"
                 if not has_follow_up
-                else f"{fmt.count(now['n_pending'])} still pending"
-                if now["n_pending"]
-                else ""
+                else _with_spans(pending, rule_spans, "rule" if len(rules) > 1 else "rate")
             ),
+            target_spans=sla_spans,
         )
     )
     current, previous = disc["current"], disc["previous"]
-    for key, label, k, rate, target, direction in (
+    for key, label, k, rate, target_of, direction in (
         ("acceptance", "MQLs accepted by sales", "n_accepted", "acceptance_rate",
-         agreement.min_acceptance_rate, "at least"),
+         lambda a: a.min_acceptance_rate, "at least"),
         ("discards", "MQLs discarded", "n_discarded", "discard_rate",
-         agreement.max_discard_rate, "at most"),
+         lambda a: a.max_discard_rate, "at most"),
     ):  # fmt: skip
+        target, target_spans = period_target(spans, target_of, "rate")
         commitments.append(
             _commitment(
                 key=key,
@@ -244,9 +285,11 @@ def scorecard(
                 target=target,
                 direction=direction,
                 previous=previous[rate],
-                previous_target=target,
+                previous_target=period_target(spans_before, target_of, "rate")[0],
                 trend=series(discard_trend, rate),
                 counts=words["mqls"],
+                note=_with_spans("", target_spans, "rate"),
+                target_spans=target_spans,
             )
         )
     return Scorecard(
@@ -257,16 +300,91 @@ def scorecard(
         commitments=commitments,
         funnel={key: home[key] for key, _, _ in metrics.SCORECARD},
         won_in_period=home["won_in_period"],
+        versions=[span_json(s) for s in spans],
     )
+
+
+def versions_in_force(agreement: Agreement, period: Period) -> list[Span]:
+    """The agreement versions that judge the period's local days, one span each."""
+    return agreement.in_force(period.start, period.end - dt.timedelta(days=1))
+
+
+def span_json(span: Span) -> dict[str, Any]:
+    """A span as `metrics --json` prints it."""
+    v = span.version
+    return {
+        "version": v.number,
+        "effective_on": v.effective_on.isoformat(),
+        "first_day": span.first_day.isoformat(),
+        "last_day": span.last_day.isoformat(),
+        "days": span.days,
+    }
+
+
+def period_target(
+    spans: list[Span], target_of: Callable[[Agreement], float | None], measure: str
+) -> tuple[float | None, list[dict[str, Any]]]:
+    """A period's target when each version in force over it judges its own days: a goal (count)
+    is each version's monthly goal over its share of the period's months, added; a rate target is
+    each version's weighted by its days. None when any version in force sets none. With the
+    spans, each with its own part of the target."""
+    parts: list[dict[str, Any]] = []
+    for span in spans:
+        target = target_of(span.version.agreement)
+        own = target
+        if measure == "count" and target is not None:
+            target = target * Period("custom", span.first_day, span.last_day + _DAY).months
+        parts.append({**span_json(span), "target": target, "agreed": own})
+    targets = [p["target"] for p in parts]
+    for p in parts:
+        if measure == "count" and p["target"] is not None:
+            p["target"] = round(p["target"], 1)
+    if not parts or any(t is None for t in targets):
+        return None, parts
+    if measure == "count":
+        return round(sum(targets), 1), parts
+    if len(set(targets)) == 1:
+        return targets[0], parts
+    return sum(t * p["days"] for t, p in zip(targets, parts, strict=True)) / sum(
+        p["days"] for p in parts
+    ), parts
+
+
+def _follow_up_rule(a: Agreement) -> str:
+    """The follow-up target in words: '8 business hours'."""
+    clock = "business " if a.follow_up_clock == "business" else ""
+    return f"{a.follow_up_target_hours:g} {clock}hours"
+
+
+def _with_spans(note: str, parts: list[dict[str, Any]], measure: str) -> str:
+    """The note, and, when the period spans a change of the agreement, which target applied to
+    which days: 'version 1 for 1–15 Mar 2026: 70%; version 2 for 16–31 Mar 2026: 50%'."""
+    key = "rule" if measure == "rule" else "agreed"
+    if len({p[key] for p in parts}) < 2:
+        return note  # one version, or versions that agree on this target
+
+    def days(p: dict[str, Any]) -> str:
+        first, last = dt.date.fromisoformat(p["first_day"]), dt.date.fromisoformat(p["last_day"])
+        return fmt.day_range(first, last)
+
+    def target(p: dict[str, Any]) -> str:
+        if measure == "rule":
+            return p["rule"]
+        if p["target"] is None:
+            return "none set"
+        return fmt.rate(p["target"]) if measure == "rate" else f"{p['target']:,.1f} MQLs"
+
+    spans = "; ".join(f"version {p['version']} for {days(p)}: {target(p)}" for p in parts)
+    text = f"the period spans a change of the agreement ({spans})"
+    return f"{note}; {text}" if note else text
+
+
+_DAY = dt.timedelta(days=1)
 
 
 def _month_count(trend: list[int], n: int) -> int:
     """A source's hand-overs in the trend's nth month: none where it handed over nothing."""
     return trend[n] if trend else 0
-
-
-def _goal(monthly: float | None, period) -> float | None:
-    return round(monthly * period.months, 1) if monthly is not None else None
 
 
 def _commitment(
@@ -288,6 +406,7 @@ def _commitment(
     trend_target: float | None = None,
     short_label: str | None = None,
     in_data: bool = True,
+    target_spans: list[dict[str, Any]] | None = None,
 ) -> Commitment:
     return Commitment(
         key=key,
@@ -308,6 +427,7 @@ def _commitment(
         trend=trend,
         trend_target=trend_target if measure == "count" else target,
         note=note,
+        target_spans=target_spans or [],
     )
 
 

@@ -319,8 +319,21 @@ def test_staging_built_at_import_is_used(golden_db):
     assert golden_db.staging_built_on_open is False
 
 
+def test_agreement_versions_of_a_file_without_changes(golden_db):
+    # One version, in force from the beginning: every lead is judged by it (tests/test_versions.py
+    # has the golden fixture across a change).
+    rows = table(golden_db, "select * from agreement_versions")
+    assert rows["version"].tolist() == [1]
+    assert pd.isna(rows.loc[0, "effective_on"])
+    assert pd.isna(rows.loc[0, "ends_at"])
+    assert rows.loc[0, "working_isodows"].tolist() == [1, 2, 3, 4, 5]
+    judged = golden_db.con.execute("select distinct agreement_version from stg_leads").fetchall()
+    assert judged == [(1,)]
+
+
 def test_agreement_settings(golden_db):
     row = table(golden_db, "select * from agreement_settings").iloc[0]
+    assert row["version"] == 1
     assert (row["follow_up_target_hours"], row["follow_up_clock"], row["score_threshold"]) == (
         4.0,
         "business",

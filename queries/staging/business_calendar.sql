@@ -1,6 +1,9 @@
 -- Question: how many business hours does each local day hold, and how many came before it?
--- Params: $opens_at_minute, $closes_at_minute, $working_isodows, $holidays
--- Grain: one row per local calendar day, from before the first timestamp to after the data's end
+-- Params: none
+-- Grain: one row per agreement version × local calendar day, from before the first timestamp to
+--   after the data's end
+-- Each version has its own clock over every day (agreement_versions): a lead is judged on the
+-- clock of the version in force at its hand-over, whichever days its follow-up runs into.
 -- The business clock of a timestamp t is hours_before(day of t) + the open hours of that day
 -- already gone by t (clamped to the day's opening times). Open and close are local wall-clock
 -- times turned into instants per day, so a daylight-saving change gives the right length.
@@ -26,12 +29,14 @@ days as (
 
 opening as (
     select
-        day,
-        cast(day + to_minutes(cast($opens_at_minute as bigint)) as timestamptz) as open_at,
-        cast(day + to_minutes(cast($closes_at_minute as bigint)) as timestamptz) as close_at,
-        list_contains($working_isodows, isodow(day))
-        and not list_contains($holidays, day) as is_working_day
-    from days
+        v.version,
+        d.day,
+        cast(d.day + to_minutes(v.opens_at_minute) as timestamptz) as open_at,
+        cast(d.day + to_minutes(v.closes_at_minute) as timestamptz) as close_at,
+        list_contains(v.working_isodows, isodow(d.day))
+        and not list_contains(v.holidays, d.day) as is_working_day
+    from days as d
+    cross join agreement_versions as v
 ),
 
 hours as (
@@ -48,7 +53,7 @@ final as (
     select
         *,
         coalesce(sum(open_hours) over (
-            order by day rows between unbounded preceding and 1 preceding
+            partition by version order by day rows between unbounded preceding and 1 preceding
         ), 0) as hours_before
     from hours
 )

@@ -1,5 +1,6 @@
 -- Question: how many points did each of the agreement's scoring rules give each lead, as of its hand-over?
--- Params: $fit_rules, $fit_attributes, $fit_values, $fit_lows, $fit_highs, $fit_points,
+-- Params: $fit_versions, $fit_rule_numbers, $fit_rules, $fit_attributes, $fit_values,
+--   $fit_lows, $fit_highs, $fit_points, $engagement_versions, $engagement_rule_numbers,
 --   $engagement_rules, $engagement_kinds, $engagement_types, $engagement_points,
 --   $engagement_within_days, $engagement_half_lives
 -- Grain: one row per lead × rule that gave it points (no rows without a [scoring] section)
@@ -9,19 +10,27 @@
 -- nothing a lead did after its hand-over changes the score it was handed over with. An event's
 -- age is the days from it to the moment; with a half-life its points halve every half-life of
 -- age. Points are before the caps (stg_lead_scores applies them). Fit rules read the lead's
--- attributes as the export has them (a snapshot: there is no attribute history).
+-- attributes as the export has them (a snapshot: there is no attribute history). A lead is
+-- scored by the rules of the agreement version in force at its moment (agreement_versions).
 
-with moments as (
+with unversioned_moments as (
     select
         lead_key,
         coalesce(entered_mql_at, data_end_at) as scored_at
     from stg_leads
 ),
 
+moments as (
+    select m.lead_key, m.scored_at, v.version
+    from unversioned_moments as m
+    asof inner join agreement_versions as v on m.scored_at >= v.starts_at
+),
+
 fit_rules as (
-    -- The lists are parallel, one entry per rule, in the agreement's order.
+    -- The lists are parallel, one entry per rule of each version, in the agreement's order.
     select
-        unnest(range(1, len(cast($fit_points as double[])) + 1)) as rule_no,
+        unnest(cast($fit_versions as integer[])) as version,
+        unnest(cast($fit_rule_numbers as bigint[])) as rule_no,
         unnest(cast($fit_rules as varchar[])) as rule,
         unnest(cast($fit_attributes as varchar[])) as attribute,
         unnest(cast($fit_values as varchar[][])) as match_values,
@@ -32,7 +41,8 @@ fit_rules as (
 
 engagement_rules as (
     select
-        unnest(range(1, len(cast($engagement_points as double[])) + 1)) as rule_no,
+        unnest(cast($engagement_versions as integer[])) as version,
+        unnest(cast($engagement_rule_numbers as bigint[])) as rule_no,
         unnest(cast($engagement_rules as varchar[])) as rule,
         unnest(cast($engagement_kinds as varchar[])) as kind,
         unnest(cast($engagement_types as varchar[])) as event_type,
@@ -67,6 +77,7 @@ fit_points as (
         cast(null as bigint) as n_events
     from fit_rules as r
     inner join lead_values as v on v.attribute = r.attribute
+    inner join moments as m on m.lead_key = v.lead_key and m.version = r.version
     where
         case
             when r.match_values is not null
@@ -94,7 +105,7 @@ aged as (
         (epoch(m.scored_at) - epoch(e.event_at)) / 86400 as age_days
     from engagement_rules as r
     inner join events as e on e.kind = r.kind and e.event_type = r.event_type
-    inner join moments as m on m.lead_key = e.lead_key
+    inner join moments as m on m.lead_key = e.lead_key and m.version = r.version
     where e.event_at < m.scored_at
 ),
 

@@ -4,13 +4,14 @@
 -- Columns: {{lead_attributes}}
 -- Creates: view
 -- Stage dates come from the lead, except where deals outrank them (stg_deals). A lead scored at
--- or past the agreement's threshold with no mql_at counts as an MQL from its creation.
+-- or past the threshold of the agreement version in force at its creation, with no mql_at,
+-- counts as an MQL from its creation.
 -- entered_<stage>_at is the earliest date of that stage or any later one: a lead has reached a
 -- stage when it has that stage's date or a later one. strict_<stage>_at keeps a stage's own date
 -- only when every stage date up to it is present and in order (equal dates are in order).
 
-with settings as (
-    select * from agreement_settings
+with versions as (
+    select version, starts_at, score_threshold from agreement_versions
 ),
 
 stamped as (
@@ -25,9 +26,9 @@ stamped as (
         l.score,
         coalesce(
             l.mql_at,
-            case when l.score >= settings.score_threshold then l.created_at end
+            case when l.score >= v.score_threshold then l.created_at end
         ) as mql_at,
-        l.mql_at is null and l.score >= settings.score_threshold as is_mql_by_score,
+        l.mql_at is null and l.score >= v.score_threshold as is_mql_by_score,
         l.assigned_at,
         l.first_contacted_at,
         l.sal_at,
@@ -45,7 +46,7 @@ stamped as (
         coalesce(d.n_deals, 0) as n_deals
         {{lead_attributes}}
     from leads as l
-    cross join settings
+    asof left join versions as v on l.created_at >= v.starts_at
     left join stg_deals as d on d.lead_key = l.lead_key
 ),
 

@@ -6,16 +6,23 @@
 -- (calendar, or business hours from business_calendar) unless the name says calendar.
 -- Durations subtract epochs, never timestamps: an interval between two instants is counted in
 -- local calendar days by DuckDB, which makes a day with a daylight-saving change 24 hours long.
+-- A lead is judged by the agreement version in force at its hand-over (at its creation when it
+-- was never handed over): that version's follow-up target, clock and stale limit, whichever
+-- versions its follow-up runs into.
 
 with settings as (
-    select * from agreement_settings
+    select data_end_at from agreement_settings
+),
+
+versions as (
+    select * from agreement_versions
 ),
 
 calendar as (
-    select day, open_at, open_hours, hours_before from business_calendar
+    select version, day, open_at, open_hours, hours_before from business_calendar
 ),
 
-joined as (
+moments as (
     select
         s.*,
         f.handover_at,
@@ -23,22 +30,37 @@ joined as (
         f.n_activities,
         f.n_activities_before_handover,
         f.last_activity_at,
-        -- Routing ends at assignment, but never before the hand-over or after the follow-up,
-        -- so routing delay + rep delay = latency.
-        least(greatest(s.assigned_at, f.handover_at), f.first_follow_up_at) as routed_at
+        coalesce(f.handover_at, s.created_at) as judged_at
     from stg_lead_stages as s
     inner join stg_follow_up as f on f.lead_key = s.lead_key
 ),
 
-end_reading as (
-    -- The business clock at the data's end.
+joined as (
     select
+        m.*,
+        v.version as agreement_version,
+        v.follow_up_target_hours,
+        v.follow_up_clock,
+        v.stale_after_days,
+        -- Routing ends at assignment, but never before the hand-over or after the follow-up,
+        -- so routing delay + rep delay = latency.
+        least(greatest(m.assigned_at, m.handover_at), m.first_follow_up_at) as routed_at
+    from moments as m
+    asof left join versions as v on m.judged_at >= v.starts_at
+),
+
+end_reading as (
+    -- The business clock of each version at the data's end.
+    select
+        v.version,
         settings.data_end_at,
         c.hours_before
         + least(greatest((epoch(settings.data_end_at) - epoch(c.open_at)) / 3600, 0), c.open_hours)
             as end_business_hours
-    from settings
-    left join calendar as c on c.day = cast(settings.data_end_at as date)
+    from versions as v
+    cross join settings
+    left join calendar as c
+        on c.version = v.version and c.day = cast(settings.data_end_at as date)
 ),
 
 readings as (
@@ -55,42 +77,42 @@ readings as (
         + least(greatest((epoch(j.first_follow_up_at) - epoch(cf.open_at)) / 3600, 0), cf.open_hours)
             as follow_up_business_hours
     from joined as j
-    left join calendar as ch on ch.day = cast(j.handover_at as date)
-    left join calendar as cr on cr.day = cast(j.routed_at as date)
-    left join calendar as cf on cf.day = cast(j.first_follow_up_at as date)
+    left join calendar as ch
+        on ch.version = j.agreement_version and ch.day = cast(j.handover_at as date)
+    left join calendar as cr
+        on cr.version = j.agreement_version and cr.day = cast(j.routed_at as date)
+    left join calendar as cf
+        on cf.version = j.agreement_version and cf.day = cast(j.first_follow_up_at as date)
 ),
 
 latency as (
     select
         r.*,
-        settings.follow_up_target_hours,
-        settings.stale_after_days,
         e.data_end_at,
         -- A follow-up stamped before the hand-over is a data error: counted, never averaged.
         r.first_follow_up_at < r.handover_at as has_negative_follow_up,
         (epoch(r.first_follow_up_at) - epoch(r.handover_at)) / 3600 as follow_up_calendar_hours,
-        case settings.follow_up_clock
+        case r.follow_up_clock
             when 'business' then r.follow_up_business_hours - r.handover_business_hours
             else (epoch(r.first_follow_up_at) - epoch(r.handover_at)) / 3600
         end as clock_follow_up_hours,
-        case settings.follow_up_clock
+        case r.follow_up_clock
             when 'business' then r.routed_business_hours - r.handover_business_hours
             else (epoch(r.routed_at) - epoch(r.handover_at)) / 3600
         end as clock_routing_hours,
-        case settings.follow_up_clock
+        case r.follow_up_clock
             when 'business' then r.follow_up_business_hours - r.routed_business_hours
             else (epoch(r.first_follow_up_at) - epoch(r.routed_at)) / 3600
         end as clock_rep_hours,
         case
             when r.handover_at is not null and r.first_follow_up_at is null
-                then case settings.follow_up_clock
+                then case r.follow_up_clock
                     when 'business' then e.end_business_hours - r.handover_business_hours
                     else (epoch(e.data_end_at) - epoch(r.handover_at)) / 3600
                 end
         end as hours_waiting
     from readings as r
-    cross join settings
-    cross join end_reading as e
+    inner join end_reading as e on e.version = r.agreement_version
 ),
 
 exits as (
@@ -216,6 +238,9 @@ final as (
         case when sla_status is not null and disposition = 'active' then hours_waiting end
             as hours_waiting,
         sla_status,
+        -- The agreement version that judged the lead (agreement_versions), and its target.
+        agreement_version,
+        follow_up_target_hours,
         -- What kind of breach: followed up late; open (still active, no follow-up yet: the
         -- leads to act on); or closed without follow-up.
         case
