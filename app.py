@@ -79,6 +79,8 @@ def commitment(column, c: scorecard.Commitment) -> None:
             f"({safe.md(c.trend[0].month)} to {safe.md(c.trend[-1].month)}), each month counted as "
             f"the headline is. {safe.md(c.note)}".strip(),
         )
+        if c.targets_by_version:
+            st.caption("Targets: " + safe.md(c.targets_by_version) + ".")
         if not c.in_data:
             st.caption(safe.md(c.note.partition("; ")[2]) + ".")
             st.badge("not in the data", color="gray", icon=":material/help:")

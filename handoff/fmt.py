@@ -57,11 +57,16 @@ def account(value: str | None, labels: dict[str, str]) -> str:
     return f"{state} at {stage(at, labels)}" if at else state
 
 
+def day(value: dt.date) -> str:
+    """A local day: '16 Mar 2026'."""
+    return f"{value.day} {value:%b %Y}"
+
+
 def day_range(first: dt.date, last: dt.date) -> str:
     """Local days first..last, both included: '1–15 Mar 2026', '16 Mar – 2 Apr 2026',
     '28 Dec 2026 – 3 Jan 2027', '5 Mar 2026' for one day."""
     if first == last:
-        return f"{first.day} {first:%b %Y}"
+        return day(first)
     if (first.year, first.month) == (last.year, last.month):
         return f"{first.day}–{last.day} {last:%b %Y}"
     if first.year == last.year:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from handoff import stats
+from handoff import stats, targets
 from handoff.agreement import Agreement
 from handoff.db import Database, missing_scoring_attributes, query_param_names
 from handoff.filters import Filters, Period
@@ -600,8 +600,10 @@ def follow_up_summary(db: Database, filters: Filters) -> dict[str, Any]:
     counts = hand_overs(db, filters)
     current, previous, _ = headline_and_trend(db, "follow_up_latency", filters)
     return {
-        "target_hours": db.agreement.follow_up_target_hours,
-        "clock": db.agreement.follow_up_clock,
+        # The rule of the version in force on the period's last day (each lead is judged by its
+        # own version's, in stg_leads).
+        "target_hours": targets.judging(db.agreement, filters.period).follow_up_target_hours,
+        "clock": targets.judging(db.agreement, filters.period).follow_up_clock,
         "has_follow_up_data": counts["has_follow_up_data"],
         "current": {**counts["current"], **_latency(current)},
         "previous": {**counts["previous"], **_latency(previous)},
@@ -659,8 +661,9 @@ def follow_up(db: Database, filters: Filters) -> dict[str, Any]:
     }
 
 
-def _against_targets(row: dict[str, Any], agreement: Agreement) -> dict[str, Any]:
-    """A discard summary row with acceptance and discard rates, intervals, met or missed."""
+def _against_targets(row: dict[str, Any], agreement: Agreement, period: Period) -> dict[str, Any]:
+    """A discard summary row with acceptance and discard rates, intervals, met or missed against
+    the period's targets (targets.period_target: each version's, by its days)."""
     out = dict(row)
     for key, k in (("acceptance", "n_accepted"), ("discard", "n_discarded")):
         n = row["n_mql"]
@@ -668,30 +671,44 @@ def _against_targets(row: dict[str, Any], agreement: Agreement) -> dict[str, Any
         out[f"{key}_rate"] = round(row[k] / n, 6) if n else None
         out[f"{key}_low"] = None if math.isnan(low) else round(low, 6)
         out[f"{key}_high"] = None if math.isnan(high) else round(high, 6)
+    floor, ceiling = _discard_targets(agreement, period)
     rate = out["acceptance_rate"]
-    out["acceptance_met"] = None if rate is None else rate >= agreement.min_acceptance_rate
+    out["acceptance_met"] = None if rate is None else rate >= floor
     rate = out["discard_rate"]
-    out["discard_met"] = None if rate is None else rate <= agreement.max_discard_rate
+    out["discard_met"] = None if rate is None else rate <= ceiling
     return out
+
+
+def _discard_targets(agreement: Agreement, period: Period) -> tuple[float, float]:
+    spans = targets.versions_in_force(agreement, period)
+    floor = targets.period_target(spans, lambda a: a.min_acceptance_rate, "rate")[0]
+    ceiling = targets.period_target(spans, lambda a: a.max_discard_rate, "rate")[0]
+    return floor, ceiling
 
 
 def discard_summary(db: Database, filters: Filters) -> dict[str, Any]:
     """Acceptance and discard rates of the period's MQLs against the agreement, with counts,
     intervals, the previous period and met/missed; and the disposition of every MQL."""
-    agreement = db.agreement
+    agreement, period = db.agreement, filters.period
     current, previous, _ = headline_and_trend(db, "discard_summary", filters)
+    floor, ceiling = _discard_targets(agreement, period)
     return {
         "mqls": counting(filters)["mqls"],
-        "min_acceptance_rate": agreement.min_acceptance_rate,
-        "max_discard_rate": agreement.max_discard_rate,
-        "current": _against_targets(current, agreement),
-        "previous": _against_targets(previous, agreement),
+        "min_acceptance_rate": floor,
+        "max_discard_rate": ceiling,
+        "current": _against_targets(current, agreement, period),
+        "previous": _against_targets(previous, agreement, period.previous()),
     }
 
 
 def discard_trend(db: Database, filters: Filters) -> list[dict[str, Any]]:
-    """discard_summary for each month of the trend, oldest first."""
-    return [_against_targets(row, db.agreement) for row in trend(db, "discard_summary", filters)]
+    """discard_summary for each month of the trend, oldest first, each against its own month's
+    targets."""
+    rows = trend(db, "discard_summary", filters)
+    months = trend_periods(filters)
+    return [
+        _against_targets(row, db.agreement, month) for row, month in zip(rows, months, strict=True)
+    ]
 
 
 def discard_by_group(db: Database, filters: Filters, by: str) -> pd.DataFrame:

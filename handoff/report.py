@@ -238,8 +238,32 @@ def _header(page: _Page, generated_at: dt.datetime) -> None:
         f"{e(_VIEWS.get(filters['view'], filters['view']))} · "
         f"{e('; '.join(scope) if scope else 'all leads')} · data through "
         f"{e(when(d['data_end_at']))} ({e(d['agreement']['time_zone'])}) · generated "
-        f"{generated_at:%Y-%m-%d %H:%M}</p></header>"
+        f"{generated_at:%Y-%m-%d %H:%M}</p>"
+        f'<p class="meta">{e(_versions_line(d))}</p></header>'
     )
+
+
+def _versions_line(d: dict[str, Any]) -> str:
+    """Which version of the agreement judged the period: 'Judged by version 2 (from 16 Mar 2026)
+    of the agreement.', or, spanning a change, each version's days."""
+    spans = d["scorecard"]["versions"]
+    latest = d["agreement"]["version"]
+
+    def label(number: int, effective_on: str) -> str:
+        return f"version {number} (from {fmt.day(dt.date.fromisoformat(effective_on))})"
+
+    def days(span: dict[str, Any]) -> str:
+        first, last = (dt.date.fromisoformat(span[k]) for k in ("first_day", "last_day"))
+        return fmt.day_range(first, last)
+
+    if len(spans) > 1:
+        parts = "; ".join(f"{label(s['version'], s['effective_on'])} for {days(s)}" for s in spans)
+        return f"The period spans a change of the agreement: {parts}."
+    (judged,) = spans
+    text = f"Judged by {label(judged['version'], judged['effective_on'])} of the agreement"
+    if judged["version"] != latest["number"]:
+        text += f"; it has changed since ({label(latest['number'], latest['effective_on'])})"
+    return text + "."
 
 
 _VIEWS = {

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from handoff import fmt, metrics, navigation
-from handoff.agreement import Agreement, Span
+from handoff.agreement import Agreement
 from handoff.db import Database
-from handoff.filters import Filters, Period
+from handoff.filters import Filters
+from handoff.targets import period_target, span_json, versions_in_force
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,13 @@ class Commitment:
     @property
     def is_rate(self) -> bool:
         return self.measure == "rate"
+
+    @property
+    def targets_by_version(self) -> str:
+        """Which target applied to which days, when the period spans a change of the agreement
+        that changed this target ('' otherwise): the part of the note _with_spans wrote."""
+        _, found, parts = self.note.partition(SPANS_A_CHANGE + " (")
+        return parts.removesuffix(")") if found else ""
 
     def to_json(self) -> dict[str, Any]:
         """As `metrics --json` prints it: `measure` under its JSON name `kind`, and the page
@@ -304,56 +311,13 @@ def scorecard(
     )
 
 
-def versions_in_force(agreement: Agreement, period: Period) -> list[Span]:
-    """The agreement versions that judge the period's local days, one span each."""
-    return agreement.in_force(period.start, period.end - dt.timedelta(days=1))
-
-
-def span_json(span: Span) -> dict[str, Any]:
-    """A span as `metrics --json` prints it."""
-    v = span.version
-    return {
-        "version": v.number,
-        "effective_on": v.effective_on.isoformat(),
-        "first_day": span.first_day.isoformat(),
-        "last_day": span.last_day.isoformat(),
-        "days": span.days,
-    }
-
-
-def period_target(
-    spans: list[Span], target_of: Callable[[Agreement], float | None], measure: str
-) -> tuple[float | None, list[dict[str, Any]]]:
-    """A period's target when each version in force over it judges its own days: a goal (count)
-    is each version's monthly goal over its share of the period's months, added; a rate target is
-    each version's weighted by its days. None when any version in force sets none. With the
-    spans, each with its own part of the target."""
-    parts: list[dict[str, Any]] = []
-    for span in spans:
-        target = target_of(span.version.agreement)
-        own = target
-        if measure == "count" and target is not None:
-            target = target * Period("custom", span.first_day, span.last_day + _DAY).months
-        parts.append({**span_json(span), "target": target, "agreed": own})
-    targets = [p["target"] for p in parts]
-    for p in parts:
-        if measure == "count" and p["target"] is not None:
-            p["target"] = round(p["target"], 1)
-    if not parts or any(t is None for t in targets):
-        return None, parts
-    if measure == "count":
-        return round(sum(targets), 1), parts
-    if len(set(targets)) == 1:
-        return targets[0], parts
-    return sum(t * p["days"] for t, p in zip(targets, parts, strict=True)) / sum(
-        p["days"] for p in parts
-    ), parts
-
-
 def _follow_up_rule(a: Agreement) -> str:
     """The follow-up target in words: '8 business hours'."""
     clock = "business " if a.follow_up_clock == "business" else ""
     return f"{a.follow_up_target_hours:g} {clock}hours"
+
+
+SPANS_A_CHANGE = "the period spans a change of the agreement"
 
 
 def _with_spans(note: str, parts: list[dict[str, Any]], measure: str) -> str:
@@ -375,11 +339,8 @@ def _with_spans(note: str, parts: list[dict[str, Any]], measure: str) -> str:
         return fmt.rate(p["target"]) if measure == "rate" else f"{p['target']:,.1f} MQLs"
 
     spans = "; ".join(f"version {p['version']} for {days(p)}: {target(p)}" for p in parts)
-    text = f"the period spans a change of the agreement ({spans})"
+    text = f"{SPANS_A_CHANGE} ({spans})"
     return f"{note}; {text}" if note else text
-
-
-_DAY = dt.timedelta(days=1)
 
 
 def _month_count(trend: list[int], n: int) -> int:

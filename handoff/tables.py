@@ -7,12 +7,13 @@ column formats).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
 
 from handoff import attribution, charts, fmt, metrics, stats
-from handoff.agreement import Agreement
+from handoff.agreement import JUDGED_PREFIXES, Agreement
 from handoff.contract import STAGES
 
 VERDICT_COLORS = {"better": charts.MET_COLOR, "worse": charts.MISSED_COLOR}
@@ -390,3 +391,52 @@ def revenue_goal_sources(goal: dict[str, Any]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def agreement_history(agreement: Agreement) -> pd.DataFrame:
+    """Every version of the agreement, newest first: when it was in force, who changed it and
+    why, and what it changed (key: before → after)."""
+    versions = agreement.versions
+    rows = []
+    for n, v in enumerate(versions):
+        later = versions[n + 1] if n + 1 < len(versions) else None
+        until = f"to {fmt.day(later.effective_on - dt.timedelta(days=1))}" if later else "in force"
+        rows.append(
+            {
+                "Version": v.number,
+                "From": "the start" if v.number == 1 else fmt.day(v.effective_on),
+                "Until": until,
+                "Changed by": v.changed_by or "–",
+                "Why": v.reason or f"agreed on {fmt.day(agreement.agreed_on)}",
+                "What changed": "; ".join(
+                    f"{c.key}: {agreement_value(c.before, c.key)} → "
+                    f"{agreement_value(c.after, c.key)}"
+                    + ("" if c.key.startswith(JUDGED_PREFIXES) else " (for every period)")
+                    for c in v.changes
+                )
+                or "the first version",
+            }
+        )
+    return pd.DataFrame(rows[::-1])
+
+
+def agreement_value(value: Any, key: str = "") -> str:
+    """An agreement value as read in a table: 'not set', '8', '75%', 'Mon, Tue',
+    'Paid search 90'."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float | int) and key.endswith("_rate"):
+        return fmt.rate(value, 1).replace(".0%", "%")
+    if isinstance(value, float | int):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {agreement_value(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        if value and all(isinstance(x, dict) for x in value):
+            return fmt.plural(len(value), "rule")
+        return ", ".join(agreement_value(x) for x in value)
+    if isinstance(value, dt.date):
+        return fmt.day(value)
+    return str(value)

@@ -94,6 +94,18 @@ class PageContext:
             self.db, name, self.filters, columns=columns, trend_months=trend_months, **extra
         )
 
+    @property
+    def spans(self) -> list[agreement_mod.Span]:
+        """The agreement versions in force over the period's days, oldest first."""
+        period = self.filters.period
+        return self.agreement.in_force(period.start, period.end - dt.timedelta(days=1))
+
+    @property
+    def judging(self) -> agreement_mod.Agreement:
+        """The version in force on the period's last day: its targets head the page (a period
+        spanning a change says so, see _versions_notice)."""
+        return self.spans[-1].version.agreement
+
 
 def page(title: str, question: str) -> PageContext:
     """Start a page: config, data, navigation, filters, title. Stops the page on bad setup."""
@@ -123,7 +135,31 @@ def page(title: str, question: str) -> PageContext:
             "The page counts without that filter."
         )
     _agreement_gaps(db)
-    return PageContext(filters=filters, db=db, agreement=agreement, data_end=end)
+    ctx = PageContext(filters=filters, db=db, agreement=agreement, data_end=end)
+    _versions_notice(ctx)
+    return ctx
+
+
+def _versions_notice(ctx: PageContext) -> None:
+    """Say which version of the agreement judges the period: every page, when the period spans a
+    change or is judged by a version other than the latest."""
+    spans, latest = ctx.spans, ctx.agreement.version
+    if len(spans) > 1:
+        parts = "; ".join(
+            safe.md(f"{span.version.label} for {fmt.day_range(span.first_day, span.last_day)}")
+            for span in spans
+        )
+        st.info(
+            f"**{ctx.filters.period.label} spans a change of the agreement:** {parts}. Each "
+            "lead is judged by the version in force at its hand-over; a target of the period "
+            "is each version's, weighted by its days (the Scorecard says which target applied "
+            "to which days). The history is on the Definitions page."
+        )
+    elif spans and spans[0].version.number != latest.number:
+        st.caption(
+            f"{ctx.filters.period.label} is judged by {safe.md(spans[0].version.label)} of the "
+            f"agreement; it has changed since ({safe.md(latest.label)}, see Definitions)."
+        )
 
 
 def _agreement_gaps(db: CachedDatabase) -> None:

@@ -19,6 +19,29 @@ for section, sentences in agreement_mod.plain_language(ctx.agreement):
     st.subheader(section)
     st.markdown("\n".join(f"- {s}" for s in sentences))
 
+# The agreement's history: each version, when it was in force, who changed it, why and what.
+st.subheader("History")
+versions = ctx.agreement.versions
+st.markdown(
+    f"**In force: {safe.md(ctx.agreement.version.label)}.** "
+    + (
+        "The agreement has not changed since it was agreed."
+        if len(versions) == 1
+        else f"{fmt.plural(len(versions) - 1, 'change')} since it was agreed. Each lead is "
+        "judged by the version in force at its hand-over (the MQL-by-score rule at its "
+        "creation); a period that spans a change takes each version's targets for its own days. "
+        "Stage labels, time limits, score bands, the attribution window and the revenue goal "
+        "say how the data is read: the latest version's apply to every period."
+    )
+)
+for row in tables.agreement_history(ctx.agreement).to_dict("records"):
+    who = "" if row["Changed by"] == "–" else f" · changed by {safe.md(row['Changed by'])}"
+    st.markdown(
+        f"**Version {row['Version']:d}** · from {safe.md(row['From'])} · "
+        f"{safe.md(row['Until'])}{who}: "
+        f"*{safe.md(row['Why'])}*  \n{safe.md(row['What changed'])}"
+    )
+
 # Which days does the business clock stop on, in the years the data spans?
 years = metrics.data_years(ctx.db)
 st.subheader("Holidays")

@@ -14,7 +14,7 @@ ctx = ui.page(
     "Did sales follow up every lead marketing handed over within the agreed time, who is slow, "
     "which leads are still waiting, and what does slow follow-up cost?",
 )
-agreement = ctx.agreement
+agreement = ctx.judging  # the version in force at the period's end; a change is said above
 target = agreement.follow_up_target_hours
 bh = agreement.business_hours
 clock = (

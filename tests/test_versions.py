@@ -11,13 +11,15 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from handoff import agreement as agreement_mod
-from handoff import report, scorecard
+from handoff import metrics, report, scorecard, tables
 from handoff.agreement import AgreementError
 from handoff.db import Database
 from handoff.filters import Filters, Period
-from tests.conftest import GOLDEN
+from tests.conftest import GOLDEN, ROOT
 
 # Version 2 of the golden agreement, in force from Monday 16 March 2026 (00:00 Berlin): a
 # 48-hour calendar-clock follow-up target instead of 4 business hours, a score threshold of 96
@@ -324,3 +326,85 @@ def test_metrics_json_names_the_version(versioned_db):
         "reason": "Follow-up on the calendar clock; fewer leads by score",
     }
     assert [v["version"] for v in data["scorecard"]["versions"]] == [1, 2]
+
+
+def test_every_page_counts_the_same_targets(versioned_db):
+    # One name, one number: the Discards page's targets (metrics.discard_summary) are the
+    # scorecard's for the same period, and the Follow-up page heads with the rule of the version
+    # in force on the period's last day (version 2 on 31 March: 48 calendar hours).
+    card = scorecard.scorecard(versioned_db, MARCH)
+    summary = metrics.discard_summary(versioned_db, MARCH)
+    assert summary["min_acceptance_rate"] == card.commitment("acceptance").target
+    assert summary["max_discard_rate"] == card.commitment("discards").target
+    assert summary["current"]["acceptance_met"] is card.commitment("acceptance").is_met
+    follow = metrics.follow_up_summary(versioned_db, MARCH)
+    assert (follow["target_hours"], follow["clock"]) == (48.0, "calendar")
+    # Each month of the trend against its own month's targets: February (version 1 alone) has
+    # no MQL cohort to judge but its target is 70%; the scorecard's trend target is the period's.
+    feb = Filters(Period("custom", dt.date(2026, 2, 1), dt.date(2026, 3, 1)))
+    assert metrics.discard_summary(versioned_db, feb)["min_acceptance_rate"] == 0.7
+
+
+def test_history_table(versioned):
+    rows = tables.agreement_history(versioned).to_dict("records")
+    assert [(r["Version"], r["From"], r["Until"]) for r in rows] == [
+        (2, "16 Mar 2026", "in force"),
+        (1, "the start", "to 15 Mar 2026"),
+    ]
+    assert rows[0]["What changed"] == (
+        "mql_rule.score_threshold: 80 → 96; follow_up.target_hours: 4 → 48; follow_up.clock: "
+        "business → calendar; targets.min_acceptance_rate: 70% → 50%; mql_goal.per_month: 10 → 20"
+    )
+    assert (rows[1]["Changed by"], rows[1]["Why"]) == ("–", "agreed on 1 Jan 2026")
+
+
+def open_page(page: str, tmp_path, monkeypatch, golden_db_path) -> AppTest:
+    agreement_file = tmp_path / "agreement.toml"
+    agreement_file.write_text(golden_text() + CHANGE, encoding="utf-8")
+    monkeypatch.setenv("HANDOFF_DB", str(golden_db_path))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(agreement_file))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    app.run()
+    if page != "app.py":
+        app.switch_page(page).run()
+    assert not app.exception
+    return app
+
+
+def test_pages_say_the_period_spans_a_change(tmp_path, monkeypatch, golden_db_path):
+    # The golden data ends 10 April 2026: the pages open on March, which spans the change.
+    home = open_page("app.py", tmp_path, monkeypatch, golden_db_path)
+    notice = " ".join(i.value for i in home.info)
+    assert (
+        "March 2026 spans a change of the agreement:** version 1 (from 1 Jan 2026) for 1–15 Mar "
+        "2026; version 2 (from 16 Mar 2026) for 16–31 Mar 2026."
+    ) in notice
+    captions = [c.value.replace("\\", "") for c in home.caption]  # as read: no markdown escapes
+    assert "Targets: version 1 for 1–15 Mar 2026: 70%; version 2 for 16–31 Mar 2026: 50%." in (
+        captions
+    )
+    definitions = open_page("pages/definitions.py", tmp_path, monkeypatch, golden_db_path)
+    text = " ".join(m.value for m in definitions.markdown)
+    assert "In force: version 2 (from 16 Mar 2026).** 1 change since it was agreed." in text
+    assert "**Version 2** · from 16 Mar 2026 · in force · changed by Ana (sales) and Cara" in text
+    follow = open_page("pages/follow_up.py", tmp_path, monkeypatch, golden_db_path)
+    assert "follow up within **48 calendar hours**" in " ".join(m.value for m in follow.markdown)
+
+
+def test_the_report_names_the_versions(versioned_db, golden_agreement):
+    march = report.render(report.collect(versioned_db, MARCH))
+    assert (
+        "The period spans a change of the agreement: version 1 (from 1 Jan 2026) for 1–15 Mar "
+        "2026; version 2 (from 16 Mar 2026) for 16–31 Mar 2026."
+    ) in march
+    april = Filters(Period("custom", dt.date(2026, 4, 1), dt.date(2026, 5, 1)))
+    assert "Judged by version 2 (from 16 Mar 2026) of the agreement." in report.render(
+        report.collect(versioned_db, april)
+    )
+    february = Filters(Period("custom", dt.date(2026, 2, 1), dt.date(2026, 3, 1)))
+    assert (
+        "Judged by version 1 (from 1 Jan 2026) of the agreement; it has changed since (version 2 "
+        "(from 16 Mar 2026))."
+    ) in report.render(report.collect(versioned_db, february))
