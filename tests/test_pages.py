@@ -164,13 +164,15 @@ def test_data_page(app):
     app.run()
     app.switch_page("pages/data.py").run()
     assert not app.exception
-    tables = app.dataframe[0].value
+    # The tables by their columns: the starter agreement's reasoning comes before them.
+    frames = {tuple(d.value.columns): d.value for d in app.dataframe}
+    tables = next(f for c, f in frames.items() if "n_read" in c)
     assert tables["n_read"].tolist() == [14, 3, 11, 3, 4]
     captions = " ".join(c.value for c in app.caption)
     assert "35 rows read = 34 accepted + 1 rejected." in captions
-    quality = app.dataframe[1].value.set_index("check_name")["n_rows"]
-    assert quality["Stage dates out of order"] == 1
-    reasons = app.dataframe[2].value
+    quality = next(f for c, f in frames.items() if "check_name" in c)
+    assert quality.set_index("check_name")["n_rows"]["Stage dates out of order"] == 1
+    reasons = next(f for c, f in frames.items() if "first_line" in c)
     assert reasons["first_line"].tolist() == [11]
     assert app.download_button
 
@@ -653,7 +655,8 @@ def test_every_page_warns_while_the_agreement_names_sources_the_data_lacks(
             "**The agreement sets MQL goals for 2 sources the data does not have:** Podcast, "
             "Events & *fairs*. Their goals show as not in the data, not as missed. If this "
             "export names its sources otherwise, change `mql_goal.by_source` in the agreement "
-            "(see Definitions) to its sources."
+            "(see Definitions) to its sources, or start an agreement from this data (Data "
+            "loaded: Starter agreement)."
         ], page
 
 
