@@ -731,3 +731,62 @@ def test_revenue_goal_without_a_mature_month_says_why(app, tmp_path, monkeypatch
     assert f"No number is worked back: {why}." in text
     assert "The proposed marketing commitment" not in text
     assert not any("Needed a month: by quality" in d.value.columns for d in app.dataframe)
+
+
+def test_data_page_proposes_a_starter_agreement(app):
+    app.run()
+    app.switch_page("pages/data.py").run()
+    assert not app.exception
+    assert "Starter agreement" in [h.value for h in app.subheader]
+    # The golden agreement sets goals for Paid search and Webinar only; of March's hand-overs
+    # (the one complete month) Paid social (1), Referral (2) and Trade show (1) have none.
+    said = [shown_text(i.value) for i in app.info if "MQL goals by source" in i.value]
+    assert said == [
+        "It sets MQL goals by source, but none for 3 sources of the data that hand over MQLs "
+        "month by month: Paid social, Referral, Trade show. Below: a starter agreement from the "
+        "data's own counts, a goal for each source."
+    ]
+    # The inputs start from the agreement in use, said as such.
+    assert app.text_input(key="starter_tz").value == "Europe/Berlin"
+    assert (app.text_input(key="starter_opens").value, app.text_input(key="starter_closes").value) == (
+        "09:00", "17:00",
+    )  # fmt: skip
+    assert app.multiselect(key="starter_days").value == ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    assert any("Shown first: the agreement in use's (Europe/Berlin, 09:00–17:00" in c.value
+               for c in app.caption)  # fmt: skip
+    reasons = next(d.value for d in app.dataframe if "counts" in d.value.columns)
+    learnt = reasons[reasons["source"] == "learnt"].set_index("key")
+    # March's 8 MQLs (tests/golden/starter_counts.toml): 5 accepted = 62.5% → 63% (half up),
+    # 2 discarded = 25%; the monthly goal March's 8, per source its March count.
+    assert learnt.loc["targets.min_acceptance_rate", "value"] == "0.63"
+    assert learnt.loc["targets.min_acceptance_rate", "counts"] == (
+        "5 of 8 MQLs handed over in Mar 2026 were accepted (reached SAL) (62.5%)"
+    )
+    assert learnt.loc["targets.max_discard_rate", "value"] == "0.25"
+    assert learnt.loc["mql_goal.per_month", "counts"] == (
+        "median of Mar 8 MQLs handed over in 2026 (only 1 complete)"
+    )
+    goals = {k.removeprefix("mql_goal.by_source."): v for k, v in learnt["value"].items()
+             if k.startswith("mql_goal.by_source.")}  # fmt: skip
+    assert goals == {"Paid search": "2", "Paid social": "1", "Referral": "2", "Trade show": "1",
+                     "Webinar": "1"}  # fmt: skip
+    toml = next(c.value for c in app.code if "[mql_goal.by_source]" in c.value)
+    assert '"Referral" = 2  # median of Mar 2 MQLs handed over in 2026' in toml
+    assert any("Download the starter agreement" in b.label for b in app.get("download_button"))
+
+    # A bad time zone: the agreement's own message, no proposal.
+    app.text_input(key="starter_tz").set_value("Mars/Base").run()
+    assert not app.exception
+    errors = [shown_text(e.value) for e in app.error]
+    assert errors == [
+        "No starter agreement: the starter agreement: 'time_zone' must be an IANA time zone like "
+        "Europe/Berlin, got 'Mars/Base'"
+    ]
+    assert not any("[mql_goal.by_source]" in c.value for c in app.code)
+    # Another valid zone: proposed, with the note that the months were counted in Berlin time.
+    app.text_input(key="starter_tz").set_value("America/Chicago").run()
+    assert not app.error
+    assert any("import it again with this agreement to count in America/Chicago" in w.value
+               for w in app.warning)  # fmt: skip
+    toml = next(c.value for c in app.code if "[mql_goal.by_source]" in c.value)
+    assert 'time_zone = "America/Chicago"  # given' in toml
