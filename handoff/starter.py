@@ -205,7 +205,7 @@ def learn(db: Any) -> Learnt:
     )
 
 
-def _goal_words(learnt: Learnt, values: list[int]) -> str:
+def _goal_words(learnt: Learnt, values: list[int], overall: bool = False) -> str:
     """'median of Sep 298, Oct 312, Nov 340 MQLs handed over in 2026', or what stands in for
     it."""
     if not learnt.goal_months_complete:
@@ -213,6 +213,8 @@ def _goal_words(learnt: Learnt, values: list[int]) -> str:
         return (
             f"no complete calendar month in the data ({span}): every MQL handed over in it, "
             "not a monthly figure; agree the monthly goal"
+            if overall
+            else f"every MQL handed over in {span} (no complete month)"
         )
     months = learnt.goal_months
     one_year = len({p.start.year for p in months}) == 1
@@ -228,7 +230,9 @@ def _goal_words(learnt: Learnt, values: list[int]) -> str:
 def _months_words(months: list[Period], whole: bool) -> str:
     """'Aug–Oct 2026', 'Nov 2025–Jan 2026', or the whole span when no month is mature."""
     if not whole:
-        return f"the data's whole span ({months[0].label}), no month being mature for MQL → SAL"
+        return (
+            f"the data's whole span ({months[0].label}; no month complete and mature for MQL → SAL)"
+        )
     first, last = months[0].start, months[-1].start
     if first == last:
         return f"{first:%b %Y}"
@@ -275,10 +279,11 @@ def propose(
     learnt = learn(db)
     in_use = db.agreement
     per_month = learnt.per_month
+    per_month_words = _goal_words(learnt, learnt.handed_over, overall=True)
     if per_month < 1:
         raise StarterError(
-            f"no monthly MQL goal can be learnt: the {_goal_words(learnt, learnt.handed_over)} "
-            "is 0 (a goal must be at least 1)"
+            f"no monthly MQL goal can be learnt: the {per_month_words} is 0 (a goal must be at "
+            "least 1)"
         )
     reasons: list[Reason] = []
     notes: list[str] = []
@@ -355,7 +360,12 @@ def propose(
         rate, words = _rate(learnt, k, key, verb)
         put(key, f"{rate:.2f}", words, "learnt" if learnt.n_mql else "default")
     section("mql_goal")
-    put("mql_goal.per_month", f"{per_month}", _goal_words(learnt, learnt.handed_over), "learnt")
+    put(
+        "mql_goal.per_month",
+        f"{per_month}",
+        _goal_words(learnt, learnt.handed_over, overall=True),
+        "learnt",
+    )
     section("mql_goal.by_source")
     for source, values in learnt.by_source.items():
         goal = learnt.source_goal(source)

@@ -233,6 +233,9 @@ def test_no_complete_month_uses_the_whole_span_and_says_so(tmp_path):
         "every MQL handed over in it, not a monthly figure; agree the monthly goal"
     ) in text
     assert agreement_mod.parse(text).mql_goal_by_source == {"A": 4, "B": 3}
+    assert '"A" = 4  # every MQL handed over in 04 May 2026 – 20 May 2026 (no complete month)' in (
+        text
+    )
     # Rates over the span: 8 MQLs, Y1 accepted: 12.5% → 13%.
     assert "min_acceptance_rate = 0.13  # 1 of 8 MQLs handed over in the data's whole span" in text
     # Without months to take a median over, no source is said to lack a goal.
