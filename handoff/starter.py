@@ -282,8 +282,8 @@ def propose(
     per_month_words = _goal_words(learnt, learnt.handed_over, overall=True)
     if per_month < 1:
         raise StarterError(
-            f"no monthly MQL goal can be learnt: the {per_month_words} is 0 (a goal must be at "
-            "least 1)"
+            f"no monthly MQL goal can be learnt: it comes to 0 MQLs ({per_month_words}), and a "
+            "goal must be at least 1"
         )
     reasons: list[Reason] = []
     notes: list[str] = []
