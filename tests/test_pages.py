@@ -790,3 +790,28 @@ def test_data_page_proposes_a_starter_agreement(app):
                for w in app.warning)  # fmt: skip
     toml = next(c.value for c in app.code if "[mql_goal.by_source]" in c.value)
     assert 'time_zone = "America/Chicago"  # given' in toml
+
+
+def test_every_page_warns_while_scoring_rules_name_owners_or_teams_the_data_lacks(
+    app, tmp_path, monkeypatch
+):
+    # The golden owners are Ana, Ben, Cara, Dan (and L11's blank); teams East and West. Fit rules
+    # on owner in ["ana", "Zed"] and team = "North": "ana" matches Ana (case ignored, as the rule
+    # matches), Zed and North are named on every page, as the rules hold them (lower-cased).
+    terms = tmp_path / "agreement.toml"
+    terms.write_text(
+        (GOLDEN / "agreement.toml").read_text()
+        + '\n[[scoring.fit]]\nattribute = "owner"\nin = ["ana", "Zed"]\npoints = 5\n'
+        + '\n[[scoring.fit]]\nattribute = "team"\nequals = "North"\npoints = 5\n'
+    )
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(terms))
+    app.run()
+    for page in [link.path for _, links in NAVIGATION for link in links]:
+        app.switch_page(page).run()
+        assert not app.exception, page
+        said = [shown_text(w.value) for w in app.warning if "does not have" in w.value]
+        assert said == [
+            "**The agreement's scoring rules name values the data does not have:** owner zed; "
+            "team north. Those rules give no points. Change them in the agreement (see "
+            "Definitions), or start one from this data (Data loaded: Starter agreement)."
+        ], page
