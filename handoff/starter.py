@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -254,14 +255,19 @@ def _rate(learnt: Learnt, k: int, key: str, verb: str) -> tuple[float, str]:
     )
 
 
+# What TOML allows neither in a comment nor unescaped in a string: control characters but tab.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _string(value: str) -> str:
-    """A TOML basic string (JSON's escapes are TOML's)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A TOML basic string: JSON's escapes are TOML's, and DEL, which JSON leaves, escaped."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _comment(text: str) -> str:
-    """Text on one comment line: a line break in a value from the data would end the comment."""
-    return " ".join(str(text).split())
+    """Text on one comment line: a line break or another control character in a value from the
+    data would end the comment or make the file invalid."""
+    return " ".join(_CONTROL.sub(" ", str(text)).split())
 
 
 def propose(

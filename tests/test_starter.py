@@ -379,3 +379,20 @@ def test_import_says_when_the_agreement_does_not_fit(tmp_path, capsys):
     assert main([*starter_args(Database(db, agreement_mod.parse(TERMS)), "--out", str(out))]) == 0
     assert main(["import", str(folder), "--db", str(db), "--agreement", str(out)]) == 0
     assert "does not fit" not in capsys.readouterr().out
+
+
+def test_a_source_name_of_any_text_round_trips(tmp_path):
+    # A source with quotes, a hash (a TOML comment's mark) and a backslash: two hand-overs in
+    # March and two in April; the leads run from 1 March to 30 April, so both months are
+    # complete: median of 2 and 2, 2.
+    name = 'Events "fairs" # 1 \\ expo'
+    quoted = '"' + name.replace('"', '""') + '"'
+    leads = HEADER + "".join(
+        f"Q{n},2026-{m}-{d} 10:00,{quoted},ana,East,2026-{m}-{d} 10:00,,\n"
+        for n, (m, d) in enumerate([("03", "01"), ("03", "02"), ("04", "01"), ("04", "30")])
+    )
+    db = imported(tmp_path, leads)
+    proposal = proposed(db)
+    assert agreement_mod.parse(proposal.toml).mql_goal_by_source == {name: 2}
+    assert proposal.agreement.mql_goal_per_month == 2
+    db.close()
