@@ -90,7 +90,7 @@ class Reason:
 
     key: str
     value: str
-    source: str  # "learnt", "given" or "kept"
+    source: str  # "learnt", "default" (nothing to learn from), "kept" or "given"
     counts: str  # from what counts, in words
 
 
