@@ -9,6 +9,9 @@ sql      print a query (queries/NAME.sql) as Handoff runs it for a period and fi
          parameters, as a script for the DuckDB CLI: `python -m handoff sql funnel_breakdown
          --period 2026-03 --by source > q.sql && duckdb < q.sql`
 report   write the feedback-session report for a period and filters as one HTML file
+starter  propose a starter agreement from the loaded data (MQL goals from the last three complete
+         months' median volume, acceptance and discard targets from the observed rates), for the
+         time zone and business hours given; printed, or written to --out
 
 The sql command's script attaches the database read-only, sets the agreement's time zone, shows
 the tables and the staging objects as the app does, sets each parameter with SET VARIABLE and
@@ -30,7 +33,7 @@ import sys
 from pathlib import Path
 
 from handoff import agreement as agreement_mod
-from handoff import demo, importer, mapping, metrics, report
+from handoff import demo, importer, mapping, metrics, report, starter
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import Database, agreement_path_from_env, db_path_from_env, load_query
 from handoff.filters import PERIODS, VIEWS, Filters, Period, resolve_period
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:
+    except ValueError as exc:  # StarterError among them
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -125,6 +128,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("report.html"), help="default report.html")
     p.add_argument("--pdf", type=Path, default=None, help="also print it to this PDF (Chromium)")
     p.set_defaults(run=_report)
+
+    p = sub.add_parser("starter", help="propose a starter agreement from the loaded data")
+    _db_args(p)
+    p.add_argument("--time-zone", required=True, help="IANA time zone, e.g. Europe/Berlin")
+    p.add_argument("--opens", required=True, help="business hours start, e.g. 09:00")
+    p.add_argument("--closes", required=True, help="business hours end, e.g. 17:00")
+    p.add_argument(
+        "--working-days",
+        default=",".join(starter.DEFAULT_WORKING_DAYS),
+        help="comma-separated, e.g. Mon,Tue,Wed,Thu,Fri (the default)",
+    )
+    p.add_argument("--name", default=None, help="the agreement's name (default: from the export)")
+    p.add_argument("--out", type=Path, default=None, help="write it to this file (default: print)")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    p.set_defaults(run=_starter)
     return parser
 
 
@@ -203,7 +221,18 @@ def _import(args: argparse.Namespace) -> int:
     )
     print(result.summary())
     print(f"Imported into {db_path}; the data ends {_when(result.data_end_at, agreement)}.")
-    _print_quality(Database(db_path, agreement))
+    db = Database(db_path, agreement)
+    _print_quality(db)
+    gaps = starter.mismatch(db)
+    if not starter.fits(gaps):
+        bh = agreement.business_hours
+        print(
+            f"The agreement does not fit this data ({starter.describe(gaps)}); for a starter "
+            f"agreement from it: python -m handoff starter --db {db_path} --time-zone "
+            f"{agreement.time_zone} --opens {bh.opens:%H:%M} --closes {bh.closes:%H:%M} "
+            "--out starter.toml (the time zone and hours shown are the agreement in use's: give "
+            "yours)"
+        )
     return 0
 
 
@@ -389,3 +418,30 @@ def _when(value: dt.datetime | None, agreement: agreement_mod.Agreement) -> str:
     if value is None:
         return "nowhere (no timestamps)"
     return f"{value.astimezone(agreement.tz):%Y-%m-%d %H:%M %Z}"
+
+
+def _starter(args: argparse.Namespace) -> int:
+    if args.out is not None and args.out.exists() and not args.force:
+        raise ValueError(f"{args.out} exists; give --force to overwrite it")
+    db = Database(args.db or db_path_from_env(), _agreement(args))
+    name = args.name or starter.default_name(db)
+    proposal = starter.propose(
+        db,
+        time_zone=args.time_zone,
+        opens=args.opens,
+        closes=args.closes,
+        working_days=starter.working_days_of(args.working_days),
+        name=name,
+    )
+    for note in proposal.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.out is None:
+        print(proposal.toml, end="")
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(proposal.toml, encoding="utf-8")
+    print(
+        f"Starter agreement written to {args.out}. Review it with both teams, then use it: "
+        f"python -m handoff import FOLDER --agreement {args.out}"
+    )
+    return 0

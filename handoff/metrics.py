@@ -17,6 +17,7 @@ import pandas as pd
 
 from handoff import stats, targets
 from handoff.agreement import Agreement
+from handoff.contract import GROUP_COLUMNS
 from handoff.db import Database, missing_scoring_attributes, query_param_names
 from handoff.filters import Filters, Period
 
@@ -78,11 +79,26 @@ def data_end(db: Database) -> dt.datetime | None:
 
 
 def not_in_data(db: Database) -> dict[str, list[str]]:
-    """What the agreement names that no lead in the data has, by filter dimension: the sources of
-    its per-source MQL goals (the only names it holds). Every page warns while any are left, and
-    their goals show as not in the data rather than as zero MQLs."""
-    present = set(db.run("filter_options").query("dimension == 'source'")["value"])
-    return {"source": [s for s in db.agreement.mql_goal_by_source if s not in present]}
+    """What the agreement names that no lead in the data has, per lead column (source,
+    campaign, owner, team): the sources of its per-source MQL goals (matched exactly, as the
+    scorecard matches them), and the values its scoring fit rules look for in those columns
+    (matched as the rules match: case and spaces ignored, so listed as the rule holds them).
+    Every page warns while any are left, and absent goals show as not in the data rather than
+    as zero MQLs."""
+    options = db.run("filter_options")
+    scoring = db.agreement.scoring
+    out: dict[str, list[str]] = {}
+    for dimension in GROUP_COLUMNS:
+        present = set(options.loc[options["dimension"] == dimension, "value"])
+        folded = {str(v).strip().lower() for v in present}
+        names: list[str] = []
+        if dimension == "source":
+            names = [s for s in db.agreement.mql_goal_by_source if s not in present]
+        for rule in scoring.fit if scoring else ():
+            if rule.attribute == dimension and rule.values:
+                names += [v for v in rule.values if v not in folded and v not in names]
+        out[dimension] = names
+    return out
 
 
 def data_years(db: Database) -> range:

@@ -163,17 +163,41 @@ def _versions_notice(ctx: PageContext) -> None:
 
 
 def _agreement_gaps(db: CachedDatabase) -> None:
-    """Warn while the agreement names sources the data does not have (metrics.not_in_data):
-    after importing another team's export, its goals would otherwise judge sources that are
-    not there."""
-    absent = metrics.not_in_data(db)["source"]
-    if absent:
+    """Warn while the agreement names sources, campaigns, owners or teams the data does not have
+    (metrics.not_in_data): after importing another team's export, its goals and rules would
+    otherwise judge names that are not there."""
+    absent = metrics.not_in_data(db)
+    if absent["source"]:
+        goals = [s for s in absent["source"] if s in db.agreement.mql_goal_by_source]
+        others = [s for s in absent["source"] if s not in goals]
+        goals_said = (
+            f"**The agreement sets MQL goals for {fmt.plural(len(goals), 'source')} the data "
+            f"does not have:** {', '.join(safe.md(s) for s in goals)}. Their goals show as not "
+            "in the data, not as missed. "
+            if goals
+            else ""
+        )
+        others_said = (
+            "Its scoring rules look for sources the data does not have: "
+            f"{', '.join(safe.md(s) for s in others)} (those rules give no points). "
+            if others
+            else ""
+        )
         st.warning(
-            f"**The agreement sets MQL goals for {fmt.plural(len(absent), 'source')} the data "
-            "does not have:** "
-            f"{', '.join(safe.md(s) for s in absent)}. Their goals show as not in the data, not "
-            "as missed. If this export names its sources otherwise, change `mql_goal.by_source` "
-            "in the agreement (see Definitions) to its sources."
+            goals_said + others_said + "If this export names its sources otherwise, change "
+            "`mql_goal.by_source` in the agreement (see Definitions) to its sources, or start an "
+            "agreement from this data (Data loaded: Starter agreement)."
+        )
+    rest = [(d, names) for d, names in absent.items() if d != "source" and names]
+    if rest:
+        st.warning(
+            "**The agreement's scoring rules name values the data does not have:** "
+            + "; ".join(
+                f"{_SCOPE_LABELS[d].lower()} {', '.join(safe.md(n) for n in names)}"
+                for d, names in rest
+            )
+            + ". Those rules give no points. Change them in the agreement (see Definitions), or "
+            "start one from this data (Data loaded: Starter agreement)."
         )
 
 

@@ -7,7 +7,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from handoff import fmt, importer, mapping, safe, ui, uploads
+from handoff import agreement as agreement_mod
+from handoff import fmt, importer, mapping, safe, starter, ui, uploads
 from handoff.db import db_path_from_env
 
 ctx = ui.page(
@@ -185,6 +186,93 @@ if files and not too_big and not refusal:
                         for g, a, b, n in result.merges
                     )
                 )
+
+# Does the agreement in use fit this data? If not, a starter agreement made from the data's own
+# counts: its sources, goals from their recent volume, targets from the observed rates.
+st.subheader("Starter agreement")
+gaps = starter.mismatch(ctx.db)
+absent = {d: names for d, names in gaps.items() if d != "no_goal" and names}
+absent_said = (
+    "**The agreement in use does not fit this data:** it names "
+    + "; ".join(f"{safe.md(d)}s {', '.join(safe.md(n) for n in ns)}" for d, ns in absent.items())
+    + ", which are not in the data. "
+    if absent
+    else ""
+)
+no_goal_said = (
+    f"It sets MQL goals by source, but none for {fmt.plural(len(gaps['no_goal']), 'source')} of "
+    f"the data that hand over MQLs month by month: "
+    f"{', '.join(safe.md(s) for s in gaps['no_goal'])}. "
+    if gaps["no_goal"]
+    else ""
+)
+below = "Below: a starter agreement from the data's own counts, a goal for each source."
+if absent:
+    st.warning(absent_said + no_goal_said + below)
+elif gaps["no_goal"]:
+    st.info(no_goal_said + below)
+in_use = ctx.agreement
+hours = in_use.business_hours
+with st.expander(
+    "Start an agreement from this data", expanded=not starter.fits(gaps), icon=":material/draft:"
+):
+    st.caption(
+        "The MQL goals are the median of the last three complete months' MQLs handed over (per "
+        "source too), the acceptance and discard targets the rates observed over the latest "
+        "three months mature for MQL → SAL; the time zone and business hours are yours to give. "
+        "Shown first: the agreement in use's "
+        f"({safe.md(in_use.time_zone)}, {hours.opens:%H:%M}–{hours.closes:%H:%M}, "
+        f"{safe.md(', '.join(agreement_mod.WEEKDAYS[d] for d in hours.working_days))})."
+    )
+    c1, c2, c3 = st.columns([2, 1, 1])
+    time_zone = c1.text_input("Time zone (IANA)", value=in_use.time_zone, key="starter_tz")
+    opens = c2.text_input("Opens", value=f"{hours.opens:%H:%M}", key="starter_opens")
+    closes = c3.text_input("Closes", value=f"{hours.closes:%H:%M}", key="starter_closes")
+    days = st.multiselect(
+        "Working days",
+        list(agreement_mod.WEEKDAYS),
+        default=[agreement_mod.WEEKDAYS[d] for d in hours.working_days],
+        key="starter_days",
+    )
+    name = st.text_input("Name", value=starter.default_name(ctx.db), key="starter_name")
+    try:
+        proposal = starter.propose(
+            ctx.db,
+            time_zone=time_zone.strip(),
+            opens=opens.strip(),
+            closes=closes.strip(),
+            working_days=days,
+            name=name,
+        )
+    except (agreement_mod.AgreementError, starter.StarterError) as exc:
+        st.error(f"No starter agreement: {safe.md(exc)}")
+    else:
+        for note in proposal.notes:
+            st.warning(safe.md(note))
+        st.markdown("Where each value comes from (every other key is a default, said in the file):")
+        st.dataframe(
+            starter.reasons_table(proposal),
+            hide_index=True,
+            column_config={
+                "key": "Key",
+                "value": "Proposed",
+                "source": "From",
+                "counts": st.column_config.TextColumn("From what counts", width="large"),
+            },
+        )
+        st.code(proposal.toml, language="toml")
+        st.download_button(
+            "Download the starter agreement (TOML)",
+            data=proposal.toml,
+            file_name="starter-agreement.toml",
+            mime="application/toml",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        st.caption(
+            "Nothing is saved here. Review the file with both teams, then use it: set "
+            "HANDOFF_AGREEMENT to it (or replace data/agreement.toml) and import the data again."
+        )
 
 # Rows per table: read = accepted + rejected.
 st.subheader("Tables")

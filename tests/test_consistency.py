@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from handoff import agreement as agreement_mod
-from handoff import demo, importer, metrics, report, scorecard
+from handoff import demo, importer, metrics, report, scorecard, starter
 from handoff.db import Database
 from handoff.filters import Filters, Period, resolve_period
 from tests.conftest import DEMO_AGREEMENT
@@ -415,6 +415,39 @@ def test_demo_revenue_goal_agrees(demo_db, tmp_path):
     assert goal["window"]["months"] == 6
     assert goal["overall"]["n_won"] > 0
     assert goal["overall"]["mqls_needed"] is not None
+
+
+def starter_agrees(db: Database) -> starter.Learnt:
+    """The starter agreement's counts are the pages' own: each goal month's hand-overs are the
+    home page's "MQLs handed over" for that month (overall and per source), and its rates'
+    counts are the Discards page's hand-over cohorts of the rate months added up."""
+    learnt = starter.learn(db)
+    for n, month in enumerate(learnt.goal_months):
+        card = scorecard.scorecard(db, Filters(period=month))
+        assert card.commitment("mql_volume").value == learnt.handed_over[n], month.label
+        volume = metrics.hand_overs(db, Filters(period=month))["by_source"]
+        for source, counts in learnt.by_source.items():
+            assert volume.get(source, {"current": 0})["current"] == counts[n], (source, month)
+    cohorts = [
+        metrics.discard_summary(db, Filters(period=month, view="handover"))["current"]
+        for month in learnt.rate_months
+    ]
+    assert learnt.n_mql == sum(c["n_mql"] for c in cohorts)
+    assert learnt.n_accepted == sum(c["n_accepted"] for c in cohorts)
+    assert learnt.n_discarded == sum(c["n_discarded"] for c in cohorts)
+    return learnt
+
+
+def test_golden_starter_counts_agree(golden_db):
+    assert starter_agrees(golden_db).handed_over == [8]
+
+
+def test_demo_starter_counts_agree(demo_db):
+    learnt = starter_agrees(demo_db)
+    # Not an empty check: three complete months with hand-overs from every source.
+    assert len(learnt.goal_months) == 3
+    assert min(learnt.handed_over) > 0
+    assert learnt.n_accepted > 0
 
 
 def random_filters(rng: random.Random, data_end: dt.date, options: dict[str, list[str]]):

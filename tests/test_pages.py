@@ -164,13 +164,15 @@ def test_data_page(app):
     app.run()
     app.switch_page("pages/data.py").run()
     assert not app.exception
-    tables = app.dataframe[0].value
+    # The tables by their columns: the starter agreement's reasoning comes before them.
+    frames = {tuple(d.value.columns): d.value for d in app.dataframe}
+    tables = next(f for c, f in frames.items() if "n_read" in c)
     assert tables["n_read"].tolist() == [14, 3, 11, 3, 4]
     captions = " ".join(c.value for c in app.caption)
     assert "35 rows read = 34 accepted + 1 rejected." in captions
-    quality = app.dataframe[1].value.set_index("check_name")["n_rows"]
-    assert quality["Stage dates out of order"] == 1
-    reasons = app.dataframe[2].value
+    quality = next(f for c, f in frames.items() if "check_name" in c)
+    assert quality.set_index("check_name")["n_rows"]["Stage dates out of order"] == 1
+    reasons = next(f for c, f in frames.items() if "first_line" in c)
     assert reasons["first_line"].tolist() == [11]
     assert app.download_button
 
@@ -653,7 +655,8 @@ def test_every_page_warns_while_the_agreement_names_sources_the_data_lacks(
             "**The agreement sets MQL goals for 2 sources the data does not have:** Podcast, "
             "Events & *fairs*. Their goals show as not in the data, not as missed. If this "
             "export names its sources otherwise, change `mql_goal.by_source` in the agreement "
-            "(see Definitions) to its sources."
+            "(see Definitions) to its sources, or start an agreement from this data (Data "
+            "loaded: Starter agreement)."
         ], page
 
 
@@ -728,3 +731,87 @@ def test_revenue_goal_without_a_mature_month_says_why(app, tmp_path, monkeypatch
     assert f"No number is worked back: {why}." in text
     assert "The proposed marketing commitment" not in text
     assert not any("Needed a month: by quality" in d.value.columns for d in app.dataframe)
+
+
+def test_data_page_proposes_a_starter_agreement(app):
+    app.run()
+    app.switch_page("pages/data.py").run()
+    assert not app.exception
+    assert "Starter agreement" in [h.value for h in app.subheader]
+    # The golden agreement sets goals for Paid search and Webinar only; of March's hand-overs
+    # (the one complete month) Paid social (1), Referral (2) and Trade show (1) have none.
+    said = [shown_text(i.value) for i in app.info if "MQL goals by source" in i.value]
+    assert said == [
+        "It sets MQL goals by source, but none for 3 sources of the data that hand over MQLs "
+        "month by month: Paid social, Referral, Trade show. Below: a starter agreement from the "
+        "data's own counts, a goal for each source."
+    ]
+    # The inputs start from the agreement in use, said as such.
+    assert app.text_input(key="starter_tz").value == "Europe/Berlin"
+    assert (app.text_input(key="starter_opens").value, app.text_input(key="starter_closes").value) == (
+        "09:00", "17:00",
+    )  # fmt: skip
+    assert app.multiselect(key="starter_days").value == ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    assert any("Shown first: the agreement in use's (Europe/Berlin, 09:00–17:00" in c.value
+               for c in app.caption)  # fmt: skip
+    reasons = next(d.value for d in app.dataframe if "counts" in d.value.columns)
+    learnt = reasons[reasons["source"] == "learnt"].set_index("key")
+    # March's 8 MQLs (tests/golden/starter_counts.toml): 5 accepted = 62.5% → 63% (half up),
+    # 2 discarded = 25%; the monthly goal March's 8, per source its March count.
+    assert learnt.loc["targets.min_acceptance_rate", "value"] == "0.63"
+    assert learnt.loc["targets.min_acceptance_rate", "counts"] == (
+        "5 of 8 MQLs handed over in Mar 2026 were accepted (reached SAL) (62.5%)"
+    )
+    assert learnt.loc["targets.max_discard_rate", "value"] == "0.25"
+    assert learnt.loc["mql_goal.per_month", "counts"] == (
+        "median of Mar 8 MQLs handed over in 2026 (only 1 complete)"
+    )
+    goals = {k.removeprefix("mql_goal.by_source."): v for k, v in learnt["value"].items()
+             if k.startswith("mql_goal.by_source.")}  # fmt: skip
+    assert goals == {"Paid search": "2", "Paid social": "1", "Referral": "2", "Trade show": "1",
+                     "Webinar": "1"}  # fmt: skip
+    toml = next(c.value for c in app.code if "[mql_goal.by_source]" in c.value)
+    assert '"Referral" = 2  # median of Mar 2 MQLs handed over in 2026' in toml
+    assert any("Download the starter agreement" in b.label for b in app.get("download_button"))
+
+    # A bad time zone: the agreement's own message, no proposal.
+    app.text_input(key="starter_tz").set_value("Mars/Base").run()
+    assert not app.exception
+    errors = [shown_text(e.value) for e in app.error]
+    assert errors == [
+        "No starter agreement: the starter agreement: 'time_zone' must be an IANA time zone like "
+        "Europe/Berlin, got 'Mars/Base'"
+    ]
+    assert not any("[mql_goal.by_source]" in c.value for c in app.code)
+    # Another valid zone: proposed, with the note that the months were counted in Berlin time.
+    app.text_input(key="starter_tz").set_value("America/Chicago").run()
+    assert not app.error
+    assert any("import it again with this agreement to count in America/Chicago" in w.value
+               for w in app.warning)  # fmt: skip
+    toml = next(c.value for c in app.code if "[mql_goal.by_source]" in c.value)
+    assert 'time_zone = "America/Chicago"  # given' in toml
+
+
+def test_every_page_warns_while_scoring_rules_name_owners_or_teams_the_data_lacks(
+    app, tmp_path, monkeypatch
+):
+    # The golden owners are Ana, Ben, Cara, Dan (and L11's blank); teams East and West. Fit rules
+    # on owner in ["ana", "Zed"] and team = "North": "ana" matches Ana (case ignored, as the rule
+    # matches), Zed and North are named on every page, as the rules hold them (lower-cased).
+    terms = tmp_path / "agreement.toml"
+    terms.write_text(
+        (GOLDEN / "agreement.toml").read_text()
+        + '\n[[scoring.fit]]\nattribute = "owner"\nin = ["ana", "Zed"]\npoints = 5\n'
+        + '\n[[scoring.fit]]\nattribute = "team"\nequals = "North"\npoints = 5\n'
+    )
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(terms))
+    app.run()
+    for page in [link.path for _, links in NAVIGATION for link in links]:
+        app.switch_page(page).run()
+        assert not app.exception, page
+        said = [shown_text(w.value) for w in app.warning if "does not have" in w.value]
+        assert said == [
+            "**The agreement's scoring rules name values the data does not have:** owner zed; "
+            "team north. Those rules give no points. Change them in the agreement (see "
+            "Definitions), or start one from this data (Data loaded: Starter agreement)."
+        ], page
