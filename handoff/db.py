@@ -295,22 +295,25 @@ def credited(slot: str, by: str | None) -> Sql:
 
 # Handoff's lead score in a lead list, beside the CRM's: the columns of stg_lead_scores (joined
 # as `sc`) that a slot adds when the agreement has a [scoring] section, and none without one, so
-# the list has no such columns rather than blank ones. `scores` is for a list that shows no
-# score of its own; `handoff_scores` for one that shows the CRM's already (as crm_score).
+# the list has no such columns rather than blank ones (no grade either without grades). `scores`
+# is for a list that shows no score of its own; `handoff_scores` for one that shows the CRM's
+# already (as crm_score).
 SCORE_SLOTS = {
     "scores": ("crm_score", "handoff_score", "grade"),
     "handoff_scores": ("handoff_score", "grade"),
 }
 
 
-def score_columns(slot: str, has_scoring: bool) -> Sql:
-    """The SQL for a lead list's score slot (one of SCORE_SLOTS): `, sc.handoff_score, ...` with
-    scoring, nothing without."""
+def score_columns(slot: str, scoring: Scoring | None) -> Sql:
+    """The SQL for a lead list's score slot (one of SCORE_SLOTS): `, sc."handoff_score", ...`
+    under scoring rules (the grade only when they set grades), nothing without them."""
     if slot not in SCORE_SLOTS:
         raise QueryError(f"not a score slot: {slot!r}")
-    if not has_scoring:
+    if scoring is None:
         return Sql("")
-    return join((compose(", sc.{c}", c=ident(c)) for c in SCORE_SLOTS[slot]), sep="")
+    graded = bool(scoring.fit_grades or scoring.engagement_grades)
+    columns = [c for c in SCORE_SLOTS[slot] if c != "grade" or graded]
+    return join((compose(", sc.{c}", c=ident(c)) for c in columns), sep="")
 
 
 def group_column(name: str | None, attributes: tuple[str, ...], alias: str = "s") -> Sql:
@@ -554,11 +557,10 @@ class Database:
         if unknown:
             raise QueryError(f"{name}: no column slots {sorted(unknown)} to choose")
         chosen = columns or {}
-        has_scoring = self.agreement.scoring is not None
         slots = {
             slot: credited(slot, chosen.get("credited"))
             if slot in _CREDITED_SQL
-            else score_columns(slot, has_scoring)
+            else score_columns(slot, self.agreement.scoring)
             if slot in SCORE_SLOTS
             else self.group_column(chosen.get(slot))
             for slot in query.declared_slots

@@ -222,6 +222,8 @@ n_slipping = counts["n_total"]
 if n_slipping == 0:
     st.success("None: every active MQL has been worked recently.")
 else:
+    has_crm_score = "crm" in metrics.scores_available(ctx.db)
+    slipping = tables.lead_list(slipping, has_crm_score)
     st.dataframe(
         slipping,
         hide_index=True,
@@ -242,8 +244,12 @@ else:
             "days_without_activity": st.column_config.NumberColumn(
                 "Days without activity", format="%.0f"
             ),
+            **tables.SCORE_HEADINGS,
         },
     )
+    scores = tables.scores_caption(slipping, ctx.agreement, has_crm_score)
+    if scores:
+        st.caption(scores)
     ui.csv_download(
         f"Download the {n_slipping:,} leads slipping through the cracks (CSV)",
         slipping,

@@ -179,6 +179,8 @@ st.markdown(
 breaches = breaches.assign(
     breach=lambda f: f["breach"].replace({"open": "still waiting: no follow-up yet"})
 )
+has_crm_score = "crm" in metrics.scores_available(ctx.db)
+breaches = tables.lead_list(breaches, has_crm_score)
 st.dataframe(
     breaches,
     hide_index=True,
@@ -196,8 +198,12 @@ st.dataframe(
         "hours_on_clock": st.column_config.NumberColumn("Hours on the clock", format="%.1f"),
         "hours_overdue": st.column_config.NumberColumn("Hours overdue", format="%.1f"),
         "disposition": "Disposition now",
+        **tables.SCORE_HEADINGS,
     },
 )
+scores = tables.scores_caption(breaches, ctx.agreement, has_crm_score)
+if scores:
+    st.caption(scores)
 ui.csv_download("Download the breaches (CSV)", breaches, f"follow_up_breaches_{period.start}.csv")
 
 # What slow follow-up costs.

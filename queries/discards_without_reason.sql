@@ -31,7 +31,8 @@ ordered as (
     from unexplained
 ),
 
--- The first $limit, then their scores: the join reads only the leads listed.
+-- The first $limit, then their scores beside the lead's id: the join reads only the leads
+-- listed.
 listed as (
     select * from ordered
     order by discarded_at desc, lead_id
@@ -39,7 +40,7 @@ listed as (
 ),
 
 final as (
-    select l.* exclude (lead_key){{scores}}
+    select l.lead_id{{scores}}, l.* exclude (lead_key, lead_id)
     from listed as l
     left join stg_lead_scores as sc on sc.lead_key = l.lead_key
 )

@@ -45,7 +45,8 @@ ordered as (
     cross join counts as c
 ),
 
--- The first $limit, then their scores: the join reads only the leads listed.
+-- The first $limit, then their scores beside the lead's id: the join reads only the leads
+-- listed.
 listed as (
     select * from ordered
     order by breach_order, handover_at, lead_id
@@ -53,7 +54,7 @@ listed as (
 ),
 
 final as (
-    select l.* exclude (lead_key){{scores}}
+    select l.lead_id{{scores}}, l.* exclude (lead_key, lead_id)
     from listed as l
     left join stg_lead_scores as sc on sc.lead_key = l.lead_key
 )
