@@ -6,7 +6,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 # isort: split
 import streamlit as st
 
-from handoff import charts, fmt, metrics, tables, ui
+from handoff import charts, fmt, metrics, safe, tables, ui
 from handoff.contract import GROUP_COLUMNS
 from handoff.filters import VIEWS
 
@@ -249,7 +249,7 @@ else:
     )
     scores = tables.scores_caption(slipping, ctx.agreement, has_crm_score)
     if scores:
-        st.caption(scores)
+        st.caption(safe.md(scores))
     ui.csv_download(
         f"Download the {n_slipping:,} leads slipping through the cracks (CSV)",
         slipping,

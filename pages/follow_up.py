@@ -7,7 +7,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, tables, ui
+from handoff import charts, fmt, metrics, safe, tables, ui
 
 ctx = ui.page(
     "Follow-up",
@@ -203,7 +203,7 @@ st.dataframe(
 )
 scores = tables.scores_caption(breaches, ctx.agreement, has_crm_score)
 if scores:
-    st.caption(scores)
+    st.caption(safe.md(scores))
 ui.csv_download("Download the breaches (CSV)", breaches, f"follow_up_breaches_{period.start}.csv")
 
 # What slow follow-up costs.

@@ -375,7 +375,7 @@ st.dataframe(
 )
 scores = tables.scores_caption(leads, ctx.agreement, has_crm_score)
 if scores:
-    st.caption(scores)
+    st.caption(safe.md(scores))
 ui.csv_download(
     "Download this list (CSV)",
     leads,

@@ -24,6 +24,7 @@ from handoff import importer, metrics, tables
 from handoff.db import SCORE_SLOTS, Database, QueryError, score_columns
 from handoff.filters import Filters, resolve_period
 from tests.conftest import GOLDEN, ROOT, write_dataset
+from tests.test_pages import shown_text
 
 TIMEOUT = 30
 GOOD = (GOLDEN / "agreement.toml").read_text(encoding="utf-8")
@@ -155,7 +156,7 @@ def lead_list(app: AppTest, column: str) -> pd.DataFrame:
 
 
 def captions(app: AppTest) -> str:
-    return " ".join(c.value for c in app.caption)
+    return shown_text(" ".join(c.value for c in app.caption))
 
 
 # (page, a column only its lead list has, the CRM's score in it without scoring)
