@@ -244,3 +244,34 @@ def test_a_list_says_the_export_has_no_crm_score(tmp_path, monkeypatch):
     assert "CRM score: the export has none" in captions(app)
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+# ---- the report ------------------------------------------------------------------------------
+
+
+def _span(key: str, kind: str, shown: str) -> str:
+    return f'<span class="n" data-key="{key}" data-kind="{kind}">{shown}</span>'
+
+
+def test_the_report_s_lead_lists_have_the_scores(golden_scored_db, golden_db):
+    from handoff import report
+
+    page = report.render(report.collect(golden_scored_db, MARCH))
+    assert "<th>CRM score</th><th>Handoff score</th><th>Grade</th>" in page
+    assert "Handoff score: Handoff's score as of the hand-over" in page
+    # The open breach L14 (CRM 10, Handoff 10, A2); slipping L02 (90, 10, A2) and L07 (no CRM
+    # score, 5, B2): the fixture README's table.
+    for key, kind, shown in (
+        ("follow_up.breaches.0.lead_id", "text", "L14"),
+        ("follow_up.breaches.0.crm_score", "plain", "10"),
+        ("follow_up.breaches.0.handoff_score", "plain", "10"),
+        ("follow_up.breaches.0.grade", "text", "A2"),
+        ("discards.slipping.0.handoff_score", "plain", "10"),
+        ("discards.slipping.1.crm_score", "plain", "–"),
+        ("discards.slipping.1.handoff_score", "plain", "5"),
+        ("discards.slipping.1.grade", "text", "B2"),
+    ):
+        assert _span(key, kind, shown) in page, key
+    plain = report.render(report.collect(golden_db, MARCH))
+    assert "Handoff score" not in plain
+    assert "CRM score" not in plain
