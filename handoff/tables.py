@@ -123,9 +123,7 @@ def scores_caption(frame: pd.DataFrame, agreement: Agreement, has_crm_score: boo
         ]
         text += f". Grade: {' × '.join(parts)}"
     text += (
-        ". CRM score: the export's own."
-        if has_crm_score
-        else ". CRM score: the export has none, so only Handoff's score ranks these leads."
+        ". CRM score: the export's own." if has_crm_score else ". CRM score: the export has none."
     )
     return text
 
