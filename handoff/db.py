@@ -26,7 +26,9 @@ The importer's own SQL (`queries/import/`) has the same header and is loaded the
 
 Values are always bound. A column chosen at run time (a breakdown by source or by a lead
 attribute) fills a `{{slot}}` with an identifier checked against the known columns, in
-`group_column`; nothing else is ever put into SQL text.
+`group_column`; a lead list's score slots (`{{scores}}`, `{{handoff_scores}}`) are filled from
+the agreement by `score_columns`: fixed column names, or nothing without a `[scoring]` section.
+Nothing else is ever put into SQL text.
 """
 
 from __future__ import annotations
@@ -292,6 +294,29 @@ def credited(slot: str, by: str | None) -> Sql:
     return Sql(_CREDITED_SQL[slot][CREDITED.index(by)])
 
 
+# Handoff's lead score in a lead list, beside the CRM's: the columns of stg_lead_scores (joined
+# as `sc`) that a slot adds when the agreement has a [scoring] section, and none without one, so
+# the list has no such columns rather than blank ones (no grade either without grades). `scores`
+# is for a list that shows no score of its own; `handoff_scores` for one that shows the CRM's
+# already (as crm_score).
+SCORE_SLOTS = {
+    "scores": ("crm_score", "handoff_score", "grade"),
+    "handoff_scores": ("handoff_score", "grade"),
+}
+
+
+def score_columns(slot: str, scoring: Scoring | None) -> Sql:
+    """The SQL for a lead list's score slot (one of SCORE_SLOTS): `, sc."handoff_score", ...`
+    under scoring rules (the grade only when they set grades), nothing without them."""
+    if slot not in SCORE_SLOTS:
+        raise QueryError(f"not a score slot: {slot!r}")
+    if scoring is None:
+        return Sql("")
+    graded = bool(scoring.fit_grades or scoring.engagement_grades)
+    columns = [c for c in SCORE_SLOTS[slot] if c != "grade" or graded]
+    return join((compose(", sc.{c}", c=ident(c)) for c in columns), sep="")
+
+
 def group_column(name: str | None, attributes: tuple[str, ...], alias: str = "s") -> Sql:
     """The SQL for a breakdown column: a lead column, a lead attribute ('(blank)' when it has
     no value) or, for None, no grouping. Refuses any other name."""
@@ -529,7 +554,8 @@ class Database:
 
         `columns` fills the query's column slots by name: each breakdown slot with a lead
         column, a lead attribute or None for no grouping (checked by `group_column`), and the
-        attribution queries' `credited` slots with what gets the credit (`credited`).
+        attribution queries' `credited` slots with what gets the credit (`credited`). A lead
+        list's score slots are the agreement's to fill (`score_columns`), never the caller's.
         """
         sql = self.compiled(name, params, columns)
         with self._lock:
@@ -548,13 +574,15 @@ class Database:
         """The SQL `run` executes for these parameters and breakdown columns, which it checks
         against the query's header: its Params exactly, its Columns at most."""
         query = load_query(name)
-        unknown = set(columns or {}) - set(query.declared_slots)
+        unknown = set(columns or {}) - (set(query.declared_slots) - set(SCORE_SLOTS))
         if unknown:
-            raise QueryError(f"{name}: no column slots {sorted(unknown)}")
+            raise QueryError(f"{name}: no column slots {sorted(unknown)} to choose")
         chosen = columns or {}
         slots = {
             slot: credited(slot, chosen.get("credited"))
             if slot in _CREDITED_SQL
+            else score_columns(slot, self.agreement.scoring)
+            if slot in SCORE_SLOTS
             else self.group_column(chosen.get(slot))
             for slot in query.declared_slots
         }

@@ -646,6 +646,14 @@ def _actions(page: _Page) -> None:
     open_breaches = [
         (i, b) for i, b in enumerate(follow.get("breaches", [])) if b["breach"] == "open"
     ]
+    lists = [*follow.get("breaches", []), *discards["slipping"], *discards["without_reason"]]
+    scores = _score_columns(lists)
+    if scores:
+        page.add(
+            "<p>Handoff score: Handoff's score as of the hand-over (the agreement's scoring "
+            "rules; only touches and activities before the hand-over count), beside the CRM's "
+            "own.</p>"
+        )
     page.add(
         f"<h3>{page.num('follow_up.summary.current.n_open_breaches')} MQLs still waiting past "
         "the follow-up target</h3>"
@@ -656,6 +664,7 @@ def _actions(page: _Page) -> None:
         open_breaches,
         [
             ("lead_id", "Lead", "text"),
+            *scores,
             ("owner", "Owner", "text"),
             ("source", "Source", "text"),
             ("handover_at", "Handed over", "when"),
@@ -672,6 +681,7 @@ def _actions(page: _Page) -> None:
         list(enumerate(discards["slipping"])),
         [
             ("lead_id", "Lead", "text"),
+            *scores,
             ("owner", "Owner", "text"),
             ("source", "Source", "text"),
             ("furthest_stage", "Stage", "text"),
@@ -688,6 +698,7 @@ def _actions(page: _Page) -> None:
         list(enumerate(discards["without_reason"])),
         [
             ("lead_id", "Lead", "text"),
+            *scores,
             ("owner", "Owner", "text"),
             ("source", "Source", "text"),
             ("discarded_at", "Discarded", "when"),
@@ -695,6 +706,16 @@ def _actions(page: _Page) -> None:
         ],
     )
     page.add("</section>")
+
+
+# A lead list's scores (db.SCORE_SLOTS), when the agreement's [scoring] rules give them.
+_SCORES = (("crm_score", "CRM score", "plain"), ("handoff_score", "Handoff score", "plain"),
+           ("grade", "Grade", "text"))  # fmt: skip
+
+
+def _score_columns(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """The score columns the lead lists have (none without scoring: every list has the same)."""
+    return [c for c in _SCORES if rows and c[0] in rows[0]]
 
 
 def _rows(

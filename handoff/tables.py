@@ -86,6 +86,49 @@ def rate_rows(
     return rows
 
 
+# --- Lead lists -----------------------------------------------------------------------------------
+
+# A lead list's scores (db.SCORE_SLOTS): the CRM's own from the export, and, when the agreement
+# has [scoring] rules, Handoff's as of the hand-over and its grade.
+SCORE_HEADINGS = {"crm_score": "CRM score", "handoff_score": "Handoff score", "grade": "Grade"}
+NO_CRM_SCORE = "none in the export"
+
+
+def lead_list(frame: pd.DataFrame, has_crm_score: bool) -> pd.DataFrame:
+    """A lead list as the page shows and downloads it: when no lead of the export has a CRM
+    score, its CRM score column says so instead of showing blanks."""
+    if has_crm_score or "crm_score" not in frame.columns:
+        return frame
+    return frame.assign(crm_score=NO_CRM_SCORE)
+
+
+def scores_caption(frame: pd.DataFrame, agreement: Agreement, has_crm_score: bool) -> str | None:
+    """What a lead list's scores are, for its caption; None when it has no Handoff score."""
+    if "handoff_score" not in frame.columns:
+        return None
+    text = (
+        "Handoff score: Handoff's score as of the hand-over (the agreement's scoring rules; only "
+        "touches and activities before the hand-over count)"
+    )
+    if "handover_at" in frame.columns and frame["handover_at"].isna().any():
+        text += "; a lead never handed over is scored as of the data's end"
+    scoring = agreement.scoring
+    if "grade" in frame.columns and scoring is not None:
+        parts = [
+            f"{name} {'/'.join(g for g, _ in grades)}"
+            for name, grades in (
+                ("fit", scoring.fit_grades),
+                ("engagement", scoring.engagement_grades),
+            )
+            if grades
+        ]
+        text += f". Grade: {' × '.join(parts)}"
+    text += (
+        ". CRM score: the export's own." if has_crm_score else ". CRM score: the export has none."
+    )
+    return text
+
+
 # --- The funnel ---------------------------------------------------------------------------------
 
 

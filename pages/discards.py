@@ -6,7 +6,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 # isort: split
 import streamlit as st
 
-from handoff import charts, fmt, metrics, tables, ui
+from handoff import charts, fmt, metrics, safe, tables, ui
 from handoff.contract import GROUP_COLUMNS
 from handoff.filters import VIEWS
 
@@ -222,6 +222,8 @@ n_slipping = counts["n_total"]
 if n_slipping == 0:
     st.success("None: every active MQL has been worked recently.")
 else:
+    has_crm_score = "crm" in metrics.scores_available(ctx.db)
+    slipping = tables.lead_list(slipping, has_crm_score)
     st.dataframe(
         slipping,
         hide_index=True,
@@ -242,8 +244,12 @@ else:
             "days_without_activity": st.column_config.NumberColumn(
                 "Days without activity", format="%.0f"
             ),
+            **tables.SCORE_HEADINGS,
         },
     )
+    scores = tables.scores_caption(slipping, ctx.agreement, has_crm_score)
+    if scores:
+        st.caption(safe.md(scores))
     ui.csv_download(
         f"Download the {n_slipping:,} leads slipping through the cracks (CSV)",
         slipping,

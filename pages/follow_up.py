@@ -7,7 +7,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, tables, ui
+from handoff import charts, fmt, metrics, safe, tables, ui
 
 ctx = ui.page(
     "Follow-up",
@@ -179,6 +179,8 @@ st.markdown(
 breaches = breaches.assign(
     breach=lambda f: f["breach"].replace({"open": "still waiting: no follow-up yet"})
 )
+has_crm_score = "crm" in metrics.scores_available(ctx.db)
+breaches = tables.lead_list(breaches, has_crm_score)
 st.dataframe(
     breaches,
     hide_index=True,
@@ -196,8 +198,12 @@ st.dataframe(
         "hours_on_clock": st.column_config.NumberColumn("Hours on the clock", format="%.1f"),
         "hours_overdue": st.column_config.NumberColumn("Hours overdue", format="%.1f"),
         "disposition": "Disposition now",
+        **tables.SCORE_HEADINGS,
     },
 )
+scores = tables.scores_caption(breaches, ctx.agreement, has_crm_score)
+if scores:
+    st.caption(safe.md(scores))
 ui.csv_download("Download the breaches (CSV)", breaches, f"follow_up_breaches_{period.start}.csv")
 
 # What slow follow-up costs.

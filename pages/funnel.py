@@ -325,6 +325,8 @@ leads = ctx.run(
 counts, leads = tables.split_totals(leads, "n_total", "n_dropped", "n_too_early")
 n_total, n_dropped, n_too_early = counts["n_total"], counts["n_dropped"], counts["n_too_early"]
 leads = leads.assign(furthest_stage=lambda f: [fmt.stage(s, labels) for s in f["furthest_stage"]])
+has_crm_score = "crm" in metrics.scores_available(ctx.db)
+leads = tables.lead_list(leads, has_crm_score)
 next_step = next((s for s, *_ in metrics.FUNNEL_STEPS if s.startswith(stage_pick + "_to_")), None)
 if only_dropped:
     summary = f"**{fmt.count(n_total)}** leads reached {labels[stage_pick]} and went no further"
@@ -357,7 +359,7 @@ st.dataframe(
         "campaign": "Campaign",
         "owner": "Owner",
         "team": "Team",
-        "score": "Score",
+        **tables.SCORE_HEADINGS,
         "outcome": "Outcome",
         "furthest_stage": "Furthest stage",
         "disposition": "Disposition",
@@ -371,6 +373,9 @@ st.dataframe(
         ),
     },
 )
+scores = tables.scores_caption(leads, ctx.agreement, has_crm_score)
+if scores:
+    st.caption(safe.md(scores))
 ui.csv_download(
     "Download this list (CSV)",
     leads,

@@ -4,9 +4,11 @@
 -- Grain: one row per MQL discarded with no reason, latest discard first (at most $limit;
 -- n_total is the full count)
 -- Uses: mql_cohort
--- Columns: {{group_1}}, {{group_2}}
+-- Columns: {{group_1}}, {{group_2}}, {{scores}}
 -- The agreement asks sales to record a reason with every discard: these are the ones to ask
--- about in the feedback session.
+-- about in the feedback session. With the agreement's [scoring] rules, each lead has its CRM
+-- score, Handoff's score as of its hand-over and its grade (stg_lead_scores); without them, no
+-- score columns.
 
 with unexplained as (
     select *
@@ -14,8 +16,9 @@ with unexplained as (
     where is_discarded_without_reason
 ),
 
-final as (
+ordered as (
     select
+        lead_key,
         lead_id,
         owner,
         team,
@@ -26,8 +29,21 @@ final as (
         account,
         count(*) over () as n_total
     from unexplained
+),
+
+-- The first $limit, then their scores beside the lead's id: the join reads only the leads
+-- listed.
+listed as (
+    select * from ordered
+    order by discarded_at desc, lead_id
+    limit $limit
+),
+
+final as (
+    select l.lead_id{{scores}}, l.* exclude (lead_key, lead_id)
+    from listed as l
+    left join stg_lead_scores as sc on sc.lead_key = l.lead_key
 )
 
 select * from final
 order by discarded_at desc, lead_id
-limit $limit

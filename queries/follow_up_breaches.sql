@@ -4,10 +4,13 @@
 -- Grain: one row per lead handed over in the period that breached (at most $limit; n_total is
 -- the full count, n_open the open breaches among them)
 -- Uses: handed_over
+-- Columns: {{scores}}
 -- Open breaches first (still active, no follow-up yet: the leads to act on), then leads closed
 -- without follow-up, then those followed up too late; oldest hand-over first within each.
 -- hours_overdue is past the target, on the agreement's clock, at the follow-up or, for an open
 -- breach, at the data's end; a closed lead is not waiting, so it has none.
+-- With the agreement's [scoring] rules, each lead has its CRM score, Handoff's score as of its
+-- hand-over and its grade (stg_lead_scores); without them, no score columns.
 
 with breaches as (
     select *
@@ -20,8 +23,9 @@ counts as (
     from breaches
 ),
 
-final as (
+ordered as (
     select
+        b.lead_key,
         b.lead_id,
         b.breach,
         b.owner,
@@ -39,8 +43,21 @@ final as (
             as breach_order
     from breaches as b
     cross join counts as c
+),
+
+-- The first $limit, then their scores beside the lead's id: the join reads only the leads
+-- listed.
+listed as (
+    select * from ordered
+    order by breach_order, handover_at, lead_id
+    limit $limit
+),
+
+final as (
+    select l.lead_id{{scores}}, l.* exclude (lead_key, lead_id)
+    from listed as l
+    left join stg_lead_scores as sc on sc.lead_key = l.lead_key
 )
 
 select * exclude (breach_order) from final
 order by breach_order, handover_at, lead_id
-limit $limit

@@ -5,12 +5,13 @@
 -- Grain: one row per lead that reached $stage, at most $limit (n_total, n_dropped, n_too_early:
 -- all of them)
 -- Uses: grouped_stages
--- Columns: {{group_1}}, {{group_2}}
+-- Columns: {{group_1}}, {{group_2}}, {{handoff_scores}}
 -- A lead that has not reached the next stage by the data's end "dropped" only once it has had
 -- the days the agreement allows for that step since it reached $stage; before that it is "too
 -- early to say". Its disposition says whether it is still active, or was lost, discarded or
 -- recycled. A lead at won has no next stage: its outcome is "won". $group_1 / $group_2 NULL mean
--- every group; $only_dropped keeps the dropped ones.
+-- every group; $only_dropped keeps the dropped ones. Handoff's score is as of the lead's
+-- hand-over, or the data's end for a lead never handed over (stg_lead_scores).
 
 with staged as (
     select
@@ -74,35 +75,53 @@ counts as (
         count(*) filter (where outcome = 'dropped') as n_dropped,
         count(*) filter (where outcome = 'too early to say') as n_too_early
     from reached
-)
+),
 
 -- Dropped leads first, then those too early to say, then the rest, newest first; lead_key
 -- numbers leads by (created_at, lead_id), so it breaks ties as lead_id would, on a number.
-select
-    lead_id,
-    created_at,
-    source,
-    campaign,
-    owner,
-    team,
-    score,
-    outcome,
-    furthest_stage,
-    coalesce(disposition, 'not handed over') as disposition,
-    handover_at,
-    case
-        when handover_at is null then 'not handed over'
-        else coalesce(sla_status, 'no follow-up data')
-    end as sla_status,
-    last_activity_at,
-    last_stage_change_at,
-    c.n_total,
-    c.n_dropped,
-    c.n_too_early
-from reached
-cross join counts as c
-order by
-    case outcome when 'dropped' then 1 when 'too early to say' then 2 else 3 end,
-    created_at desc,
-    lead_key
-limit $limit
+listed as (
+    select
+        r.*,
+        case r.outcome when 'dropped' then 1 when 'too early to say' then 2 else 3 end
+            as outcome_order,
+        c.n_total,
+        c.n_dropped,
+        c.n_too_early
+    from reached as r
+    cross join counts as c
+    order by outcome_order, r.created_at desc, r.lead_key
+    limit $limit
+),
+
+-- The CRM's score, and beside it Handoff's and its grade when the agreement has [scoring] rules
+-- (read for the listed leads only).
+final as (
+    select
+        l.lead_key,
+        l.outcome_order,
+        l.lead_id,
+        l.score as crm_score{{handoff_scores}},
+        l.created_at,
+        l.source,
+        l.campaign,
+        l.owner,
+        l.team,
+        l.outcome,
+        l.furthest_stage,
+        coalesce(l.disposition, 'not handed over') as disposition,
+        l.handover_at,
+        case
+            when l.handover_at is null then 'not handed over'
+            else coalesce(l.sla_status, 'no follow-up data')
+        end as sla_status,
+        l.last_activity_at,
+        l.last_stage_change_at,
+        l.n_total,
+        l.n_dropped,
+        l.n_too_early
+    from listed as l
+    left join stg_lead_scores as sc on sc.lead_key = l.lead_key
+)
+
+select * exclude (lead_key, outcome_order) from final
+order by outcome_order, created_at desc, lead_key

@@ -38,6 +38,21 @@ def golden_db(golden_db_path, golden_agreement) -> Database:
     db.close()
 
 
+@pytest.fixture(scope="session")
+def golden_scored_agreement() -> agreement_mod.Agreement:
+    """The golden agreement with the fixture's [scoring] section (scoring.toml) appended."""
+    text = (GOLDEN / "agreement.toml").read_text(encoding="utf-8")
+    return agreement_mod.parse(text + "\n" + (GOLDEN / "scoring.toml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def golden_scored_db(golden_db_path, golden_scored_agreement) -> Database:
+    """The golden data under the scored agreement (its staging built in memory on opening)."""
+    db = Database(golden_db_path, golden_scored_agreement)
+    yield db
+    db.close()
+
+
 def write_dataset(folder: Path, **files: str | bytes) -> Path:
     """Write a dataset folder: write_dataset(tmp, leads="lead_id,...\\n...")."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -324,10 +324,61 @@ def trend_is_the_headline(db: Database, filters: Filters, data: dict[str, Any]) 
         assert c["previous"] == headline[c["key"]], c["key"]
 
 
+# Every lead list that carries scores: where it is in `metrics --json` (section, key).
+SCORED_LISTS = (("follow_up", "breaches"), ("discards", "slipping"), ("discards", "without_reason"))
+
+
+def lead_scores_agree(db: Database, filters: Filters, data: dict[str, Any]) -> int:
+    """A lead's scores in every lead list (the JSON's lists, the funnel's drill-down of the
+    period's leads) are its scores in stg_lead_scores: the CRM's, Handoff's and the grade; and
+    the drill-down counts the leads the Quality page judges: all of them, and at any threshold
+    of either score as many at or above it as the what-if. Returns the rows compared."""
+    truth = {
+        r[0]: r[1:]
+        for r in db.con.execute(
+            "select lead_id, crm_score, handoff_score, grade from stg_lead_scores"
+        ).fetchall()
+    }
+    drill = metrics.run(db, "funnel_drilldown", filters, columns={"group_1": "source"},
+                        stage="lead", group_1=None, group_2=None, only_dropped=False,
+                        limit=10**9)  # fmt: skip
+    lists = {f"{section}.{key}": data[section].get(key, []) for section, key in SCORED_LISTS} | {
+        "funnel_drilldown": drill.to_dict("records")
+    }
+    compared = 0
+    for where, rows in lists.items():
+        for row in rows:
+            crm, score, grade = truth[row["lead_id"]]
+            got = (row["crm_score"], row["handoff_score"], row["grade"])
+            assert (_none(got[0]), got[1], got[2]) == (crm, score, grade), (where, row["lead_id"])
+            compared += 1
+    n_leads = int(drill["n_total"].iloc[0]) if len(drill) else 0
+    assert len(drill) == n_leads
+    bands = data["quality"]["handoff_score"]["bands"]
+    assert sum(b["n_leads"] for b in bands) == n_leads
+    for score_by, column in (("handoff", "handoff_score"), ("crm", "crm_score")):
+        scores = drill[column].dropna()
+        for threshold in sorted(set(scores.quantile([0.1, 0.5, 0.9]).round())):
+            what_if = metrics.score_what_if(db, filters, float(threshold), score_by)
+            assert what_if["n_handed_over_at_threshold"] == int((scores >= threshold).sum()), (
+                score_by, threshold,
+            )  # fmt: skip
+        assert metrics.score_what_if(db, filters, 0.0, score_by)["n_unscored"] == int(
+            drill[column].isna().sum()
+        )
+    return compared
+
+
+def _none(value: Any) -> Any:
+    return None if value is None or value != value else value  # NaN is no score
+
+
 def check(db: Database, filters: Filters) -> dict[str, Any]:
     data = report.collect(db, filters)
     disagreements = names_in(data).disagreements()
     assert disagreements == {}, f"{filters.describe()}: {disagreements}"
+    if db.agreement.scoring is not None:
+        lead_scores_agree(db, filters, data)
     return data
 
 
@@ -350,6 +401,15 @@ def test_golden_numbers_agree_for_a_source_and_an_attribute(golden_db):
         Filters(period=GOLDEN_MARCH, attributes=(("region", ("NA",)),), view="handover"),
     ):
         check(golden_db, filters)
+
+
+@pytest.mark.parametrize("view", ["created", "handover", "flow"])
+@pytest.mark.parametrize("strict", [False, True])
+def test_golden_lead_scores_agree_everywhere(golden_scored_db, view, strict):
+    filters = Filters(period=GOLDEN_MARCH, view=view, strict=strict)
+    data = check(golden_scored_db, filters)
+    # Not an empty check: March's breaches (3), slipping leads (2) and its leads are compared.
+    assert lead_scores_agree(golden_scored_db, filters, data) >= 5
 
 
 def revenue_goal_agrees(db: Database) -> dict[str, Any]:
@@ -400,9 +460,12 @@ def test_demo_numbers_agree_everywhere(demo_db):
     filters = Filters(period=resolve_period("last_month", end))
     data = check(demo_db, filters)
     trend_is_the_headline(demo_db, filters, data)
-    # Not an empty check: the demo's last month has hand-overs, breaches and wins.
+    # Not an empty check: the demo's last month has hand-overs, breaches and wins, and its
+    # lead lists have Handoff's scores (the demo's agreement has [scoring] rules).
     assert data["follow_up"]["summary"]["current"]["n_open_breaches"] > 0
     assert data["home"]["won_in_period"]["n_deals"] > 0
+    assert demo_db.agreement.scoring is not None
+    assert lead_scores_agree(demo_db, filters, data) > 1000
 
 
 def test_demo_revenue_goal_agrees(demo_db, tmp_path):

@@ -24,6 +24,10 @@ run a query. A case's keys:
   `first_rows = n` compares the first n rows only; `every = { step = "mql_to_sal" }` says every
   row of the result (before `where`) has those values.
 - `tolerance`: how far a number may be from the expected one (default 1e-9; counts are whole).
+- `absent`: columns the result must not have (a lead list's scores without `[scoring]`).
+- `scoring = true`: the case runs under the golden agreement with the fixture's `[scoring]`
+  section (tests/fixtures/golden/scoring.toml; each lead's score in the fixture's README), so a
+  lead list has Handoff's score and grade beside the CRM's.
 
 TOML has no null: the string "NULL" stands for SQL NULL, in `params`, `where` and `rows` (it
 matches None, NaN and NaT). `{ contains = "..." }` as an expected value matches a text holding it.
@@ -55,7 +59,8 @@ TOLERANCE = 1e-9
 CASE_KEYS = {
     "name", "period", "compare", "trend_months", "view", "strict", "sources", "campaigns",
     "owners", "teams", "attributes", "by", "by2", "params", "columns", "rows", "order", "where",
-    "subset", "first_rows", "every", "tolerance",
+    "subset", "first_rows", "every", "tolerance", "scoring",
+    "absent",
 }  # fmt: skip
 
 
@@ -188,6 +193,8 @@ def compare_rows(query: str, case: dict[str, Any], frame: pd.DataFrame) -> None:
     named = [*columns, *case.get("where", {}), *case.get("every", {})]
     missing = [c for c in named if c not in frame.columns]
     assert not missing, f"{label}: no column {missing} (the query has {list(frame.columns)})"
+    present = [c for c in case.get("absent", []) if c in frame.columns]
+    assert not present, f"{label}: columns {present} should be absent"
     for column, value in case.get("every", {}).items():
         bad = [v for v in frame[column] if not same(value, v, tolerance)]
         assert not bad, f"{label}: every {column} should be {value!r}; got {bad}"
@@ -233,8 +240,9 @@ def compare_rows(query: str, case: dict[str, Any], frame: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize(("query", "case"), CASES)
-def test_golden(golden_db, query, case):
-    compare_rows(query, case, run_case(golden_db, query, case))
+def test_golden(request, query, case):
+    db = request.getfixturevalue("golden_scored_db" if case.get("scoring") else "golden_db")
+    compare_rows(query, case, run_case(db, query, case))
 
 
 @pytest.mark.parametrize(

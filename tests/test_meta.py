@@ -202,7 +202,9 @@ def test_queries_transpile_for_a_distributed_engine(name, folder, dialect):
     import sqlglot
     from sqlglot.errors import ErrorLevel
 
-    from handoff.db import credited, group_column
+    from handoff.db import SCORE_SLOTS, credited, group_column, score_columns
+
+    scoring = agreement.load(ROOT / "data" / "agreement.toml").scoring
 
     query = load_query(name, folder)
     wanted = query.declared_slots
@@ -214,6 +216,7 @@ def test_queries_transpile_for_a_distributed_engine(name, folder, dialect):
         **{
             s: credited(s, "source") for s in ("credited", "credited_before", "credited_from_leads")
         },
+        **{s: score_columns(s, scoring) for s in SCORE_SLOTS},
         # The importer's slots (queries/import/), as it fills them for a leads file.
         "columns": Sql('t."lead_id", t."source"'),
         "key": Sql('"lead_id"'),
