@@ -432,7 +432,10 @@ def mismatch(db: Any) -> dict[str, list[str]]:
 
 
 def fits(gaps: dict[str, list[str]]) -> bool:
-    return not any(gaps.values())
+    """Whether the agreement fits the data: it names nothing the data lacks. Sources without a
+    goal ('no_goal') do not make it unfit (a team may set goals for its main sources only); the
+    Data page's starter section says them."""
+    return not any(names for dimension, names in gaps.items() if dimension != "no_goal")
 
 
 def describe(gaps: dict[str, list[str]]) -> str:

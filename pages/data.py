@@ -210,7 +210,7 @@ below = "Below: a starter agreement from the data's own counts, a goal for each 
 if absent:
     st.warning(absent_said + no_goal_said + below)
 elif gaps["no_goal"]:
-    st.info(no_goal_said + below)
+    st.caption(no_goal_said + below)
 in_use = ctx.agreement
 hours = in_use.business_hours
 with st.expander(
