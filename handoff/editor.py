@@ -533,19 +533,11 @@ def save(
 
 # ---- the form ----------------------------------------------------------------------------------
 
-# The form's plain fields: each is the value of its key (None: not set).
-PLAIN_FIELDS = (
-    "targets.min_acceptance_rate",
-    "targets.max_discard_rate",
-    "follow_up.min_within_sla_rate",
-    "follow_up.target_hours",
-    "follow_up.clock",
-    "follow_up.stale_after_days",
-    "business_hours.working_days",
-    *(f"stages.{s}" for s in STAGES),
-    "mql_goal.per_month",
-    "mql_rule.score_threshold",
-)
+# The form's plain fields: each is the value of its key (None: not set). The others are edited
+# in a shape of their own (times, holidays, aliases, the goals' table, the scoring text).
+SHAPED_FIELDS = ("business_hours.opens", "business_hours.closes", "business_hours.holidays",
+                 "stages.aliases", "mql_goal.by_source", *SCORING_KEYS)  # fmt: skip
+PLAIN_FIELDS = tuple(k for k in EDITABLE if k not in SHAPED_FIELDS)
 
 
 def form_defaults(values: dict[str, Any]) -> dict[str, Any]:

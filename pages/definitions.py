@@ -230,8 +230,9 @@ with st.form("agreement_editor", enter_to_submit=False):
         disabled=read_only,
     )  # fmt: skip
     form_fields["holidays_observed"] = c2.checkbox(
-        "Observed days (weekend → weekday)", defaults["holidays_observed"],
-        key="ed:holidays_observed", disabled=read_only,
+        "Observed days", defaults["holidays_observed"], key="ed:holidays_observed",
+        disabled=read_only,
+        help="A holiday on a weekend moves to the weekday the calendar observes it on",
     )  # fmt: skip
     form_fields["holidays_extra"] = c3.text_area(
         "Extra days off (one a line)", defaults["holidays_extra"], key="ed:holidays_extra",
