@@ -211,10 +211,19 @@ KEYS: tuple[Key, ...] = (
         "How many of the latest months mature for MQL → won the rates, deal sizes and cycle "
         "times are learnt from (default 6)",
     ),
+    # Each team's own words for a stage (issue 18, item 2): shown beside the agreed label.
+    Key(
+        "stages.aliases",
+        'a table of stage = list of words, like { sal = ["accepted"] }',
+        False,
+        "Other words the teams use for a stage (sales may say “accepted” for SAL), shown beside "
+        "the agreed label; each word names one stage",
+    ),
 )
 KEYS_BY_PATH = {k.path: k for k in KEYS}
 _TABLE_VALUES = {"mql_goal.by_source", "business_hours.holidays"}  # keys whose value is a table
 _TABLE_VALUES |= {"scoring.fit_grades", "scoring.engagement_grades"}  # grade names are free text
+_TABLE_VALUES |= {"stages.aliases"}  # stage -> its other words
 
 
 @dataclass(frozen=True)
@@ -352,6 +361,7 @@ class Agreement:
     half_life_days: float = 7
     scoring: Scoring | None = None  # lead scoring computed by Handoff, when the section exists
     revenue_goal: RevenueGoal | None = None
+    stage_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # stage -> words
     # Every version of the file, oldest first; this agreement is the latest's (see `Version`).
     history: tuple[Version, ...] = ()
 
@@ -580,6 +590,7 @@ def _from_values(values: dict[str, Any], source: str) -> Agreement:
         half_life_days=v.positive("attribution.half_life_days"),
         scoring=_scoring(values, source),
         revenue_goal=v.revenue_goal(),
+        stage_aliases=v.aliases("stages.aliases"),
     )
 
 
@@ -796,6 +807,48 @@ class _Validator:
             window_months=window,
         )
 
+    def aliases(self, path: str) -> dict[str, tuple[str, ...]]:
+        """Each stage's other words: known stages only, each word (case and spaces ignored) for
+        one stage and never another stage's label."""
+        value = self.values.get(path, {})
+        if not isinstance(value, dict) or any(
+            not isinstance(words, list)
+            or any(not isinstance(w, str) or not w.strip() for w in words)
+            for words in value.values()
+        ):
+            raise self._bad(path, value)
+        unknown = [s for s in value if s not in STAGES]
+        if unknown:
+            raise AgreementError(
+                f"{self.source}: '{path}' names {unknown[0]!r}, which is not a stage (stages: "
+                f"{', '.join(STAGES)})"
+            )
+        seen: dict[str, str] = {}
+        labels = {
+            str(self.values.get(f"stages.{s}", "")).strip().lower(): s
+            for s in STAGES
+            if f"stages.{s}" in self.values
+        }
+        for stage, words in value.items():
+            for word in words:
+                said = " ".join(word.split()).lower()
+                other = seen.setdefault(said, stage)
+                if other != stage:
+                    raise AgreementError(
+                        f"{self.source}: '{path}' gives {word.strip()!r} to both {other} and "
+                        f"{stage}: each word names one stage"
+                    )
+                if labels.get(said, stage) != stage:
+                    raise AgreementError(
+                        f"{self.source}: '{path}' gives {word.strip()!r} to {stage}, but it is "
+                        f"the agreed label of {labels[said]}"
+                    )
+        return {
+            s: tuple(dict.fromkeys(" ".join(w.split()) for w in value[s]))
+            for s in STAGES
+            if value.get(s)
+        }
+
     def goal_map(self, path: str) -> dict[str, float]:
         value = self.values.get(path, {})
         if not isinstance(value, dict) or any(
@@ -878,6 +931,7 @@ def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
                 "A lead has reached a stage when it has that stage's date or any later one "
                 "(skipped stages count as passed). In strict order, only leads whose stage dates "
                 "are all present and in order count.",
+                *aliases_language(a),
                 mql_rule,
                 bands,
             ],
@@ -953,6 +1007,17 @@ def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
         ),
         *scoring_language(a),
     ]
+
+
+def aliases_language(a: Agreement) -> list[str]:
+    """The teams' other words for the stages, as a sentence (none without `stages.aliases`)."""
+    if not a.stage_aliases:
+        return []
+    said = "; ".join(
+        f"{a.stage_labels[s]} is also called " + ", ".join(f"“{w}”" for w in words)
+        for s, words in a.stage_aliases.items()
+    )
+    return [f"Other words the teams use: {said}."]
 
 
 def keys_markdown() -> str:
@@ -1229,3 +1294,18 @@ def scoring_language(a: Agreement) -> list[tuple[str, list[str]]]:
                 f"{part} grades: " + ", ".join(f"{g} from {m:g} points" for g, m in grades) + "."
             )
     return [("Lead scoring", lines)]
+
+
+# ---- Editing in the app (issue 18, item 2) -----------------------------------------------------
+
+
+def latest_values(text: str, source: str = "agreement.toml") -> dict[str, Any]:
+    """The latest version's flat values (key path -> value as the TOML gave it): what the editor
+    fills its form with and diffs a draft against. Raises AgreementError as `parse` does."""
+    agreement = parse(text, source)
+    raw = tomllib.loads(text)
+    changes = raw.pop("change", [])
+    values = _flatten(raw, source)
+    for n, change in enumerate(changes, start=2):
+        values = _apply_change(values, change, agreement.versions[n - 2], n, source)
+    return values

@@ -8,8 +8,8 @@ One helper per door, used everywhere that door opens:
 - `plot_text(value)` and `figure(fig)`: the same for plotly, whose text renders a little HTML.
 - `csv_frame(frame)`: a frame as a spreadsheet may open it, without cells it would run as
   formulas (OWASP's CSV injection advice), numbers kept numbers.
-- `data_changes_refusal(address, ip)`: whether this session may upload and import, and if not,
-  why in words.
+- `data_changes_refusal(address, ip, host, change)`: whether this session may upload and import
+  data, or edit the agreement, and if not, why in words.
 - `upload_refusal(sizes)`: an upload too big to take, said before anything is saved.
 """
 
@@ -152,6 +152,12 @@ DEPLOY_HINT = (
     "(README, Deploying)."
 )
 
+EDIT_HINT = (
+    "The agreement file on the server is the source of truth: edit it there (every page counts "
+    "by it on its next run), or serve Handoff on 127.0.0.1 (the default) behind a reverse proxy "
+    "that signs people in (README, Deploying)."
+)
+
 
 def is_loopback(host: str | None) -> bool:
     """Whether a server address or peer names this machine only (127.0.0.0/8, ::1, localhost)."""
@@ -166,23 +172,57 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def data_changes_refusal(address: str | None, ip: str | None) -> str | None:
-    """Why this session may not upload or import (None when it may).
+# What each kind of change is called, what it could do in the wrong hands, and what to do instead.
+CHANGES = {
+    "data": ("Uploading and importing are", "replace the data", DEPLOY_HINT),
+    "agreement": (
+        "Editing the agreement is",
+        "change the terms every page counts by",
+        EDIT_HINT,
+    ),
+}
+
+
+def request_host(header: str | None) -> str | None:
+    """The host name of a request's Host header ('localhost:8501' -> 'localhost', '[::1]:8501'
+    -> '::1'); None without one."""
+    if not header or not header.strip():
+        return None
+    host = header.strip()
+    if host.startswith("["):
+        return host[1 : host.index("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def data_changes_refusal(
+    address: str | None, ip: str | None, host: str | None = None, change: str = "data"
+) -> str | None:
+    """Why this session may not make a change (None when it may): upload or import data
+    (`change="data"`), or edit the agreement (`"agreement"`).
 
     Until sign-in exists, only a server that listens on this machine alone (`server.address` a
-    loopback address) takes uploads and imports, and only from a connection from this machine
-    (`ip`, the peer's address; None is how Streamlit reports a local or unknown peer). A reverse
-    proxy on the same machine connects locally, so it can put sign-in in front."""
+    loopback address) takes changes, and only from a connection from this machine (`ip`, the
+    peer's address; None is how Streamlit reports a local or unknown peer) that asked for this
+    machine by name (`host`, the request's Host header's host, when there is one: localhost or a
+    loopback address). A reverse proxy on the same machine connects locally, so it can put
+    sign-in in front; one that passes on the browser's address or its public host name makes its
+    users read-only."""
+    doing, harm, hint = CHANGES[change]
     if not is_loopback(address):
         where = f"on {address}" if address else "on every network interface"
         return (
-            f"Uploading and importing are turned off: this server listens {where}, so anyone who "
-            "can reach it could replace the data. " + DEPLOY_HINT
+            f"{doing} turned off: this server listens {where}, so anyone who can reach it could "
+            f"{harm}. " + hint
         )
     if ip is not None and not is_loopback(ip):
         return (
-            f"Uploading and importing are turned off for connections from other machines (this "
-            f"one comes from {ip}). " + DEPLOY_HINT
+            f"{doing} turned off for connections from other machines (this one comes from {ip}). "
+            + hint
+        )
+    if host is not None and not is_loopback(host):
+        return (
+            f"{doing} turned off for this address: the browser asked for {host}, not for this "
+            "machine (localhost), so it reaches the server through another machine or name. " + hint
         )
     return None
 

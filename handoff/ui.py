@@ -479,11 +479,16 @@ def _keep(key: str) -> None:
     st.session_state["_" + key] = st.session_state[key]
 
 
-def data_changes_refusal() -> str | None:
-    """Why this session may not upload or import data (None when it may): decided by
-    `safe.data_changes_refusal` from the address the server listens on and the peer's."""
+def data_changes_refusal(change: str = "data") -> str | None:
+    """Why this session may not upload or import data (or, with `change="agreement"`, edit the
+    agreement; None when it may): decided by `safe.data_changes_refusal` from the address the
+    server listens on, the peer's, and the host the browser asked for."""
     ip = st.context.ip_address  # None for a connection from this machine
-    # Anything but a string (AppTest's stand-in runtime) carries no peer address.
+    host = st.context.headers.get("Host")
+    # Anything but a string (AppTest's stand-in runtime) carries no peer address or host.
     return safe.data_changes_refusal(
-        st.get_option("server.address"), ip if isinstance(ip, str) else None
+        st.get_option("server.address"),
+        ip if isinstance(ip, str) else None,
+        safe.request_host(host) if isinstance(host, str) else None,
+        change,
     )

@@ -279,7 +279,8 @@ MARKDOWN_SINKS = {
     "text_input", "file_uploader", "csv_download",
 }  # fmt: skip
 # Functions that hand one parameter on to a sink: their callers' arguments are checked instead.
-FORWARDED = {"control": ("label",), "csv_download": ("label",), "page": ("title", "question")}
+FORWARDED = {"control": ("label",), "csv_download": ("label",), "page": ("title", "question"),
+             "number_field": ("label", "help_")}  # fmt: skip
 # What is not from the data, matched against an expression's source: numbers and Handoff's own
 # formatting (fmt), the agreement's words (its stage labels, the period's label, its settings),
 # Handoff's fixed vocabulary, and the refusals Handoff words itself. Everything else is a data
@@ -295,6 +296,7 @@ TRUSTED = re.compile(
     r"|(ui|safe)\.(data_changes_refusal|upload_refusal)\(.*\)|safe\.[A-Z_]+"
     r"|summary\['mqls'\]"
     r"|metrics\.SCORES\[.*\]"
+    r"|contract\.STAGES(\[.*\])?"
     r"|(numbers\[k\]|revenue|won)\['(label|note)'\]|link\.label|section(\.upper\(\))?"
 )
 MARKDOWN_FILES = ["app.py", *PAGE_FILES, "handoff/ui.py"]
