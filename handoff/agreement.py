@@ -1057,7 +1057,7 @@ class EngagementRule:
     """Points for every touch or activity of a type before the lead's hand-over."""
 
     name: str
-    kind: str  # 'touch' or 'activity'
+    event_source: str  # 'touch' or 'activity'
     event_type: str  # lower-cased and trimmed, as it is compared
     points: float
     within_days: float | None = None
@@ -1199,7 +1199,7 @@ def _scoring(values: dict[str, Any], source: str) -> Scoring | None:
         engagement.append(
             EngagementRule(
                 name=text("scoring.engagement", n, {"name": label}, "name"),
-                kind=kinds[0].removesuffix("_type"),
+                event_source=kinds[0].removesuffix("_type"),
                 event_type=event_type.lower(),
                 points=points("scoring.engagement", n, rule),
                 within_days=within,
@@ -1268,7 +1268,7 @@ def scoring_language(a: Agreement) -> list[tuple[str, list[str]]]:
     lines += [f"Fit: {r.name}: {r.points:+g} points." for r in s.fit]
     for r in s.engagement:
         lines.append(
-            f"Engagement: {r.name}: {r.points:+g} points for every {r.kind} of type "
+            f"Engagement: {r.name}: {r.points:+g} points for every {r.event_source} of type "
             f"“{r.event_type}”"
             + (f" in the {r.within_days:g} days before the hand-over" if r.within_days else "")
             + (

@@ -381,7 +381,7 @@ def scoring_params(scorings: list[tuple[int, Scoring | None]]) -> dict[str, Any]
         "engagement_versions": [n for n, _, _ in engagement],
         "engagement_rule_numbers": [no for _, no, _ in engagement],
         "engagement_rules": [r.name for _, _, r in engagement],
-        "engagement_kinds": [r.kind for _, _, r in engagement],
+        "engagement_sources": [r.event_source for _, _, r in engagement],
         "engagement_types": [r.event_type for _, _, r in engagement],
         "engagement_points": [r.points for _, _, r in engagement],
         "engagement_within_days": [r.within_days for _, _, r in engagement],

@@ -366,7 +366,7 @@ def rule_contributions_table(rows: pd.DataFrame, outcome: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Rule": chosen["rule"],
-            "Kind": chosen["kind"],
+            "Rule type": chosen["rule_type"],
             "Converted: points each": chosen["points_per_converted"],
             "Converted: given points": k_of_n(chosen, "n_converted_with_points", "n_converted"),
             "Not converted: points each": chosen["points_per_not_converted"],

@@ -12,7 +12,7 @@
 
 with rules as (
     select
-        'fit' as kind,
+        'fit' as rule_type,
         unnest(range(1, len(cast($fit_rule_names as varchar[])) + 1)) as rule_no,
         unnest(cast($fit_rule_names as varchar[])) as rule
     union all
@@ -37,7 +37,7 @@ outcomes as (
 points as (
     select
         o.outcome,
-        r.kind,
+        r.rule_type,
         r.rule_no,
         r.rule,
         o.converted,
@@ -46,13 +46,13 @@ points as (
     from outcomes as o
     cross join rules as r
     left join stg_lead_score_rules as p
-        on p.lead_key = o.lead_key and p.kind = r.kind and p.rule_no = r.rule_no
+        on p.lead_key = o.lead_key and p.rule_type = r.rule_type and p.rule_no = r.rule_no
 ),
 
 final as (
     select
         outcome,
-        kind,
+        rule_type,
         rule_no,
         rule,
         count(*) filter (where converted) as n_converted,
@@ -62,8 +62,8 @@ final as (
         count(*) filter (where not converted and has_points) as n_not_converted_with_points,
         avg(points) filter (where not converted) as points_per_not_converted
     from points
-    group by outcome, kind, rule_no, rule
+    group by outcome, rule_type, rule_no, rule
 )
 
 select * from final
-order by outcome = 'won', kind = 'engagement', rule_no
+order by outcome = 'won', rule_type = 'engagement', rule_no

@@ -136,7 +136,7 @@ def test_section_parses(scoring_agreement):
     assert s.fit[0].values == ("vp sales", "cmo")  # compared lower-cased and trimmed
     assert (s.fit[1].low, s.fit[1].high) == (50, 500)
     assert s.fit[2].values == ("webinar",)
-    assert [(r.kind, r.event_type, r.points, r.within_days, r.half_life_days) for r in
+    assert [(r.event_source, r.event_type, r.points, r.within_days, r.half_life_days) for r in
             s.engagement] == [("touch", "form fill", 8, 30, None),
                               ("touch", "webinar", 4, None, 10),
                               ("activity", "meeting", 6, None, None)]  # fmt: skip
@@ -305,11 +305,11 @@ def test_points_per_rule(scored_db):
     """Each rule's points for each lead (before the caps), with the events it counted."""
     rows = frame(
         scored_db,
-        "select lead_id, kind, rule_no, rule, points, n_events from stg_lead_score_rules"
-        " join stg_leads using (lead_key) order by lead_id, kind desc, rule_no",
+        "select lead_id, rule_type, rule_no, rule, points, n_events from stg_lead_score_rules"
+        " join stg_leads using (lead_key) order by lead_id, rule_type desc, rule_no",
     )
     got = [
-        (r.lead_id, r.kind, r.rule_no, round(r.points, 6),
+        (r.lead_id, r.rule_type, r.rule_no, round(r.points, 6),
          None if pd.isna(r.n_events) else int(r.n_events))
         for r in rows.itertuples()
     ]  # fmt: skip
@@ -323,7 +323,7 @@ def test_points_per_rule(scored_db):
         ("A4", "fit", 3, 5, None), ("A4", "engagement", 2, 2, 1), ("A4", "engagement", 3, 6, 1),
         ("A5", "fit", 2, 10, None), ("A5", "engagement", 3, 6, 1),
     ]  # fmt: skip
-    assert rows.loc[rows["rule_no"].eq(3) & rows["kind"].eq("fit"), "rule"].iloc[0] == (
+    assert rows.loc[rows["rule_no"].eq(3) & rows["rule_type"].eq("fit"), "rule"].iloc[0] == (
         "Webinar leads"
     )
 
@@ -411,7 +411,7 @@ def test_rule_contributions(scored_db):
     rows = metrics.score_rule_contributions(scored_db, MARCH)
     sql = rows[rows["outcome"] == "sql"]
     got = [
-        (r.kind, r.rule_no, r.n_converted, r.n_converted_with_points, r.points_per_converted,
+        (r.rule_type, r.rule_no, r.n_converted, r.n_converted_with_points, r.points_per_converted,
          r.n_not_converted, r.n_not_converted_with_points, round(r.points_per_not_converted, 9))
         for r in sql.itertuples()
     ]  # fmt: skip
@@ -437,7 +437,7 @@ def test_scores_available(scored_db, golden_db):
 def _scores(db: Database) -> tuple[list, list]:
     scores = db.con.execute("select * from stg_lead_scores order by lead_key").fetchall()
     rules = db.con.execute(
-        "select lead_key, kind, rule_no, round(points, 9), n_events from stg_lead_score_rules"
+        "select lead_key, rule_type, rule_no, round(points, 9), n_events from stg_lead_score_rules"
         " order by all"
     ).fetchall()
     return scores, rules

@@ -1,7 +1,7 @@
 -- Question: how many points did each of the agreement's scoring rules give each lead, as of its hand-over?
 -- Params: $fit_versions, $fit_rule_numbers, $fit_rules, $fit_attributes, $fit_values,
 --   $fit_lows, $fit_highs, $fit_points, $engagement_versions, $engagement_rule_numbers,
---   $engagement_rules, $engagement_kinds, $engagement_types, $engagement_points,
+--   $engagement_rules, $engagement_sources, $engagement_types, $engagement_points,
 --   $engagement_within_days, $engagement_half_lives
 -- Grain: one row per lead × rule that gave it points (no rows without a [scoring] section)
 -- A lead is scored as of its moment: its hand-over (entered_mql_at: mql_at, the creation of a
@@ -44,7 +44,7 @@ engagement_rules as (
         unnest(cast($engagement_versions as integer[])) as version,
         unnest(cast($engagement_rule_numbers as bigint[])) as rule_no,
         unnest(cast($engagement_rules as varchar[])) as rule,
-        unnest(cast($engagement_kinds as varchar[])) as kind,
+        unnest(cast($engagement_sources as varchar[])) as event_source,
         unnest(cast($engagement_types as varchar[])) as event_type,
         unnest(cast($engagement_points as double[])) as points,
         unnest(cast($engagement_within_days as double[])) as within_days,
@@ -70,7 +70,7 @@ fit_points as (
     -- included, and a value that is not a number is in no range.
     select
         v.lead_key,
-        'fit' as kind,
+        'fit' as rule_type,
         r.rule_no,
         r.rule,
         r.points,
@@ -87,7 +87,7 @@ fit_points as (
 ),
 
 events as (
-    select lead_key, 'touch' as kind, lower(trim(touch_type)) as event_type, touched_at as event_at
+    select lead_key, 'touch' as event_source, lower(trim(touch_type)) as event_type, touched_at as event_at
     from touches
     union all
     select lead_key, 'activity', lower(trim(activity_type)), activity_at
@@ -104,7 +104,7 @@ aged as (
         r.half_life_days,
         (epoch(m.scored_at) - epoch(e.event_at)) / 86400 as age_days
     from engagement_rules as r
-    inner join events as e on e.kind = r.kind and e.event_type = r.event_type
+    inner join events as e on e.event_source = r.event_source and e.event_type = r.event_type
     inner join moments as m on m.lead_key = e.lead_key and m.version = r.version
     where e.event_at < m.scored_at
 ),
@@ -112,7 +112,7 @@ aged as (
 engagement_points as (
     select
         lead_key,
-        'engagement' as kind,
+        'engagement' as rule_type,
         rule_no,
         rule,
         sum(
@@ -134,4 +134,4 @@ final as (
 )
 
 select * from final
-order by lead_key, kind desc, rule_no
+order by lead_key, rule_type desc, rule_no

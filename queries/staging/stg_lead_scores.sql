@@ -15,8 +15,8 @@
 with rule_points as (
     select
         lead_key,
-        sum(points) filter (where kind = 'fit') as fit_points,
-        sum(points) filter (where kind = 'engagement') as engagement_points
+        sum(points) filter (where rule_type = 'fit') as fit_points,
+        sum(points) filter (where rule_type = 'engagement') as engagement_points
     from stg_lead_score_rules
     group by lead_key
 ),
