@@ -10,16 +10,16 @@ def count(value: float | None) -> str:
 
 
 def usd(value: float | None) -> str:
-    """Money, shortened past a thousand: $950, $12.3K, $3.19M."""
+    """Money, shortened past ten thousand: $950, $9,950, $12.3K, $10K, $3.19M, $1M (no
+    trailing zeros: a round goal reads as written)."""
     if value is None:
         return "–"
     size = abs(value)
-    if size >= 1e9:
-        return f"${value / 1e9:,.2f}B"
-    if size >= 1e6:
-        return f"${value / 1e6:,.2f}M"
-    if size >= 1e4:
-        return f"${value / 1e3:,.1f}K"
+    for threshold, scale, digits, suffix in ((1e9, 1e9, 2, "B"), (1e6, 1e6, 2, "M"),
+                                             (1e4, 1e3, 1, "K")):  # fmt: skip
+        if size >= threshold:
+            short = f"{value / scale:,.{digits}f}".rstrip("0").rstrip(".")
+            return f"${short}{suffix}"
     return f"${value:,.0f}"
 
 

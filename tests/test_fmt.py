@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
@@ -24,3 +25,31 @@ def test_hours(value, said):
 )
 def test_interval(low, high, said):
     assert fmt.interval(low, high) == said
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "–"),
+        (950, "$950"),
+        (9_950, "$9,950"),  # below ten thousand: in full
+        (12_345, "$12.3K"),
+        (10_000, "$10K"),  # a round goal reads as written, not "$10.0K"
+        (10_050, "$10.1K"),
+        (616_100, "$616.1K"),
+        (3_190_000, "$3.19M"),
+        (1_000_000, "$1M"),
+        (1_500_000, "$1.5M"),
+        (2_500_000_000, "$2.5B"),
+    ],
+)
+def test_usd(value, shown):
+    assert fmt.usd(value) == shown
+
+
+def test_day_and_day_range():
+    assert fmt.day(dt.date(2026, 3, 16)) == "16 Mar 2026"
+    assert fmt.day_range(dt.date(2026, 3, 1), dt.date(2026, 3, 15)) == "1–15 Mar 2026"
+    assert fmt.day_range(dt.date(2026, 3, 16), dt.date(2026, 4, 2)) == "16 Mar – 2 Apr 2026"
+    assert fmt.day_range(dt.date(2026, 12, 28), dt.date(2027, 1, 3)) == ("28 Dec 2026 – 3 Jan 2027")
+    assert fmt.day_range(dt.date(2026, 3, 5), dt.date(2026, 3, 5)) == "5 Mar 2026"

@@ -685,7 +685,7 @@ def test_revenue_goal_is_shown_only_with_the_section(app, tmp_path, monkeypatch)
     assert not app.exception
     # Beside the MQL goal in force (10 a month, 8 handed over): 10,000 / (3/8 × 6,700/3) = 11.94
     # → 12, the range 7 to 33 from the 3-of-8 rate's interval.
-    line = "Revenue goal $10.0K a month needs 12 MQLs a month (7–33) at the rates of March 2026."
+    line = "Revenue goal $10K a month needs 12 MQLs a month (7–33) at the rates of March 2026."
     assert [shown_text(c.value) for c in app.caption if "Revenue goal" in c.value] == [line]
     assert metrics_shown(app)["MQLs handed over"] == "8"
 
@@ -696,7 +696,7 @@ def test_definitions_work_the_mql_goal_back_from_revenue(app, tmp_path, monkeypa
     assert not app.exception
     assert "The MQL goal worked back from revenue" in [h.value for h in app.subheader]
     text = " ".join(shown_text(m.value) for m in app.markdown)
-    assert "Revenue goal $10.0K a month needs 12 MQLs a month (7–33)" in text
+    assert "Revenue goal $10K a month needs 12 MQLs a month (7–33)" in text
     assert "Learnt from the MQLs handed over in March 2026" in text
     assert "the 9 days the agreement allows from MQL to won" in text
     assert "MQL → won: 3 of 8 (37.5%, 95% interval 14%–69%)" in text

@@ -176,7 +176,7 @@ def test_quarter_goal(tmp_path):
         "mqls_needed_high": 23,
     }
     assert tables.revenue_goal_line(goal) == (
-        "Revenue goal $30.0K a quarter needs 36 MQLs a quarter (20–99), 12 MQLs a month (7–33), "
+        "Revenue goal $30K a quarter needs 36 MQLs a quarter (20–99), 12 MQLs a month (7–33), "
         "at the rates of March 2026."
     )
 
