@@ -86,6 +86,8 @@ def restore_demo(db_path: Path, agreement_path: Path, say=lambda _msg: None) -> 
 def _swap(a: Path, b: Path) -> None:
     """Exchange two files by links and renames: each path holds one whole file at every
     moment (or, for a file that did not exist, none until it appears whole)."""
+    for stale in (*a.parent.glob(f".{a.name}.swapping-*"), *b.parent.glob(f".{b.name}.swapping-*")):
+        stale.unlink(missing_ok=True)  # a killed restore's (the lock is held: none is in use)
     token = f"{os.getpid()}-{secrets.token_hex(4)}"
     a_kept = a.with_name(f".{a.name}.swapping-{token}")
     b_kept = b.with_name(f".{b.name}.swapping-{token}")

@@ -136,6 +136,8 @@ def keep_previous(db_path: Path, rejects_path: Path) -> None:
         if not source.is_file():
             default_rejects_path(previous).unlink(missing_ok=True)
             continue
+        for stale in target.parent.glob(f".{target.name}.linking-*"):  # a killed import's
+            stale.unlink(missing_ok=True)
         link = target.with_name(f".{target.name}.linking-{os.getpid()}-{secrets.token_hex(4)}")
         try:
             os.link(source, link)
