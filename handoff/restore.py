@@ -91,14 +91,23 @@ def _swap(a: Path, b: Path) -> None:
     token = f"{os.getpid()}-{secrets.token_hex(4)}"
     a_kept = a.with_name(f".{a.name}.swapping-{token}")
     b_kept = b.with_name(f".{b.name}.swapping-{token}")
-    if a.is_file():
-        os.link(a, a_kept)
-    if b.is_file():
-        os.link(b, b_kept)
-        os.replace(b_kept, a)
-    else:
-        a.unlink(missing_ok=True)
-    if a_kept.exists():
-        os.replace(a_kept, b)
-    else:
-        b.unlink(missing_ok=True)
+    a_changed = False  # once `a` holds b's data, a_kept is the only copy of a's
+    try:
+        if a.is_file():
+            os.link(a, a_kept)
+        if b.is_file():
+            os.link(b, b_kept)
+            os.replace(b_kept, a)
+        else:
+            a.unlink(missing_ok=True)
+        a_changed = True
+        if a_kept.exists():
+            os.replace(a_kept, b)
+        else:
+            b.unlink(missing_ok=True)
+    finally:
+        if not a_changed:
+            a_kept.unlink(missing_ok=True)
+            b_kept.unlink(missing_ok=True)
+        elif a_kept.exists():  # stopped between the two renames: finish the swap
+            os.replace(a_kept, b)

@@ -120,3 +120,23 @@ def test_the_demo_data_can_be_restored(tmp_path, golden_agreement, monkeypatch):
     loaded = restore.describe(db_path)
     assert (loaded.name, loaded.n_leads) == (demo.DEMO_NAME, 300)
     assert restore.previous(db_path).name == "golden"
+
+
+def test_a_restore_that_fails_midway_leaves_both_whole(tmp_path, golden_agreement, monkeypatch):
+    import os
+
+    db_path = tmp_path / "h.duckdb"
+    importer.import_dataset(GOLDEN, db_path, golden_agreement, source_name="first")
+    importer.import_dataset(GOLDEN, db_path, golden_agreement, source_name="second")
+    real_replace = os.replace
+
+    def dies(src, dst):  # the first rename of the swap fails
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(os, "replace", dies)
+    with pytest.raises(OSError, match="disk gone"):
+        restore.restore_previous(db_path)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert restore.describe(db_path).name == "second"
+    assert restore.previous(db_path).name == "first"
+    assert not [p for p in tmp_path.iterdir() if "swapping" in p.name]

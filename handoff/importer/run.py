@@ -140,10 +140,14 @@ def keep_previous(db_path: Path, rejects_path: Path) -> None:
             stale.unlink(missing_ok=True)
         link = target.with_name(f".{target.name}.linking-{os.getpid()}-{secrets.token_hex(4)}")
         try:
-            os.link(source, link)
-        except OSError:  # a file system without hard links: a copy, then the same rename
-            shutil.copy2(source, link)
-        os.replace(link, target)
+            try:
+                os.link(source, link)
+            except OSError:  # a file system without hard links: a copy, then the same rename
+                shutil.copy2(source, link)
+            os.replace(link, target)
+        except BaseException:
+            link.unlink(missing_ok=True)
+            raise
 
 
 def check_dataset(
