@@ -369,9 +369,20 @@ def ensure_demo_database(
         fcntl.flock(lock, fcntl.LOCK_EX)
         if db_path.exists():
             return
-        agreement = agreement_mod.load(agreement_path)
-        with tempfile.TemporaryDirectory(prefix=DEMO_FOLDER_PREFIX) as folder:
-            counts = generate(folder, agreement_path=agreement_path, progress=say)
-            say(f"Generated {counts['leads']:,} leads and {counts['touches']:,} touches.")
-            result = importer.import_dataset(folder, db_path, agreement, progress=say)
-            say(f"Imported {sum(t.n_accepted for t in result.tables):,} rows.")
+        import_demo(db_path, agreement_path, say)
+
+
+DEMO_NAME = "the demo data"
+
+
+def import_demo(db_path: Path, agreement_path: Path, say: Callable[[str], None]) -> None:
+    """Generate the demo dataset in a temporary folder and import it into `db_path` (the
+    import keeps the database it replaces as the previous one), named DEMO_NAME."""
+    agreement = agreement_mod.load(agreement_path)
+    with tempfile.TemporaryDirectory(prefix=DEMO_FOLDER_PREFIX) as folder:
+        counts = generate(folder, agreement_path=agreement_path, progress=say)
+        say(f"Generated {counts['leads']:,} leads and {counts['touches']:,} touches.")
+        result = importer.import_dataset(
+            folder, db_path, agreement, progress=say, source_name=DEMO_NAME
+        )
+        say(f"Imported {sum(t.n_accepted for t in result.tables):,} rows.")

@@ -86,6 +86,15 @@ def _prune(root: Path, keep: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def source_name(saved: Saved, most: int = 4) -> str:
+    """What the user calls an upload: its data files' (safe) names, in upload order, the
+    first `most` of a long list and how many more."""
+    names = [p.name for p in saved.files]
+    if len(names) > most:
+        names = [*names[: most - 1], f"{len(names) - most + 1} more files"]
+    return ", ".join(names)
+
+
 def changes(before: dict[str, int], after: dict[str, int]) -> list[dict[str, object]]:
     """Rows per table before and after an import, with the difference."""
     return [

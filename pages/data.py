@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from handoff import agreement as agreement_mod
-from handoff import fmt, importer, mapping, safe, starter, ui, uploads
-from handoff.db import db_path_from_env
+from handoff import demo, fmt, importer, mapping, restore, safe, starter, ui, uploads
+from handoff.db import agreement_path_from_env, db_path_from_env
 
 ctx = ui.page(
     "Data loaded",
@@ -19,12 +19,14 @@ ctx = ui.page(
 
 # When and from where the data was imported, and where it ends.
 run = ctx.db.run("dataset_import").iloc[0]
+imported = f"{run['imported_at'].tz_convert(ctx.agreement.time_zone):%d %b %Y %H:%M}"
 c1, c2, c3 = st.columns(3)
-c1.metric("Imported", f"{run['imported_at'].tz_convert(ctx.agreement.time_zone):%d %b %Y %H:%M}")
+c1.metric("Imported", imported)
 c2.metric("Data through", f"{ctx.data_end:%d %b %Y %H:%M}")
 c3.metric("Time zone", run["agreement_time_zone"])
 st.caption(
-    f"Imported from {safe.md(run['source_folder'])} by Handoff {safe.md(run['handoff_version'])}."
+    f"Loaded: {safe.md(run['source_name'])}, imported {imported} "
+    f"({safe.md(ctx.agreement.time_zone)}) by Handoff {safe.md(run['handoff_version'])}."
 )
 if run["agreement_time_zone"] != ctx.agreement.time_zone:
     st.warning(
@@ -122,7 +124,11 @@ if files and not too_big and not refusal:
             before = loaded.groupby("table_name")["n_accepted"].sum().to_dict()
             try:
                 result = importer.import_dataset(
-                    saved.folder, db_path_from_env(), ctx.agreement, **how
+                    saved.folder,
+                    db_path_from_env(),
+                    ctx.agreement,
+                    source_name=uploads.source_name(saved),
+                    **how,
                 )
             except (importer.ImportFailure, mapping.MappingError) as exc:
                 st.error(f"Nothing was imported; the data in use is unchanged. {safe.md(exc)}")
@@ -186,6 +192,75 @@ if files and not too_big and not refusal:
                         for g, a, b, n in result.merges
                     )
                 )
+
+# Going back: the database the last import replaced, or the demo data, each after a confirmation.
+if not refusal:
+    st.subheader("Go back to earlier data")
+    db_path = db_path_from_env()
+    kept = restore.previous(db_path)
+    n_leads = int(ctx.db.run("dataset_tables").query("table_name == 'leads'")["n_accepted"].sum())
+    using = f"{safe.md(run['source_name'])}, imported {imported}, {fmt.plural(n_leads, 'lead')}"
+    restored = st.session_state.pop("restore_outcome", None)
+    if restored:
+        st.success(
+            f"Loaded {safe.md(restored)}. The data it replaced is now the previous data: "
+            "restore it the same way."
+        )
+
+    def when(loaded: restore.Loaded) -> str:
+        at = pd.Timestamp(loaded.imported_at).tz_convert(ctx.agreement.time_zone)
+        return f"{at:%d %b %Y %H:%M}"
+
+    b1, b2 = st.columns(2)
+    if kept is not None:
+        label = f"Restore the previous data ({safe.md(kept.name)}, imported {safe.md(when(kept))})"
+        if b1.button(label, key="restore_previous_ask"):
+            st.session_state["restore_confirm"] = "previous"
+    else:
+        b1.caption("No previous data is kept: each import keeps the data it replaces.")
+    if b2.button("Go back to the demo data", key="restore_demo_ask"):
+        st.session_state["restore_confirm"] = "demo"
+    asked = st.session_state.get("restore_confirm")
+    if asked == "previous" and kept is not None:
+        st.warning(
+            f"This replaces the data in use ({using}) with the previous data "
+            f"({safe.md(kept.name)}, imported {safe.md(when(kept))}, "
+            f"{fmt.plural(kept.n_leads, 'lead')}) "
+            "for every page and every user. The data in use becomes the previous data, so you "
+            "can swap back. The agreement is not changed."
+        )
+    elif asked == "demo":
+        st.warning(
+            f"This generates the demo dataset and imports it (about a minute), replacing the "
+            f"data in use ({using}) for every page and every user. The data in use becomes the "
+            "previous data, so you can restore it; the data kept before it is dropped. The "
+            "agreement is not changed."
+        )
+    if asked in ("previous", "demo"):
+        yes, no = st.columns(2)
+        if no.button("Cancel", key="restore_cancel"):
+            st.session_state.pop("restore_confirm", None)
+            st.rerun()
+        if yes.button("Yes, replace the data in use", key="restore_yes", type="primary"):
+            st.session_state.pop("restore_confirm", None)
+            try:
+                if asked == "previous":
+                    back = restore.restore_previous(db_path)
+                    said = f"{back.name}, imported {when(back)}"
+                else:
+                    with st.status("Building the demo data…", expanded=True) as status:
+                        restore.restore_demo(db_path, agreement_path_from_env(), status.write)
+                        status.update(label="Demo data loaded", state="complete")
+                    said = demo.DEMO_NAME
+            except (importer.ImportFailure, agreement_mod.AgreementError, OSError) as exc:
+                st.error(f"Nothing was restored; the data in use is unchanged. {safe.md(exc)}")
+            else:
+                st.cache_data.clear()
+                st.session_state.update(
+                    restore_outcome=said,
+                    upload_outcome=None,
+                )
+                st.rerun()
 
 # Does the agreement in use fit this data? If not, a starter agreement made from the data's own
 # counts: its sources, goals from their recent volume, targets from the observed rates.

@@ -817,3 +817,103 @@ def test_every_page_warns_while_scoring_rules_name_owners_or_teams_the_data_lack
             "team north. Those rules give no points. Change them in the agreement (see "
             "Definitions), or start one from this data (Data loaded: Starter agreement)."
         ], page
+
+
+def test_data_page_names_an_upload_and_restores_the_previous_data(
+    app, golden_db_path, tmp_path, monkeypatch
+):
+    db_path = tmp_path / "data" / "handoff.duckdb"
+    db_path.parent.mkdir()
+    shutil.copy(golden_db_path, db_path)
+    monkeypatch.setenv("HANDOFF_DB", str(db_path))
+    app.run()
+    app.switch_page("pages/data.py").run()
+    captions = shown_text(" ".join(c.value for c in app.caption))
+    # The golden fixture, imported by tests/conftest.py from its folder, named by it.
+    assert "Loaded: golden, imported " in captions
+    # The copy replaced nothing, so nothing is kept to restore; the demo is always offered.
+    assert "No previous data is kept" in captions
+    hubspot = ROOT / "tests" / "fixtures" / "hubspot"
+    app.file_uploader(key="upload_files").set_value(
+        [
+            ("contacts.csv", (hubspot / "contacts.csv").read_bytes(), "text/csv"),
+            ("deals.csv", (hubspot / "deals.csv").read_bytes(), "text/csv"),
+        ]
+    ).run()
+    next(b for b in app.button if b.label.startswith("Import")).click().run()
+    assert not app.exception
+    # Named by the files uploaded, never by the upload folder; timed in the agreement's zone.
+    captions = shown_text(" ".join(c.value for c in app.caption))
+    assert "Loaded: contacts.csv, deals.csv, imported " in captions
+    assert "(Europe/Berlin)" in captions
+    assert "uploads" not in captions.split("Loaded:")[1].split(".")[0]
+    ask = app.button(key="restore_previous_ask")
+    assert shown_text(ask.label).startswith("Restore the previous data (golden, imported ")
+    ask.click().run()
+    assert not app.exception
+    # What a restore replaces, said before it is done: 6 HubSpot leads by 14 golden ones.
+    said = next(shown_text(w.value) for w in app.warning if "This replaces" in w.value)
+    assert "This replaces the data in use (contacts.csv, deals.csv, imported " in said
+    assert ", 6 leads) with the previous data (golden, imported " in said
+    assert ", 14 leads)" in said
+    # Cancel changes nothing.
+    app.button(key="restore_cancel").click().run()
+    assert "Loaded: contacts.csv" in shown_text(" ".join(c.value for c in app.caption))
+    app.button(key="restore_previous_ask").click().run()
+    app.button(key="restore_yes").click().run()
+    assert not app.exception
+    assert shown_text(app.success[0].value).startswith("Loaded golden, imported ")
+    captions = shown_text(" ".join(c.value for c in app.caption))
+    assert "Loaded: golden, imported " in captions
+    assert "35 rows read = 34 accepted + 1 rejected." in captions  # the golden counts again
+    tables = next(d.value for d in app.dataframe if "n_read" in d.value.columns)
+    assert tables["n_read"].tolist() == [14, 3, 11, 3, 4]
+    # And the HubSpot upload is now the previous data: a second restore swaps back.
+    ask = app.button(key="restore_previous_ask")
+    assert shown_text(ask.label).startswith("Restore the previous data (contacts.csv, deals.csv")
+    ask.click().run()
+    app.button(key="restore_yes").click().run()
+    assert "Loaded: contacts.csv" in shown_text(" ".join(c.value for c in app.caption))
+
+
+def test_data_page_goes_back_to_the_demo_data(app, golden_db_path, tmp_path, monkeypatch):
+    import functools
+
+    from handoff import demo
+
+    monkeypatch.setattr(demo, "generate", functools.partial(demo.generate, n_leads=300))
+    db_path = tmp_path / "data" / "handoff.duckdb"
+    db_path.parent.mkdir()
+    shutil.copy(golden_db_path, db_path)
+    monkeypatch.setenv("HANDOFF_DB", str(db_path))
+    app.run()
+    app.switch_page("pages/data.py").run()
+    app.button(key="restore_demo_ask").click().run()
+    said = next(shown_text(w.value) for w in app.warning if "This generates" in w.value)
+    assert "This generates the demo dataset and imports it" in said
+    assert "replacing the data in use (golden, imported " in said
+    app.button(key="restore_yes").click().run()
+    assert not app.exception
+    captions = shown_text(" ".join(c.value for c in app.caption))
+    assert "Loaded: the demo data, imported " in captions
+    tables = next(d.value for d in app.dataframe if "n_read" in d.value.columns)
+    assert tables.set_index("table_name")["n_accepted"]["leads"] == 300
+    ask = app.button(key="restore_previous_ask")
+    assert shown_text(ask.label).startswith("Restore the previous data (golden, imported ")
+
+
+def test_data_page_offers_no_restore_when_data_changes_are_refused(app):
+    from streamlit import config as st_config
+
+    before = st_config.get_option("server.address")
+    st_config.set_option("server.address", "0.0.0.0")  # noqa: S104
+    try:
+        app.run()
+        app.switch_page("pages/data.py").run()
+    finally:
+        st_config.set_option("server.address", before)
+    assert not app.exception
+    assert "turned off" in app.error[0].value
+    keys = {b.key for b in app.button}
+    assert not keys & {"restore_previous_ask", "restore_demo_ask", "restore_yes"}
+    assert "Go back to earlier data" not in [h.value for h in app.subheader]

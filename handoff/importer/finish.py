@@ -9,6 +9,7 @@ breakdowns, and the import records what it read, from where and how (`import_run
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 
@@ -75,8 +76,10 @@ def write_metadata(
     folder: str,
     time_zone: str,
     result: ImportResult,
+    name: str | None = None,
 ) -> dt.datetime | None:
-    """Record what was imported, from where and how, and where the data ends."""
+    """Record what was imported, from where and how, and where the data ends. `name` is what
+    the user calls the export (the uploaded files' names); by default the folder's name."""
     maxes = join(
         compose("(select max({c}) from {t})", c=ident(c), t=ident(t)) for t, c in _TIMESTAMP_COLUMNS
     )
@@ -94,6 +97,7 @@ def write_metadata(
             "title": result.format_title,
             "detection": result.detection,
             "merges": [f"{g}: '{a}' → '{b}' ({n:,} rows)" for g, a, b, n in result.merges],
+            "name": name or Path(folder).name,
         },
     )
     queries.run(con, "import_tables_table")

@@ -1,16 +1,19 @@
 """The import's entry points, and the pipeline they run: plan, read, type and build, finish.
 
 `import_dataset` builds the database in a new file, under the database's import lock, and swaps
-it in with its rejects file only when everything succeeded; `check_dataset` reads an export into
-an in-memory database and touches no file. Both run `load`: every file of the plan read as text,
-the tables of the contract built in its order (leads first, so the others find their lead), the
-lookup files counted, then the finishing steps.
+it in with its rejects file only when everything succeeded, keeping the pair it replaces as
+`<name>.previous.duckdb` and its rejects file (one previous copy, for handoff.restore);
+`check_dataset` reads an export into an in-memory database and touches no file. Both run
+`load`: every file of the plan read as text, the tables of the contract built in its order
+(leads first, so the others find their lead), the lookup files counted, then the finishing
+steps.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,9 +44,11 @@ def import_dataset(
     progress: Progress | None = None,
     format: str | None = None,
     mapping: str | Path | None = None,
+    source_name: str | None = None,
 ) -> ImportResult:
     """Import an export (a folder or one file) into `db_path`, replacing it only if the whole
-    import succeeds. `format` or `mapping` say how to read it; otherwise it is recognised."""
+    import succeeds. `format` or `mapping` say how to read it; otherwise it is recognised.
+    `source_name` is recorded as the export's name (default: the folder's name)."""
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(db_path)
@@ -54,7 +59,14 @@ def import_dataset(
             for target in (db_path, rejects_path):
                 limits_mod.remove_stale_building_files(target)
             result = _import_locked(
-                Path(folder), db_path, agreement, rejects_path, progress, format, mapping
+                Path(folder),
+                db_path,
+                agreement,
+                rejects_path,
+                progress,
+                format,
+                mapping,
+                source_name,
             )
     except limits_mod.ImportBusy as exc:
         raise ImportFailure(str(exc)) from exc
@@ -71,6 +83,7 @@ def _import_locked(
     progress: Progress | None,
     format: str | None,
     mapping: str | Path | None,
+    source_name: str | None = None,
 ) -> ImportResult:
     """Build the database and its rejects file under temporary names, then swap both in: the
     rejects file always belongs to the database beside it."""
@@ -81,7 +94,7 @@ def _import_locked(
         con = duckdb.connect(str(building))
         try:
             plan = plan_import(con, folder, format, mapping)
-            result = load(con, plan, agreement, progress)
+            result = load(con, plan, agreement, progress, source_name)
             if progress:
                 progress("Building the staging tables ...")
             # The per-lead facts, built once here for this agreement (see handoff.db).
@@ -94,6 +107,7 @@ def _import_locked(
             con.execute("checkpoint")
         finally:
             con.close()
+        keep_previous(db_path, rejects_path)
         os.replace(building, db_path)
         os.replace(rejects_building, rejects_path)
     except BaseException:
@@ -101,6 +115,39 @@ def _import_locked(
             p.unlink(missing_ok=True)
         raise
     return result
+
+
+def previous_path(db_path: Path) -> Path:
+    """Where the database an import replaced is kept: `<name>.previous.duckdb` beside it."""
+    return db_path.with_name(db_path.stem + ".previous" + db_path.suffix)
+
+
+def keep_previous(db_path: Path, rejects_path: Path) -> None:
+    """Keep the database about to be replaced (and its rejects file) as the previous copy,
+    replacing the one kept before. Hard links then renames: `db_path` stays in place, whole,
+    throughout, and the previous copy appears whole or not at all."""
+    if not db_path.is_file():
+        return
+    previous = previous_path(db_path)
+    for source, target in (
+        (db_path, previous),
+        (rejects_path, default_rejects_path(previous)),
+    ):
+        if not source.is_file():
+            default_rejects_path(previous).unlink(missing_ok=True)
+            continue
+        for stale in target.parent.glob(f".{target.name}.linking-*"):  # a killed import's
+            stale.unlink(missing_ok=True)
+        link = target.with_name(f".{target.name}.linking-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            try:
+                os.link(source, link)
+            except OSError:  # a file system without hard links: a copy, then the same rename
+                shutil.copy2(source, link)
+            os.replace(link, target)
+        except BaseException:
+            link.unlink(missing_ok=True)
+            raise
 
 
 def check_dataset(
@@ -134,6 +181,7 @@ def load(
     plan: Plan,
     agreement: Agreement,
     progress: Progress | None = None,
+    source_name: str | None = None,
 ) -> ImportResult:
     """Read every file of the plan into typed canonical tables on `con`."""
     _prepare(con, agreement)
@@ -156,7 +204,7 @@ def load(
     )
     finish.build_lead_attributes(con, result.lead_attributes)
     result.data_end_at = finish.write_metadata(
-        con, str(plan.folder.resolve()), agreement.time_zone, result
+        con, str(plan.folder.resolve()), agreement.time_zone, result, source_name
     )
     result.reasons = finish.reasons(con)
     return result

@@ -1,5 +1,6 @@
 -- Question: What was imported, from where, how, and where does its data end?
--- Params: $folder, $tz, $data_end, $version, $schema, $format, $title, $detection, $merges
+-- Params: $folder, $tz, $data_end, $version, $schema, $format, $title, $detection, $merges,
+--   $name
 -- Grain: one row: the import that made the database
 create or replace table import_runs as
 select
@@ -12,4 +13,5 @@ select
     $format as format,
     $title as format_title,
     $detection as detection,
-    $merges as label_merges
+    $merges as label_merges,
+    $name as source_name
