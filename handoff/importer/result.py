@@ -48,6 +48,7 @@ class ImportResult:
     format: str = mapping_mod.CANONICAL
     format_title: str = ""
     detection: list[str] = field(default_factory=list)  # how the format and files were chosen
+    mapping_notes: list[str] = field(default_factory=list)  # the mapping's `notes`, as written
     merges: list[tuple[str, str, str, int]] = field(default_factory=list)  # group, from, to, n
     rejects_path: Path | None = None
     db_path: Path | None = None
@@ -80,6 +81,9 @@ class ImportResult:
             lines += [f"Format: {self.format} ({self.format_title})"]
         if self.detection:
             lines += [f"  {line}" for line in self.detection] + [""]
+        if self.mapping_notes:
+            lines.append("What the mapping assumes (its notes):")
+            lines += [f"  - {note}" for note in self.mapping_notes] + [""]
         lines.append(f"{'table':<11} {'file':<22} {'read':>10} {'accepted':>10} {'rejected':>10}")
         for t in self.tables:
             file = t.file or "(none)"

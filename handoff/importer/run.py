@@ -152,6 +152,7 @@ def load(
         format=mapping.name,
         format_title=mapping.title,
         detection=plan.explanation,
+        mapping_notes=list(mapping.notes),
         merges=finish.merge_label_spellings(con) if mapping.normalize_labels else [],
     )
     finish.build_lead_attributes(con, result.lead_attributes)
