@@ -171,7 +171,11 @@ def _timestamp(v: _Value, parsed: Parsed | None) -> Typed:
         # Said the way the mapping would fix it: the first common format that reads the value.
         tries = join(
             [
-                compose("when try_strptime({t}, {f}) is not null then {f}", t=v.text, f=f)
+                compose(
+                    "when year(try_strptime({t}, {f})) between 1900 and 2199 then {f}",
+                    t=v.text,
+                    f=f,
+                )
                 for f in map(v.ex.bind, SUGGESTED_DATE_FORMATS)
             ],
             sep=" ",
