@@ -249,9 +249,9 @@ def _check(args: argparse.Namespace) -> int:
         {"limit": args.limit},
     ).fetchall()
     if rows:
-        print("\nRejected rows (file:line: column: reason):")
+        print("\nRejected rows (file line: what is wrong):")
         for file, line, _column, reason in rows:
-            print(f"  {file}:{line}: {reason}")
+            print(f"  {file} line {line}, {reason}")
         if result.n_rejected > len(rows):
             print(f"  ... {result.n_rejected - len(rows):,} more (raise --limit to see them)")
     if result.n_rejected:

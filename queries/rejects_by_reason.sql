@@ -1,27 +1,18 @@
--- Question: why were rows rejected at import, per table, and how many for each reason?
+-- Question: why were rows rejected at import, per table, and how many for each cause?
 -- Params: none
--- Grain: one row per table × column × reason kind (quoted values folded into …)
+-- Grain: one row per table × file × column × cause (the kind of problem, the same text for
+-- every row it affects; each row's own detail is in rejected_rows)
 
-with folded as (
+with final as (
     select
         table_name,
         file_name,
         column_name,
-        regexp_replace(reason, '''[^'']*''', '…', 'g') as reason,
-        line
-    from import_rejects
-),
-
-final as (
-    select
-        table_name,
-        file_name,
-        column_name,
-        reason,
+        cause as reason,
         count(*) as n_rows,
         min(line) as first_line
-    from folded
-    group by all
+    from import_rejects
+    group by table_name, file_name, column_name, cause
 )
 
 select * from final

@@ -54,13 +54,13 @@ TIMESTAMPS = [
     ("2026-01-31T14:05:00Z", dt.datetime(2026, 1, 31, 14, 5, tzinfo=UTC), None),
     ("2026-01-31 14:05", dt.datetime(2026, 1, 31, 13, 5, tzinfo=UTC), None),
     ("2026-01-31", dt.datetime(2026, 1, 30, 23, 0, tzinfo=UTC), None),
-    ("infinity", None, "is not a date or timestamp"),
-    ("-infinity", None, "is not a date or timestamp"),
-    ("epoch", None, "is not a date or timestamp"),
-    ("now", None, "is not a date or timestamp"),
-    ("2026-02-30", None, "is not a date or timestamp"),
-    ("0001-01-01", None, "is not a date or timestamp"),
-    ("9999-12-31", None, "is not a date or timestamp"),
+    ("infinity", None, "is not a date"),
+    ("-infinity", None, "is not a date"),
+    ("epoch", None, "is not a date"),
+    ("now", None, "is not a date"),
+    ("2026-02-30", None, "is not a date"),
+    ("0001-01-01", None, "is not a date"),
+    ("9999-12-31", None, "is not a date"),
     ("2026-01-31 14:05 and more", None, "'and more' is not a UTC offset or an IANA time zone"),
 ]
 
@@ -130,7 +130,8 @@ def test_the_offset_of_a_format_with_percent_z_is_checked_too(tmp_path, golden_a
     assert created(con) == {"A": dt.datetime(2026, 1, 31, 13, 5, tzinfo=UTC)}
     assert (
         reasons(con)[3]
-        == "at: '31.01.2026 14:05 +2500': its offset is not between -12:00 and +14:00"
+        == 'column "at" (created_at): "31.01.2026 14:05 +2500": its offset is not between -12:00'
+        " and +14:00"
     )
 
 
@@ -215,8 +216,8 @@ def test_an_id_is_trimmed_of_tabs_and_no_break_spaces_like_spaces(tmp_path, gold
     assert sorted(created(con)) == ["L1", "L2"]
     said = reasons(con)
     assert said == {
-        3: "lead_id: duplicate lead_id 'L1', first on line 2",
-        4: "lead_id: duplicate lead_id 'L1', first on line 2",
+        3: "column \"lead_id\": duplicate lead_id 'L1', first seen on line 2",
+        4: "column \"lead_id\": duplicate lead_id 'L1', first seen on line 2",
     }
 
 
@@ -229,7 +230,7 @@ def test_an_id_is_trimmed_of_tabs_and_no_break_spaces_like_spaces(tmp_path, gold
             },
             "leads",
             2,
-            "amount: '-500' is below 0: amount cannot be negative",
+            "column \"amount\": '-500' is below 0: amount cannot be negative",
         ),
         (
             {
@@ -239,7 +240,7 @@ def test_an_id_is_trimmed_of_tabs_and_no_break_spaces_like_spaces(tmp_path, gold
             },
             "deals",
             2,
-            "amount: '$-1,200' is below 0: amount cannot be negative",
+            "column \"amount\": '$-1,200' is below 0: amount cannot be negative",
         ),
         (
             {
@@ -248,7 +249,7 @@ def test_an_id_is_trimmed_of_tabs_and_no_break_spaces_like_spaces(tmp_path, gold
             },
             "spend",
             2,
-            "cost: '-10' is below 0: cost cannot be negative",
+            "column \"cost\": '-10' is below 0: cost cannot be negative",
         ),
     ],
     ids=["lead-amount", "deal-amount", "spend-cost"],

@@ -117,7 +117,9 @@ def test_hubspot_contacts_and_deals(golden_agreement):
         ("deals.csv", 5, "lead_id"),
         ("deals.csv", 6, "lead_id"),
     ]
-    assert rejected[0][3].startswith("Create Date: 'yesterday' is not a date or timestamp")
+    assert rejected[0][3].startswith(
+        'column "Create Date" (created_at): "yesterday" is not a date (expected ISO 8601'
+    )
     assert "no associated contact" in rejected[1][3]
     assert "'107' is not an accepted lead (orphan)" in rejected[2][3]
 
@@ -147,7 +149,7 @@ def test_salesforce_workshop_export(golden_agreement):
     assert by_file["Campaign.csv"].n_accepted == 0
     reasons = dict(
         con.execute(
-            "select reason, count(*) from import_rejects group by 1 order by 2 desc"
+            "select cause, count(*) from import_rejects group by 1 order by 2 desc"
         ).fetchall()
     )
     assert reasons == {
@@ -304,8 +306,9 @@ def test_a_mapping_file_reads_any_export(tmp_path, golden_agreement):
         (
             5,
             "Angelegt",
-            "Angelegt: '32.01.2026 09:30' is not a date or timestamp (expected ISO 8601"
-            " (2026-01-31, 2026-01-31T14:05:00+01:00), %d.%m.%Y %H:%M)",
+            'column "Angelegt" (created_at): "32.01.2026 09:30" is not a date (expected ISO 8601'
+            " (2026-01-31, 2026-01-31T14:05:00+01:00), %d.%m.%Y %H:%M); if it is one, add its"
+            " format to date_formats in the mapping (strptime codes such as %d/%m/%Y %H:%M)",
         )
     ]
     # Status is only tested, not read as a value: it stays, as a lead attribute.

@@ -49,7 +49,7 @@ CASES = [
         "duplicate lead ids keep the first",
         (HEADER + "L1,2026-01-05,Web\nL2,2026-01-05,Web\nL1,2026-01-09,Mail\n L1 ,2026-01-09,Mail\n").encode(),
         (4, 2, 2),
-        [(4, "lead_id", "duplicate lead_id 'L1', first on line 2"), (5, "lead_id", "first on line 2")],
+        [(4, "lead_id", "duplicate lead_id 'L1', first seen on line 2"), (5, "lead_id", "first seen on line 2")],
     ),
     (
         "unparseable dates",
@@ -213,7 +213,7 @@ def test_orphans_in_every_child_table(tmp_path, golden_agreement):
     # L2 was rejected from leads, so its touch and deal are orphans too.
     assert "lead_id 'L2' is not an accepted lead (orphan)" in reasons[("touches", 3)]
     assert "lead_id 'L9' is not an accepted lead" in reasons[("activities", 3)]
-    assert "duplicate deal_id 'D1', first on line 2" in reasons[("deals", 4)]
+    assert "duplicate deal_id 'D1', first seen on line 2" in reasons[("deals", 4)]
 
 
 def test_deal_status_and_spend_month(tmp_path, golden_agreement):
@@ -229,9 +229,9 @@ def test_deal_status_and_spend_month(tmp_path, golden_agreement):
     assert counts(result, "spend") == (4, 1, 3)
     reasons = [r for t, _, _, r in rejects(con) if t == "spend"]
     assert reasons == [
-        "month: '2026-13' is not a month (use YYYY-MM, e.g. 2026-01)",
-        "month: '2026-01-15' is not a month (use YYYY-MM, e.g. 2026-01)",
-        "cost: is blank",
+        "column \"month\": '2026-13' is not a month (use YYYY-MM, e.g. 2026-01)",
+        "column \"month\": '2026-01-15' is not a month (use YYYY-MM, e.g. 2026-01)",
+        'column "cost": is blank',
     ]
 
 
@@ -320,7 +320,10 @@ def test_cli_import_and_check_exit_codes(tmp_path, capsys):
     # check finds the orphan activity and says so with a non-zero exit, importing nothing.
     assert main(["check", str(GOLDEN), "--agreement", agreement]) == 1
     out = capsys.readouterr().out
-    assert "activities.csv:11: lead_id: lead_id 'LX9' is not an accepted lead (orphan)" in out
+    assert (
+        "activities.csv line 11, column \"lead_id\": lead_id 'LX9' is not an accepted lead (orphan)"
+        in out
+    )
     bad = write_dataset(tmp_path / "bad", leads="lead_id,source\nL1,Web\n")
     assert main(["import", str(bad), "--db", str(db_path), "--agreement", agreement]) == 2
     assert "leads.csv: missing required column 'created_at'" in capsys.readouterr().err

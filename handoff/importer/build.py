@@ -194,14 +194,16 @@ def _typed_rows(
         row.problems.append(
             compose(
                 "case when {l} is not null and owner_lead.lead_key is null then"
-                " {{'col': 'lead_id', 'why': 'lead_id ''' || {l} || ''' is not an accepted"
+                " {{'col': 'lead_id', 'canon': 'lead_id', 'cause': 'not an accepted lead (orphan)',"
+                " 'why': 'lead_id ''' || {l} || ''' is not an accepted"
                 " lead (orphan)'}} end",
                 l=row.lead_id,
             )
         )
     skips = [
         compose(
-            "case when {c} then {{'col': {label}, 'why': {why}}} end",
+            "case when {c} then"
+            " {{'col': {label}, 'canon': null, 'cause': {why}, 'why': {why}}} end",
             # A skip rule whose column the file lacks skips nothing.
             c=ex.condition(s.when, src, "s", optional=True),
             label=ex.bind(s.when.column),

@@ -119,5 +119,5 @@ def write_metadata(
 
 
 def reasons(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
-    """Rejected rows per table and reason (quoted values shown as …), most frequent first."""
+    """Rejected rows per table and cause (the kind of problem), most frequent first."""
     return [(t, r, n) for t, r, n in queries.run(con, "reasons").fetchall()]

@@ -351,6 +351,7 @@ def _structural_rejects(
                 "file": path.name,
                 "line": rec.line,
                 "reason": rec.reason,
+                "cause": rec.cause,
                 "text": scan_mod.preview(prepared.scanned, rec),
             },
         )
@@ -399,7 +400,8 @@ def _reject_unreadable(
                 "lines": lines,
                 "cols": [r[1] for r in duck],
                 "reasons": [r[2] for r in duck],
-                "records": [r[3] for r in duck],
+                "records": [r[4] for r in duck],
+                "causes": [r[3] for r in duck],
             },
         )
     return lines

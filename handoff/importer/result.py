@@ -14,7 +14,7 @@ from handoff.contract import TABLES
 # queries/import/) and the import's record (`finish`). `handoff.db` refuses a file of another
 # version, asking for the data to be imported again. (Here, in a module that needs nothing of
 # handoff.db, because handoff.db reads it.)
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # How a file used for lookups only is listed in place of a table name.
 LOOKUP_TABLE = "(lookup)"
@@ -44,10 +44,11 @@ class ImportResult:
 
     folder: Path
     tables: list[TableResult]
-    reasons: list[tuple[str, str, int]]  # (table, reason, rows), most frequent first
+    reasons: list[tuple[str, str, int]]  # (table, cause, rows), most frequent first
     format: str = mapping_mod.CANONICAL
     format_title: str = ""
     detection: list[str] = field(default_factory=list)  # how the format and files were chosen
+    mapping_notes: list[str] = field(default_factory=list)  # the mapping's `notes`, as written
     merges: list[tuple[str, str, str, int]] = field(default_factory=list)  # group, from, to, n
     rejects_path: Path | None = None
     db_path: Path | None = None
@@ -80,6 +81,9 @@ class ImportResult:
             lines += [f"Format: {self.format} ({self.format_title})"]
         if self.detection:
             lines += [f"  {line}" for line in self.detection] + [""]
+        if self.mapping_notes:
+            lines.append("What the mapping assumes (its notes):")
+            lines += [f"  - {note}" for note in self.mapping_notes] + [""]
         lines.append(f"{'table':<11} {'file':<22} {'read':>10} {'accepted':>10} {'rejected':>10}")
         for t in self.tables:
             file = t.file or "(none)"
@@ -111,11 +115,11 @@ class ImportResult:
                 lines.append(f"  {group}: '{before}' → '{after}' ({n:,} rows)")
         if self.reasons:
             lines.append("")
-            lines.append("Rejected rows by reason:")
+            lines.append("Rejected rows by cause:")
             for table, reason, n in self.reasons[:20]:
                 lines.append(f"  {n:>8,}  {table}: {reason}")
             if len(self.reasons) > 20:
-                lines.append(f"  ... and {len(self.reasons) - 20} more reasons")
+                lines.append(f"  ... and {len(self.reasons) - 20} more causes")
         if self.rejects_path is not None and self.n_rejected:
             lines.append(f"Every rejected row, with its line and reason: {self.rejects_path}")
         return "\n".join(lines)

@@ -170,9 +170,10 @@ def default_rejects_path(db_path: Path) -> Path:
 
 def rejected(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every rejected row (file, line, column, reason), and the rows per file, column and
-    reason (values in a reason shown as …), from a checked or imported export."""
+    cause (the kind of problem; each row's detail is in its reason), from a checked or imported
+    export."""
     rows = con.sql(queries.sql("rejects_listed")).to_arrow_table()
-    counts = con.sql(queries.sql("rejects_counted"), params={"quoted": "'[^']*'"}).to_arrow_table()
+    counts = con.sql(queries.sql("rejects_counted")).to_arrow_table()
     return rows.to_pandas(), counts.to_pandas()
 
 
@@ -200,6 +201,7 @@ def load(
         format=mapping.name,
         format_title=mapping.title,
         detection=plan.explanation,
+        mapping_notes=list(mapping.notes),
         merges=finish.merge_label_spellings(con) if mapping.normalize_labels else [],
     )
     finish.build_lead_attributes(con, result.lead_attributes)

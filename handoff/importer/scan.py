@@ -162,6 +162,7 @@ class Record:
     start: int  # byte offsets in the file scanned, end exclusive (its newline not included)
     end: int
     reason: str | None = None  # why it is rejected; None for a kept multi-line record
+    cause: str | None = None  # the kind of problem, without this record's line numbers
 
 
 @dataclass
@@ -330,9 +331,12 @@ def _judge(path, head, out, candidates, over, nul_at, blanks, max_line_bytes) ->
                     first,
                     f"a quote opened on this line is not closed until line {end_line}, and"
                     f" {_lines_said(between)} in between {said} read (a stray quote?)",
+                    "a quote opened on this line is not closed on it (a stray quote?)",
                 )
                 closes = f"a quote closes on this line that line {rec.line} opened (a stray quote?)"
-                rejected[last.start] = _with(last, closes)
+                rejected[last.start] = _with(
+                    last, closes, "a quote closes on this line that an earlier line opened"
+                )
                 out.n_records += rec.n_lines - 1
             else:
                 out.multi_line.append(rec)
@@ -352,8 +356,8 @@ def _judge(path, head, out, candidates, over, nul_at, blanks, max_line_bytes) ->
     out.n_records -= len(blanks)
 
 
-def _with(rec: Record, reason: str) -> Record:
-    return Record(rec.line, rec.n_lines, rec.start, rec.end, reason)
+def _with(rec: Record, reason: str, cause: str | None = None) -> Record:
+    return Record(rec.line, rec.n_lines, rec.start, rec.end, reason, cause or reason)
 
 
 def _lines_said(lines: list[int]) -> str:

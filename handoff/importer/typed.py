@@ -2,9 +2,10 @@
 
 For each canonical column the contract says its kind (text, choice, timestamp, number, month),
 whether it is required, and what a blank becomes; `value_expr` turns that into two SQL
-expressions over a file's row: the typed value, and a struct(col, why) saying what is wrong
-with it (NULL when nothing is). Every constant of the contract that reaches the SQL (a choice's
-options, a minimum, a column's name in a reason) is a bound parameter.
+expressions over a file's row: the typed value, and a struct(col, canon, cause, why) saying what
+is wrong with it (NULL when nothing is): the file's column, the canonical one, the kind of
+problem and what is wrong with this row's value. Every constant of the contract that reaches
+the SQL (a choice's options, a minimum, a column's name in a reason) is a bound parameter.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from handoff.contract import Column, ColumnType
 from handoff.importer.extract import Extractor
-from handoff.sql import Sql, compose, stripped, trimmed
+from handoff.sql import Sql, compose, join, stripped, trimmed
 
 SQL_TYPES = {
     ColumnType.TEXT: Sql("varchar"),
@@ -42,7 +43,7 @@ class Typed:
     """A column's typed value and its problem."""
 
     value: Sql  # the typed value
-    problem: Sql | None  # a struct(col, why) when the value is bad, else NULL
+    problem: Sql | None  # a struct(col, canon, cause, why) when the value is bad, else NULL
 
 
 @dataclass(frozen=True)
@@ -61,22 +62,27 @@ class _Value:
     def quoted(self) -> Sql:
         return compose("'''' || {text} || ''''", text=self.text)
 
-    def problem(self, condition: Sql, why: Sql) -> Sql:
+    def problem(self, condition: Sql, why: Sql, cause: Sql) -> Sql:
+        """The problem when `condition` holds: `why` says it of this row (its value), `cause`
+        is the same text for every row with this kind of problem (what summaries count)."""
         return compose(
-            "case when {cond} then {{'col': {label}, 'why': {why}}} end",
+            "case when {cond} then"
+            " {{'col': {label}, 'canon': {canon}, 'cause': {cause}, 'why': {why}}} end",
             cond=condition,
             label=self.label,
+            canon=self.ex.bind(self.col.name),
+            cause=cause,
             why=why,
         )
 
-    def unread(self, value: Sql, why: Sql) -> Sql:
+    def unread(self, value: Sql, why: Sql, cause: Sql) -> Sql:
         """The problem of a blank, or of a text that `value` could not read."""
         bad = compose("{text} is not null and {value} is null", text=self.text, value=value)
-        return either(self.blank, self.problem(bad, why))
+        return either(self.blank, self.problem(bad, why, cause))
 
-    def unreadable(self, value: Sql, why: Sql) -> Typed:
+    def unreadable(self, value: Sql, why: Sql, cause: Sql) -> Typed:
         """`value`, and its problem when it is blank or could not be read."""
-        return Typed(value, self.unread(value, why))
+        return Typed(value, self.unread(value, why, cause))
 
 
 def value_expr(
@@ -104,7 +110,7 @@ def value_expr(
     said_blank = Sql("'is blank'") if blank_reason is None else ex.bind(blank_reason)
     value = _Value(col, expr, text, (raw_type or "VARCHAR").upper(), label, ex, None)
     if col.required:
-        blank = value.problem(compose("{text} is null", text=text), said_blank)
+        blank = value.problem(compose("{text} is null", text=text), said_blank, said_blank)
         value = _Value(col, expr, text, value.native, label, ex, blank)
     if col.type is ColumnType.TIMESTAMP:
         return _timestamp(value, parsed)
@@ -128,15 +134,14 @@ def _choice(v: _Value) -> Typed:
         value=value,
         choices=choices,
     )
-    why = compose(
-        "{q} || ' is not one of ' || {c}", q=v.quoted, c=v.ex.bind(" / ".join(v.col.choices))
-    )
+    one_of = v.ex.bind("is not one of " + " / ".join(v.col.choices))
+    why = compose("{q} || ' ' || {c}", q=v.quoted, c=one_of)
     typed = compose(
         "case when list_contains({choices}, {value}) then {value} end",
         value=value,
         choices=choices,
     )
-    return Typed(typed, either(v.blank, v.problem(bad, why)))
+    return Typed(typed, either(v.blank, v.problem(bad, why, one_of)))
 
 
 def _timestamp(v: _Value, parsed: Parsed | None) -> Typed:
@@ -154,13 +159,75 @@ def _timestamp(v: _Value, parsed: Parsed | None) -> Typed:
         " and {p} < timestamptz '2200-01-01 00:00:00+00' then {p} end",
         p=parsed.instant,
     )
-    why = compose(
-        "{q} || coalesce(': ' || {tail}, ' is not a date or timestamp ' || {f})",
-        q=v.quoted,
-        tail=parsed.problem,
-        f=formats,
-    )
-    return v.unreadable(value, why)
+    if v.ex.mapping.is_canonical:
+        why = compose(
+            "{q} || coalesce(': ' || {tail}, ' is not a date or timestamp ' || {f})",
+            q=v.quoted,
+            tail=parsed.problem,
+            f=formats,
+        )
+        cause = compose("coalesce({tail}, 'is not a date or timestamp')", tail=parsed.problem)
+    else:
+        # Said the way the mapping would fix it: the first common format that reads the value.
+        tries = join(
+            [
+                compose(
+                    "when year(try_strptime({t}, {f})) between 1900 and 2199 then {f}",
+                    t=v.text,
+                    f=f,
+                )
+                for f in map(v.ex.bind, SUGGESTED_DATE_FORMATS)
+            ],
+            sep=" ",
+        )
+        fix = compose(
+            "coalesce('; add date_formats = [\"' || (case {tries} end) || '\"] to the mapping',"
+            " ' ' || {f} || '; if it is one, add its format to date_formats in the mapping"
+            " (strptime codes such as %d/%m/%Y %H:%M)')",
+            tries=tries,
+            f=formats,
+        )
+        why = compose(
+            "'\"' || {t} || '\"' || coalesce(': ' || {tail}, ' is not a date' || {fix})",
+            t=v.text,
+            tail=parsed.problem,
+            fix=fix,
+        )
+        cause = compose(
+            "coalesce({tail}, 'is not a date in a format the mapping reads (date_formats)')",
+            tail=parsed.problem,
+        )
+    return v.unreadable(value, why, cause)
+
+
+# Formats tried on a date the mapping cannot read, to suggest one for its `date_formats`: the
+# first that reads the value is suggested (day-first before month-first, as a value such as
+# 31/12/2025 reads only day-first).
+SUGGESTED_DATE_FORMATS = (
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%m/%d/%y %I:%M %p",
+    "%m/%d/%y",
+    "%d/%m/%y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+    "%d %b, %Y %H:%M:%S",
+    "%d %b %Y %H:%M",
+    "%d %b %Y",
+    "%b %d, %Y %I:%M %p",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d %B %Y",
+)
 
 
 def _number(v: _Value) -> Typed:
@@ -170,7 +237,7 @@ def _number(v: _Value) -> Typed:
         value = compose("case when isfinite({r}) then {r} end", r=raw)
         bad = compose("{r} is not null and not isfinite({r})", r=raw)
         why = compose("{q} || ' is not a finite number'", q=v.quoted)
-        found = either(v.blank, v.problem(bad, why))
+        found = either(v.blank, v.problem(bad, why, Sql("'is not a finite number'")))
     else:
         value = compose("parse_number({text})", text=v.text)
         why = compose(
@@ -178,7 +245,7 @@ def _number(v: _Value) -> Typed:
             "commas, decimal point and K/M/B)'",
             q=v.quoted,
         )
-        found = v.unread(value, why)
+        found = v.unread(value, why, Sql("'is not a number'"))
     if v.col.minimum is not None:
         below = v.problem(
             compose("{v} < {m}", v=value, m=v.ex.bind(float(v.col.minimum))),
@@ -188,6 +255,7 @@ def _number(v: _Value) -> Typed:
                 m=v.ex.bind(f"{v.col.minimum:g}"),
                 c=v.ex.bind(v.col.name),
             ),
+            v.ex.bind(f"is below {v.col.minimum:g}: {v.col.name} cannot be negative"),
         )
         found = either(found, below)
     return Typed(value, found)
@@ -208,7 +276,7 @@ def _month(v: _Value) -> Typed:
             q=v.quoted,
             f=v.ex.bind(f"(expected {v.ex.date_formats_said()})"),
         )
-    return v.unreadable(value, why)
+    return v.unreadable(value, why, Sql("'is not a month'"))
 
 
 _TYPERS: dict[ColumnType, Callable[[_Value], Typed]] = {

@@ -20,6 +20,7 @@ select
         ),
         e.column_idx
     ) as reason,
+    arg_min(coalesce(m.said, e.error_message), e.column_idx) as cause,
     to_json({'csv_line': trim(arg_min(e.csv_line, e.column_idx), chr(10))}) as record
 from csv_reject_errors as e
 left join (

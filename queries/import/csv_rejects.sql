@@ -1,5 +1,5 @@
 -- Question: Which records of a file did DuckDB reject, on the line a text editor shows each on?
--- Params: $table, $file, $lines, $cols, $reasons, $records
+-- Params: $table, $file, $lines, $cols, $reasons, $records, $causes
 -- Grain: inserts one row per rejected record into import_rejects
 insert into import_rejects
 select
@@ -8,4 +8,5 @@ select
     unnest($lines),
     unnest($cols),
     unnest($reasons),
-    unnest($records)
+    unnest($records),
+    unnest($causes)

@@ -7,8 +7,10 @@
 update typed set problems = [
     {
         'col': cast($key_name as varchar),
+        'canon': cast($key_name as varchar),
+        'cause': 'duplicate ' || cast($key_name as varchar),
         'why': 'duplicate ' || cast($key_name as varchar) || ' ''' || typed.{{key}} || ''''
-            || ', first on line ' || d.first_line
+            || ', first seen on line ' || d.first_line
             || case
                 when d.first_file <> typed.src_index
                     then ' of ' || list_extract($files, d.first_file + 1)

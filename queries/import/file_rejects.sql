@@ -2,14 +2,55 @@
 -- Params: $table, $file, $src_index
 -- Grain: inserts one row per rejected row of the file into import_rejects
 -- Columns: {{source}}
+-- A reason names the file's column and the canonical one: `column "Created Date" (created_at):
+-- ...`. A value that fails the same way for two canonical columns made of one column of the
+-- file is said once, naming both: `(created_at, mql_at)`.
 insert into import_rejects
+with problems as (
+    select
+        typed.raw_rowid,
+        typed.line,
+        unnest(typed.problems) as p,
+        generate_subscripts(typed.problems, 1) as i
+    from typed
+    where typed.src_index = $src_index and len(typed.problems) > 0
+),
+
+said as (
+    select
+        raw_rowid,
+        line,
+        p.col,
+        p.why,
+        min(i) as i,
+        min(p.cause) as cause,
+        string_agg(p.canon, ', ' order by i) filter (where p.canon <> p.col) as canons
+    from problems
+    group by raw_rowid, line, p.col, p.why
+),
+
+per_row as (
+    select
+        raw_rowid,
+        line,
+        arg_min(col, i) as column_name,
+        string_agg(
+            'column "' || col || '"' || coalesce(' (' || canons || ')', '') || ': ' || why,
+            '; '
+            order by i
+        ) as reason,
+        string_agg(distinct col || ': ' || cause, '; ') as cause
+    from said
+    group by raw_rowid, line
+)
+
 select
     $table,
     $file,
-    typed.line,
-    typed.problems[1].col,
-    array_to_string(list_transform(typed.problems, lambda p: p.col || ': ' || p.why), '; '),
-    to_json(s)
-from typed
-join {{source}} as s on s.rowid = typed.raw_rowid
-where typed.src_index = $src_index and len(typed.problems) > 0
+    per_row.line,
+    per_row.column_name,
+    per_row.reason,
+    to_json(s),
+    per_row.cause
+from per_row
+join {{source}} as s on s.rowid = per_row.raw_rowid

@@ -1,9 +1,9 @@
--- Question: How many rows did each table reject for each reason (quoted values shown as …)?
+-- Question: How many rows did each table reject for each cause (the kind of problem)?
 -- Params: none
--- Grain: one row per table × reason, most rows first
+-- Grain: one row per table × cause, most rows first
 select
     table_name,
-    regexp_replace(reason, '''[^'']*''', '…', 'g') as reason,
+    cause as reason,
     count(*) as n
 from import_rejects
 group by all

@@ -1,10 +1,10 @@
--- Question: How many rows were rejected per file, column and reason (values in a reason shown as …)?
--- Params: $quoted
--- Grain: one row per file × column × reason, most rows first
+-- Question: How many rows were rejected per file, column and cause (the kind of problem)?
+-- Params: none
+-- Grain: one row per file × column × cause, most rows first
 select
     file_name,
     coalesce(column_name, '') as column_name,
-    regexp_replace(reason, $quoted, '…', 'g') as reason,
+    cause as reason,
     count(*) as n_rows
 from import_rejects
 group by all

@@ -3,7 +3,7 @@
 -- Grain: one row per row read from the file
 -- Columns: {{line}}, {{columns}}, {{skip}}, {{problems}}, {{made}}, {{joins}}
 -- {{made}} is the file's table with the values the mapping makes of its columns; {{columns}}
--- the typed values, {{problems}} a struct(col, why) per check (NULL when it passes), {{skip}}
+-- the typed values, {{problems}} a struct(col, canon, cause, why) per check (NULL when it passes), {{skip}}
 -- why a row is set aside by the mapping, and {{joins}} the lead each row belongs to.
 select
     cast($src_index as integer) as src_index,
@@ -16,6 +16,6 @@ select
         case
             when {{skip}} is not null then [{{skip}}]
             else list_filter([{{problems}}], lambda p: p is not null)
-        end as struct(col varchar, why varchar)[]
+        end as struct(col varchar, canon varchar, cause varchar, why varchar)[]
     ) as problems
 from {{made}} as s {{joins}}
