@@ -37,6 +37,7 @@ from handoff import demo, importer, mapping, metrics, report, starter
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import Database, agreement_path_from_env, db_path_from_env, load_query
 from handoff.filters import PERIODS, VIEWS, Filters, Period, resolve_period
+from handoff.importer import progress as progress_mod
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,6 +178,16 @@ def _export_args(p: argparse.ArgumentParser) -> None:
         help="how the export is written (default: recognised from the headers)",
     )
     how.add_argument("--mapping", type=Path, help="a mapping file (TOML) for any other export")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress lines (by default a line per stage on stderr: its rows and rows/s)",
+    )
+
+
+def _progress(args: argparse.Namespace) -> importer.Progress | None:
+    """The stages of a check or an import on stderr, unless --quiet."""
+    return None if args.quiet else progress_mod.printer(sys.stderr, sys.stderr.isatty())
 
 
 def _db_args(p: argparse.ArgumentParser) -> None:
@@ -215,7 +226,7 @@ def _import(args: argparse.Namespace) -> int:
         db_path,
         agreement,
         rejects_path=args.rejects,
-        progress=lambda msg: print(msg, file=sys.stderr),
+        progress=_progress(args),
         format=args.format,
         mapping=args.mapping,
     )
@@ -239,7 +250,7 @@ def _import(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     agreement = _agreement(args)
     result, con = importer.check_dataset(
-        args.folder, agreement, format=args.format, mapping=args.mapping
+        args.folder, agreement, _progress(args), format=args.format, mapping=args.mapping
     )
     print(result.summary())
     rows = con.execute(

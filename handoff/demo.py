@@ -383,6 +383,10 @@ def import_demo(db_path: Path, agreement_path: Path, say: Callable[[str], None])
         counts = generate(folder, agreement_path=agreement_path, progress=say)
         say(f"Generated {counts['leads']:,} leads and {counts['touches']:,} touches.")
         result = importer.import_dataset(
-            folder, db_path, agreement, progress=say, source_name=DEMO_NAME
+            folder,
+            db_path,
+            agreement,
+            progress=lambda stage: say(stage.line()) if stage.ended else None,
+            source_name=DEMO_NAME,
         )
         say(f"Imported {sum(t.n_accepted for t in result.tables):,} rows.")

@@ -40,6 +40,7 @@ from handoff.filters import (
     read_query_params,
     resolve_period,
 )
+from handoff.importer.progress import Stage
 from handoff.navigation import NAVIGATION
 
 _SCOPE_LABELS = {"source": "Source", "campaign": "Campaign", "owner": "Owner", "team": "Team"}
@@ -311,6 +312,22 @@ def _build_demo(db_path: Path, agreement_path: Path, rebuild: bool) -> None:
     with st.status(label, expanded=True) as status:
         demo.build_app_database(db_path, agreement_path, rebuild, progress=status.write)
         status.update(label="Demo database ready", state="complete", expanded=False)
+
+
+class StageBar:
+    """A progress bar for a check or an import: called with each stage (an importer.Progress),
+    it shows the share of stages done and the stage running or just ended, with its rows and
+    rows per second; `close` removes it once the outcome is shown."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.bar = st.progress(0.0, text=f"{what}: starting…")
+
+    def __call__(self, stage: Stage) -> None:
+        self.bar.progress(stage.done, text=f"{self.what}, {stage.line()}")
+
+    def close(self) -> None:
+        self.bar.empty()
 
 
 def _key(db_path: Path, agreement_path: Path) -> tuple:

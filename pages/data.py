@@ -113,20 +113,25 @@ if files and not too_big and not refusal:
         )
         check_clicked, import_clicked = st.columns(2)
         if check_clicked.button("Check: list every problem, import nothing"):
+            bar = ui.StageBar("Checking the export")
             try:
-                result, con = importer.check_dataset(saved.folder, ctx.agreement, **how)
+                result, con = importer.check_dataset(saved.folder, ctx.agreement, bar, **how)
                 st.session_state["upload_check"] = (result, *importer.rejected(con))
                 con.close()
             except (importer.ImportFailure, mapping.MappingError) as exc:
                 st.error(safe.md(exc))
+            finally:
+                bar.close()
         if import_clicked.button("Import: replace the data in use", type="primary"):
             loaded = ctx.db.run("dataset_tables")
             before = loaded.groupby("table_name")["n_accepted"].sum().to_dict()
+            bar = ui.StageBar("Importing the export")
             try:
                 result = importer.import_dataset(
                     saved.folder,
                     db_path_from_env(),
                     ctx.agreement,
+                    progress=bar,
                     source_name=uploads.source_name(saved),
                     **how,
                 )

@@ -165,7 +165,7 @@ def _rejects_changed(path: Path):
 MOMENTS = {
     "after-0.5s": lambda imp, known: _after(0.5),
     "after-2s": lambda imp, known: _after(2.0),
-    "during-staging": lambda imp, known: lambda: imp.said("Building the staging tables"),
+    "during-staging": lambda imp, known: lambda: imp.said("building the staging tables ..."),
     "rejects-written": lambda imp, known: _rejects_changed(known["rejects"]),
 }
 

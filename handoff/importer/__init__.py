@@ -12,6 +12,8 @@ The pipeline, one module per step (`run` runs them; the SQL is in queries/import
    rejects with its file, line and a reason a person understands (`result` says what happened).
 5. `finish`: label spellings merged, lead attributes listed, the import recorded.
 
+Each step is a stage reported to the caller as it begins and ends, with its rows (`progress`).
+
 Accepted + rejected = read, always, for every file. The database is built in a new file and
 swapped in only when everything succeeded, so a failed import leaves the previous data untouched.
 
@@ -45,6 +47,7 @@ from __future__ import annotations
 from handoff.contract import FILE_SUFFIXES
 from handoff.importer.finish import LABEL_GROUPS
 from handoff.importer.plan import Plan, export_files, plan_export, plan_import, read_headers
+from handoff.importer.progress import Progress, Stage
 from handoff.importer.read import MAX_LINE_BYTES, normalize_headers
 from handoff.importer.result import (
     LOOKUP_TABLE,
@@ -54,7 +57,6 @@ from handoff.importer.result import (
     TableResult,
 )
 from handoff.importer.run import (
-    Progress,
     check_dataset,
     default_rejects_path,
     import_dataset,
@@ -72,6 +74,7 @@ __all__ = [
     "ImportResult",
     "Plan",
     "Progress",
+    "Stage",
     "TableResult",
     "check_dataset",
     "default_rejects_path",

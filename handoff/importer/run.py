@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -29,11 +28,10 @@ from handoff.importer import build, finish, queries
 from handoff.importer import limits as limits_mod
 from handoff.importer.extract import ExtractError, Source, create_zone_type
 from handoff.importer.plan import Plan, plan_import
+from handoff.importer.progress import Progress, Tracker
 from handoff.importer.read import current_limits, read_source
 from handoff.importer.result import ImportFailure, ImportResult, TableResult
 from handoff.sql import compose
-
-Progress = Callable[[str], None]
 
 
 def import_dataset(
@@ -90,21 +88,24 @@ def _import_locked(
     token = f"building-{os.getpid()}-{secrets.token_hex(4)}"
     building = db_path.with_name(f".{db_path.name}.{token}")
     rejects_building = rejects_path.with_name(f".{rejects_path.name}.{token}")
+    tracker = Tracker(progress)
     try:
         con = duckdb.connect(str(building))
         try:
-            plan = plan_import(con, folder, format, mapping)
-            result = load(con, plan, agreement, progress, source_name)
-            if progress:
-                progress("Building the staging tables ...")
-            # The per-lead facts, built once here for this agreement (see handoff.db).
-            db.build_staging(con, agreement, tuple(result.lead_attributes))
-            rejects = queries.sql("rejects_file")
-            con.execute(
-                compose("copy ({q}) to $path (header, delimiter ',')", q=rejects),
-                {"path": str(rejects_building)},
-            )
-            con.execute("checkpoint")
+            plan = _planned(con, tracker, folder, format, mapping, after=2)
+            result = load(con, plan, agreement, tracker, source_name)
+            with tracker.stage("building the staging tables") as stage:
+                # The per-lead facts, built once here for this agreement (see handoff.db).
+                db.build_staging(con, agreement, tuple(result.lead_attributes))
+                stage.rows, stage.unit = result.counts()["leads"], "lead"
+            with tracker.stage("writing the rejects file and the database") as stage:
+                rejects = queries.sql("rejects_file")
+                stage.rows = con.execute(
+                    compose("copy ({q}) to $path (header, delimiter ',')", q=rejects),
+                    {"path": str(rejects_building)},
+                ).fetchall()[0][0]
+                stage.unit = "rejected row"
+                con.execute("checkpoint")
         finally:
             con.close()
         keep_previous(db_path, rejects_path)
@@ -159,8 +160,27 @@ def check_dataset(
 ) -> tuple[ImportResult, duckdb.DuckDBPyConnection]:
     """Read an export into an in-memory database without touching any file; return both."""
     con = duckdb.connect()
-    plan = plan_import(con, Path(folder), format, mapping)
-    return load(con, plan, agreement, progress), con
+    tracker = Tracker(progress)
+    plan = _planned(con, tracker, Path(folder), format, mapping, after=0)
+    return load(con, plan, agreement, tracker), con
+
+
+def _planned(
+    con: duckdb.DuckDBPyConnection,
+    tracker: Tracker,
+    folder: Path,
+    format: str | None,
+    mapping: str | Path | None,
+    after: int,
+) -> Plan:
+    """The export's files found (the first stage), and the stages `load` and the `after` ones
+    following it planned: one per file read, one per table built, and the finishing."""
+    with tracker.stage("finding the export's files"):
+        plan = plan_import(con, folder, format, mapping)
+    files = plan.assignment.files
+    tables = {plan.mapping.kind(key).table for key, _ in files} - {None}
+    tracker.expect(len(files) + len(tables) + 1 + after)
+    return plan
 
 
 def default_rejects_path(db_path: Path) -> Path:
@@ -181,18 +201,31 @@ def load(
     con: duckdb.DuckDBPyConnection,
     plan: Plan,
     agreement: Agreement,
-    progress: Progress | None = None,
+    tracker: Tracker | None = None,
     source_name: str | None = None,
 ) -> ImportResult:
-    """Read every file of the plan into typed canonical tables on `con`."""
+    """Read every file of the plan into typed canonical tables on `con`, each file and each
+    table a stage of `tracker`."""
+    tracker = tracker or Tracker(None)
     _prepare(con, agreement)
-    reader = _Reader(con, plan, progress)
+    reader = _Reader(con, plan, tracker)
     results: list[TableResult] = []
     for table in TABLES:
-        results += _load_table(con, table, plan, reader, agreement)
+        results += _load_table(con, table, plan, reader, agreement, tracker)
     results += _lookup_results(con, plan, reader)
     for src in reader.sources.values():
         con.execute(compose("drop table if exists {t}", t=src.table))
+    with tracker.stage("finishing: label spellings, lead attributes, the import's record"):
+        return _finished(con, plan, agreement, results, source_name)
+
+
+def _finished(
+    con: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    agreement: Agreement,
+    results: list[TableResult],
+    source_name: str | None,
+) -> ImportResult:
     mapping = plan.mapping
     result = ImportResult(
         folder=plan.folder,
@@ -227,10 +260,10 @@ class _Reader:
     """The plan's files, each read once when first needed (a lookup file by the files that
     look into it), and kept until no file needs it."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, plan: Plan, progress: Progress | None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, plan: Plan, tracker: Tracker):
         self.con = con
         self.plan = plan
-        self.say = progress or (lambda _msg: None)
+        self.tracker = tracker
         self.files = dict(plan.assignment.files)
         self.index = {key: i for i, (key, _) in enumerate(plan.assignment.files)}
         self.sources: dict[str, Source] = {}
@@ -244,9 +277,12 @@ class _Reader:
     def source(self, key: str) -> Source:
         if key not in self.sources:
             path = self.files[key]
-            self.say(f"Reading {path.name} ...")
-            kind = self.plan.mapping.kind(key)
-            self.sources[key] = read_source(self.con, kind, path, self.index[key])
+            with self.tracker.stage(f"reading {path.name}") as stage:
+                kind = self.plan.mapping.kind(key)
+                src = read_source(self.con, kind, path, self.index[key])
+                n = self.con.execute(compose("select count(*) from {t}", t=src.table))
+                stage.rows = n.fetchall()[0][0] + src.n_structural
+            self.sources[key] = src
         return self.sources[key]
 
     def parts(self, table: Table) -> list[Source]:
@@ -267,6 +303,7 @@ def _load_table(
     plan: Plan,
     reader: _Reader,
     agreement: Agreement,
+    tracker: Tracker,
 ) -> list[TableResult]:
     """Build one canonical table from its files (an empty one when no file feeds it)."""
     parts = reader.parts(table)
@@ -274,7 +311,9 @@ def _load_table(
         build.create_empty(con, table)
         return [TableResult(table=table.name, file=None)]
     try:
-        built = build.build_table(con, table, parts, plan.mapping, reader.sources, agreement)
+        with tracker.stage(f"building {table.name}: typing and checking") as stage:
+            built = build.build_table(con, table, parts, plan.mapping, reader.sources, agreement)
+            stage.rows = sum(r.n_read for r in built)
     except ExtractError as exc:
         raise ImportFailure(str(exc)) from exc
     # What reading each file had to say (its encoding, lines that do not add up).
