@@ -42,7 +42,8 @@ def test_check_and_import_print_the_mapping_notes_once_before_the_results(tmp_pa
 
 def test_duplicates_are_counted_under_one_cause_and_each_row_keeps_its_line(tmp_path, capsys):
     # Leads A, B, C each appear twice: lines 5, 6, 7 repeat lines 2, 3, 4. One cause, three
-    # rows; the row-level list keeps "first seen on line 2/3/4".
+    # rows; the row-level list keeps "first seen on line 2/3/4". The mapping reads lead_id from
+    # the file's column "id": the messages name both.
     rows = "".join(f"{k},2026-01-0{i},web\n" for i, k in enumerate("ABCABC", start=1))
     folder = write_dataset(tmp_path / "x", a="id,at,s\n" + rows)
     path = _mapping(tmp_path)
@@ -50,9 +51,9 @@ def test_duplicates_are_counted_under_one_cause_and_each_row_keeps_its_line(tmp_
                  str(DEMO_AGREEMENT)]) == 1  # fmt: skip
     out = capsys.readouterr().out
     by_cause = out.split("Rejected rows by cause:")[1].split("\n\n")[0].strip().splitlines()
-    assert by_cause == ["3  leads: lead_id: duplicate lead_id"], out
+    assert by_cause == ["3  leads: id: duplicate lead_id"], out
     for line, first in ((5, 2), (6, 3), (7, 4)):
-        assert f'a.csv line {line}, column "lead_id": duplicate lead_id \'' in out
+        assert f'a.csv line {line}, column "id" (lead_id): duplicate lead_id \'' in out
         assert f"first seen on line {first}\n" in out, out
     assert "3 rows would be rejected" in out
 

@@ -84,7 +84,11 @@ def build_table(
         queries.run(
             con,
             "duplicates",
-            {"key_name": table.key, "files": _file_names(parts)},
+            {
+                "key_name": table.key,
+                "files": _file_names(parts),
+                "key_columns": _key_columns(parts, table.key, mapping),
+            },
             key=ident(table.key),
         )
     for src in parts:
@@ -290,6 +294,17 @@ def _file_names(parts: list[Source]) -> list[str]:
     names = [""] * (max(p.index for p in parts) + 1)
     for p in parts:
         names[p.index] = p.path.name
+    return names
+
+
+def _key_columns(parts: list[Source], key: str, mapping: Mapping) -> list[str]:
+    """The file's column each file's key is read from, by source index (as `_file_names`): the
+    mapped column, or the key's own name when the mapping makes it otherwise."""
+    names = [key] * (max(p.index for p in parts) + 1)
+    for p in parts:
+        spec = p.kind.spec(key)
+        if not mapping.is_canonical and spec is not None and spec.column:
+            names[p.index] = spec.column
     return names
 
 

@@ -1,12 +1,13 @@
 -- Question: Which rows repeat the key (lead_id, deal_id) of an earlier row, and where was it first?
--- Params: $key_name, $files
+-- Params: $key_name, $files, $key_columns
 -- Grain: updates one row per duplicate in `typed`
 -- Columns: {{key}}
 -- The first row, in file order (files in the mapping's order), keeps the key; only rows that are
--- otherwise fine are looked at, so a broken row never takes a key from a good one.
+-- otherwise fine are looked at, so a broken row never takes a key from a good one. The reason
+-- names the file's column the key came from ($key_columns, by file as $files).
 update typed set problems = [
     {
-        'col': cast($key_name as varchar),
+        'col': list_extract($key_columns, typed.src_index + 1),
         'canon': cast($key_name as varchar),
         'cause': 'duplicate ' || cast($key_name as varchar),
         'why': 'duplicate ' || cast($key_name as varchar) || ' ''' || typed.{{key}} || ''''
