@@ -1,4 +1,4 @@
-"""`python -m handoff`: everything the pages read, without a browser.
+"""`handoff` (or `python -m handoff` in a checkout): everything the pages read, without a browser.
 
 demo     write the deterministic demo dataset (and the agreement) to a folder
 import   load an export (a canonical dataset, a HubSpot, Salesforce or Zoho export, or any
@@ -9,6 +9,7 @@ sql      print a query (queries/NAME.sql) as Handoff runs it for a period and fi
          parameters, as a script for the DuckDB CLI: `python -m handoff sql funnel_breakdown
          --period 2026-03 --by source > q.sql && duckdb < q.sql`
 report   write the feedback-session report for a period and filters as one HTML file
+serve    serve the app (Streamlit) on this machine: 127.0.0.1:8501 unless told otherwise
 starter  propose a starter agreement from the loaded data (MQL goals from the last three complete
          months' median volume, acceptance and discard targets from the observed rates), for the
          time zone and business hours given; printed, or written to --out
@@ -34,6 +35,7 @@ from pathlib import Path
 
 from handoff import agreement as agreement_mod
 from handoff import demo, importer, mapping, metrics, report, starter
+from handoff import serve as serve_mod
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import Database, agreement_path_from_env, db_path_from_env, load_query
 from handoff.filters import PERIODS, VIEWS, Filters, Period, resolve_period
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m handoff", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="handoff", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(required=True, metavar="command")
 
     p = sub.add_parser("demo", help="write the demo dataset")
@@ -78,6 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("demo-data"), help="folder (default demo-data)")
     p.add_argument("--agreement", type=Path, default=None, help="agreement file to copy")
     p.set_defaults(run=_demo)
+
+    p = sub.add_parser("serve", help="serve the app on this machine (127.0.0.1:8501)")
+    p.add_argument("--address", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8501, help="port (8501)")
+    _db_args(p)
+    p.add_argument(
+        "--open-without-sign-in",
+        action="store_true",
+        help="allow an address other than this machine's without sign-in (anyone who can reach "
+        "it reads every page)",
+    )
+    p.set_defaults(run=_serve)
 
     p = sub.add_parser("import", help="load an export into the database")
     _export_args(p)
@@ -215,6 +229,24 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"{table:<11} {n:>12,} rows")
     print(f"Written to {args.out}/ (with agreement.toml)")
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        command, env = serve_mod.prepare(
+            args.address,
+            args.port,
+            args.db,
+            args.agreement,
+            args.open_without_sign_in,
+            say=lambda msg: print(msg, file=sys.stderr),
+        )
+    except serve_mod.ServeRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Serving Handoff on http://{args.address}:{args.port}", file=sys.stderr)
+    serve_mod.serve(command, env)
+    return 0  # not reached: serve becomes the server
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -48,15 +48,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from handoff import paths
 from handoff.agreement import SCORED_LEAD_COLUMNS, STEPS, Agreement, Scoring
 from handoff.contract import GROUP_COLUMNS, TABLES
 from handoff.importer.result import SCHEMA_VERSION  # the layout the importer writes
 from handoff.sql import Sql, compose, ident, join, literal
 
-ROOT = Path(__file__).resolve().parent.parent
-QUERY_DIR = ROOT / "queries"
-DEFAULT_DB = ROOT / "data" / "handoff.duckdb"
-DEFAULT_AGREEMENT = ROOT / "data" / "agreement.toml"
+QUERY_DIR = paths.QUERY_DIR
+DEFAULT_DB = paths.DEFAULT_DB
+DEFAULT_AGREEMENT = paths.DEFAULT_AGREEMENT
 
 # Staging objects, in the order they are built; each reads only those before it.
 STAGING = (
@@ -169,7 +169,7 @@ def load_query(name: str, folder: str = "") -> QueryFile:
         raise QueryError(f"not a query name: {name!r}")
     path = QUERY_DIR / folder / f"{name}.sql"
     if not path.is_file():
-        raise QueryError(f"no query file {path.relative_to(ROOT)}")
+        raise QueryError(f"no query file {paths.shown(path)}")
     lines = path.read_text(encoding="utf-8").splitlines()
     header: dict[str, str] = {}
     start, last = len(lines), None
@@ -187,7 +187,7 @@ def load_query(name: str, folder: str = "") -> QueryFile:
             break
     missing = [k for k in ("Question", "Params", "Grain") if k not in header]
     if missing:
-        raise QueryError(f"{path.relative_to(ROOT)}: header lacks {', '.join(missing)}")
+        raise QueryError(f"{paths.shown(path)}: header lacks {', '.join(missing)}")
     declared = () if header["Params"] == "none" else tuple(_PARAM.findall(header["Params"]))
     query = QueryFile(
         name=name,
@@ -209,7 +209,7 @@ def _check_interface(query: QueryFile) -> None:
     fragments = _fragments(query.uses)
     params = query.body_params.union(*(f.body_params for f in fragments))
     slots = query.body_slots.union(*(f.body_slots for f in fragments))
-    where = query.path.relative_to(ROOT)
+    where = paths.shown(query.path)
     if len(set(query.declared_params)) != len(query.declared_params):
         raise QueryError(f"{where}: Params lists a parameter twice")
     if set(query.declared_params) != params:

@@ -21,14 +21,13 @@ from pathlib import Path
 import duckdb
 
 from handoff import agreement as agreement_mod
-from handoff import importer
+from handoff import importer, paths
 from handoff.contract import TABLES, TABLES_BY_NAME, ColumnType
 from handoff.db import DEFAULT_DB, OutdatedDatabase, limit_memory
 from handoff.sql import compose, ident, join
 
 DEMO_SQL = Path(__file__).with_name("demo.sql")
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_AGREEMENT = ROOT / "data" / "agreement.toml"
+DEFAULT_AGREEMENT = paths.DEFAULT_AGREEMENT
 
 # (source, share of leads, quality multiplier, cost per lead in USD; 0 = no paid spend)
 SOURCES = (

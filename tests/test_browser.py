@@ -46,20 +46,24 @@ def server(golden_db_path):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    wait_until_serving(url, proc)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def wait_until_serving(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    """Wait for Streamlit's health check at `url` to answer; fail with the server's output."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:  # noqa: S310
                 if r.status == 200:
-                    break
+                    return
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("Streamlit did not start: " + proc.stdout.read().decode(errors="replace"))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    proc.kill()
+    pytest.fail("Streamlit did not start: " + proc.stdout.read().decode(errors="replace"))
 
 
 @pytest.fixture(scope="module")

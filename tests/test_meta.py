@@ -72,7 +72,7 @@ def test_a_header_that_is_not_the_compiled_interface_is_refused(tmp_path, monkey
     )
     for name, params in cases:
         (tmp_path / f"queries/{name}.sql").write_text(header.format(params) + body)
-    monkeypatch.setattr(db, "ROOT", tmp_path)
+    monkeypatch.setattr(db.paths, "APP_DIR", tmp_path)
     monkeypatch.setattr(db, "QUERY_DIR", tmp_path / "queries")
     db.load_query.cache_clear()
     try:

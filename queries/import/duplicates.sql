@@ -7,7 +7,7 @@
 -- names the file's column the key came from ($key_columns, by file as $files).
 update typed set problems = [
     {
-        'col': list_extract($key_columns, typed.src_index + 1),
+        'col': cast(list_extract($key_columns, typed.src_index + 1) as varchar),
         'canon': cast($key_name as varchar),
         'cause': 'duplicate ' || cast($key_name as varchar),
         'why': 'duplicate ' || cast($key_name as varchar) || ' ''' || typed.{{key}} || ''''
