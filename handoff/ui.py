@@ -12,6 +12,7 @@ query parameters, so a filtered page can be shared as a link.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -381,6 +382,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
             "Period",
             options=list(PERIODS),
             format_func=PERIODS.get,
+            link=False,
         )
         period = resolve_period(period_choice, data_end) if period_choice != "custom" else None
         if period_choice == "custom":
@@ -395,13 +397,20 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
                 format="YYYY-MM-DD",
                 min_value=EARLIEST_DATE,
                 max_value=LATEST_DATE,
+                link=False,
             )
             if isinstance(picked, tuple | list) and len(picked) == 2:
                 period = resolve_period("custom", data_end, picked[0], picked[1])
             else:
                 period = resolve_period("custom", data_end, picked[0], picked[0])
         view = control(
-            st.radio, "f_view", from_url.view, "Count", options=list(VIEWS), format_func=VIEWS.get
+            st.radio,
+            "f_view",
+            from_url.view,
+            "Count",
+            options=list(VIEWS),
+            format_func=VIEWS.get,
+            link=False,
         )
         st.caption(f"Data through {data_end:%d %b %Y} ({db.agreement.time_zone}).")
         scope: dict[str, tuple[str, ...]] = {}
@@ -419,6 +428,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
                     _SCOPE_LABELS[key],
                     options=values,
                     placeholder="All",
+                    link=False,
                 )
             )
         chosen_attributes: list[tuple[str, tuple[str, ...]]] = []
@@ -439,6 +449,7 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
                         safe.md(name.replace("_", " ").capitalize()),
                         options=values,
                         placeholder="All",
+                        link=False,
                     )
                     if picked:
                         chosen_attributes.append((name, tuple(picked)))
@@ -450,10 +461,21 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
         # sources=, campaigns=, owners=, teams=: the scope's fields are its columns' plurals.
         **{key + "s": values for key, values in scope.items()},
     )
+    # The filters' own keys of the URL, rewritten when they differ; the page's own choices
+    # (written by `control`) stay.
     wanted_url = filters.to_query_params()
-    if url != wanted_url:
-        st.query_params.from_dict(wanted_url)
+    if {k: v for k, v in url.items() if is_filter_param(k)} != wanted_url:
+        for key in [k for k in st.query_params if is_filter_param(k)]:
+            del st.query_params[key]
+        st.query_params.update(wanted_url)
     return filters, absent, ignored
+
+
+def is_filter_param(key: str) -> bool:
+    """A key of the URL that the shared filters own (the rest are the pages' own choices)."""
+    return key in ("period", "from", "to", "view", *GROUP_COLUMNS) or key.startswith(
+        ATTRIBUTE_URL_PREFIX
+    )
 
 
 def _url_params() -> dict[str, list[str]]:
@@ -472,16 +494,28 @@ def csv_download(label: str, frame: pd.DataFrame, file_name: str) -> None:
     )
 
 
-def control(widget: Any, key: str, initial: Any, label: str, **kwargs: Any) -> Any:
-    """Draw a widget whose value survives page changes through its shadow key.
+def control(
+    widget: Any, key: str, initial: Any, label: str, *, link: bool = True, **kwargs: Any
+) -> Any:
+    """Draw a widget whose value survives page changes through its shadow key, and, with `link`
+    (a page's own choice, not a shared filter), is in the page's URL under `key`.
 
     Streamlit drops a widget's state when another page runs; the shadow `_<key>` keeps it. The
-    widget's value is set from the shadow before it is drawn (on a session's first run, from the
-    URL), and a change is copied to the shadow by the widget's callback, before the rerun.
+    widget's value is set from the shadow before it is drawn (on a session's first sight of it,
+    from the URL: a link restores the exact view), and a change is copied to the shadow by the
+    widget's callback, before the rerun. A choice other than `initial` is written to the URL,
+    so the address bar is always a link to what the page shows; a value a link holds that is
+    not a choice here is said under the widget, and `initial` is used.
     """
     shadow = "_" + key
-    value = st.session_state.get(shadow, initial)
     options = kwargs.get("options")
+    refused = None
+    if shadow in st.session_state:
+        value = st.session_state[shadow]
+    elif link and key in st.query_params:
+        value, refused = _from_link(st.query_params.get_all(key), initial, options, kwargs)
+    else:
+        value = initial
     if options is not None and isinstance(value, list):
         value = [v for v in value if v in options]
     elif options is not None and value not in options:
@@ -489,7 +523,61 @@ def control(widget: Any, key: str, initial: Any, label: str, **kwargs: Any) -> A
     st.session_state[key] = value
     result = widget(label, key=key, on_change=_keep, args=(key,), **kwargs)
     st.session_state[shadow] = result
+    if refused:
+        st.caption(f"The link asked for {safe.md(label)} {safe.md(refused)}, not a choice here.")
+    if link:
+        if result == initial:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = _link_text(result)
     return result
+
+
+def _from_link(
+    asked: list[str], initial: Any, options: Any, kwargs: dict[str, Any]
+) -> tuple[Any, str | None]:
+    """A control's value from the URL's texts: an option whose text it is (each of them, for a
+    list), or a whole number within a slider's bounds; else `initial` and the refused text."""
+    if options is not None:
+        by_text = {_link_text(o): o for o in options}
+        if isinstance(initial, list):
+            picked = [by_text[a] for a in asked if a in by_text]
+            wrong = [a for a in asked if a not in by_text]
+            return picked, (", ".join(f"“{safe.shorten(w)}”" for w in wrong) or None)
+        if asked[0] in by_text:
+            return by_text[asked[0]], None
+        return initial, f"“{safe.shorten(asked[0])}”"
+    text = asked[0]
+    if isinstance(initial, bool):
+        if text in ("true", "false"):
+            return text == "true", None
+        return initial, f"“{safe.shorten(text)}”"
+    if isinstance(initial, int | float):
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        try:
+            number = int(text) if isinstance(initial, int) else float(text)
+        except ValueError:
+            number = None
+        if (
+            number is not None
+            and math.isfinite(number)
+            and (low is None or number >= low)
+            and (high is None or number <= high)
+        ):
+            return number, None
+        return initial, f"“{safe.shorten(text)}”"
+    return initial, None
+
+
+def _link_text(value: Any) -> str | list[str]:
+    """A control's value as the URL holds it (a list as the key repeated)."""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def _keep(key: str) -> None:

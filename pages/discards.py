@@ -135,7 +135,9 @@ st.caption(
 # Why leads were discarded.
 st.subheader("Why leads were discarded")
 sources = ["All sources", *groups["group_1"]] if by == "source" else ["All sources"]
-source_pick = st.selectbox("Whose discards", sources, key="discards_reason_source")
+source_pick = ui.control(
+    st.selectbox, "discards_reason_source", "All sources", "Whose discards", options=sources
+)
 reasons = ctx.run(
     "discard_reasons",
     columns={"group_1": "source"},

@@ -129,8 +129,8 @@ st.subheader(
     f"By {safe.md(dimension_label(by).lower())}"
     + (f" × {safe.md(dimension_label(by2).lower())}" if by2 else "")
 )
-compare_immature = st.checkbox(
-    "Compare rates that are still immature", key="funnel_compare_immature"
+compare_immature = ui.control(
+    st.checkbox, "funnel_compare_immature", False, "Compare rates that are still immature"
 )
 groups = metrics.funnel_breakdown(ctx.db, filters, by, by2, stages, mature, compare_immature)
 step_keys = tables.shown_steps(filters.view)
@@ -301,18 +301,32 @@ with st.expander(
 # Drill-down: the leads behind a number, to act on.
 st.subheader("Who reached a stage, and who went no further")
 d1, d2, d3 = st.columns(3)
-stage_pick = d1.selectbox(
-    "Stage", list(stages["stage"]), format_func=labels.get, key="funnel_drill_stage"
+stage_options = list(stages["stage"])
+stage_pick = ui.control(
+    d1.selectbox,
+    "funnel_drill_stage",
+    stage_options[0],
+    "Stage",
+    options=stage_options,
+    format_func=labels.get,
 )
 group_values = ["All", *groups["group_1"].drop_duplicates()]
-group_pick = d2.selectbox(safe.md(dimension_label(by)), group_values, key="funnel_drill_group")
+group_pick = ui.control(
+    d2.selectbox, "funnel_drill_group", "All", safe.md(dimension_label(by)), options=group_values
+)
 group2_pick = None
 if by2:
     group2_values = ["All", *groups["group_2"].drop_duplicates()]
-    group2_pick = d3.selectbox(
-        safe.md(dimension_label(by2)), group2_values, key="funnel_drill_group2"
+    group2_pick = ui.control(
+        d3.selectbox,
+        "funnel_drill_group2",
+        "All",
+        safe.md(dimension_label(by2)),
+        options=group2_values,
     )
-only_dropped = st.checkbox("Only leads that went no further", key="funnel_drill_dropped")
+only_dropped = ui.control(
+    st.checkbox, "funnel_drill_dropped", False, "Only leads that went no further"
+)
 leads = ctx.run(
     "funnel_drilldown",
     columns={"group_1": by, "group_2": by2},
