@@ -285,15 +285,19 @@ def _check(args: argparse.Namespace) -> int:
         if result.n_rejected > len(rows):
             print(f"  ... {result.n_rejected - len(rows):,} more (raise --limit to see them)")
     aside = (
-        f" {result.n_set_aside:,} rows would be set aside by the mapping's rules (not bad data)."
+        f" {_rows(result.n_set_aside)} would be set aside by the mapping's rules (not bad data)."
         if result.n_set_aside
         else ""
     )
     if result.n_rejected:
-        print(f"\n{result.n_rejected:,} rows would be rejected.{aside} Nothing was imported.")
+        print(f"\n{_rows(result.n_rejected)} would be rejected.{aside} Nothing was imported.")
     else:
         print(f"\nNo problems: ready to import.{aside} Nothing was imported.")
     return code
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
 
 
 def _print_quality(db: Database) -> None:

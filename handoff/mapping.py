@@ -752,14 +752,22 @@ class Assignment:
     def contest_message(self, key: str) -> str | None:
         """What to write when kind `key` got no file because another kind took the one it fits."""
         for kind, path, taker in self.contested:
-            if kind == key:
+            if kind != key:
+                continue
+            mine, theirs = self.mapping.kind(kind), self.mapping.kind(taker)
+            if mine.rows is not None and theirs.rows is not None:
                 return (
-                    f"{path.name} fits both [files.{taker}] and [files.{kind}] and is read as "
-                    f"{taker} only. For one file to feed both, give each a row rule saying which "
-                    f'rows it takes, e.g. rows = {{ column = "type", in = ["click"] }} in '
-                    f"[files.{taker}] and another in [files.{kind}] (see the README's mapping "
-                    "table); else give them name patterns that tell their files apart"
+                    f"{path.name} is read for the {theirs.table} table by [files.{taker}]; a "
+                    f"file feeds each table through one kind only, so [files.{kind}] gets no "
+                    f"file: list its rows in [files.{taker}]'s row rule instead"
                 )
+            return (
+                f"{path.name} fits both [files.{taker}] and [files.{kind}] and is read as "
+                f"{taker} only. For one file to feed both, give each a row rule saying which "
+                f'rows it takes, e.g. rows = {{ column = "type", in = ["click"] }} in '
+                f"[files.{taker}] and another in [files.{kind}] (see the README's mapping "
+                "table); else give them name patterns that tell their files apart"
+            )
         return None
 
 
@@ -796,7 +804,11 @@ def assign(mapping: Mapping, headers: MappingABC[Path, list[str]]) -> Assignment
         if not fits:
             missing.append(kind.key)
             if fitting:
-                contested.append((kind.key, fitting[0], readers[fitting[0]][0].key))
+                # The kind in the way: one of the same table (which no row rule can share
+                # with), else the first that took the file.
+                others = readers[fitting[0]]
+                same = [o for o in others if o.table == kind.table]
+                contested.append((kind.key, fitting[0], (same or others)[0].key))
             continue
         best = sorted(fits, key=lambda p: (-len(wanted & keys_of[p]), p.name))[0]
         taken.setdefault(best, kind.key)
@@ -966,8 +978,14 @@ KEY_DOCS: tuple[tuple[str, str], ...] = (
     ("files.<kind>.status", "[[…]] rules: column, date (how to date the status) and values"
      " (status = mql, sal, sql, opportunity, won, lost, recycled, none,"
      " or { discard = \"reason\" })"),
-    ("files.<kind>.skip", "[[…]] rows set aside: when (a condition) and reason; they are rejected"
-     " with that reason"),
+    ("files.<kind>.skip", "[[…]] rows set aside: when (a condition) and reason; they are not bad"
+     " data: counted as set aside, apart from the rejected rows, naming the rule"
+     " (files.<kind>.skip when … : reason); a row set aside is not checked further"),
+    ("files.<kind>.rows", "The rows of its file this kind takes, a condition like `when`'s:"
+     " { column = \"type\", in = [\"click\", \"impression\"] }. Kinds with a row rule feeding"
+     " different tables may match the same file (an event log of touches and conversions): each"
+     " row goes to the first kind in the mapping's order whose rule takes it; a row no"
+     " rule takes is set aside (counted with the first kind); the file is read once"),
     ("files.<kind>.keep_extra", "Keep the file's other columns as attributes (default true)"),
     ("column", "The value of a header"),
     ("constant", "A fixed value"),
