@@ -258,3 +258,74 @@ def test_zoho_calls_and_events_about_contacts_are_set_aside(capsys):
         ("Calls.csv", 3930),
         ("Events.csv", 1863),
     ]
+
+
+# --- The Data page ------------------------------------------------------------------------------
+
+
+def test_the_data_page_checks_an_export_with_set_aside_and_rejected_rows(
+    golden_db_path, tmp_path, monkeypatch
+):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    db_path = tmp_path / "data" / "handoff.duckdb"
+    db_path.parent.mkdir()
+    shutil.copy(golden_db_path, db_path)
+    monkeypatch.setenv("HANDOFF_DB", str(db_path))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", AGREEMENT)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.file_uploader(key="upload_files").set_value(
+        [
+            ("leads.csv", (LEADS + "L2,2026-01-07,Email\n").encode(), "text/csv"),
+            ("tasks.csv", TASKS.encode(), "text/csv"),
+            ("crm.toml", TASKS_MAPPING.encode(), "application/toml"),
+        ]
+    ).run()
+    assert not at.exception
+    at.button[0].click().run()  # Check
+    assert not at.exception
+    frames = [d.value for d in at.dataframe]
+    per_file = next(f for f in frames if "n_set_aside" in f.columns)
+    assert per_file[["file", "n_read", "n_accepted", "n_set_aside", "n_rejected"]].values.tolist() == [
+        ["leads.csv", 3, 2, 0, 1],
+        ["tasks.csv", 6, 2, 3, 1],
+    ]  # fmt: skip
+    captions = " ".join(c.value for c in at.caption)
+    assert (
+        "9 rows read = 4 accepted + 3 set aside by a rule of the mapping + 2 rejected." in captions
+    )
+    # The rows set aside, by rule and one by one, apart from the rejected ones.
+    by_rule = next(f for f in frames if "rule" in f.columns)
+    assert by_rule[["file_name", "rule", "n_rows"]].values.tolist() == [
+        ["tasks.csv", CONTACT_RULE, 2],
+        ["tasks.csv", NO_ONE_RULE, 1],
+    ]
+    listed = [f for f in frames if "line" in f.columns and "reason" in f.columns]
+    # Set aside, then rejected (activities before leads); then the loaded data's rejected rows.
+    assert [f["line"].tolist() for f in listed[:2]] == [[3, 4, 6], [5, 4]]
+    assert listed[0]["reason"].tolist() == [CONTACT_RULE, CONTACT_RULE, NO_ONE_RULE]
+    assert "3 rows would be set aside by the mapping's rules" in at.info[-1].value
+    assert "2 rows would be rejected as bad data." in at.warning[-1].value
+    # Import it: the tables and the rows set aside at import, each rule with its rows.
+    at.button[1].click().run()
+    assert not at.exception
+    assert "(3 set aside by a rule, 2 rejected)" in at.success[0].value
+    frames = [d.value for d in at.dataframe]
+    tables = next(f for f in frames if "n_set_aside" in f.columns and "table_name" in f.columns)
+    assert tables.set_index("table_name").loc["activities", "n_set_aside"] == 3
+    rules = next(f for f in frames if "rule" in f.columns)
+    assert rules[["rule", "n_rows", "first_line"]].values.tolist() == [
+        [CONTACT_RULE, 2, 3],
+        [NO_ONE_RULE, 1, 6],
+    ]
+    reasons = next(f for f in frames if "reason" in f.columns and "first_line" in f.columns)
+    assert sorted(reasons["n_rows"].tolist()) == [1, 1]  # the duplicate and the orphan only
+    st.cache_data.clear()
+    st.cache_resource.clear()
