@@ -429,6 +429,8 @@ if not set_aside.empty:
     st.dataframe(
         set_aside,
         hide_index=True,
+        # The rule last, where its text has room.
+        column_order=("table_name", "file_name", "n_rows", "first_line", "rule"),
         column_config={
             "table_name": "Table",
             "file_name": "File",
