@@ -329,3 +329,21 @@ def test_the_data_page_checks_an_export_with_set_aside_and_rejected_rows(
     assert sorted(reasons["n_rows"].tolist()) == [1, 1]  # the duplicate and the orphan only
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_a_database_from_before_the_outcomes_is_refused(tmp_path, golden_agreement):
+    # Its import_rejects has no outcome column and its import_tables no n_set_aside: a
+    # database of schema version 5 asks for the data to be imported again.
+    import duckdb
+
+    from handoff.db import OutdatedDatabase
+
+    assert importer.SCHEMA_VERSION == 6
+    folder, mapping = tasks_export(tmp_path)
+    db_path = tmp_path / "old.duckdb"
+    importer.import_dataset(folder, db_path, golden_agreement, mapping=mapping)
+    con = duckdb.connect(str(db_path))
+    con.execute("update import_runs set schema_version = 5")
+    con.close()
+    with pytest.raises(OutdatedDatabase, match="import the data again"):
+        Database(db_path, golden_agreement).run("dataset_tables")
