@@ -212,19 +212,7 @@ def _typed_rows(
             )
         )
     rows, unmatched = _row_rule(src, ex, group)
-    skips = [
-        compose(
-            "case when {c} then"
-            " {{'col': {label}, 'canon': null, 'cause': {why}, 'why': {why}}} end",
-            # A skip rule whose column the file lacks skips nothing.
-            c=ex.condition(s.when, src, "s", optional=True),
-            label=ex.bind(s.when.column),
-            why=ex.bind(src.kind.skip_rule(s)),
-        )
-        for s in src.kind.skip
-    ]
-    if unmatched is not None:
-        skips.insert(0, unmatched)
+    skips = ([unmatched] if unmatched is not None else []) + _skips(src, ex)
     return queries.sql(
         "typed_rows",
         line=src.line,
@@ -235,6 +223,21 @@ def _typed_rows(
         joins=join(joins, sep=" "),
         rows=rows,
     )
+
+
+def _skips(src: Source, ex: Extractor) -> list[Sql]:
+    """Per skip rule of the file's kind, the problem that sets a row aside, naming the rule."""
+    return [
+        compose(
+            "case when {c} then"
+            " {{'col': {label}, 'canon': null, 'cause': {why}, 'why': {why}}} end",
+            # A skip rule whose column the file lacks skips nothing.
+            c=ex.condition(s.when, src, "s", optional=True),
+            label=ex.bind(s.when.column),
+            why=ex.bind(src.kind.skip_rule(s)),
+        )
+        for s in src.kind.skip
+    ]
 
 
 def _row_rule(src: Source, ex: Extractor, group: list[FileKind]) -> tuple[Sql, Sql | None]:

@@ -168,23 +168,25 @@ class ImportResult:
             )
             for group, before, after, n in self.merges:
                 lines.append(f"  {group}: '{before}' → '{after}' ({n:,} rows)")
-        if self.set_aside:
-            lines.append("")
-            lines.append("Set aside by rule (not bad data: rows the mapping leaves out):")
-            for table, file, rule, n in self.set_aside[:20]:
-                lines.append(f"  {n:>8,}  {table} ({file}): {rule}")
-            if len(self.set_aside) > 20:
-                lines.append(f"  ... and {len(self.set_aside) - 20} more rules")
-        if self.reasons:
-            lines.append("")
-            lines.append("Rejected rows by cause:")
-            for table, reason, n in self.reasons[:20]:
-                lines.append(f"  {n:>8,}  {table}: {reason}")
-            if len(self.reasons) > 20:
-                lines.append(f"  ... and {len(self.reasons) - 20} more causes")
+        lines += self._counted_lines()
         if self.rejects_path is not None and (self.n_rejected or self.n_set_aside):
             lines.append(
                 f"Every rejected and set-aside row, with its line, outcome and reason: "
                 f"{self.rejects_path}"
             )
         return "\n".join(lines)
+
+    def _counted_lines(self) -> list[str]:
+        """The rows set aside counted by rule, then the rejected ones by cause (20 of each)."""
+        lines: list[str] = []
+        if self.set_aside:
+            lines += ["", "Set aside by rule (not bad data: rows the mapping leaves out):"]
+            lines += [f"  {n:>8,}  {t} ({f}): {rule}" for t, f, rule, n in self.set_aside[:20]]
+            if len(self.set_aside) > 20:
+                lines.append(f"  ... and {len(self.set_aside) - 20} more rules")
+        if self.reasons:
+            lines += ["", "Rejected rows by cause:"]
+            lines += [f"  {n:>8,}  {table}: {reason}" for table, reason, n in self.reasons[:20]]
+            if len(self.reasons) > 20:
+                lines.append(f"  ... and {len(self.reasons) - 20} more causes")
+        return lines
