@@ -3,7 +3,9 @@
 demo     write the deterministic demo dataset (and the agreement) to a folder
 import   load an export (a canonical dataset, a HubSpot, Salesforce or Zoho export, or any
          export a mapping file describes) into the database, atomically, with a rejects file
-check    validate an export and print every problem, importing nothing
+check    validate an export and print every problem, importing nothing; exits 0 when no row
+         is bad (rows a mapping's rule sets aside are not bad), 1 when rows would be rejected,
+         2 when the export cannot be read (with --json: the outcome per file as JSON)
 metrics  print the numbers the pages show for a period and filters, as JSON
 sql      print a query (queries/NAME.sql) as Handoff runs it for a period and filters, with its
          parameters, as a script for the DuckDB CLI: `python -m handoff sql funnel_breakdown
@@ -99,10 +101,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rejects", type=Path, help="rejects file (default: next to the database)")
     p.set_defaults(run=_import)
 
-    p = sub.add_parser("check", help="validate an export without importing it")
+    p = sub.add_parser(
+        "check",
+        help="validate an export without importing it",
+        description="Read an export as an import would, importing nothing. Every row ends "
+        "accepted, set aside by a rule of the mapping (not bad data) or rejected as bad. Exit "
+        "codes: 0 when no row is bad (set-aside rows are not bad), 1 when rows would be "
+        "rejected, 2 when the export cannot be read (no leads file, an unreadable mapping, a "
+        "missing required column, ...).",
+    )
     _export_args(p)
     p.add_argument("--agreement", type=Path, default=None, help="agreement file")
     p.add_argument("--limit", type=int, default=50, help="rejected rows to print per table")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the outcome as JSON: per file read, accepted, set_aside and rejected, the "
+        'rejected rows by cause and the set-aside rows by rule (an error as {"error": ...})',
+    )
     p.set_defaults(run=_check)
 
     p = sub.add_parser("metrics", help="print the pages' numbers as JSON")
@@ -280,15 +296,29 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    """Exit 0 when no row is bad, 1 when rows would be rejected, 2 when the export cannot be
+    read (an error `main` reports, or with --json one printed as JSON)."""
     agreement = _agreement(args)
-    result, con = importer.check_dataset(
-        args.folder, agreement, _progress(args), format=args.format, mapping=args.mapping
-    )
+    try:
+        result, con = importer.check_dataset(
+            args.folder, agreement, _progress(args), format=args.format, mapping=args.mapping
+        )
+    except (importer.ImportFailure, mapping.MappingError) as exc:
+        if not args.json:
+            raise
+        json.dump({"error": str(exc), "exit_code": 2}, sys.stdout, indent=2)
+        print()
+        return 2
+    code = 1 if result.n_rejected else 0
+    if args.json:
+        json.dump({**result.to_json(), "exit_code": code}, sys.stdout, indent=2)
+        print()
+        return code
     print(result.summary())
     rows = con.execute(
         "select file_name, line, column_name, reason from (select *, row_number() over"
-        " (partition by table_name order by line) as nth from import_rejects)"
-        " where nth <= $limit order by table_name, line",
+        " (partition by table_name order by line) as nth from import_rejects"
+        " where outcome = 'rejected') where nth <= $limit order by table_name, line",
         {"limit": args.limit},
     ).fetchall()
     if rows:
@@ -297,11 +327,20 @@ def _check(args: argparse.Namespace) -> int:
             print(f"  {file} line {line}, {reason}")
         if result.n_rejected > len(rows):
             print(f"  ... {result.n_rejected - len(rows):,} more (raise --limit to see them)")
+    aside = (
+        f" {_rows(result.n_set_aside)} would be set aside by the mapping's rules (not bad data)."
+        if result.n_set_aside
+        else ""
+    )
     if result.n_rejected:
-        print(f"\n{result.n_rejected:,} rows would be rejected. Nothing was imported.")
+        print(f"\n{_rows(result.n_rejected)} would be rejected.{aside} Nothing was imported.")
     else:
-        print("\nNo problems: ready to import. Nothing was imported.")
-    return 1 if result.n_rejected else 0
+        print(f"\nNo problems: ready to import.{aside} Nothing was imported.")
+    return code
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
 
 
 def _print_quality(db: Database) -> None:

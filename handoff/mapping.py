@@ -20,7 +20,7 @@ import re
 import threading
 import tomllib
 from collections.abc import Mapping as MappingABC
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -118,7 +118,8 @@ class StatusRule:
 
 @dataclass(frozen=True)
 class Skip:
-    """Rows that are set aside (rejected) with a reason, e.g. tasks about contacts."""
+    """Rows that are set aside with a reason, e.g. tasks about contacts: not bad data, so not
+    rejected, but not imported either (the import counts them apart, naming the rule)."""
 
     when: Condition
     reason: str
@@ -137,6 +138,18 @@ class FileKind:
     status: tuple[StatusRule, ...]
     skip: tuple[Skip, ...]
     keep_extra: bool
+    # The rows of its file this kind takes (an event log's `type` in a list): kinds with a row
+    # rule may read the same file, each row going to the first kind whose rule it passes.
+    rows: Condition | None = None
+
+    def skip_rule(self, skip: Skip) -> str:
+        """A skip rule as the import names it: kind, condition and reason."""
+        return f"files.{self.key}.skip when {describe_condition(skip.when)}: {skip.reason}"
+
+    def row_rule(self) -> str:
+        """The row rule as messages name it."""
+        assert self.rows is not None
+        return f"files.{self.key}.rows ({describe_condition(self.rows)})"
 
     def spec(self, column: str) -> Spec | None:
         """The spec of a canonical column, status rules folded in (explicit columns first)."""
@@ -232,7 +245,17 @@ _TOP_KEYS = {
     "notes",
     "files",
 }
-_FILE_KEYS = {"table", "match", "name", "required", "columns", "status", "skip", "keep_extra"}
+_FILE_KEYS = {
+    "table",
+    "match",
+    "name",
+    "required",
+    "columns",
+    "status",
+    "skip",
+    "keep_extra",
+    "rows",
+}
 _SPEC_KEYS = {
     "column",
     "constant",
@@ -388,6 +411,9 @@ def _file_kind(key: str, data: Any, where: str) -> FileKind:
     if status and table != "leads":
         raise MappingError(f"{where}.status: status rules apply to the leads table only")
     skip = tuple(_skip(s, f"{where}.skip[{i}]") for i, s in enumerate(_list(data, "skip", where)))
+    rows = _condition(data["rows"], f"{where}.rows") if "rows" in data else None
+    if rows is not None and table is None:
+        raise MappingError(f"{where}.rows: a reference file (no table) takes every row")
     required = data.get("required", table == "leads")
     keep_extra = data.get("keep_extra", True)
     for flag, value in (("required", required), ("keep_extra", keep_extra)):
@@ -403,6 +429,7 @@ def _file_kind(key: str, data: Any, where: str) -> FileKind:
         status=status,
         skip=skip,
         keep_extra=keep_extra,
+        rows=rows,
     )
     if table is not None:
         missing = [c for c in TABLES_BY_NAME[table].required_columns if kind.spec(c) is None]
@@ -701,6 +728,9 @@ class Assignment:
     unused: tuple[Path, ...]
     missing: tuple[str, ...]  # kinds with no file
     reasons: tuple[str, ...]  # one line per file, said plainly
+    # Kinds with no file of their own whose headers fit a file another kind took: (kind, file,
+    # the kind that took it). Only kinds with a row rule share a file.
+    contested: tuple[tuple[str, Path, str], ...] = ()
 
     @property
     def score(self) -> int:
@@ -713,6 +743,33 @@ class Assignment:
     def has_leads(self) -> bool:
         return any(self.mapping.kind(k).table == "leads" for k, _ in self.files)
 
+    def sharing(self, key: str) -> list[str]:
+        """The kinds reading the same file as `key` (itself included), in the mapping's order:
+        the first one reads the file and owns what reading it rejects."""
+        path = self.path(key)
+        return [k for k, p in self.files if p == path]
+
+    def contest_message(self, key: str) -> str | None:
+        """What to write when kind `key` got no file because another kind took the one it fits."""
+        for kind, path, taker in self.contested:
+            if kind != key:
+                continue
+            mine, theirs = self.mapping.kind(kind), self.mapping.kind(taker)
+            if mine.rows is not None and theirs.rows is not None:
+                return (
+                    f"{path.name} is read for the {theirs.table} table by [files.{taker}]; a "
+                    f"file feeds each table through one kind only, so [files.{kind}] gets no "
+                    f"file: list its rows in [files.{taker}]'s row rule instead"
+                )
+            return (
+                f"{path.name} fits both [files.{taker}] and [files.{kind}] and is read as "
+                f"{taker} only. For one file to feed both, give each a row rule saying which "
+                f'rows it takes, e.g. rows = {{ column = "type", in = ["click"] }} in '
+                f"[files.{taker}] and another in [files.{kind}] (see the README's mapping "
+                "table); else give them name patterns that tell their files apart"
+            )
+        return None
+
 
 def assign(mapping: Mapping, headers: MappingABC[Path, list[str]]) -> Assignment:
     """Give each kind of file of `mapping` the file whose headers (and name) fit it best."""
@@ -724,20 +781,38 @@ def assign(mapping: Mapping, headers: MappingABC[Path, list[str]]) -> Assignment
     # The most specific kinds (most headers to match) choose first.
     order = sorted(mapping.files, key=lambda k: -len(k.match))
     chosen: dict[str, Path] = {}
+    readers: dict[Path, list[FileKind]] = {}  # the kinds that took each file
+    contested: list[tuple[str, Path, str]] = []
+
+    def free(kind: FileKind, p: Path) -> bool:
+        # A file taken by kinds with row rules is free for another such kind of another table.
+        others = readers.get(p, [])
+        return not others or (
+            kind.rows is not None
+            and all(o.rows is not None and o.table != kind.table for o in others)
+        )
+
     for kind in order:
         wanted = {header_key(h) for h in kind.match}
-        fits = [
+        fitting = [
             p
             for p in headers
-            if p not in taken
-            and wanted <= keys_of[p]
+            if wanted <= keys_of[p]
             and (kind.name is None or fnmatch.fnmatch(p.name.lower(), kind.name.lower()))
         ]
+        fits = [p for p in fitting if free(kind, p)]
         if not fits:
             missing.append(kind.key)
+            if fitting:
+                # The kind in the way: one of the same table (which no row rule can share
+                # with), else the first that took the file.
+                others = readers[fitting[0]]
+                same = [o for o in others if o.table == kind.table]
+                contested.append((kind.key, fitting[0], (same or others)[0].key))
             continue
         best = sorted(fits, key=lambda p: (-len(wanted & keys_of[p]), p.name))[0]
-        taken[best] = kind.key
+        taken.setdefault(best, kind.key)
+        readers.setdefault(best, []).append(kind)
         chosen[kind.key] = best
     for kind in mapping.files:
         if kind.key in chosen:
@@ -745,19 +820,26 @@ def assign(mapping: Mapping, headers: MappingABC[Path, list[str]]) -> Assignment
             files.append((kind.key, path))
             target = f"the {kind.table} table" if kind.table else "lookups only"
             named = f", named like {kind.name}" if kind.name else ""
+            rows = f"; the rows where {describe_condition(kind.rows)}" if kind.rows else ""
             reasons.append(
-                f"{path.name} → {kind.key} ({target}): has {', '.join(kind.match)}{named}"
+                f"{path.name} → {kind.key} ({target}): has {', '.join(kind.match)}{named}{rows}"
             )
     unused = tuple(sorted((p for p in headers if p not in taken), key=lambda p: p.name))
     for p in unused:
         reasons.append(f"{p.name}: not used (its headers fit no kind of file of {mapping.name})")
-    return Assignment(
+    assignment = Assignment(
         mapping=mapping,
         files=tuple(files),
         unused=unused,
         missing=tuple(k for k in (f.key for f in mapping.files) if k in missing),
         reasons=tuple(reasons),
+        contested=tuple(contested),
     )
+    for key, _, _ in contested:
+        message = assignment.contest_message(key)
+        assert message is not None
+        reasons.append(f"{key}: no file: {message}")
+    return replace(assignment, reasons=tuple(reasons))
 
 
 def detect(headers: MappingABC[Path, list[str]]) -> tuple[Assignment, list[str]]:
@@ -896,8 +978,14 @@ KEY_DOCS: tuple[tuple[str, str], ...] = (
     ("files.<kind>.status", "[[…]] rules: column, date (how to date the status) and values"
      " (status = mql, sal, sql, opportunity, won, lost, recycled, none,"
      " or { discard = \"reason\" })"),
-    ("files.<kind>.skip", "[[…]] rows set aside: when (a condition) and reason; they are rejected"
-     " with that reason"),
+    ("files.<kind>.skip", "[[…]] rows set aside: when (a condition) and reason; they are not bad"
+     " data: counted as set aside, apart from the rejected rows, naming the rule"
+     " (files.<kind>.skip when … : reason); a row set aside is not checked further"),
+    ("files.<kind>.rows", "The rows of its file this kind takes, a condition like `when`'s:"
+     " { column = \"type\", in = [\"click\", \"impression\"] }. Kinds with a row rule feeding"
+     " different tables may match the same file (an event log of touches and conversions): each"
+     " row goes to the first kind in the mapping's order whose rule takes it; a row no"
+     " rule takes is set aside (counted with the first kind); the file is read once"),
     ("files.<kind>.keep_extra", "Keep the file's other columns as attributes (default true)"),
     ("column", "The value of a header"),
     ("constant", "A fixed value"),

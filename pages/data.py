@@ -43,7 +43,8 @@ refusal = ui.data_changes_refusal()
 outcome = st.session_state.get("upload_outcome")
 if outcome:
     st.success(
-        f"Imported {outcome['n_rows']:,} rows ({outcome['n_rejected']:,} rejected) as "
+        f"Imported {outcome['n_rows']:,} rows ({outcome.get('n_set_aside', 0):,} set aside by a "
+        f"rule, {outcome['n_rejected']:,} rejected) as "
         f"{safe.md(outcome['format_title'])}."
     )
     st.dataframe(
@@ -142,6 +143,7 @@ if files and not too_big and not refusal:
                 st.session_state["upload_outcome"] = {
                     "n_rows": sum(t.n_accepted for t in result.tables),
                     "n_rejected": result.n_rejected,
+                    "n_set_aside": result.n_set_aside,
                     "format_title": result.format_title,
                     "changes": uploads.changes(before, result.counts()),
                 }
@@ -157,6 +159,7 @@ if files and not too_big and not refusal:
                         "table": t.table or importer.LOOKUP_TABLE,
                         "n_read": t.n_read,
                         "n_accepted": t.n_accepted,
+                        "n_set_aside": t.n_set_aside,
                         "n_rejected": t.n_rejected,
                     }
                     for t in result.tables
@@ -169,26 +172,49 @@ if files and not too_big and not refusal:
                 column_config={
                     "n_read": st.column_config.NumberColumn("Read", format="localized"),
                     "n_accepted": st.column_config.NumberColumn("Accepted", format="localized"),
+                    "n_set_aside": st.column_config.NumberColumn(
+                        "Set aside by a rule", format="localized"
+                    ),
                     "n_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
                 },
             )
-            if problems.empty:
-                st.success("No problems: every row would be imported.")
-            else:
-                st.warning(
-                    f"{fmt.count(len(problems))} rows would be rejected "
-                    f"(of {fmt.count(per_file['n_read'].sum())} read)."
+            # Every row read ends one way: accepted, set aside by a rule, or rejected as bad.
+            st.caption(
+                f"{fmt.count(per_file['n_read'].sum())} rows read = "
+                f"{fmt.count(per_file['n_accepted'].sum())} accepted + "
+                f"{fmt.count(per_file['n_set_aside'].sum())} set aside by a rule of the mapping "
+                f"+ {fmt.count(per_file['n_rejected'].sum())} rejected."
+            )
+            problem_columns = {
+                "file_name": "File",
+                "line": st.column_config.NumberColumn("Line", format="plain"),
+                "column_name": "Column",
+                "reason": st.column_config.TextColumn("Reason", width="large"),
+                "n_rows": st.column_config.NumberColumn("Rows", format="localized"),
+            }
+            for outcome, title in (("set_aside", "Set aside by a rule"), ("rejected", "Rejected")):
+                rows = problems[problems["outcome"] == outcome].drop(columns="outcome")
+                if rows.empty:
+                    continue
+                by_cause = counted[counted["outcome"] == outcome].drop(columns="outcome")
+                if outcome == "set_aside":
+                    st.info(
+                        f"{fmt.count(len(rows))} rows would be set aside by the mapping's rules "
+                        "(not bad data: rows it leaves out, such as tasks about contacts)."
+                    )
+                    by_cause = by_cause.rename(columns={"reason": "rule"})
+                    problem_columns["rule"] = st.column_config.TextColumn("Rule", width="large")
+                else:
+                    st.warning(f"{fmt.count(len(rows))} rows would be rejected as bad data.")
+                st.markdown(f"**{title}**")
+                st.dataframe(by_cause, hide_index=True, column_config=problem_columns)
+                st.dataframe(rows.head(10_000), hide_index=True, column_config=problem_columns)
+            if (problems["outcome"] == "rejected").sum() == 0:
+                st.success("No problems: every row that is not set aside would be imported.")
+            if not problems.empty:
+                ui.csv_download(
+                    "Download every rejected and set-aside row (CSV)", problems, "problems.csv"
                 )
-                problem_columns = {
-                    "file_name": "File",
-                    "line": st.column_config.NumberColumn("Line", format="plain"),
-                    "column_name": "Column",
-                    "reason": st.column_config.TextColumn("Reason", width="large"),
-                    "n_rows": st.column_config.NumberColumn("Rows", format="localized"),
-                }
-                st.dataframe(counted, hide_index=True, column_config=problem_columns)
-                st.dataframe(problems.head(10_000), hide_index=True, column_config=problem_columns)
-                ui.csv_download("Download every problem (CSV)", problems, "problems.csv")
             if result.merges:
                 st.caption(
                     "Label spellings merged: "
@@ -354,7 +380,7 @@ with st.expander(
             "HANDOFF_AGREEMENT to it (or replace data/agreement.toml) and import the data again."
         )
 
-# Rows per table: read = accepted + rejected.
+# Rows per table: read = accepted + set aside + rejected.
 st.subheader("Tables")
 tables = ctx.db.run("dataset_tables")
 tables["extra_columns"] = tables["extra_columns"].map(lambda cols: ", ".join(cols))
@@ -366,6 +392,7 @@ st.dataframe(
         "file_name": "File",
         "n_read": st.column_config.NumberColumn("Rows read", format="localized"),
         "n_accepted": st.column_config.NumberColumn("Accepted", format="localized"),
+        "n_set_aside": st.column_config.NumberColumn("Set aside by a rule", format="localized"),
         "n_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
         "extra_columns": "Kept as attributes / extra columns",
         "first_at": st.column_config.DatetimeColumn("First", format="YYYY-MM-DD"),
@@ -374,7 +401,8 @@ st.dataframe(
 )
 st.caption(
     f"{fmt.count(tables['n_read'].sum())} rows read = {fmt.count(tables['n_accepted'].sum())} "
-    f"accepted + {fmt.count(tables['n_rejected'].sum())} rejected."
+    f"accepted + {fmt.count(tables['n_set_aside'].sum())} set aside by a rule of the mapping + "
+    f"{fmt.count(tables['n_rejected'].sum())} rejected."
 )
 
 # Data-quality checks: kept data that a metric treats in a defined way.
@@ -394,7 +422,30 @@ st.dataframe(
     },
 )
 
-# Rejected rows, with the reason and where to find them.
+# Rows a rule of the mapping left out (not bad data), counted per rule.
+set_aside = ctx.db.run("set_aside_by_rule")
+if not set_aside.empty:
+    st.subheader("Set aside by a rule at import")
+    st.caption(
+        "Not bad data: rows the mapping leaves out on purpose (a task about a contact, not a "
+        "lead), each counted under the rule that set it aside. They are in the rejects file "
+        "beside the database, with the outcome set_aside."
+    )
+    st.dataframe(
+        set_aside,
+        hide_index=True,
+        # The rule last, where its text has room.
+        column_order=("table_name", "file_name", "n_rows", "first_line", "rule"),
+        column_config={
+            "table_name": "Table",
+            "file_name": "File",
+            "rule": st.column_config.TextColumn("Rule", width="large"),
+            "n_rows": st.column_config.NumberColumn("Rows", format="localized"),
+            "first_line": st.column_config.NumberColumn("First line", format="plain"),
+        },
+    )
+
+# Rejected rows (bad data), with the reason and where to find them.
 st.subheader("Rejected at import")
 reasons = ctx.db.run("rejects_by_reason")
 if reasons.empty:

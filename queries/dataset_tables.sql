@@ -1,4 +1,4 @@
--- Question: how many rows of each table were read, accepted and rejected, and what do they span?
+-- Question: how many rows per table were read, accepted, set aside and rejected; what do they span?
 -- Params: none
 -- Grain: one row per canonical table
 
@@ -21,6 +21,7 @@ final as (
         t.file_name,
         t.n_read,
         t.n_accepted,
+        t.n_set_aside,
         t.n_rejected,
         t.extra_columns,
         s.first_at,

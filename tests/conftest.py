@@ -66,10 +66,10 @@ def write_dataset(folder: Path, **files: str | bytes) -> Path:
 
 
 def checked(folder: Path, agreement, **how) -> tuple[importer.ImportResult, object]:
-    """`check_dataset`, with accepted + rejected = read asserted for every file."""
+    """`check_dataset`, with accepted + set aside + rejected = read asserted for every file."""
     result, con = importer.check_dataset(folder, agreement, **how)
     for t in result.tables:
-        assert t.n_accepted + t.n_rejected == t.n_read, t
+        assert t.n_accepted + t.n_set_aside + t.n_rejected == t.n_read, t
     return result, con
 
 

@@ -249,9 +249,14 @@ def score_measures_are_bounded(db: Database, filters: Filters) -> None:
             assert r["n_won"] <= r["n_handed_over"], r
 
 
-@invariant("Every row read at import is accepted or rejected: accepted + rejected = read")
+@invariant(
+    "Every row read at import is accepted, set aside by a rule or rejected: their sum is read"
+)
 def every_row_read_is_accounted_for(db: Database, filters: Filters) -> None:
-    for r in db.run("dataset_tables").to_dict("records"):
-        assert r["n_accepted"] + r["n_rejected"] == r["n_read"], r
-    rejected = sum(r["n_rejected"] for r in db.run("dataset_tables").to_dict("records"))
+    tables = db.run("dataset_tables").to_dict("records")
+    for r in tables:
+        assert r["n_accepted"] + r["n_set_aside"] + r["n_rejected"] == r["n_read"], r
+    rejected = sum(r["n_rejected"] for r in tables)
     assert sum(r["n_rows"] for r in db.run("rejects_by_reason").to_dict("records")) == rejected
+    aside = sum(r["n_set_aside"] for r in tables)
+    assert sum(r["n_rows"] for r in db.run("set_aside_by_rule").to_dict("records")) == aside

@@ -303,9 +303,9 @@ def test_rejects_file_lists_every_rejected_row(tmp_path, golden_agreement):
     )
     result = importer.import_dataset(folder, tmp_path / "x.duckdb", golden_agreement)
     lines = result.rejects_path.read_text().splitlines()
-    assert lines[0] == "table,file,line,column,reason,record"
+    assert lines[0] == "table,file,line,outcome,column,reason,cause,record"
     assert len(lines) == 1 + result.n_rejected == 3
-    assert lines[1].startswith("leads,leads.csv,3,lead_id,")
+    assert lines[1].startswith("leads,leads.csv,3,rejected,lead_id,")
     assert "nope" in lines[2]
 
 
@@ -314,8 +314,8 @@ def test_cli_import_and_check_exit_codes(tmp_path, capsys):
     agreement = str(GOLDEN / "agreement.toml")
     assert main(["import", str(GOLDEN), "--db", str(db_path), "--agreement", agreement]) == 0
     out = capsys.readouterr().out
-    assert "activities  activities.csv                 11         10          1" in out
-    assert "(accepted + rejected = read)" in out
+    assert "activities  activities.csv                 11         10          0          1" in out
+    assert "(accepted + set aside + rejected = read)" in out
     assert "Stage dates out of order" in out
     # check finds the orphan activity and says so with a non-zero exit, importing nothing.
     assert main(["check", str(GOLDEN), "--agreement", agreement]) == 1

@@ -127,7 +127,9 @@ def test_the_invariants_fail_when_they_do_not_hold(golden_agreement):
     db = Canned(golden_agreement, funnel_stages=widening)
     with pytest.raises(AssertionError, match="funnel_stages"):
         checks["funnel_narrows"](db, march)
-    lost_row = pd.DataFrame({"n_read": [11], "n_accepted": [10], "n_rejected": [0]})
+    lost_row = pd.DataFrame(
+        {"n_read": [11], "n_accepted": [10], "n_set_aside": [0], "n_rejected": [0]}
+    )
     with pytest.raises(AssertionError):
         checks["every_row_read_is_accounted_for"](
             Canned(golden_agreement, dataset_tables=lost_row), march

@@ -169,7 +169,9 @@ def test_data_page(app):
     tables = next(f for c, f in frames.items() if "n_read" in c)
     assert tables["n_read"].tolist() == [14, 3, 11, 3, 4]
     captions = " ".join(c.value for c in app.caption)
-    assert "35 rows read = 34 accepted + 1 rejected." in captions
+    assert "35 rows read = 34 accepted + 0 set aside by a rule of the mapping + 1 rejected." in (
+        captions
+    )
     quality = next(f for c, f in frames.items() if "check_name" in c)
     assert quality.set_index("check_name")["n_rows"]["Stage dates out of order"] == 1
     reasons = next(f for c, f in frames.items() if "first_line" in c)
@@ -224,7 +226,7 @@ def test_upload_check_and_import_from_the_data_page(app, golden_db_path, tmp_pat
     app.button[1].click().run()
     assert not app.exception
     assert shown_text(app.success[0].value) == (
-        "Imported 9 rows (3 rejected) as HubSpot export (contacts and deals)."
+        "Imported 9 rows (0 set aside by a rule, 3 rejected) as HubSpot export (contacts and deals)."
     )
     changes = app.dataframe[0].value.set_index("table")
     assert changes.loc["leads"].tolist() == [14, 6, -8]
@@ -865,7 +867,9 @@ def test_data_page_names_an_upload_and_restores_the_previous_data(
     assert shown_text(app.success[0].value).startswith("Loaded golden, imported ")
     captions = shown_text(" ".join(c.value for c in app.caption))
     assert "Loaded: golden, imported " in captions
-    assert "35 rows read = 34 accepted + 1 rejected." in captions  # the golden counts again
+    assert "35 rows read = 34 accepted + 0 set aside by a rule of the mapping + 1 rejected." in (
+        captions
+    )  # the golden counts again
     tables = next(d.value for d in app.dataframe if "n_read" in d.value.columns)
     assert tables["n_read"].tolist() == [14, 3, 11, 3, 4]
     # And the HubSpot upload is now the previous data: a second restore swaps back.

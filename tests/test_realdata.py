@@ -84,7 +84,7 @@ def test_zoho_is_recognised_and_every_row_is_accounted_for(tmp_path, capsys):
     assert line in out
     assert f"{len(calls) - n_calls_with_lead:>10,}" in out
     assert "source: 'OnlineStore' → 'Online Store'" in out
-    assert "(accepted + rejected = read)" in out
+    assert "(accepted + set aside + rejected = read)" in out
 
 
 def test_zoho_figures_match_source_md(zoho, capsys):

@@ -9,12 +9,14 @@ The pipeline, one module per step (`run` runs them; the SQL is in queries/import
    each value is typed against the data contract with the problem it has (`typed`; `dates`
    decides a file's day-month order first).
 4. `build`: each canonical table made of its accepted rows; every other row is kept in the
-   rejects with its file, line and a reason a person understands (`result` says what happened).
+   rejects with its file, line, outcome (rejected as bad, or set aside by a rule of the mapping)
+   and a reason a person understands (`result` says what happened).
 5. `finish`: label spellings merged, lead attributes listed, the import recorded.
 
 Each step is a stage reported to the caller as it begins and ends, with its rows (`progress`).
 
-Accepted + rejected = read, always, for every file. The database is built in a new file and
+Accepted + set aside + rejected = read, always, for every file (for a file feeding several
+tables by row rules, summed over them). The database is built in a new file and
 swapped in only when everything succeeded, so a failed import leaves the previous data untouched.
 
 Defined handling of bad input (each has a test):
@@ -30,7 +32,8 @@ Defined handling of bad input (each has a test):
 - A second row with the same `lead_id` (or `deal_id`) is rejected, naming the first one's line.
 - A touch, activity or deal whose `lead_id` is not an accepted lead is rejected as an orphan.
 - Rows with more or fewer fields than the header, or bytes that are not UTF-8, are rejected.
-- Rows a mapping sets aside (a Salesforce task about a contact) are rejected with its reason.
+- Rows a mapping's rule sets aside (a Salesforce task about a contact; an event-log row no
+  kind's row rule takes) are not rejected: they are counted as set aside, naming the rule.
 - Stage timestamps out of order are kept and counted as a data-quality warning (staging views).
 - Label spellings that differ only in case, spaces or punctuation ("Online Store" and
   "OnlineStore", "google" and "Google") are merged into the most frequent spelling when the

@@ -2,8 +2,10 @@
 
 Every file feeding a table is typed into one temporary table, `typed` (one row per row read:
 its source index, line, typed columns and a list of problems, from `queries/import/
-typed_rows.sql`). Then a repeated key is marked on the later rows, every row with a problem goes
-to `import_rejects` with all its reasons, and the accepted rows become the table: leads numbered
+typed_rows.sql`; a kind with a row rule takes only its rows of a file it may share). Then a
+repeated key is marked on the later rows, every row with a problem goes to `import_rejects` with
+all its reasons (a row a rule of the mapping sets aside goes there as set aside, naming the rule:
+it is not bad data), and the accepted rows become the table: leads numbered
 by `lead_key` in order of creation, touches with their neighbours in the lead's journey (both in
 `queries/import/`), the other tables with their lead's `lead_key`.
 """
@@ -21,7 +23,7 @@ from handoff.importer import dates, queries
 from handoff.importer.extract import Extractor, Source, iso_parts
 from handoff.importer.result import ImportFailure, TableResult
 from handoff.importer.typed import SQL_TYPES, Parsed, native_time, value_expr
-from handoff.mapping import Mapping
+from handoff.mapping import FileKind, Mapping
 from handoff.sql import Sql, compose, ident, join, stripped
 
 # Names the importer gives columns of its own; an export's column of that name is renamed.
@@ -66,14 +68,18 @@ def build_table(
     mapping: Mapping,
     sources: dict[str, Source],
     agreement: Agreement,
+    sharing: dict[str, list[FileKind]] | None = None,
 ) -> list[TableResult]:
-    """Type the rows of every file feeding `table`, reject the bad ones, and create the table."""
+    """Type the rows of every file feeding `table`, reject the bad ones, set aside the ones a
+    rule of the mapping leaves out, and create the table. `sharing` gives, per kind of file,
+    the kinds reading the same file by row rules (in the mapping's order)."""
     results, kept_of, all_extras = _file_results(con, table, parts, mapping)
     for n, src in enumerate(parts):
         ex = Extractor(
             mapping, sources, agreement.time_zone, dates.file_order(con, table, src, mapping)
         )
-        select = _typed_rows(table, src, ex, kept_of[src.index], all_extras)
+        group = (sharing or {}).get(src.kind.key, [src.kind])
+        select = _typed_rows(table, src, ex, kept_of[src.index], all_extras, group)
         params = {**ex.params, **src.line_params, "src_index": src.index, "part_no": n}
         if n == 0:
             into = compose("create or replace temp table typed as {s}", s=select)
@@ -173,7 +179,12 @@ class _Row:
 
 
 def _typed_rows(
-    table: Table, src: Source, ex: Extractor, kept: list[tuple[str, str]], all_extras: list[str]
+    table: Table,
+    src: Source,
+    ex: Extractor,
+    kept: list[tuple[str, str]],
+    all_extras: list[str],
+    group: list[FileKind],
 ) -> Sql:
     """The SELECT of one file's rows as `typed` holds them (queries/import/typed_rows.sql)."""
     row = _Row()
@@ -204,17 +215,8 @@ def _typed_rows(
                 l=row.lead_id,
             )
         )
-    skips = [
-        compose(
-            "case when {c} then"
-            " {{'col': {label}, 'canon': null, 'cause': {why}, 'why': {why}}} end",
-            # A skip rule whose column the file lacks skips nothing.
-            c=ex.condition(s.when, src, "s", optional=True),
-            label=ex.bind(s.when.column),
-            why=ex.bind(s.reason),
-        )
-        for s in src.kind.skip
-    ]
+    rows, unmatched = _row_rule(src, ex, group)
+    skips = ([unmatched] if unmatched is not None else []) + _skips(src, ex)
     return queries.sql(
         "typed_rows",
         line=src.line,
@@ -223,7 +225,50 @@ def _typed_rows(
         problems=join(row.problems, sep=", ") if row.problems else Sql(""),
         made=_made_from(src, ex, row),
         joins=join(joins, sep=" "),
+        rows=rows,
     )
+
+
+def _skips(src: Source, ex: Extractor) -> list[Sql]:
+    """Per skip rule of the file's kind, the problem that sets a row aside, naming the rule."""
+    return [
+        compose(
+            "case when {c} then"
+            " {{'col': {label}, 'canon': null, 'cause': {why}, 'why': {why}}} end",
+            # A skip rule whose column the file lacks skips nothing.
+            c=ex.condition(s.when, src, "s", optional=True),
+            label=ex.bind(s.when.column),
+            why=ex.bind(src.kind.skip_rule(s)),
+        )
+        for s in src.kind.skip
+    ]
+
+
+def _row_rule(src: Source, ex: Extractor, group: list[FileKind]) -> tuple[Sql, Sql | None]:
+    """Which rows of its file a kind takes, and (for the first of the kinds sharing the file)
+    the problem that sets aside a row no kind's row rule takes. A row passing two rules goes to
+    the first kind in the mapping's order."""
+    ruled = [k for k in group if k.rows is not None]
+    if src.kind.rows is None or not ruled:
+        return Sql("true"), None
+    tests = [ex.condition(k.rows, src, "s") for k in ruled]
+    mine = ruled.index(src.kind)
+    earlier = tests[:mine]
+    rows = tests[mine]
+    if earlier:
+        rows = compose("({r}) and not ({e})", r=rows, e=join(earlier, sep=" or "))
+    if mine > 0:
+        return rows, None
+    none = compose("not ({t})", t=join(tests, sep=" or "))
+    said = ", ".join(k.row_rule() for k in ruled)
+    rule = f"no row rule takes it: {said}" if len(ruled) > 1 else f"not taken by {said}"
+    unmatched = compose(
+        "case when {n} then {{'col': {label}, 'canon': null, 'cause': {why}, 'why': {why}}} end",
+        n=none,
+        label=ex.bind(src.kind.rows.column),
+        why=ex.bind(rule),
+    )
+    return compose("({r}) or {n}", r=rows, n=none), unmatched
 
 
 def _add_column(row: _Row, table: Table, col: Column, src: Source, ex: Extractor) -> None:
@@ -329,13 +374,14 @@ def _count_rows(
     parts: list[Source],
     results: list[TableResult],
 ) -> None:
-    """Each file's rows read, accepted and rejected (accepted + rejected = read)."""
-    counts = {i: (n, a) for i, n, a in queries.run(con, "file_counts").fetchall()}
+    """Each file's rows read, accepted, set aside and rejected (their sum is read)."""
+    counts = {i: (n, a, s) for i, n, a, s in queries.run(con, "file_counts").fetchall()}
     rejected = dict(queries.run(con, "file_rejected", {"table": table.name}).fetchall())
     for src, result in zip(parts, results, strict=True):
-        n_read, n_accepted = counts.get(src.index, (0, 0))
+        n_read, n_accepted, n_set_aside = counts.get(src.index, (0, 0, 0))
         result.n_read = n_read + src.n_structural
         result.n_accepted = n_accepted
+        result.n_set_aside = n_set_aside
         result.n_rejected = rejected.get(src.path.name, 0)
 
 

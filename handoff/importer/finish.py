@@ -103,7 +103,7 @@ def write_metadata(
     queries.run(con, "import_tables_table")
     for r in result.tables:
         con.execute(
-            "insert into import_tables values ($t, $f, $k, $r, $a, $x, $e, $n)",
+            "insert into import_tables values ($t, $f, $k, $r, $a, $x, $s, $e, $n)",
             {
                 "t": r.table or LOOKUP_TABLE,
                 "f": r.file,
@@ -111,6 +111,7 @@ def write_metadata(
                 "r": r.n_read,
                 "a": r.n_accepted,
                 "x": r.n_rejected,
+                "s": r.n_set_aside,
                 "e": r.extra_columns,
                 "n": r.notes,
             },
@@ -121,3 +122,8 @@ def write_metadata(
 def reasons(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
     """Rejected rows per table and cause (the kind of problem), most frequent first."""
     return [(t, r, n) for t, r, n in queries.run(con, "reasons").fetchall()]
+
+
+def set_aside(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, int]]:
+    """Rows set aside per table, file and rule of the mapping, most frequent first."""
+    return [(t, f, r, n) for t, f, r, n in queries.run(con, "set_aside").fetchall()]

@@ -172,12 +172,29 @@ def plan_import(
             + (f" and a name like {leads.name}" if leads.name else "")
         )
         raise ImportFailure(_with_refusals(message, refused, skipped))
+    _check_contested(assignment)
     explanation += list(assignment.reasons)
     used = {p for _, p in assignment.files}
     explanation += [f"{p.name}: not read: {why}" for p, why in refused.items() if p not in used]
     explanation += skipped
     _check_table_rows(con, assignment, current_limits())
     return Plan(folder=folder, assignment=assignment, explanation=explanation)
+
+
+def _check_contested(assignment: Assignment) -> None:
+    """Refuse a mapping whose lookup looks into a kind of file that got no file because another
+    kind took the one it fits: say what to write, not that the export lacks the file."""
+    mapping = assignment.mapping
+    for key, _ in assignment.files:
+        for spec in mapping_mod.all_specs(mapping.kind(key)):
+            if spec.lookup is None or assignment.path(spec.lookup) is not None:
+                continue
+            message = assignment.contest_message(spec.lookup)
+            if message is not None:
+                raise ImportFailure(
+                    f"{mapping.said}: [files.{key}] looks up values in [files.{spec.lookup}], "
+                    f"which has no file of its own: {message}"
+                )
 
 
 def _with_refusals(message: str, refused: dict[Path, str], skipped: list[str]) -> str:

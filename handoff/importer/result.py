@@ -14,7 +14,7 @@ from handoff.contract import TABLES
 # queries/import/) and the import's record (`finish`). `handoff.db` refuses a file of another
 # version, asking for the data to be imported again. (Here, in a module that needs nothing of
 # handoff.db, because handoff.db reads it.)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # How a file used for lookups only is listed in place of a table name.
 LOOKUP_TABLE = "(lookup)"
@@ -31,9 +31,11 @@ class TableResult:
     table: str | None  # the canonical table fed; None for a file used for lookups only
     file: str | None
     kind: str | None = None  # the mapping's kind of file
+    # Every row read ends in one of three outcomes: accepted + set aside + rejected = read.
     n_read: int = 0
     n_accepted: int = 0
-    n_rejected: int = 0
+    n_set_aside: int = 0  # left out by a rule of the mapping (not bad data)
+    n_rejected: int = 0  # bad data
     extra_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -44,12 +46,14 @@ class ImportResult:
 
     folder: Path
     tables: list[TableResult]
-    reasons: list[tuple[str, str, int]]  # (table, cause, rows), most frequent first
+    reasons: list[tuple[str, str, int]]  # rejected: (table, cause, rows), most frequent first
     format: str = mapping_mod.CANONICAL
     format_title: str = ""
     detection: list[str] = field(default_factory=list)  # how the format and files were chosen
     mapping_notes: list[str] = field(default_factory=list)  # the mapping's `notes`, as written
     merges: list[tuple[str, str, str, int]] = field(default_factory=list)  # group, from, to, n
+    # Set aside by a rule: (table, file, rule, rows), most frequent first.
+    set_aside: list[tuple[str, str, str, int]] = field(default_factory=list)
     rejects_path: Path | None = None
     db_path: Path | None = None
     data_end_at: dt.datetime | None = None
@@ -57,6 +61,50 @@ class ImportResult:
     @property
     def n_rejected(self) -> int:
         return sum(t.n_rejected for t in self.tables)
+
+    @property
+    def n_set_aside(self) -> int:
+        return sum(t.n_set_aside for t in self.tables)
+
+    def shared_files(self) -> dict[str, list[TableResult]]:
+        """Files that fed more than one table (by row rules): the results of each."""
+        by_file: dict[str, list[TableResult]] = {}
+        for t in self.tables:
+            if t.file:
+                by_file.setdefault(t.file, []).append(t)
+        return {f: ts for f, ts in by_file.items() if len(ts) > 1}
+
+    def to_json(self) -> dict[str, object]:
+        """What the import or check found, for a program: the three outcomes per file and the
+        summaries by cause (rejected) and by rule (set aside)."""
+        return {
+            "format": self.format,
+            "files": [
+                {
+                    "table": t.table or LOOKUP_TABLE,
+                    "file": t.file,
+                    "kind": t.kind,
+                    "read": t.n_read,
+                    "accepted": t.n_accepted,
+                    "set_aside": t.n_set_aside,
+                    "rejected": t.n_rejected,
+                }
+                for t in self.tables
+            ],
+            "total": {
+                "read": sum(t.n_read for t in self.tables),
+                "accepted": sum(t.n_accepted for t in self.tables),
+                "set_aside": self.n_set_aside,
+                "rejected": self.n_rejected,
+            },
+            "rejected_by_cause": [
+                {"table": table, "cause": cause, "rows": n} for table, cause, n in self.reasons
+            ],
+            "set_aside_by_rule": [
+                {"table": table, "file": file, "rule": rule, "rows": n}
+                for table, file, rule, n in self.set_aside
+            ],
+        }
 
     @property
     def lead_attributes(self) -> list[str]:
@@ -84,12 +132,15 @@ class ImportResult:
         if self.mapping_notes:
             lines.append("What the mapping assumes (its notes):")
             lines += [f"  - {note}" for note in self.mapping_notes] + [""]
-        lines.append(f"{'table':<11} {'file':<22} {'read':>10} {'accepted':>10} {'rejected':>10}")
+        lines.append(
+            f"{'table':<11} {'file':<22} {'read':>10} {'accepted':>10} {'set aside':>10}"
+            f" {'rejected':>10}"
+        )
         for t in self.tables:
             file = t.file or "(none)"
             lines.append(
                 f"{t.table or LOOKUP_TABLE:<11} {file:<22} {t.n_read:>10,} {t.n_accepted:>10,}"
-                f" {t.n_rejected:>10,}"
+                f" {t.n_set_aside:>10,} {t.n_rejected:>10,}"
             )
             for note in t.notes:
                 lines.append(f"    {note}")
@@ -98,14 +149,18 @@ class ImportResult:
                 lines.append(f"    kept as {kind}: {', '.join(t.extra_columns)}")
         total_read = sum(t.n_read for t in self.tables)
         total_acc = sum(t.n_accepted for t in self.tables)
+        adds_up = total_acc + self.n_set_aside + self.n_rejected == total_read
         lines.append(
-            f"{'total':<34} {total_read:>10,} {total_acc:>10,} {self.n_rejected:>10,}"
-            + (
-                "   (accepted + rejected = read)"
-                if total_acc + self.n_rejected == total_read
-                else ""
-            )
+            f"{'total':<34} {total_read:>10,} {total_acc:>10,} {self.n_set_aside:>10,}"
+            f" {self.n_rejected:>10,}"
+            + ("   (accepted + set aside + rejected = read)" if adds_up else "")
         )
+        for file, parts in self.shared_files().items():
+            fed = " + ".join(f"{t.table} {t.n_read:,}" for t in parts)
+            lines.append(
+                f"  {file} fed {len(parts)} tables by row rules: "
+                f"{sum(t.n_read for t in parts):,} rows read = {fed}"
+            )
         if self.merges:
             lines.append("")
             lines.append(
@@ -113,13 +168,25 @@ class ImportResult:
             )
             for group, before, after, n in self.merges:
                 lines.append(f"  {group}: '{before}' → '{after}' ({n:,} rows)")
+        lines += self._counted_lines()
+        if self.rejects_path is not None and (self.n_rejected or self.n_set_aside):
+            lines.append(
+                f"Every rejected and set-aside row, with its line, outcome and reason: "
+                f"{self.rejects_path}"
+            )
+        return "\n".join(lines)
+
+    def _counted_lines(self) -> list[str]:
+        """The rows set aside counted by rule, then the rejected ones by cause (20 of each)."""
+        lines: list[str] = []
+        if self.set_aside:
+            lines += ["", "Set aside by rule (not bad data: rows the mapping leaves out):"]
+            lines += [f"  {n:>8,}  {t} ({f}): {rule}" for t, f, rule, n in self.set_aside[:20]]
+            if len(self.set_aside) > 20:
+                lines.append(f"  ... and {len(self.set_aside) - 20} more rules")
         if self.reasons:
-            lines.append("")
-            lines.append("Rejected rows by cause:")
-            for table, reason, n in self.reasons[:20]:
-                lines.append(f"  {n:>8,}  {table}: {reason}")
+            lines += ["", "Rejected rows by cause:"]
+            lines += [f"  {n:>8,}  {table}: {reason}" for table, reason, n in self.reasons[:20]]
             if len(self.reasons) > 20:
                 lines.append(f"  ... and {len(self.reasons) - 20} more causes")
-        if self.rejects_path is not None and self.n_rejected:
-            lines.append(f"Every rejected row, with its line and reason: {self.rejects_path}")
-        return "\n".join(lines)
+        return lines

@@ -11,6 +11,7 @@ steps.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import shutil
@@ -179,7 +180,8 @@ def _planned(
         plan = plan_import(con, folder, format, mapping)
     files = plan.assignment.files
     tables = {plan.mapping.kind(key).table for key, _ in files} - {None}
-    tracker.expect(len(files) + len(tables) + 1 + after)
+    # A file feeding several tables by row rules is read once.
+    tracker.expect(len({path for _, path in files}) + len(tables) + 1 + after)
     return plan
 
 
@@ -242,6 +244,7 @@ def _finished(
         con, str(plan.folder.resolve()), agreement.time_zone, result, source_name
     )
     result.reasons = finish.reasons(con)
+    result.set_aside = finish.set_aside(con)
     return result
 
 
@@ -265,7 +268,15 @@ class _Reader:
         self.plan = plan
         self.tracker = tracker
         self.files = dict(plan.assignment.files)
-        self.index = {key: i for i, (key, _) in enumerate(plan.assignment.files)}
+        # Kinds reading one file (by row rules) share its loaded table and index; the first in
+        # the mapping's order reads it and owns what reading it rejected.
+        first_of: dict[Path, int] = {}
+        for i, (_, path) in enumerate(plan.assignment.files):
+            first_of.setdefault(path, i)
+        self.index = {key: first_of[path] for key, path in plan.assignment.files}
+        self.sharing = {
+            key: [plan.mapping.kind(k) for k in plan.assignment.sharing(key)] for key in self.files
+        }
         self.sources: dict[str, Source] = {}
         self.looked_into = {
             spec.lookup
@@ -276,14 +287,23 @@ class _Reader:
 
     def source(self, key: str) -> Source:
         if key not in self.sources:
-            path = self.files[key]
-            with self.tracker.stage(f"reading {path.name}") as stage:
+            owner = self.sharing[key][0]
+            if owner.key not in self.sources:
+                path = self.files[key]
+                with self.tracker.stage(f"reading {path.name}") as stage:
+                    src = read_source(self.con, owner, path, self.index[key])
+                    n = self.con.execute(compose("select count(*) from {t}", t=src.table))
+                    stage.rows = n.fetchall()[0][0] + src.n_structural
+                self.sources[owner.key] = src
+            if key != owner.key:
+                # The same loaded rows, read as this kind; what reading rejected is the owner's.
+                base = self.sources[owner.key]
                 kind = self.plan.mapping.kind(key)
-                src = read_source(self.con, kind, path, self.index[key])
-                n = self.con.execute(compose("select count(*) from {t}", t=src.table))
-                stage.rows = n.fetchall()[0][0] + src.n_structural
-            self.sources[key] = src
+                self.sources[key] = dataclasses.replace(base, kind=kind, n_structural=0, notes=[])
         return self.sources[key]
+
+    def is_shared(self, key: str) -> bool:
+        return len(self.sharing[key]) > 1
 
     def parts(self, table: Table) -> list[Source]:
         """The files feeding `table`, and the files they look into, read."""
@@ -312,7 +332,9 @@ def _load_table(
         return [TableResult(table=table.name, file=None)]
     try:
         with tracker.stage(f"building {table.name}: typing and checking") as stage:
-            built = build.build_table(con, table, parts, plan.mapping, reader.sources, agreement)
+            built = build.build_table(
+                con, table, parts, plan.mapping, reader.sources, agreement, reader.sharing
+            )
             stage.rows = sum(r.n_read for r in built)
     except ExtractError as exc:
         raise ImportFailure(str(exc)) from exc
@@ -320,7 +342,8 @@ def _load_table(
     for part, result in zip(parts, built, strict=True):
         result.notes[:0] = part.notes
     for part in parts:
-        if part.kind.key not in reader.looked_into:
+        # A shared file's table is dropped with the others at the end.
+        if part.kind.key not in reader.looked_into and not reader.is_shared(part.kind.key):
             con.execute(compose("drop table {t}", t=part.table))
     return built
 

@@ -9,4 +9,5 @@ select
     unnest($cols),
     unnest($reasons),
     unnest($records),
-    unnest($causes)
+    unnest($causes),
+    'rejected'

@@ -1,15 +1,17 @@
--- Question: Which rows of one file were rejected, with every reason and the record as read?
+-- Question: Which rows of one file were rejected or set aside, with every reason and the record?
 -- Params: $table, $file, $src_index
--- Grain: inserts one row per rejected row of the file into import_rejects
+-- Grain: inserts one row per rejected or set-aside row of the file into import_rejects
 -- Columns: {{source}}
 -- A reason names the file's column and the canonical one: `column "Created Date" (created_at):
 -- ...`. A value that fails the same way for two canonical columns made of one column of the
--- file is said once, naming both: `(created_at, mql_at)`.
+-- file is said once, naming both: `(created_at, mql_at)`. A row set aside by a rule says the
+-- rule: `files.task.skip when WhoId is blank: the task is about no one (no WhoId)`.
 insert into import_rejects
 with problems as (
     select
         typed.raw_rowid,
         typed.line,
+        typed.is_set_aside,
         unnest(typed.problems) as p,
         generate_subscripts(typed.problems, 1) as i
     from typed
@@ -20,28 +22,37 @@ said as (
     select
         raw_rowid,
         line,
+        is_set_aside,
         p.col,
         p.why,
         min(i) as i,
         min(p.cause) as cause,
         string_agg(p.canon, ', ' order by i) filter (where p.canon <> p.col) as canons
     from problems
-    group by raw_rowid, line, p.col, p.why
+    group by raw_rowid, line, is_set_aside, p.col, p.why
 ),
 
 per_row as (
     select
         raw_rowid,
         line,
+        is_set_aside,
         arg_min(col, i) as column_name,
-        string_agg(
-            'column "' || col || '"' || coalesce(' (' || canons || ')', '') || ': ' || why,
-            '; '
-            order by i
-        ) as reason,
-        string_agg(distinct col || ': ' || cause, '; ') as cause
+        -- A row set aside has one problem, the rule, which its text names whole.
+        case
+            when is_set_aside then min(why)
+            else string_agg(
+                'column "' || col || '"' || coalesce(' (' || canons || ')', '') || ': ' || why,
+                '; '
+                order by i
+            )
+        end as reason,
+        case
+            when is_set_aside then min(cause)
+            else string_agg(distinct col || ': ' || cause, '; ')
+        end as cause
     from said
-    group by raw_rowid, line
+    group by raw_rowid, line, is_set_aside
 )
 
 select
@@ -51,6 +62,7 @@ select
     per_row.column_name,
     per_row.reason,
     to_json(s),
-    per_row.cause
+    per_row.cause,
+    case when per_row.is_set_aside then 'set_aside' else 'rejected' end
 from per_row
 join {{source}} as s on s.rowid = per_row.raw_rowid

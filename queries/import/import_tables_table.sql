@@ -1,4 +1,4 @@
--- Question: What happened to each file of the export (rows read, accepted, rejected; what was kept)?
+-- Question: What happened to each file of the export (rows read, accepted, set aside, rejected)?
 -- Params: none
 -- Grain: one row per file (or per canonical table no file feeds); empty when made
 create or replace table import_tables (
@@ -8,6 +8,7 @@ create or replace table import_tables (
     n_read bigint,
     n_accepted bigint,
     n_rejected bigint,
+    n_set_aside bigint,
     extra_columns varchar[],
     notes varchar[]
 )

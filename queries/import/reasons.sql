@@ -1,4 +1,4 @@
--- Question: How many rows did each table reject for each cause (the kind of problem)?
+-- Question: How many rows did each table reject as bad for each cause (the kind of problem)?
 -- Params: none
 -- Grain: one row per table × cause, most rows first
 select
@@ -6,5 +6,6 @@ select
     cause as reason,
     count(*) as n
 from import_rejects
+where outcome = 'rejected'
 group by all
 order by n desc, 1, 2

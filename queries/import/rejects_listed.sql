@@ -1,7 +1,8 @@
--- Question: Which rows of a checked export were rejected, on which line and why?
+-- Question: Which rows of a checked export were rejected or set aside, on which line and why?
 -- Params: none
--- Grain: one row per rejected row, by table, file and line
+-- Grain: one row per rejected or set-aside row, by table, file and line
 select
+    outcome,
     file_name,
     line,
     column_name,

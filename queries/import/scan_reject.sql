@@ -3,5 +3,6 @@
 -- Grain: inserts one row into import_rejects
 insert into import_rejects
 values (
-    $table, $file, $line, null, $reason, to_json({'csv_line': cast($text as varchar)}), $cause
+    $table, $file, $line, null, $reason, to_json({'csv_line': cast($text as varchar)}), $cause,
+    'rejected'
 )
