@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 
 from handoff import zones
-from handoff.contract import EXITS, STAGE_COLUMNS, TABLES, TABLES_BY_NAME
+from handoff.contract import EXITS, STAGE_COLUMNS, TABLES, TABLES_BY_NAME, ColumnType
 
 FORMATS_DIR = Path(__file__).parent / "formats"
 BUILTIN_FORMATS = ("hubspot", "salesforce", "zoho")
@@ -82,6 +82,7 @@ class Spec:
     take: Spec | None = None  # ... gives this value of the other file
     where: Condition | None = None  # ... among the other file's rows that pass this
     pick: str = "first"  # ... and of several, the first or last in file order, or by time
+    order: str | None = None  # pick earliest/latest: of the row whose column this is (a date)
     # Modifiers, applied in this order to the value.
     split: str | None = None  # take one part of a list like "1;2;3"
     part: int = 1
@@ -404,6 +405,7 @@ def _file_kind(key: str, data: Any, where: str) -> FileKind:
         skip=skip,
         keep_extra=keep_extra,
     )
+    _check_picks(kind, where)
     if table is not None:
         missing = [c for c in TABLES_BY_NAME[table].required_columns if kind.spec(c) is None]
         if missing and not (table == "leads" and missing == ["source"]):
@@ -457,10 +459,7 @@ def _spec(value: Any, where: str, depth: int = 1) -> Spec:
             args[part] = _spec(value[part], f"{where}.{part}", depth + 1)
         if "where" in value:
             args["where"] = _condition(value["where"], f"{where}.where")
-        pick = value.get("pick", "first")
-        if pick not in PICKS:
-            raise MappingError(f"{where}.pick: expected one of {', '.join(PICKS)}")
-        args["pick"] = pick
+        args["pick"], args["order"] = _pick(value.get("pick", "first"), f"{where}.pick")
     elif set(value) & {"key", "match", "take", "where", "pick"}:
         raise MappingError(f"{where}: key, match, take, where and pick belong to a lookup")
     if "split" in value:
@@ -498,6 +497,51 @@ def _spec(value: Any, where: str, depth: int = 1) -> Spec:
     if "if_blank" in value:
         args["if_blank"] = _text(value, "if_blank", where, required=True)
     return Spec(**args)
+
+
+def _pick(value: Any, where: str) -> tuple[str, str | None]:
+    """A lookup's pick: one of PICKS, or { earliest = "<column>" } / { latest = "<column>" }
+    (of the rows, the one whose column, read as a date, is earliest or latest)."""
+    if isinstance(value, str) and value in PICKS:
+        return value, None
+    if isinstance(value, dict) and len(value) == 1:
+        ((pick, column),) = value.items()
+        if pick in ("earliest", "latest"):
+            if not isinstance(column, str) or not column.strip():
+                raise MappingError(f'{where}.{pick}: expected a column name, e.g. "Created"')
+            return pick, column
+    raise MappingError(
+        f'{where}: expected one of {", ".join(PICKS)}, or {{ earliest = "<column>" }} or '
+        '{ latest = "<column>" } to take the value of the row whose <column> (a date) is the '
+        "earliest or latest"
+    )
+
+
+def _check_picks(kind: FileKind, where: str) -> None:
+    """Plain `pick = "earliest"/"latest"` reads the looked-up values as dates: only a timestamp
+    column of the table can be made so; any other value is told how to pick by a date column."""
+    table = TABLES_BY_NAME[kind.table] if kind.table else None
+    types = {c.name: c.type for c in table.columns} if table else {}
+
+    def walk(spec: Spec | None, column: str, is_date: bool) -> None:
+        if spec is None:
+            return
+        plain = spec.pick in ("earliest", "latest") and spec.order is None
+        if spec.lookup is not None and plain and not is_date:
+            dates = ", ".join(c for c, t in types.items() if t is ColumnType.TIMESTAMP)
+            raise MappingError(
+                f'{where}.columns.{column}: pick = "{spec.pick}" takes the {spec.pick} of the '
+                f"looked-up values read as dates, so it applies only to a date column of "
+                f"{kind.table} ({dates}), and {column} is not one; to take the {column} of the "
+                f"{spec.lookup} row whose date is the {spec.pick}, write pick = {{ {spec.pick} = "
+                f'"<a date column of the {spec.lookup} file>" }}'
+            )
+        for s in spec.first:
+            walk(s, column, is_date)
+        walk(spec.key, column, False)
+
+    for column, spec in kind.columns:
+        walk(spec, column, types.get(column) is ColumnType.TIMESTAMP)
 
 
 def _pattern_problem(pattern: str) -> str | None:
@@ -811,7 +855,9 @@ def describe(spec: Spec) -> str:
             f"{describe(spec.take)} of the {spec.lookup} file where {describe(spec.match)}"
             f" = {describe(spec.key)}"
         )
-        if spec.pick in ("earliest", "latest"):
+        if spec.pick in ("earliest", "latest") and spec.order is not None:
+            text += f", of the row with the {spec.pick} {spec.order}"
+        elif spec.pick in ("earliest", "latest"):
             text = f"the {spec.pick} " + text
     if spec.split is not None:
         text += f" (part {spec.part} of a “{spec.split}” list)"
@@ -904,7 +950,13 @@ KEY_DOCS: tuple[tuple[str, str], ...] = (
     ("line", "true: the row's line, as \"line 17\" (an id for exports without one)"),
     ("first", "A list of values: the first that is not blank"),
     ("lookup", "Another kind of file: the value of its `take` where its `match` equals this row's"
-     " `key`, optionally among its rows passing `where`; `pick` first, last, earliest or latest"),
+     " `key`, optionally among its rows passing `where`; `pick` which of several rows"),
+    ("pick", "Of a lookup's rows with a value: first or last in file order (default first);"
+     " `{ earliest = \"time\" }` or `{ latest = \"time\" }`, the row whose time column, read as"
+     " a date with the mapping's date_formats, is the earliest or latest (a tie goes to the first"
+     " row in the file for earliest, the last for latest; rows whose column is blank or not a"
+     " date only when no row has one); `earliest` or `latest` alone, the earliest or latest of"
+     " the values read as dates (for a date column only)"),
     ("split, part", "Take part `part` (from 1) of a list separated by `split`"),
     ("pattern", "A regular expression: the value is its first group"),
     ("chars", "The first n characters (Salesforce ids: 15)"),

@@ -369,7 +369,19 @@ class Extractor:
         key = self.text(spec.key, src, alias)
         match = self.text(spec.match, other, "o")
         take = self.text(spec.take, other, "o")
-        if spec.pick in ("earliest", "latest"):
+        if spec.order is not None:
+            order_name = other.column(spec.order)
+            if order_name is None:
+                if spec.optional:
+                    return Sql("cast(null as varchar)")
+                raise ExtractError(
+                    f"{other.path.name}: no column '{spec.order}', by which {self.mapping.said}"
+                    f" orders the {other.kind.key} rows it looks into for {src.kind.key}"
+                    f' (pick = {{ {spec.pick} = "{spec.order}" }}; the file has: '
+                    f"{', '.join(other.headers)})"
+                )
+            agg = self._pick_by(spec.pick, take, self.cell("o", order_name), Sql("o.rowid"))
+        elif spec.pick in ("earliest", "latest"):
             agg = compose(
                 "cast({f}({t}) as varchar)",
                 f=Sql("min" if spec.pick == "earliest" else "max"),
@@ -400,6 +412,26 @@ class Extractor:
             )
         )
         return compose("{n}.v", n=name)
+
+    def _pick_by(self, pick: str, value: Sql, order_text: Sql, rowid: Sql) -> Sql:
+        """Of a group's rows with a value, the value of the row whose order column (read as a
+        date, 1900-2199) is the earliest or the latest. Ties: the earliest takes the first row
+        in file order, the latest the last. Rows whose order column is blank or not a date
+        come after every dated row: they are picked only when no row has a date, the first of
+        them (earliest) or the last (latest), as `first` and `last` would."""
+        at = self.timestamp(order_text)
+        epoch = compose(
+            "case when {t} >= timestamptz '1900-01-01 00:00:00+00'"
+            " and {t} < timestamptz '2200-01-01 00:00:00+00' then epoch({t}) end",
+            t=at,
+        )
+        if pick == "earliest":
+            key = compose("[case when {e} is null then 1 else 0 end, coalesce({e}, 0), {r}]",
+                          e=epoch, r=rowid)  # fmt: skip
+            return compose("arg_min({v}, {k}) filter (where {v} is not null)", v=value, k=key)
+        key = compose("[case when {e} is null then 0 else 1 end, coalesce({e}, 0), {r}]",
+                      e=epoch, r=rowid)  # fmt: skip
+        return compose("arg_max({v}, {k}) filter (where {v} is not null)", v=value, k=key)
 
     # Reading text as typed values ----------------------------------------------------------
 
