@@ -925,7 +925,8 @@ KEY_DOCS: tuple[tuple[str, str], ...] = (
     ("title", "What the export is; shown when it is read (required)"),
     ("extends", "A shipped format (hubspot, salesforce, zoho) to start from; any key given replaces"
      " the format's (tables merge key by key, lists and [[…]] tables are replaced whole)"),
-    ("time_zone", "IANA time zone of timestamps without an offset (default: the agreement's)"),
+    ("time_zone", "IANA time zone of times of day written without an offset (default: the"
+     " agreement's); a date alone is midnight in the agreement's zone whatever this says"),
     ("date_formats", "strptime formats tried after ISO 8601, e.g. \"%d %b, %Y %H:%M:%S\"; put"
      " two-digit-year formats (%y) before four-digit ones (%Y)"),
     ("missing", "Values read as blank in every column, e.g. [\"Select\", \"-None-\"]"),

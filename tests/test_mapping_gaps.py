@@ -148,3 +148,132 @@ def test_an_order_column_the_file_lacks_names_the_file_and_the_column(tmp_path):
     assert 'pick = { earliest = "time" }' in said
     assert "the file has: customer, channel, when" in said
     assert isinstance(err.value.__cause__, ExtractError)
+
+
+# --- Dates without a time of day, when the mapping's time zone is not the agreement's ---------
+
+NEW_YORK = agreement_mod.parse(
+    (GOLDEN / "agreement.toml")
+    .read_text(encoding="utf-8")
+    .replace('time_zone = "Europe/Berlin"', 'time_zone = "America/New_York"')
+)
+
+_DATED = """title = "Dates and zones"
+time_zone = "{zone}"
+date_formats = ["%m/%d/%Y %H:%M", "%m/%d/%Y"]
+[files.leads]
+table = "leads"
+match = ["id", "created"]
+[files.leads.columns]
+lead_id = "id"
+created_at = "created"
+mql_at = {{ column = "mql", optional = true }}
+source = {{ constant = "web" }}
+[files.spend]
+table = "spend"
+match = ["month", "cost"]
+[files.spend.columns]
+month = "month"
+cost = "cost"
+"""
+_LEADS = """id,created,mql
+A,2026-03-01,2026-03-02
+B,2026-03-01 00:30,
+C,03/01/2026,
+D,03/01/2026 00:30,
+E,2026-03-01T00:00:00+00:00,
+"""
+
+
+_UTC = {
+    c: f"select lead_id, strftime(timezone('UTC', {c}), '%Y-%m-%d %H:%M') from leads"
+    f" where {c} is not null"
+    for c in ("created_at", "mql_at")
+}
+
+
+def _utc(con, column: str = "created_at") -> dict[str, str]:
+    return dict(con.execute(_UTC[column]).fetchall())
+
+
+def test_a_date_alone_is_midnight_in_the_agreements_zone_whatever_the_mapping_says(tmp_path):
+    # Mapping America/New_York, agreement Europe/Berlin (UTC+1 in March).
+    # A 2026-03-01 and C 03/01/2026 are dates alone: midnight in Berlin = 2026-02-28 23:00 UTC
+    # (before, midnight in New York: 2026-03-01 05:00 UTC, 06:00 in Berlin).
+    # B 2026-03-01 00:30 and D 03/01/2026 00:30 have a time of day: New York's, UTC-5 in March
+    # (DST starts on 8 March): 05:30 UTC. E has an offset: 00:00 UTC.
+    result, con = _import_with(
+        tmp_path, _DATED.format(zone="America/New_York"), BERLIN, leads=_LEADS,
+        spend="month,cost\n2026-03-01,100\n03/01/2026,50\n2026-03-15 23:30,7\n",
+    )  # fmt: skip
+    assert result.n_rejected == 0
+    assert _utc(con) == {
+        "A": "2026-02-28 23:00",
+        "B": "2026-03-01 05:30",
+        "C": "2026-02-28 23:00",
+        "D": "2026-03-01 05:30",
+        "E": "2026-03-01 00:00",
+    }
+    # A's mql 2026-03-02: midnight in Berlin, 2026-03-01 23:00 UTC.
+    assert _utc(con, "mql_at") == {"A": "2026-03-01 23:00"}
+    # Spend months: a date alone is its own month (March), as is a time of day in March.
+    assert con.execute("select strftime(month, '%Y-%m'), cost from spend order by cost").fetchall() == [
+        ("2026-03", 7.0), ("2026-03", 50.0), ("2026-03", 100.0)
+    ]  # fmt: skip
+    # The note, on the leads file: A and C in created_at; A in mql_at.
+    (leads,) = [t for t in result.tables if t.table == "leads"]
+    rule = (
+        "each is read as midnight in the agreement's time zone (Europe/Berlin), not in the "
+        "mapping's time_zone (America/New_York) that its times of day are read in, so it counts "
+        "on the day it names"
+    )
+    assert (
+        f'created_at ("created"): 2 value(s) are dates with no time of day; {rule}' in leads.notes
+    )
+    assert f'mql_at ("mql"): 1 value(s) are dates with no time of day; {rule}' in leads.notes
+    (spend,) = [t for t in result.tables if t.table == "spend"]
+    assert not spend.notes  # a month is a calendar month already
+
+
+def test_a_date_alone_stays_in_its_month_when_the_mapping_zone_is_east_of_the_agreement(tmp_path):
+    # Mapping Europe/Berlin, agreement America/New_York. Before, 2026-03-01 was midnight in
+    # Berlin, 2026-02-28 18:00 in New York: February's count gained the lead, March's lost it.
+    # Now it is midnight in New York: 3 leads created in March, 1 (2026-02-27) in February.
+    leads = "id,created\nA,2026-03-01\nB,2026-03-01\nC,2026-03-31\nD,2026-02-27\n"
+    result, con = _import_with(tmp_path, _DATED.format(zone="Europe/Berlin"), NEW_YORK, leads=leads)
+    months = con.execute(
+        "select strftime(timezone('America/New_York', created_at), '%Y-%m') as m, count(*)"
+        " from leads group by m order by m"
+    ).fetchall()
+    assert months == [("2026-02", 1), ("2026-03", 3)]
+    (leads_result,) = [t for t in result.tables if t.table == "leads"]
+    assert any(
+        n.startswith('created_at ("created"): 4 value(s) are dates with no time of day')
+        for n in leads_result.notes
+    ), leads_result.notes
+
+
+def test_no_note_when_the_mapping_reads_in_the_agreements_zone(tmp_path):
+    # Same zone (or none): midnight is the same instant either way, and nothing is said.
+    same = _DATED.format(zone="Europe/Berlin")
+    for text in (same, same.replace('time_zone = "Europe/Berlin"\n', "")):
+        result, con = _import_with(tmp_path, text, BERLIN, leads=_LEADS)
+        assert not any("no time of day" in n for t in result.tables for n in t.notes)
+        # Dates alone and times of day alike in Berlin: A midnight = 23:00 UTC, B 00:30 = 23:30.
+        assert _utc(con)["A"] == "2026-02-28 23:00"
+        assert _utc(con)["B"] == "2026-02-28 23:30"
+
+
+def test_check_prints_the_date_only_note_under_the_file(tmp_path, capsys):
+    from handoff.cli import main
+
+    folder = write_dataset(tmp_path / "export", leads=_LEADS)
+    path = tmp_path / "m.toml"
+    path.write_text(_DATED.format(zone="America/New_York"), encoding="utf-8")
+    agreement = tmp_path / "agreement.toml"
+    agreement.write_text((GOLDEN / "agreement.toml").read_text(encoding="utf-8"))
+    assert main(["check", str(folder), "--mapping", str(path), "--agreement", str(agreement)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        '    created_at ("created"): 2 value(s) are dates with no time of day; each is read' in out
+    )

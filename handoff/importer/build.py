@@ -98,6 +98,7 @@ def build_table(
     _count_rows(con, table, parts, results)
     for result, notes in zip(results, _status_notes(con, parts, mapping), strict=True):
         result.notes += notes
+    _date_only_notes(con, table, parts, results, mapping, agreement)
     con.execute("drop table typed")
     return results
 
@@ -166,6 +167,7 @@ class _Row:
     stages: tuple[list[Sql], list[Sql], list[Sql]] = field(default_factory=lambda: ([], [], []))
     problems: list[Sql] = field(default_factory=list)
     lead_id: Sql | None = None  # the typed lead_id, for a table that belongs to leads
+    texts: dict[str, Sql] = field(default_factory=dict)  # each timestamp's text, by column
 
 
 def _typed_rows(
@@ -182,6 +184,7 @@ def _typed_rows(
             row.columns.append(compose("{v} as {k}", v=value, k=ident(name)))
         else:
             row.columns.append(compose("cast(null as varchar) as {k}", k=ident(name)))
+    row.columns += _date_only_flags(table, ex, row)
     joins: list[Sql] = []
     if table.lead_key:
         # The lead each row belongs to, found once here: a row whose lead was not accepted
@@ -251,6 +254,7 @@ def _add_column(row: _Row, table: Table, col: Column, src: Source, ex: Extractor
     parsed = None
     if col.type is ColumnType.TIMESTAMP and not native_time(native):
         parsed = _parse_in_stages(row, col, value, ex)
+        row.texts[col.name] = parsed.text or value
     typed = value_expr(col, value, native, label, ex, spec.if_blank, parsed)
     row.columns.append(compose("{e} as {c}", e=typed.value, c=ident(col.name)))
     if typed.problem is not None:
@@ -283,6 +287,58 @@ def _made_from(src: Source, ex: Extractor, row: _Row) -> Sql:
         if stage:
             made_from = compose("(select *, {c} from {f} as s)", c=join(stage), f=made_from)
     return made_from
+
+
+# --- Dates without a time of day, when the mapping's zone is not the agreement's ----------
+
+
+def _date_only_flags(table: Table, ex: Extractor, row: _Row) -> list[Sql]:
+    """Per timestamp column, whether the row's value is a date alone (`__d_<column>`), when the
+    mapping reads timestamps in another zone than the agreement's; every file of the table has
+    the same flags (false where its value is not text), so their rows insert into one table."""
+    if not ex.zones_differ:
+        return []
+    return [
+        compose(
+            "{v} as {n}",
+            v=ex.date_only(row.texts[c.name]) if c.name in row.texts else Sql("false"),
+            n=ident(f"__d_{c.name}"),
+        )
+        for c in table.columns
+        if c.type is ColumnType.TIMESTAMP
+    ]
+
+
+def _date_only_notes(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    parts: list[Source],
+    results: list[TableResult],
+    mapping: Mapping,
+    agreement: Agreement,
+) -> None:
+    """Say, per file and column, how many dates without a time of day were read at midnight in
+    the agreement's zone rather than in the mapping's."""
+    if not mapping.time_zone or mapping.time_zone == agreement.time_zone:
+        return
+    columns = [c.name for c in table.columns if c.type is ColumnType.TIMESTAMP]
+    if not columns:
+        return
+    counts = join([compose("count(*) filter (where {f})", f=ident(f"__d_{c}")) for c in columns])
+    by_src = {src.index: (src, result) for src, result in zip(parts, results, strict=True)}
+    for src_index, *ns in queries.run(con, "date_only_values", counts=counts).fetchall():
+        src, result = by_src[src_index]
+        for column, n in zip(columns, ns, strict=True):
+            if not n:
+                continue
+            spec = src.kind.spec(column)
+            said = f'{column} ("{spec.column}")' if spec is not None and spec.column else column
+            result.notes.append(
+                f"{said}: {n:,} value(s) are dates with no time of day; each is read as midnight "
+                f"in the agreement's time zone ({agreement.time_zone}), not in the mapping's "
+                f"time_zone ({mapping.time_zone}) that its times of day are read in, so it "
+                "counts on the day it names"
+            )
 
 
 def _file_names(parts: list[Source]) -> list[str]:
