@@ -125,6 +125,24 @@ class Skip:
     reason: str
 
 
+# How a file about leads (deals, activities, touches) gives a lead attribute when a lead has
+# several rows: first or last in file order, earliest or latest by a date column, or any.
+ATTRIBUTE_PICKS = ("first", "last", "any")
+# `any`: every distinct value of the lead's rows, in alphabetical order, joined by this.
+ANY_SEPARATOR = " + "
+
+
+@dataclass(frozen=True)
+class LeadAttribute:
+    """A lead attribute a mapping declares: made by a spec on the leads file (a lookup, say),
+    or on a file about leads, of each lead's rows (`pick` says which)."""
+
+    name: str
+    spec: Spec
+    pick: str = "first"  # first, last, any, earliest or latest (the two with `order`)
+    order: str | None = None  # earliest/latest: the file's date column that orders the rows
+
+
 @dataclass(frozen=True)
 class FileKind:
     """One kind of file in an export, and how it becomes rows of a canonical table."""
@@ -138,6 +156,7 @@ class FileKind:
     status: tuple[StatusRule, ...]
     skip: tuple[Skip, ...]
     keep_extra: bool
+    lead_attributes: tuple[LeadAttribute, ...] = ()
 
     def spec(self, column: str) -> Spec | None:
         """The spec of a canonical column, status rules folded in (explicit columns first)."""
@@ -158,6 +177,9 @@ class FileKind:
         out: set[str] = set()
         for _, spec in self.columns:
             out |= spec.columns()
+        if self.table == "leads":  # a leads column made an attribute is not kept again as-is
+            for attribute in self.lead_attributes:
+                out |= attribute.spec.columns()
         return out
 
 
@@ -188,6 +210,11 @@ class Mapping:
 
     def kind(self, key: str) -> FileKind:
         return next(f for f in self.files if f.key == key)
+
+    @property
+    def lead_attribute_names(self) -> set[str]:
+        """The lead attributes the mapping declares, on any kind of file."""
+        return {a.name for f in self.files for a in f.lead_attributes}
 
 
 def _status_spec(rule: StatusRule, column: str) -> Spec | None:
@@ -233,7 +260,17 @@ _TOP_KEYS = {
     "notes",
     "files",
 }
-_FILE_KEYS = {"table", "match", "name", "required", "columns", "status", "skip", "keep_extra"}
+_FILE_KEYS = {
+    "table",
+    "match",
+    "name",
+    "required",
+    "columns",
+    "status",
+    "skip",
+    "keep_extra",
+    "lead_attributes",
+}
 _SPEC_KEYS = {
     "column",
     "constant",
@@ -317,6 +354,16 @@ def _from_dict(data: dict[str, Any], name: str, origin: str) -> Mapping:
     if not any(f.table == "leads" for f in files):
         raise MappingError(f"{where}: files: no file kind feeds the leads table")
     keys = {f.key for f in files}
+    declared: dict[str, str] = {}
+    for f in files:
+        for attribute in f.lead_attributes:
+            other = declared.setdefault(attribute.name, f.key)
+            if other != f.key and not (f.table == "leads" == _kind_of(files, other).table):
+                raise MappingError(
+                    f"{where}: files.{f.key}.lead_attributes.{attribute.name}: files.{other} "
+                    "declares it too; a lead attribute comes from one kind of file (name one "
+                    "otherwise)"
+                )
     for f in files:
         lookups = [spec for spec in all_specs(f) if spec.lookup is not None]
         for spec in lookups:
@@ -343,6 +390,10 @@ def _from_dict(data: dict[str, Any], name: str, origin: str) -> Mapping:
         origin=origin,
         notes=tuple(_texts(data, "notes", where)),
     )
+
+
+def _kind_of(files: tuple[FileKind, ...], key: str) -> FileKind:
+    return next(f for f in files if f.key == key)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -404,6 +455,7 @@ def _file_kind(key: str, data: Any, where: str) -> FileKind:
         status=status,
         skip=skip,
         keep_extra=keep_extra,
+        lead_attributes=_lead_attributes(data.get("lead_attributes", {}), table, where),
     )
     _check_picks(kind, where)
     if table is not None:
@@ -499,6 +551,60 @@ def _spec(value: Any, where: str, depth: int = 1) -> Spec:
     return Spec(**args)
 
 
+def _lead_attributes(data: Any, table: str | None, where: str) -> tuple[LeadAttribute, ...]:
+    """A kind of file's `lead_attributes`: name = how the value is made (and, on a file about
+    leads, which of a lead's rows gives it)."""
+    where = f"{where}.lead_attributes"
+    if not isinstance(data, dict):
+        raise MappingError(f"{where}: expected a table of name = value")
+    if data and (table is None or (table != "leads" and TABLES_BY_NAME[table].lead_key is None)):
+        about = [t.name for t in TABLES if t.lead_key]
+        raise MappingError(
+            f"{where}: lead attributes come from the leads file or a file about leads "
+            f"({', '.join(about)}); this file feeds {table or 'no table'}"
+        )
+    leads_columns = TABLES_BY_NAME["leads"].column_names
+    out = []
+    for name, value in data.items():
+        at = f"{where}.{name}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in (*leads_columns, "lead_key"):
+            raise MappingError(
+                f"{at}: a lead attribute is named with lower-case letters, digits and _, and "
+                f"not as a column of leads ({', '.join(leads_columns)})"
+            )
+        pick, order = "first", None
+        if table != "leads" and isinstance(value, dict) and "pick" in value:
+            if "lookup" in value:
+                raise MappingError(
+                    f"{at}: pick here says which of the lead's rows gives the value; a lookup's "
+                    "own pick goes inside it: { first = [{ lookup = …, pick = … }], pick = … }"
+                )
+            value = dict(value)
+            pick, order = _attribute_pick(value.pop("pick"), f"{at}.pick")
+        out.append(LeadAttribute(name, _spec(value, at), pick, order))
+    return tuple(out)
+
+
+def _attribute_pick(value: Any, where: str) -> tuple[str, str | None]:
+    if value in ("earliest", "latest"):
+        raise MappingError(
+            f'{where}: a lead attribute is text, not a date: write {{ {value} = "<a date column '
+            f"of the file>\" }} for the value of the lead's {value} row"
+        )
+    if isinstance(value, str) and value in ATTRIBUTE_PICKS:
+        return value, None
+    try:
+        pick, order = _pick(value, where)
+    except MappingError:
+        pick, order = "", None
+    if order is None:
+        raise MappingError(
+            f"{where}: expected first, last or any (the values joined), or {{ earliest = "
+            f'"<column>" }} or {{ latest = "<column>" }}'
+        )
+    return pick, order
+
+
 def _pick(value: Any, where: str) -> tuple[str, str | None]:
     """A lookup's pick: one of PICKS, or { earliest = "<column>" } / { latest = "<column>" }
     (of the rows, the one whose column, read as a date, is earliest or latest)."""
@@ -529,8 +635,9 @@ def _check_picks(kind: FileKind, where: str) -> None:
         plain = spec.pick in ("earliest", "latest") and spec.order is None
         if spec.lookup is not None and plain and not is_date:
             dates = ", ".join(c for c, t in types.items() if t is ColumnType.TIMESTAMP)
+            part = "lead_attributes" if column not in types else "columns"
             raise MappingError(
-                f'{where}.columns.{column}: pick = "{spec.pick}" takes the {spec.pick} of the '
+                f'{where}.{part}.{column}: pick = "{spec.pick}" takes the {spec.pick} of the '
                 f"looked-up values read as dates, so it applies only to a date column of "
                 f"{kind.table} ({dates}), and {column} is not one; to take the {column} of the "
                 f"{spec.lookup} row whose date is the {spec.pick}, write pick = {{ {spec.pick} = "
@@ -542,6 +649,8 @@ def _check_picks(kind: FileKind, where: str) -> None:
 
     for column, spec in kind.columns:
         walk(spec, column, types.get(column) is ColumnType.TIMESTAMP)
+    for attribute in kind.lead_attributes:
+        walk(attribute.spec, attribute.name, False)
 
 
 def _pattern_problem(pattern: str) -> str | None:
@@ -703,6 +812,8 @@ def all_specs(kind: FileKind) -> list[Spec]:
 
     for column in kind.mapped_columns() if kind.table else []:
         walk(kind.spec(column))
+    for attribute in kind.lead_attributes:
+        walk(attribute.spec)
     return out
 
 
@@ -886,6 +997,20 @@ def describe_condition(cond: Condition) -> str:
     return f"{cond.column} is {'' if cond.any_of is not None else 'not '}{listed}"
 
 
+def describe_attribute(kind: FileKind, attribute: LeadAttribute) -> str:
+    """Where a declared lead attribute comes from, in words."""
+    text = describe(attribute.spec)
+    if kind.table == "leads":
+        return text
+    if attribute.pick == "any":
+        how = f"every value of the lead's {kind.key} rows, joined by “{ANY_SEPARATOR.strip()}”"
+    elif attribute.order is not None:
+        how = f"the lead's {kind.key} row with the {attribute.pick} {attribute.order}"
+    else:
+        how = f"the lead's {attribute.pick} {kind.key} row with a value"
+    return f"{text}, of {how}"
+
+
 def column_mapping(assignment: Assignment) -> list[dict[str, str]]:
     """One row per file and canonical column it gives: where the values come from."""
     rows = []
@@ -906,6 +1031,15 @@ def column_mapping(assignment: Assignment) -> list[dict[str, str]]:
             assert spec is not None
             rows.append(
                 {"file": path.name, "table": kind.table, "column": column, "from": describe(spec)}
+            )
+        for attribute in kind.lead_attributes:
+            rows.append(
+                {
+                    "file": path.name,
+                    "table": "leads",
+                    "column": f"{attribute.name} (lead attribute)",
+                    "from": describe_attribute(kind, attribute),
+                }
             )
         for skip in kind.skip:
             rows.append(
@@ -946,6 +1080,12 @@ KEY_DOCS: tuple[tuple[str, str], ...] = (
     ("files.<kind>.skip", "[[…]] rows set aside: when (a condition) and reason; they are rejected"
      " with that reason"),
     ("files.<kind>.keep_extra", "Keep the file's other columns as attributes (default true)"),
+    ("files.<kind>.lead_attributes", "name = value: lead attributes the mapping makes, filters and"
+     " breakdowns like the leads file's other columns. On the leads file any value (a lookup, a"
+     " map); on a file about leads (deals, activities, touches), of each lead's accepted rows,"
+     " with `pick` first or last (file order, default first), `{ earliest = \"time\" }` or"
+     " `{ latest = \"time\" }` (by a date column, as a lookup's pick), or any: every distinct"
+     " value in alphabetical order joined by \" + \" (\"New + Upsell\")"),
     ("column", "The value of a header"),
     ("constant", "A fixed value"),
     ("line", "true: the row's line, as \"line 17\" (an id for exports without one)"),

@@ -4,12 +4,15 @@ Every expected value is worked out by hand from the small export each test write
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from handoff import agreement as agreement_mod
+from handoff import importer
 from handoff.importer.extract import ExtractError
 from handoff.importer.result import ImportFailure
-from handoff.mapping import MappingError, load_mapping
+from handoff.mapping import MappingError, assign, column_mapping, load_mapping
 from tests.conftest import GOLDEN, checked, write_dataset
 
 BERLIN = agreement_mod.load(GOLDEN / "agreement.toml")  # time_zone = "Europe/Berlin"
@@ -276,4 +279,208 @@ def test_check_prints_the_date_only_note_under_the_file(tmp_path, capsys):
     out = capsys.readouterr().out
     assert (
         '    created_at ("created"): 2 value(s) are dates with no time of day; each is read' in out
+    )
+
+
+# --- Lead attributes from a lookup and from the deals about a lead ---------------------------
+
+_ATTRIBUTES = """title = "Leads, deals and teams"
+[files.leads]
+table = "leads"
+match = ["id", "created", "team"]
+[files.leads.columns]
+lead_id = "id"
+created_at = "created"
+source = "source"
+team = "team"
+[files.leads.lead_attributes]
+region = { lookup = "teams", key = "team", match = "Team", take = "Region" }
+[files.teams]
+match = ["Team", "Region"]
+[files.deals]
+table = "deals"
+match = ["deal", "lead", "stage"]
+[files.deals.columns]
+deal_id = "deal"
+lead_id = "lead"
+created_at = "opened"
+status = { column = "stage", map = { "Won" = "won", "Lost" = "lost", "Open" = "open" } }
+amount = "amount"
+[files.deals.lead_attributes]
+segment = { column = "Segment", pick = { latest = "opened" } }
+first_segment = "Segment"
+deal_types = { column = "Type", pick = "any" }
+"""
+_LEADS_FILE = """id,created,source,team,region
+L1,2026-03-02,Web,North team,old
+L2,2026-03-03,Web,South team,old
+L3,2026-03-04,Ads,North team,old
+L4,2026-03-05,Ads,East team,old
+L5,2026-03-06,Web,South team,old
+"""
+_TEAMS = "Team,Region\nNorth team,EMEA\nSouth team,AMER\n"
+_DEALS = """deal,lead,opened,stage,amount,Segment,Type
+D1,L1,2026-03-20,Won,100,SMB,New
+D2,L1,2026-03-10,Open,,Enterprise,Upsell
+D3,L3,2026-03-21,Lost,,Enterprise,New
+D4,L3,2026-03-21,Open,,Mid-Market,New
+D5,L9,2026-03-20,Won,50,SMB,New
+D6,L5,,Open,,SMB,New
+D7,L2,2026-03-22,Open,,,Renewal
+"""
+# By hand:
+# region (a lookup of the lead's team): L1, L3 North team → EMEA; L2, L5 South team → AMER; L4's
+#   East team is not in teams.csv → blank. The leads file's own "region" column is kept as
+#   orig_region (the name is the mapping's attribute).
+# segment (the lead's deal with the latest opened): L1's D1 (20 March) is later than D2 (10
+#   March) → SMB. L3's D3 and D4 both opened on 21 March: the tie goes to the last in the file,
+#   D4 → Mid-Market. D5 is an orphan (L9 is no lead) and D6 has no created date: both rejected,
+#   so they give nothing (L5 has no segment). L2's D7 has a blank segment → none.
+# first_segment (the first deal in file order with a segment): L1 SMB (D1), L3 Enterprise (D3).
+# deal_types (every distinct type, alphabetically, joined by " + "): L1 "New + Upsell", L2
+#   "Renewal", L3 "New" (twice, once), L5 none (its only deal was rejected).
+_EXPECTED = {
+    "region": {"L1": "EMEA", "L2": "AMER", "L3": "EMEA", "L5": "AMER"},
+    "segment": {"L1": "SMB", "L3": "Mid-Market"},
+    "first_segment": {"L1": "SMB", "L3": "Enterprise"},
+    "deal_types": {"L1": "New + Upsell", "L2": "Renewal", "L3": "New"},
+    "orig_region": {f"L{i}": "old" for i in range(1, 6)},
+}
+
+
+def _attribute_export(tmp_path, mapping_text: str = _ATTRIBUTES):
+    folder = write_dataset(tmp_path / "export", leads=_LEADS_FILE, teams=_TEAMS, deals=_DEALS)
+    path = tmp_path / "m.toml"
+    path.write_text(mapping_text, encoding="utf-8")
+    return folder, path
+
+
+def test_lookups_and_deal_fields_become_lead_attributes(tmp_path):
+    folder, path = _attribute_export(tmp_path)
+    result, con = checked(folder, BERLIN, mapping=path)
+    assert set(result.lead_attributes) == set(_EXPECTED)
+    (deals,) = [t for t in result.tables if t.table == "deals"]
+    assert deals.n_rejected == 2  # D5 (orphan) and D6 (no created date)
+    assert deals.lead_attributes == ["segment", "first_segment", "deal_types"]
+    assert (
+        "lead attribute segment: the value of the row with the latest opened, of each lead's"
+        " accepted rows (2 leads have a value)"
+    ) in deals.notes
+    assert (
+        "lead attribute deal_types: every value, in alphabetical order joined by '+', of each"
+        " lead's accepted rows (3 leads have a value)"
+    ) in deals.notes
+    rows = con.execute(
+        "select attribute, lead_id, value from lead_attributes order by attribute, lead_id"
+    ).fetchall()
+    got: dict[str, dict[str, str]] = {}
+    for attribute, lead, value in rows:
+        got.setdefault(attribute, {})[lead] = value
+    assert got == _EXPECTED
+    # The leads table keeps one row per lead, in lead_key order.
+    assert con.execute("select list(lead_id order by lead_key) from leads").fetchone()[0] == [
+        "L1", "L2", "L3", "L4", "L5"
+    ]  # fmt: skip
+
+
+def test_lead_attributes_from_deals_filter_and_break_down_the_funnel(tmp_path):
+    from handoff import metrics
+    from handoff.db import Database
+    from handoff.filters import Filters, resolve_period
+
+    folder, path = _attribute_export(tmp_path)
+    importer.import_dataset(folder, tmp_path / "h.duckdb", BERLIN, mapping=path)
+    db = Database(tmp_path / "h.duckdb", BERLIN)
+    try:
+        assert set(_EXPECTED) <= set(db.attributes)
+        march = resolve_period("custom", dt.date(2026, 4, 10), dt.date(2026, 3, 1),
+                               dt.date(2026, 3, 31))  # fmt: skip
+        # Every lead was created in March. By segment: SMB L1, Mid-Market L3, (blank) L2 L4 L5.
+        # L1 won its deal D1: won counts 1 in SMB.
+        frame = metrics.run(db, "funnel_breakdown", Filters(period=march),
+                            columns={"group_1": "segment"})  # fmt: skip
+        by_segment = {r["group_1"]: (r["n_lead"], r["n_won"]) for _, r in frame.iterrows()}
+        assert by_segment == {"SMB": (1, 1), "Mid-Market": (1, 0), "(blank)": (3, 0)}
+        # Filtered to region EMEA (L1, L3) and broken down by deal_types: "New + Upsell" L1,
+        # "New" L3.
+        emea = Filters(period=march, attributes=(("region", ("EMEA",)),))
+        frame = metrics.run(db, "funnel_breakdown", emea, columns={"group_1": "deal_types"})
+        assert dict(zip(frame["group_1"], frame["n_lead"], strict=True)) == {
+            "New + Upsell": 1, "New": 1
+        }  # fmt: skip
+        # The filter options count leads per value: deal_types New 1 (L3), New + Upsell 1 (L1),
+        # Renewal 1 (L2).
+        options = db.run("attribute_options")
+        types = options[options["attribute"] == "deal_types"]
+        assert sorted(zip(types["value"], types["n_leads"], strict=True)) == [
+            ("New", 1), ("New + Upsell", 1), ("Renewal", 1)
+        ]  # fmt: skip
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        # A lead attribute on a file that is not about leads.
+        (('[files.teams]\nmatch = ["Team", "Region"]\n',
+          '[files.teams]\nmatch = ["Team", "Region"]\n[files.teams.lead_attributes]\nx = "Region"\n'),
+         "files.teams.lead_attributes: lead attributes come from the leads file or a file about"
+         " leads"),
+        # Named as a column of leads.
+        (("first_segment = ", "source = "), "files.deals.lead_attributes.source: a lead attribute"
+         " is named with lower-case letters"),
+        # Declared by two kinds of file.
+        (("first_segment = ", "region = "), "files.deals.lead_attributes.region: files.leads"
+         " declares it too"),
+        # Plain earliest: an attribute is text.
+        (('pick = { latest = "opened" }', 'pick = "latest"'),
+         'files.deals.lead_attributes.segment.pick: a lead attribute is text, not a date: write'
+         ' { latest = "<a date column of the file>" }'),
+        (('pick = "any"', 'pick = "most"'),
+         "files.deals.lead_attributes.deal_types.pick: expected first, last or any"),
+        # A lookup's own pick inside an attribute of the leads file's lookups: plain earliest.
+        (('take = "Region" }', 'take = "Region", pick = "earliest" }'),
+         'files.leads.lead_attributes.region: pick = "earliest" takes the earliest'),
+    ],
+)  # fmt: skip
+def test_a_lead_attribute_that_cannot_be_made_is_refused_naming_the_key(tmp_path, change, said):
+    _, path = _attribute_export(tmp_path, _ATTRIBUTES.replace(*change))
+    with pytest.raises(MappingError) as err:
+        load_mapping(path)
+    assert said in str(err.value)
+
+
+def test_an_order_column_the_deals_file_lacks_names_the_file_and_column(tmp_path):
+    folder, path = _attribute_export(
+        tmp_path, _ATTRIBUTES.replace('{ latest = "opened" }', '{ latest = "closed" }')
+    )
+    with pytest.raises(ImportFailure) as err:
+        checked(folder, BERLIN, mapping=path)
+    said = str(err.value)
+    assert said.startswith("deals.csv: no column 'closed'"), said
+    assert 'pick = { latest = "closed" }' in said
+
+
+def test_the_column_mapping_says_where_each_lead_attribute_comes_from(tmp_path):
+    _, path = _attribute_export(tmp_path)
+    m = load_mapping(path)
+    headers = {
+        tmp_path / "leads.csv": ["id", "created", "source", "team"],
+        tmp_path / "teams.csv": ["Team", "Region"],
+        tmp_path / "deals.csv": ["deal", "lead", "opened", "stage", "amount", "Segment", "Type"],
+    }
+    rows = {r["column"]: r["from"] for r in column_mapping(assign(m, headers))}
+    assert rows["region (lead attribute)"] == "Region of the teams file where Team = team"
+    assert (
+        rows["segment (lead attribute)"]
+        == "Segment, of the lead's deals row with the latest opened"
+    )
+    assert (
+        rows["first_segment (lead attribute)"]
+        == "Segment, of the lead's first deals row with a value"
+    )
+    assert (
+        rows["deal_types (lead attribute)"]
+        == "Type, of every value of the lead's deals rows, joined by “+”"
     )

@@ -18,10 +18,10 @@ import duckdb
 from handoff.agreement import Agreement
 from handoff.contract import Column, ColumnType, Table
 from handoff.importer import dates, queries
-from handoff.importer.extract import Extractor, Source, iso_parts
+from handoff.importer.extract import Extractor, Source, iso_parts, pick_by_order
 from handoff.importer.result import ImportFailure, TableResult
 from handoff.importer.typed import SQL_TYPES, Parsed, native_time, value_expr
-from handoff.mapping import Mapping
+from handoff.mapping import ANY_SEPARATOR, LeadAttribute, Mapping
 from handoff.sql import Sql, compose, ident, join, stripped
 
 # Names the importer gives columns of its own; an export's column of that name is renamed.
@@ -69,11 +69,12 @@ def build_table(
 ) -> list[TableResult]:
     """Type the rows of every file feeding `table`, reject the bad ones, and create the table."""
     results, kept_of, all_extras = _file_results(con, table, parts, mapping)
+    row_attributes = _row_attributes(table, parts)
     for n, src in enumerate(parts):
         ex = Extractor(
             mapping, sources, agreement.time_zone, dates.file_order(con, table, src, mapping)
         )
-        select = _typed_rows(table, src, ex, kept_of[src.index], all_extras)
+        select = _typed_rows(table, src, ex, kept_of[src.index], all_extras, row_attributes)
         params = {**ex.params, **src.line_params, "src_index": src.index, "part_no": n}
         if n == 0:
             into = compose("create or replace temp table typed as {s}", s=select)
@@ -99,6 +100,8 @@ def build_table(
     for result, notes in zip(results, _status_notes(con, parts, mapping), strict=True):
         result.notes += notes
     _date_only_notes(con, table, parts, results, mapping, agreement)
+    if row_attributes:
+        _add_row_attributes(con, parts, results, row_attributes)
     con.execute("drop table typed")
     return results
 
@@ -114,16 +117,18 @@ def _file_results(
     for src in parts:
         kept, notes = _extras(con, table, src, mapping)
         kept_of[src.index] = kept
+        # The lead attributes the mapping makes on a leads file sit beside the kept columns.
+        made = [a.name for a in src.kind.lead_attributes] if table.name == "leads" else []
         results.append(
             TableResult(
                 table=table.name,
                 file=src.path.name,
                 kind=src.kind.key,
-                extra_columns=[k for _, k in kept],
+                extra_columns=[k for _, k in kept] + made,
                 notes=notes,
             )
         )
-        all_extras += [k for _, k in kept if k not in all_extras]
+        all_extras += [k for k in [k for _, k in kept] + made if k not in all_extras]
     return results, kept_of, all_extras
 
 
@@ -151,7 +156,8 @@ def _extras(
                 notes.append(f"dropped unnamed column '{name}': it is empty on every line")
                 continue
         kept_name = name
-        if name in table.column_names or name in _RESERVED:
+        declared = mapping.lead_attribute_names if table.name == "leads" else set()
+        if name in table.column_names or name in _RESERVED or name in declared:
             kept_name = f"orig_{name}"
         kept.append((name, kept_name))
     return kept, notes
@@ -171,20 +177,31 @@ class _Row:
 
 
 def _typed_rows(
-    table: Table, src: Source, ex: Extractor, kept: list[tuple[str, str]], all_extras: list[str]
+    table: Table,
+    src: Source,
+    ex: Extractor,
+    kept: list[tuple[str, str]],
+    all_extras: list[str],
+    parts_attributes: list[LeadAttribute] | None = None,
 ) -> Sql:
     """The SELECT of one file's rows as `typed` holds them (queries/import/typed_rows.sql)."""
     row = _Row()
     for col in table.columns:
         _add_column(row, table, col, src, ex)
     kept_as = {k: name for name, k in kept}
+    made_here = {a.name: a.spec for a in src.kind.lead_attributes} if table.name == "leads" else {}
     for name in all_extras:
-        if name in kept_as:
+        if name in made_here:
+            made = ident(f"__a_{name}")
+            row.made.append(compose("{v} as {n}", v=ex.text(made_here[name], src), n=made))
+            row.columns.append(compose("s.{m} as {k}", m=made, k=ident(name)))
+        elif name in kept_as:
             value = stripped(compose("s.{c}", c=ident(kept_as[name])))
             row.columns.append(compose("{v} as {k}", v=value, k=ident(name)))
         else:
             row.columns.append(compose("cast(null as varchar) as {k}", k=ident(name)))
     row.columns += _date_only_flags(table, ex, row)
+    row.columns += _row_attribute_columns(table, src, ex, row, parts_attributes)
     joins: list[Sql] = []
     if table.lead_key:
         # The lead each row belongs to, found once here: a row whose lead was not accepted
@@ -287,6 +304,112 @@ def _made_from(src: Source, ex: Extractor, row: _Row) -> Sql:
         if stage:
             made_from = compose("(select *, {c} from {f} as s)", c=join(stage), f=made_from)
     return made_from
+
+
+# --- Lead attributes from the rows of a file about leads (deals, activities, touches) -------
+
+
+def _row_attributes(table: Table, parts: list[Source]) -> list[LeadAttribute]:
+    """The lead attributes the files feeding `table` declare, once each, in their order."""
+    if table.name == "leads" or not table.lead_key:
+        return []
+    out: dict[str, LeadAttribute] = {}
+    for src in parts:
+        for attribute in src.kind.lead_attributes:
+            out.setdefault(attribute.name, attribute)
+    return list(out.values())
+
+
+def _row_attribute_columns(
+    table: Table, src: Source, ex: Extractor, row: _Row, attributes: list[LeadAttribute] | None
+) -> list[Sql]:
+    """Per lead attribute of the table's files: this row's value (`__a_<name>`) and its order
+    column read as a date (`__o_<name>`, seconds; NULL when blank, not a date, or not asked
+    for); NULL both where this file does not declare it, so every file's rows have them."""
+    out = []
+    mine = {a.name: a for a in src.kind.lead_attributes}
+    for attribute in attributes or []:
+        value, order = Sql("cast(null as varchar)"), Sql("cast(null as double)")
+        declared = mine.get(attribute.name)
+        if declared is not None:
+            made = ident(f"__a_{attribute.name}")
+            row.made.append(compose("{v} as {n}", v=ex.text(declared.spec, src), n=made))
+            value = compose("s.{m}", m=made)
+            if declared.order is not None:
+                name = src.column(declared.order)
+                if name is None:
+                    raise ImportFailure(
+                        f"{src.path.name}: no column '{declared.order}', by which "
+                        f"{ex.mapping.said} orders a lead's {src.kind.key} rows for its "
+                        f"attribute {attribute.name} (pick = {{ {declared.pick} = "
+                        f'"{declared.order}" }}; the file has: {", ".join(src.headers)})'
+                    )
+                order = ex.order_epoch(ex.cell("s", name))
+        out.append(compose("{v} as {n}", v=value, n=ident(f"__a_{attribute.name}")))
+        out.append(compose("{v} as {n}", v=order, n=ident(f"__o_{attribute.name}")))
+    return out
+
+
+def _add_row_attributes(
+    con: duckdb.DuckDBPyConnection,
+    parts: list[Source],
+    results: list[TableResult],
+    attributes: list[LeadAttribute],
+) -> None:
+    """Each lead's value of every attribute, of its accepted rows in the files of the table just
+    built, added to the leads table as a column; each file names the attributes it gives."""
+    file_order = [Sql("t.part_no"), Sql("t.raw_rowid")]
+    values = []
+    for attribute in attributes:
+        value = compose("t.{c}", c=ident(f"__a_{attribute.name}"))
+        if attribute.pick == "any":
+            agg = compose(
+                "nullif(array_to_string(list_sort(list_distinct(list({v}))), {sep}), '')",
+                v=value,
+                sep=Sql("'" + ANY_SEPARATOR + "'"),
+            )
+        elif attribute.order is not None:
+            epoch = compose("t.{c}", c=ident(f"__o_{attribute.name}"))
+            agg = pick_by_order(attribute.pick, value, epoch, file_order)
+        else:
+            agg = compose(
+                "{f}({v}, [{o}]) filter (where {v} is not null)",
+                f=Sql("arg_min" if attribute.pick == "first" else "arg_max"),
+                v=value,
+                o=join(file_order, ", "),
+            )
+        values.append(compose("{a} as {n}", a=agg, n=ident(attribute.name)))
+    queries.run(con, "row_lead_attributes", values=join(values))
+    counts = con.execute(
+        compose(
+            "select {c} from row_lead_attributes",
+            c=join(compose("count({n})", n=ident(a.name)) for a in attributes),
+        )
+    ).fetchone()
+    queries.run(
+        con,
+        "leads_with_attributes",
+        columns=join(compose("a.{n}", n=ident(a.name)) for a in attributes),
+    )
+    con.execute("drop table row_lead_attributes")
+    for src, result in zip(parts, results, strict=True):
+        for attribute, n in zip(attributes, counts, strict=True):
+            declared = next((a for a in src.kind.lead_attributes if a == attribute), None)
+            if declared is None:
+                continue
+            result.lead_attributes.append(attribute.name)
+            result.notes.append(
+                f"lead attribute {attribute.name}: {_pick_said(attribute)} of each lead's "
+                f"accepted rows ({n:,} leads have a value)"
+            )
+
+
+def _pick_said(attribute: LeadAttribute) -> str:
+    if attribute.pick == "any":
+        return f"every value, in alphabetical order joined by '{ANY_SEPARATOR.strip()}',"
+    if attribute.order is not None:
+        return f"the value of the row with the {attribute.pick} {attribute.order},"
+    return f"the {attribute.pick} value in file order,"
 
 
 # --- Dates without a time of day, when the mapping's zone is not the agreement's ----------

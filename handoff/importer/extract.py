@@ -172,6 +172,22 @@ def has_time_of_day(fmt: str) -> bool:
     return _TIME_DIRECTIVE.search(fmt.replace("%%", "")) is not None
 
 
+def pick_by_order(pick: str, value: Sql, epoch: Sql, file_order: list[Sql]) -> Sql:
+    """Of a group's rows with a value, the value of the row whose order column (its
+    `order_epoch`) is the earliest or the latest. Ties: the earliest takes the first row in file
+    order, the latest the last. Rows whose order column is blank or not a date come after every
+    dated row: they are picked only when no row has a date, the first of them (earliest) or the
+    last (latest), as `first` and `last` would."""
+    dated = "1 else 0" if pick == "earliest" else "0 else 1"
+    key = compose(
+        "[case when {e} is null then " + dated + " end, coalesce({e}, 0), {o}]",
+        e=epoch,
+        o=join(file_order, ", "),
+    )
+    f = Sql("arg_min" if pick == "earliest" else "arg_max")
+    return compose("{f}({v}, {k}) filter (where {v} is not null)", f=f, v=value, k=key)
+
+
 def day_month_order(fmt: str) -> str | None:
     """Whether a strptime format writes the month before the day ("month", 03/31/2026), the day
     before the month ("day", 31/03/2026), or neither (a month name, or no day): None."""
@@ -424,7 +440,8 @@ class Extractor:
                     f' (pick = {{ {spec.pick} = "{spec.order}" }}; the file has: '
                     f"{', '.join(other.headers)})"
                 )
-            agg = self._pick_by(spec.pick, take, self.cell("o", order_name), Sql("o.rowid"))
+            epoch = self.order_epoch(self.cell("o", order_name))
+            agg = pick_by_order(spec.pick, take, epoch, [Sql("o.rowid")])
         elif spec.pick in ("earliest", "latest"):
             agg = compose(
                 "cast({f}({t}) as varchar)",
@@ -457,25 +474,15 @@ class Extractor:
         )
         return compose("{n}.v", n=name)
 
-    def _pick_by(self, pick: str, value: Sql, order_text: Sql, rowid: Sql) -> Sql:
-        """Of a group's rows with a value, the value of the row whose order column (read as a
-        date, 1900-2199) is the earliest or the latest. Ties: the earliest takes the first row
-        in file order, the latest the last. Rows whose order column is blank or not a date
-        come after every dated row: they are picked only when no row has a date, the first of
-        them (earliest) or the last (latest), as `first` and `last` would."""
+    def order_epoch(self, order_text: Sql) -> Sql:
+        """A row's order column (see `pick_by_order`) read as a date: seconds since 1970, NULL
+        when it is blank, not a date, or outside 1900-2199 (a misread)."""
         at = self.timestamp(order_text)
-        epoch = compose(
+        return compose(
             "case when {t} >= timestamptz '1900-01-01 00:00:00+00'"
             " and {t} < timestamptz '2200-01-01 00:00:00+00' then epoch({t}) end",
             t=at,
         )
-        if pick == "earliest":
-            key = compose("[case when {e} is null then 1 else 0 end, coalesce({e}, 0), {r}]",
-                          e=epoch, r=rowid)  # fmt: skip
-            return compose("arg_min({v}, {k}) filter (where {v} is not null)", v=value, k=key)
-        key = compose("[case when {e} is null then 0 else 1 end, coalesce({e}, 0), {r}]",
-                      e=epoch, r=rowid)  # fmt: skip
-        return compose("arg_max({v}, {k}) filter (where {v} is not null)", v=value, k=key)
 
     # Reading text as typed values ----------------------------------------------------------
 

@@ -191,6 +191,7 @@ def load(
     for table in TABLES:
         results += _load_table(con, table, plan, reader, agreement)
     results += _lookup_results(con, plan, reader)
+    finish.gather_lead_attributes(results)
     for src in reader.sources.values():
         con.execute(compose("drop table if exists {t}", t=src.table))
     mapping = plan.mapping
