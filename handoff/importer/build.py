@@ -201,7 +201,7 @@ def _typed_rows(
         else:
             row.columns.append(compose("cast(null as varchar) as {k}", k=ident(name)))
     row.columns += _date_only_flags(table, ex, row)
-    row.columns += _row_attribute_columns(table, src, ex, row, parts_attributes)
+    row.columns += _row_attribute_columns(src, ex, row, parts_attributes)
     joins: list[Sql] = []
     if table.lead_key:
         # The lead each row belongs to, found once here: a row whose lead was not accepted
@@ -321,7 +321,7 @@ def _row_attributes(table: Table, parts: list[Source]) -> list[LeadAttribute]:
 
 
 def _row_attribute_columns(
-    table: Table, src: Source, ex: Extractor, row: _Row, attributes: list[LeadAttribute] | None
+    src: Source, ex: Extractor, row: _Row, attributes: list[LeadAttribute] | None
 ) -> list[Sql]:
     """Per lead attribute of the table's files: this row's value (`__a_<name>`) and its order
     column read as a date (`__o_<name>`, seconds; NULL when blank, not a date, or not asked
