@@ -629,28 +629,27 @@ def _check_picks(kind: FileKind, where: str) -> None:
     table = TABLES_BY_NAME[kind.table] if kind.table else None
     types = {c.name: c.type for c in table.columns} if table else {}
 
-    def walk(spec: Spec | None, column: str, is_date: bool) -> None:
+    def walk(spec: Spec | None, key: str, column: str, is_date: bool) -> None:
         if spec is None:
             return
         plain = spec.pick in ("earliest", "latest") and spec.order is None
         if spec.lookup is not None and plain and not is_date:
             dates = ", ".join(c for c, t in types.items() if t is ColumnType.TIMESTAMP)
-            part = "lead_attributes" if column not in types else "columns"
             raise MappingError(
-                f'{where}.{part}.{column}: pick = "{spec.pick}" takes the {spec.pick} of the '
+                f'{where}.{key}: pick = "{spec.pick}" takes the {spec.pick} of the '
                 f"looked-up values read as dates, so it applies only to a date column of "
                 f"{kind.table} ({dates}), and {column} is not one; to take the {column} of the "
                 f"{spec.lookup} row whose date is the {spec.pick}, write pick = {{ {spec.pick} = "
                 f'"<a date column of the {spec.lookup} file>" }}'
             )
         for s in spec.first:
-            walk(s, column, is_date)
-        walk(spec.key, column, False)
+            walk(s, key, column, is_date)
+        walk(spec.key, key, column, False)
 
     for column, spec in kind.columns:
-        walk(spec, column, types.get(column) is ColumnType.TIMESTAMP)
+        walk(spec, f"columns.{column}", column, types.get(column) is ColumnType.TIMESTAMP)
     for attribute in kind.lead_attributes:
-        walk(attribute.spec, attribute.name, False)
+        walk(attribute.spec, f"lead_attributes.{attribute.name}", attribute.name, False)
 
 
 def _pattern_problem(pattern: str) -> str | None:

@@ -188,18 +188,7 @@ def _typed_rows(
     row = _Row()
     for col in table.columns:
         _add_column(row, table, col, src, ex)
-    kept_as = {k: name for name, k in kept}
-    made_here = {a.name: a.spec for a in src.kind.lead_attributes} if table.name == "leads" else {}
-    for name in all_extras:
-        if name in made_here:
-            made = ident(f"__a_{name}")
-            row.made.append(compose("{v} as {n}", v=ex.text(made_here[name], src), n=made))
-            row.columns.append(compose("s.{m} as {k}", m=made, k=ident(name)))
-        elif name in kept_as:
-            value = stripped(compose("s.{c}", c=ident(kept_as[name])))
-            row.columns.append(compose("{v} as {k}", v=value, k=ident(name)))
-        else:
-            row.columns.append(compose("cast(null as varchar) as {k}", k=ident(name)))
+    _add_extras(row, table, src, ex, kept, all_extras)
     row.columns += _date_only_flags(table, ex, row)
     row.columns += _row_attribute_columns(src, ex, row, parts_attributes)
     joins: list[Sql] = []
@@ -240,6 +229,30 @@ def _typed_rows(
         made=_made_from(src, ex, row),
         joins=join(joins, sep=" "),
     )
+
+
+def _add_extras(
+    row: _Row,
+    table: Table,
+    src: Source,
+    ex: Extractor,
+    kept: list[tuple[str, str]],
+    all_extras: list[str],
+) -> None:
+    """The other columns every file of the table keeps (NULL where this one has none), and the
+    lead attributes a leads file's mapping makes."""
+    kept_as = {k: name for name, k in kept}
+    made_here = {a.name: a.spec for a in src.kind.lead_attributes} if table.name == "leads" else {}
+    for name in all_extras:
+        if name in made_here:
+            made = ident(f"__a_{name}")
+            row.made.append(compose("{v} as {n}", v=ex.text(made_here[name], src), n=made))
+            row.columns.append(compose("s.{m} as {k}", m=made, k=ident(name)))
+        elif name in kept_as:
+            value = stripped(compose("s.{c}", c=ident(kept_as[name])))
+            row.columns.append(compose("{v} as {k}", v=value, k=ident(name)))
+        else:
+            row.columns.append(compose("cast(null as varchar) as {k}", k=ident(name)))
 
 
 def _add_column(row: _Row, table: Table, col: Column, src: Source, ex: Extractor) -> None:

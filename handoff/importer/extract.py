@@ -430,18 +430,9 @@ class Extractor:
         match = self.text(spec.match, other, "o")
         take = self.text(spec.take, other, "o")
         if spec.order is not None:
-            order_name = other.column(spec.order)
-            if order_name is None:
-                if spec.optional:
-                    return Sql("cast(null as varchar)")
-                raise ExtractError(
-                    f"{other.path.name}: no column '{spec.order}', by which {self.mapping.said}"
-                    f" orders the {other.kind.key} rows it looks into for {src.kind.key}"
-                    f' (pick = {{ {spec.pick} = "{spec.order}" }}; the file has: '
-                    f"{', '.join(other.headers)})"
-                )
-            epoch = self.order_epoch(self.cell("o", order_name))
-            agg = pick_by_order(spec.pick, take, epoch, [Sql("o.rowid")])
+            agg = self._by_order(spec, src, other, take)
+            if agg is None:
+                return Sql("cast(null as varchar)")
         elif spec.pick in ("earliest", "latest"):
             agg = compose(
                 "cast({f}({t}) as varchar)",
@@ -473,6 +464,23 @@ class Extractor:
             )
         )
         return compose("{n}.v", n=name)
+
+    def _by_order(self, spec: Spec, src: Source, other: Source, take: Sql) -> Sql | None:
+        """A lookup's `pick = { earliest/latest = "<column>" }` over the other file's rows; None
+        when an optional lookup's file lacks the column."""
+        assert spec.order is not None
+        order_name = other.column(spec.order)
+        if order_name is None:
+            if spec.optional:
+                return None
+            raise ExtractError(
+                f"{other.path.name}: no column '{spec.order}', by which {self.mapping.said}"
+                f" orders the {other.kind.key} rows it looks into for {src.kind.key}"
+                f' (pick = {{ {spec.pick} = "{spec.order}" }}; the file has: '
+                f"{', '.join(other.headers)})"
+            )
+        epoch = self.order_epoch(self.cell("o", order_name))
+        return pick_by_order(spec.pick, take, epoch, [Sql("o.rowid")])
 
     def order_epoch(self, order_text: Sql) -> Sql:
         """A row's order column (see `pick_by_order`) read as a date: seconds since 1970, NULL
