@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 
 from handoff import zones
-from handoff.contract import EXITS, STAGE_COLUMNS, TABLES, TABLES_BY_NAME
+from handoff.contract import EXITS, STAGE_COLUMNS, TABLES, TABLES_BY_NAME, ColumnType
 
 FORMATS_DIR = Path(__file__).parent / "formats"
 BUILTIN_FORMATS = ("hubspot", "salesforce", "zoho")
@@ -82,6 +82,7 @@ class Spec:
     take: Spec | None = None  # ... gives this value of the other file
     where: Condition | None = None  # ... among the other file's rows that pass this
     pick: str = "first"  # ... and of several, the first or last in file order, or by time
+    order: str | None = None  # pick earliest/latest: of the row whose column this is (a date)
     # Modifiers, applied in this order to the value.
     split: str | None = None  # take one part of a list like "1;2;3"
     part: int = 1
@@ -125,6 +126,24 @@ class Skip:
     reason: str
 
 
+# How a file about leads (deals, activities, touches) gives a lead attribute when a lead has
+# several rows: first or last in file order, earliest or latest by a date column, or any.
+ATTRIBUTE_PICKS = ("first", "last", "any")
+# `any`: every distinct value of the lead's rows, in alphabetical order, joined by this.
+ANY_SEPARATOR = " + "
+
+
+@dataclass(frozen=True)
+class LeadAttribute:
+    """A lead attribute a mapping declares: made by a spec on the leads file (a lookup, say),
+    or on a file about leads, of each lead's rows (`pick` says which)."""
+
+    name: str
+    spec: Spec
+    pick: str = "first"  # first, last, any, earliest or latest (the two with `order`)
+    order: str | None = None  # earliest/latest: the file's date column that orders the rows
+
+
 @dataclass(frozen=True)
 class FileKind:
     """One kind of file in an export, and how it becomes rows of a canonical table."""
@@ -151,6 +170,8 @@ class FileKind:
         assert self.rows is not None
         return f"files.{self.key}.rows ({describe_condition(self.rows)})"
 
+    lead_attributes: tuple[LeadAttribute, ...] = ()
+
     def spec(self, column: str) -> Spec | None:
         """The spec of a canonical column, status rules folded in (explicit columns first)."""
         explicit = dict(self.columns).get(column)
@@ -170,6 +191,9 @@ class FileKind:
         out: set[str] = set()
         for _, spec in self.columns:
             out |= spec.columns()
+        if self.table == "leads":  # a leads column made an attribute is not kept again as-is
+            for attribute in self.lead_attributes:
+                out |= attribute.spec.columns()
         return out
 
 
@@ -200,6 +224,11 @@ class Mapping:
 
     def kind(self, key: str) -> FileKind:
         return next(f for f in self.files if f.key == key)
+
+    @property
+    def lead_attribute_names(self) -> set[str]:
+        """The lead attributes the mapping declares, on any kind of file."""
+        return {a.name for f in self.files for a in f.lead_attributes}
 
 
 def _status_spec(rule: StatusRule, column: str) -> Spec | None:
@@ -255,6 +284,7 @@ _FILE_KEYS = {
     "skip",
     "keep_extra",
     "rows",
+    "lead_attributes",
 }
 _SPEC_KEYS = {
     "column",
@@ -339,6 +369,16 @@ def _from_dict(data: dict[str, Any], name: str, origin: str) -> Mapping:
     if not any(f.table == "leads" for f in files):
         raise MappingError(f"{where}: files: no file kind feeds the leads table")
     keys = {f.key for f in files}
+    declared: dict[str, str] = {}
+    for f in files:
+        for attribute in f.lead_attributes:
+            other = declared.setdefault(attribute.name, f.key)
+            if other != f.key and not (f.table == "leads" == _kind_of(files, other).table):
+                raise MappingError(
+                    f"{where}: files.{f.key}.lead_attributes.{attribute.name}: files.{other} "
+                    "declares it too; a lead attribute comes from one kind of file (name one "
+                    "otherwise)"
+                )
     for f in files:
         lookups = [spec for spec in all_specs(f) if spec.lookup is not None]
         for spec in lookups:
@@ -365,6 +405,10 @@ def _from_dict(data: dict[str, Any], name: str, origin: str) -> Mapping:
         origin=origin,
         notes=tuple(_texts(data, "notes", where)),
     )
+
+
+def _kind_of(files: tuple[FileKind, ...], key: str) -> FileKind:
+    return next(f for f in files if f.key == key)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -430,7 +474,9 @@ def _file_kind(key: str, data: Any, where: str) -> FileKind:
         skip=skip,
         keep_extra=keep_extra,
         rows=rows,
+        lead_attributes=_lead_attributes(data.get("lead_attributes", {}), table, where),
     )
+    _check_picks(kind, where)
     if table is not None:
         missing = [c for c in TABLES_BY_NAME[table].required_columns if kind.spec(c) is None]
         if missing and not (table == "leads" and missing == ["source"]):
@@ -484,10 +530,7 @@ def _spec(value: Any, where: str, depth: int = 1) -> Spec:
             args[part] = _spec(value[part], f"{where}.{part}", depth + 1)
         if "where" in value:
             args["where"] = _condition(value["where"], f"{where}.where")
-        pick = value.get("pick", "first")
-        if pick not in PICKS:
-            raise MappingError(f"{where}.pick: expected one of {', '.join(PICKS)}")
-        args["pick"] = pick
+        args["pick"], args["order"] = _pick(value.get("pick", "first"), f"{where}.pick")
     elif set(value) & {"key", "match", "take", "where", "pick"}:
         raise MappingError(f"{where}: key, match, take, where and pick belong to a lookup")
     if "split" in value:
@@ -525,6 +568,107 @@ def _spec(value: Any, where: str, depth: int = 1) -> Spec:
     if "if_blank" in value:
         args["if_blank"] = _text(value, "if_blank", where, required=True)
     return Spec(**args)
+
+
+def _lead_attributes(data: Any, table: str | None, where: str) -> tuple[LeadAttribute, ...]:
+    """A kind of file's `lead_attributes`: name = how the value is made (and, on a file about
+    leads, which of a lead's rows gives it)."""
+    where = f"{where}.lead_attributes"
+    if not isinstance(data, dict):
+        raise MappingError(f"{where}: expected a table of name = value")
+    if data and (table is None or (table != "leads" and TABLES_BY_NAME[table].lead_key is None)):
+        about = [t.name for t in TABLES if t.lead_key]
+        raise MappingError(
+            f"{where}: lead attributes come from the leads file or a file about leads "
+            f"({', '.join(about)}); this file feeds {table or 'no table'}"
+        )
+    leads_columns = TABLES_BY_NAME["leads"].column_names
+    out = []
+    for name, value in data.items():
+        at = f"{where}.{name}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in (*leads_columns, "lead_key"):
+            raise MappingError(
+                f"{at}: a lead attribute is named with lower-case letters, digits and _, and "
+                f"not as a column of leads ({', '.join(leads_columns)})"
+            )
+        pick, order = "first", None
+        if table != "leads" and isinstance(value, dict) and "pick" in value:
+            if "lookup" in value:
+                raise MappingError(
+                    f"{at}: pick here says which of the lead's rows gives the value; a lookup's "
+                    "own pick goes inside it: { first = [{ lookup = …, pick = … }], pick = … }"
+                )
+            value = dict(value)
+            pick, order = _attribute_pick(value.pop("pick"), f"{at}.pick")
+        out.append(LeadAttribute(name, _spec(value, at), pick, order))
+    return tuple(out)
+
+
+def _attribute_pick(value: Any, where: str) -> tuple[str, str | None]:
+    if value in ("earliest", "latest"):
+        raise MappingError(
+            f'{where}: a lead attribute is text, not a date: write {{ {value} = "<a date column '
+            f"of the file>\" }} for the value of the lead's {value} row"
+        )
+    if isinstance(value, str) and value in ATTRIBUTE_PICKS:
+        return value, None
+    try:
+        pick, order = _pick(value, where)
+    except MappingError:
+        pick, order = "", None
+    if order is None:
+        raise MappingError(
+            f"{where}: expected first, last or any (the values joined), or {{ earliest = "
+            f'"<column>" }} or {{ latest = "<column>" }}'
+        )
+    return pick, order
+
+
+def _pick(value: Any, where: str) -> tuple[str, str | None]:
+    """A lookup's pick: one of PICKS, or { earliest = "<column>" } / { latest = "<column>" }
+    (of the rows, the one whose column, read as a date, is earliest or latest)."""
+    if isinstance(value, str) and value in PICKS:
+        return value, None
+    if isinstance(value, dict) and len(value) == 1:
+        ((pick, column),) = value.items()
+        if pick in ("earliest", "latest"):
+            if not isinstance(column, str) or not column.strip():
+                raise MappingError(f'{where}.{pick}: expected a column name, e.g. "Created"')
+            return pick, column
+    raise MappingError(
+        f'{where}: expected one of {", ".join(PICKS)}, or {{ earliest = "<column>" }} or '
+        '{ latest = "<column>" } to take the value of the row whose <column> (a date) is the '
+        "earliest or latest"
+    )
+
+
+def _check_picks(kind: FileKind, where: str) -> None:
+    """Plain `pick = "earliest"/"latest"` reads the looked-up values as dates: only a timestamp
+    column of the table can be made so; any other value is told how to pick by a date column."""
+    table = TABLES_BY_NAME[kind.table] if kind.table else None
+    types = {c.name: c.type for c in table.columns} if table else {}
+
+    def walk(spec: Spec | None, key: str, column: str, is_date: bool) -> None:
+        if spec is None:
+            return
+        plain = spec.pick in ("earliest", "latest") and spec.order is None
+        if spec.lookup is not None and plain and not is_date:
+            dates = ", ".join(c for c, t in types.items() if t is ColumnType.TIMESTAMP)
+            raise MappingError(
+                f'{where}.{key}: pick = "{spec.pick}" takes the {spec.pick} of the '
+                f"looked-up values read as dates, so it applies only to a date column of "
+                f"{kind.table} ({dates}), and {column} is not one; to take the {column} of the "
+                f"{spec.lookup} row whose date is the {spec.pick}, write pick = {{ {spec.pick} = "
+                f'"<a date column of the {spec.lookup} file>" }}'
+            )
+        for s in spec.first:
+            walk(s, key, column, is_date)
+        walk(spec.key, key, column, False)
+
+    for column, spec in kind.columns:
+        walk(spec, f"columns.{column}", column, types.get(column) is ColumnType.TIMESTAMP)
+    for attribute in kind.lead_attributes:
+        walk(attribute.spec, f"lead_attributes.{attribute.name}", attribute.name, False)
 
 
 def _pattern_problem(pattern: str) -> str | None:
@@ -686,6 +830,8 @@ def all_specs(kind: FileKind) -> list[Spec]:
 
     for column in kind.mapped_columns() if kind.table else []:
         walk(kind.spec(column))
+    for attribute in kind.lead_attributes:
+        walk(attribute.spec)
     return out
 
 
@@ -893,7 +1039,9 @@ def describe(spec: Spec) -> str:
             f"{describe(spec.take)} of the {spec.lookup} file where {describe(spec.match)}"
             f" = {describe(spec.key)}"
         )
-        if spec.pick in ("earliest", "latest"):
+        if spec.pick in ("earliest", "latest") and spec.order is not None:
+            text += f", of the row with the {spec.pick} {spec.order}"
+        elif spec.pick in ("earliest", "latest"):
             text = f"the {spec.pick} " + text
     if spec.split is not None:
         text += f" (part {spec.part} of a “{spec.split}” list)"
@@ -922,6 +1070,20 @@ def describe_condition(cond: Condition) -> str:
     return f"{cond.column} is {'' if cond.any_of is not None else 'not '}{listed}"
 
 
+def describe_attribute(kind: FileKind, attribute: LeadAttribute) -> str:
+    """Where a declared lead attribute comes from, in words."""
+    text = describe(attribute.spec)
+    if kind.table == "leads":
+        return text
+    if attribute.pick == "any":
+        how = f"every value of the lead's {kind.key} rows, joined by “{ANY_SEPARATOR.strip()}”"
+    elif attribute.order is not None:
+        how = f"the lead's {kind.key} row with the {attribute.pick} {attribute.order}"
+    else:
+        how = f"the lead's {attribute.pick} {kind.key} row with a value"
+    return f"{text}, of {how}"
+
+
 def column_mapping(assignment: Assignment) -> list[dict[str, str]]:
     """One row per file and canonical column it gives: where the values come from."""
     rows = []
@@ -943,6 +1105,15 @@ def column_mapping(assignment: Assignment) -> list[dict[str, str]]:
             rows.append(
                 {"file": path.name, "table": kind.table, "column": column, "from": describe(spec)}
             )
+        for attribute in kind.lead_attributes:
+            rows.append(
+                {
+                    "file": path.name,
+                    "table": "leads",
+                    "column": f"{attribute.name} (lead attribute)",
+                    "from": describe_attribute(kind, attribute),
+                }
+            )
         for skip in kind.skip:
             rows.append(
                 {
@@ -961,7 +1132,8 @@ KEY_DOCS: tuple[tuple[str, str], ...] = (
     ("title", "What the export is; shown when it is read (required)"),
     ("extends", "A shipped format (hubspot, salesforce, zoho) to start from; any key given replaces"
      " the format's (tables merge key by key, lists and [[…]] tables are replaced whole)"),
-    ("time_zone", "IANA time zone of timestamps without an offset (default: the agreement's)"),
+    ("time_zone", "IANA time zone of times of day written without an offset (default: the"
+     " agreement's); a date alone is midnight in the agreement's zone whatever this says"),
     ("date_formats", "strptime formats tried after ISO 8601, e.g. \"%d %b, %Y %H:%M:%S\"; put"
      " two-digit-year formats (%y) before four-digit ones (%Y)"),
     ("missing", "Values read as blank in every column, e.g. [\"Select\", \"-None-\"]"),
@@ -987,12 +1159,24 @@ KEY_DOCS: tuple[tuple[str, str], ...] = (
      " row goes to the first kind in the mapping's order whose rule takes it; a row no"
      " rule takes is set aside (counted with the first kind); the file is read once"),
     ("files.<kind>.keep_extra", "Keep the file's other columns as attributes (default true)"),
+    ("files.<kind>.lead_attributes", "name = value: lead attributes the mapping makes, filters and"
+     " breakdowns like the leads file's other columns. On the leads file any value (a lookup, a"
+     " map); on a file about leads (deals, activities, touches), of each lead's accepted rows,"
+     " with `pick` first or last (file order, default first), `{ earliest = \"time\" }` or"
+     " `{ latest = \"time\" }` (by a date column, as a lookup's pick), or any: every distinct"
+     " value in alphabetical order joined by \" + \" (\"New + Upsell\")"),
     ("column", "The value of a header"),
     ("constant", "A fixed value"),
     ("line", "true: the row's line, as \"line 17\" (an id for exports without one)"),
     ("first", "A list of values: the first that is not blank"),
     ("lookup", "Another kind of file: the value of its `take` where its `match` equals this row's"
-     " `key`, optionally among its rows passing `where`; `pick` first, last, earliest or latest"),
+     " `key`, optionally among its rows passing `where`; `pick` which of several rows"),
+    ("pick", "Of a lookup's rows with a value: first or last in file order (default first);"
+     " `{ earliest = \"time\" }` or `{ latest = \"time\" }`, the row whose time column, read as"
+     " a date with the mapping's date_formats, is the earliest or latest (a tie goes to the first"
+     " row in the file for earliest, the last for latest; rows whose column is blank or not a"
+     " date only when no row has one); `earliest` or `latest` alone, the earliest or latest of"
+     " the values read as dates (for a date column only)"),
     ("split, part", "Take part `part` (from 1) of a list separated by `split`"),
     ("pattern", "A regular expression: the value is its first group"),
     ("chars", "The first n characters (Salesforce ids: 15)"),

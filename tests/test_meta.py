@@ -240,6 +240,8 @@ def test_queries_transpile_for_a_distributed_engine(name, folder, dialect):
         ),
         "joins": Sql(""),
         "rows": Sql("true"),
+        "counts": Sql('count(*) filter (where "__d_created_at")'),
+        "values": Sql('arg_min(t."__a_segment", [t.part_no, t.raw_rowid]) as "segment"'),
     }
     sql, _ = compile_query(name, folder, {k: examples[k] for k in wanted})
     assert sqlglot.transpile(sql, read="duckdb", write=dialect, unsupported_level=ErrorLevel.RAISE)

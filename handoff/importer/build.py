@@ -20,10 +20,10 @@ import duckdb
 from handoff.agreement import Agreement
 from handoff.contract import Column, ColumnType, Table
 from handoff.importer import dates, queries
-from handoff.importer.extract import Extractor, Source, iso_parts
+from handoff.importer.extract import Extractor, Source, iso_parts, pick_by_order
 from handoff.importer.result import ImportFailure, TableResult
 from handoff.importer.typed import SQL_TYPES, Parsed, native_time, value_expr
-from handoff.mapping import FileKind, Mapping
+from handoff.mapping import ANY_SEPARATOR, FileKind, LeadAttribute, Mapping
 from handoff.sql import Sql, compose, ident, join, stripped
 
 # Names the importer gives columns of its own; an export's column of that name is renamed.
@@ -74,12 +74,13 @@ def build_table(
     rule of the mapping leaves out, and create the table. `sharing` gives, per kind of file,
     the kinds reading the same file by row rules (in the mapping's order)."""
     results, kept_of, all_extras = _file_results(con, table, parts, mapping)
+    row_attributes = _row_attributes(table, parts)
     for n, src in enumerate(parts):
         ex = Extractor(
             mapping, sources, agreement.time_zone, dates.file_order(con, table, src, mapping)
         )
         group = (sharing or {}).get(src.kind.key, [src.kind])
-        select = _typed_rows(table, src, ex, kept_of[src.index], all_extras, group)
+        select = _typed_rows(table, src, ex, kept_of[src.index], all_extras, group, row_attributes)
         params = {**ex.params, **src.line_params, "src_index": src.index, "part_no": n}
         if n == 0:
             into = compose("create or replace temp table typed as {s}", s=select)
@@ -108,6 +109,9 @@ def build_table(
     _count_rows(con, table, parts, results)
     for result, notes in zip(results, _status_notes(con, parts, mapping), strict=True):
         result.notes += notes
+    _date_only_notes(con, table, parts, results, mapping, agreement)
+    if row_attributes:
+        _add_row_attributes(con, parts, results, row_attributes)
     con.execute("drop table typed")
     return results
 
@@ -123,16 +127,18 @@ def _file_results(
     for src in parts:
         kept, notes = _extras(con, table, src, mapping)
         kept_of[src.index] = kept
+        # The lead attributes the mapping makes on a leads file sit beside the kept columns.
+        made = [a.name for a in src.kind.lead_attributes] if table.name == "leads" else []
         results.append(
             TableResult(
                 table=table.name,
                 file=src.path.name,
                 kind=src.kind.key,
-                extra_columns=[k for _, k in kept],
+                extra_columns=[k for _, k in kept] + made,
                 notes=notes,
             )
         )
-        all_extras += [k for _, k in kept if k not in all_extras]
+        all_extras += [k for k in [k for _, k in kept] + made if k not in all_extras]
     return results, kept_of, all_extras
 
 
@@ -160,7 +166,8 @@ def _extras(
                 notes.append(f"dropped unnamed column '{name}': it is empty on every line")
                 continue
         kept_name = name
-        if name in table.column_names or name in _RESERVED:
+        declared = mapping.lead_attribute_names if table.name == "leads" else set()
+        if name in table.column_names or name in _RESERVED or name in declared:
             kept_name = f"orig_{name}"
         kept.append((name, kept_name))
     return kept, notes
@@ -176,6 +183,7 @@ class _Row:
     stages: tuple[list[Sql], list[Sql], list[Sql]] = field(default_factory=lambda: ([], [], []))
     problems: list[Sql] = field(default_factory=list)
     lead_id: Sql | None = None  # the typed lead_id, for a table that belongs to leads
+    texts: dict[str, Sql] = field(default_factory=dict)  # each timestamp's text, by column
 
 
 def _typed_rows(
@@ -185,18 +193,15 @@ def _typed_rows(
     kept: list[tuple[str, str]],
     all_extras: list[str],
     group: list[FileKind],
+    parts_attributes: list[LeadAttribute] | None = None,
 ) -> Sql:
     """The SELECT of one file's rows as `typed` holds them (queries/import/typed_rows.sql)."""
     row = _Row()
     for col in table.columns:
         _add_column(row, table, col, src, ex)
-    kept_as = {k: name for name, k in kept}
-    for name in all_extras:
-        if name in kept_as:
-            value = stripped(compose("s.{c}", c=ident(kept_as[name])))
-            row.columns.append(compose("{v} as {k}", v=value, k=ident(name)))
-        else:
-            row.columns.append(compose("cast(null as varchar) as {k}", k=ident(name)))
+    _add_extras(row, table, src, ex, kept, all_extras)
+    row.columns += _date_only_flags(table, ex, row)
+    row.columns += _row_attribute_columns(src, ex, row, parts_attributes)
     joins: list[Sql] = []
     if table.lead_key:
         # The lead each row belongs to, found once here: a row whose lead was not accepted
@@ -271,6 +276,30 @@ def _row_rule(src: Source, ex: Extractor, group: list[FileKind]) -> tuple[Sql, S
     return compose("({r}) or {n}", r=rows, n=none), unmatched
 
 
+def _add_extras(
+    row: _Row,
+    table: Table,
+    src: Source,
+    ex: Extractor,
+    kept: list[tuple[str, str]],
+    all_extras: list[str],
+) -> None:
+    """The other columns every file of the table keeps (NULL where this one has none), and the
+    lead attributes a leads file's mapping makes."""
+    kept_as = {k: name for name, k in kept}
+    made_here = {a.name: a.spec for a in src.kind.lead_attributes} if table.name == "leads" else {}
+    for name in all_extras:
+        if name in made_here:
+            made = ident(f"__a_{name}")
+            row.made.append(compose("{v} as {n}", v=ex.text(made_here[name], src), n=made))
+            row.columns.append(compose("s.{m} as {k}", m=made, k=ident(name)))
+        elif name in kept_as:
+            value = stripped(compose("s.{c}", c=ident(kept_as[name])))
+            row.columns.append(compose("{v} as {k}", v=value, k=ident(name)))
+        else:
+            row.columns.append(compose("cast(null as varchar) as {k}", k=ident(name)))
+
+
 def _add_column(row: _Row, table: Table, col: Column, src: Source, ex: Extractor) -> None:
     """Add one canonical column's typed value and its problem to the row."""
     spec = src.kind.spec(col.name)
@@ -300,6 +329,7 @@ def _add_column(row: _Row, table: Table, col: Column, src: Source, ex: Extractor
     parsed = None
     if col.type is ColumnType.TIMESTAMP and not native_time(native):
         parsed = _parse_in_stages(row, col, value, ex)
+        row.texts[col.name] = parsed.text or value
     typed = value_expr(col, value, native, label, ex, spec.if_blank, parsed)
     row.columns.append(compose("{e} as {c}", e=typed.value, c=ident(col.name)))
     if typed.problem is not None:
@@ -332,6 +362,164 @@ def _made_from(src: Source, ex: Extractor, row: _Row) -> Sql:
         if stage:
             made_from = compose("(select *, {c} from {f} as s)", c=join(stage), f=made_from)
     return made_from
+
+
+# --- Lead attributes from the rows of a file about leads (deals, activities, touches) -------
+
+
+def _row_attributes(table: Table, parts: list[Source]) -> list[LeadAttribute]:
+    """The lead attributes the files feeding `table` declare, once each, in their order."""
+    if table.name == "leads" or not table.lead_key:
+        return []
+    out: dict[str, LeadAttribute] = {}
+    for src in parts:
+        for attribute in src.kind.lead_attributes:
+            out.setdefault(attribute.name, attribute)
+    return list(out.values())
+
+
+def _row_attribute_columns(
+    src: Source, ex: Extractor, row: _Row, attributes: list[LeadAttribute] | None
+) -> list[Sql]:
+    """Per lead attribute of the table's files: this row's value (`__a_<name>`) and its order
+    column read as a date (`__o_<name>`, seconds; NULL when blank, not a date, or not asked
+    for); NULL both where this file does not declare it, so every file's rows have them."""
+    out = []
+    mine = {a.name: a for a in src.kind.lead_attributes}
+    for attribute in attributes or []:
+        value, order = Sql("cast(null as varchar)"), Sql("cast(null as double)")
+        declared = mine.get(attribute.name)
+        if declared is not None:
+            made = ident(f"__a_{attribute.name}")
+            row.made.append(compose("{v} as {n}", v=ex.text(declared.spec, src), n=made))
+            value = compose("s.{m}", m=made)
+            if declared.order is not None:
+                name = src.column(declared.order)
+                if name is None:
+                    raise ImportFailure(
+                        f"{src.path.name}: no column '{declared.order}', by which "
+                        f"{ex.mapping.said} orders a lead's {src.kind.key} rows for its "
+                        f"attribute {attribute.name} (pick = {{ {declared.pick} = "
+                        f'"{declared.order}" }}; the file has: {", ".join(src.headers)})'
+                    )
+                order = ex.order_epoch(ex.cell("s", name))
+        out.append(compose("{v} as {n}", v=value, n=ident(f"__a_{attribute.name}")))
+        out.append(compose("{v} as {n}", v=order, n=ident(f"__o_{attribute.name}")))
+    return out
+
+
+def _add_row_attributes(
+    con: duckdb.DuckDBPyConnection,
+    parts: list[Source],
+    results: list[TableResult],
+    attributes: list[LeadAttribute],
+) -> None:
+    """Each lead's value of every attribute, of its accepted rows in the files of the table just
+    built, added to the leads table as a column; each file names the attributes it gives."""
+    file_order = [Sql("t.part_no"), Sql("t.raw_rowid")]
+    values = []
+    for attribute in attributes:
+        value = compose("t.{c}", c=ident(f"__a_{attribute.name}"))
+        if attribute.pick == "any":
+            agg = compose(
+                "nullif(array_to_string(list_sort(list_distinct(list({v}))), {sep}), '')",
+                v=value,
+                sep=Sql("'" + ANY_SEPARATOR + "'"),
+            )
+        elif attribute.order is not None:
+            epoch = compose("t.{c}", c=ident(f"__o_{attribute.name}"))
+            agg = pick_by_order(attribute.pick, value, epoch, file_order)
+        else:
+            agg = compose(
+                "{f}({v}, [{o}]) filter (where {v} is not null)",
+                f=Sql("arg_min" if attribute.pick == "first" else "arg_max"),
+                v=value,
+                o=join(file_order, ", "),
+            )
+        values.append(compose("{a} as {n}", a=agg, n=ident(attribute.name)))
+    queries.run(con, "row_lead_attributes", values=join(values))
+    counts = con.execute(
+        compose(
+            "select {c} from row_lead_attributes",
+            c=join(compose("count({n})", n=ident(a.name)) for a in attributes),
+        )
+    ).fetchone()
+    queries.run(
+        con,
+        "leads_with_attributes",
+        columns=join(compose("a.{n}", n=ident(a.name)) for a in attributes),
+    )
+    con.execute("drop table row_lead_attributes")
+    for src, result in zip(parts, results, strict=True):
+        for attribute, n in zip(attributes, counts, strict=True):
+            declared = next((a for a in src.kind.lead_attributes if a == attribute), None)
+            if declared is None:
+                continue
+            result.lead_attributes.append(attribute.name)
+            result.notes.append(
+                f"lead attribute {attribute.name}: {_pick_said(attribute)} of each lead's "
+                f"accepted rows ({n:,} leads have a value)"
+            )
+
+
+def _pick_said(attribute: LeadAttribute) -> str:
+    if attribute.pick == "any":
+        return f"every value, in alphabetical order joined by '{ANY_SEPARATOR.strip()}',"
+    if attribute.order is not None:
+        return f"the value of the row with the {attribute.pick} {attribute.order},"
+    return f"the {attribute.pick} value in file order,"
+
+
+# --- Dates without a time of day, when the mapping's zone is not the agreement's ----------
+
+
+def _date_only_flags(table: Table, ex: Extractor, row: _Row) -> list[Sql]:
+    """Per timestamp column, whether the row's value is a date alone (`__d_<column>`), when the
+    mapping reads timestamps in another zone than the agreement's; every file of the table has
+    the same flags (false where its value is not text), so their rows insert into one table."""
+    if not ex.zones_differ:
+        return []
+    return [
+        compose(
+            "{v} as {n}",
+            v=ex.date_only(row.texts[c.name]) if c.name in row.texts else Sql("false"),
+            n=ident(f"__d_{c.name}"),
+        )
+        for c in table.columns
+        if c.type is ColumnType.TIMESTAMP
+    ]
+
+
+def _date_only_notes(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    parts: list[Source],
+    results: list[TableResult],
+    mapping: Mapping,
+    agreement: Agreement,
+) -> None:
+    """Say, per file and column, how many dates without a time of day were read at midnight in
+    the agreement's zone rather than in the mapping's."""
+    if not mapping.time_zone or mapping.time_zone == agreement.time_zone:
+        return
+    columns = [c.name for c in table.columns if c.type is ColumnType.TIMESTAMP]
+    if not columns:
+        return
+    counts = join([compose("count(*) filter (where {f})", f=ident(f"__d_{c}")) for c in columns])
+    by_src = {src.index: (src, result) for src, result in zip(parts, results, strict=True)}
+    for src_index, *ns in queries.run(con, "date_only_values", counts=counts).fetchall():
+        src, result = by_src[src_index]
+        for column, n in zip(columns, ns, strict=True):
+            if not n:
+                continue
+            spec = src.kind.spec(column)
+            said = f'{column} ("{spec.column}")' if spec is not None and spec.column else column
+            result.notes.append(
+                f"{said}: {n:,} value(s) are dates with no time of day; each is read as midnight "
+                f"in the agreement's time zone ({agreement.time_zone}), not in the mapping's "
+                f"time_zone ({mapping.time_zone}) that its times of day are read in, so it "
+                "counts on the day it names"
+            )
 
 
 def _file_names(parts: list[Source]) -> list[str]:

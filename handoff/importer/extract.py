@@ -9,6 +9,7 @@ after they matched one of the file's own headers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,19 +89,24 @@ def iso_parts(text: Sql) -> Sql:
     )
 
 
-def iso_timestamp(text: Sql, parts: Sql, zone: Sql) -> Sql:
+def iso_timestamp(text: Sql, parts: Sql, zone: Sql, day_zone: Sql | None = None) -> Sql:
     """ISO 8601 text as an instant, strictly, given its `iso_parts`: without an offset it is
-    wall-clock time in `zone`; with Z, an offset from -12:00 to +14:00 (minutes below 60) or a
-    zone name DuckDB knows, at that offset or in that zone. Anything else (`epoch`, `infinity`,
-    `+25:00`, `Mars/Olympus`, trailing words) reads as NULL, so the row is rejected rather than
-    read at a wrong time: DuckDB's own cast ignores a zone name after a timestamp and takes
-    `+99` as 99 hours."""
+    wall-clock time in `zone` (a date alone, midnight in `day_zone` when given); with Z, an
+    offset from -12:00 to +14:00 (minutes below 60) or a zone name DuckDB knows, at that offset
+    or in that zone. Anything else (`epoch`, `infinity`, `+25:00`, `Mars/Olympus`, trailing
+    words) reads as NULL, so the row is rejected rather than read at a wrong time: DuckDB's own
+    cast ignores a zone name after a timestamp and takes `+99` as 99 hours."""
     stamp, tail = compose("{p}.stamp", p=parts), compose("{p}.zone", p=parts)
     return compose(
         "case when {p} is null then case when {t} is null then null"
         " when contains(substr({t}, 12), '+') or contains(substr({t}, 12), '-')"
         " or upper(right({t}, 1)) = 'Z' then try_cast({t} as timestamptz)"
-        " else timezone({tz}, try_cast({t} as timestamp)) end"
+        + (
+            " when length({t}) = 10 then timezone({day}, try_cast({t} as timestamp))"
+            if day_zone is not None
+            else ""
+        )
+        + " else timezone({tz}, try_cast({t} as timestamp)) end"
         " when {stamp} = '' then null"
         " when upper({tail}) = 'Z' then timezone('UTC', try_cast({stamp} as timestamp))"
         " when regexp_full_match({tail}, {offset}) then case when {ok}"
@@ -110,6 +116,7 @@ def iso_timestamp(text: Sql, parts: Sql, zone: Sql) -> Sql:
         p=parts,
         t=text,
         tz=zone,
+        day=day_zone if day_zone is not None else zone,
         tail=tail,
         stamp=stamp,
         offset=Sql(_sql(_OFFSET_ONLY)),
@@ -155,6 +162,32 @@ def _offset_in_range(text: Sql) -> Sql:
     return compose("({o} = '' or {ok})", o=offset, ok=_offset_ok(offset))
 
 
+# A date written with no time of day: ISO 8601's date alone, or a date format without a time.
+ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIME_DIRECTIVE = re.compile(r"%[HIklMSpTRXcfsz]")
+
+
+def has_time_of_day(fmt: str) -> bool:
+    """Whether a strptime format reads a time of day (or an offset): %H, %M, %p, %T, ..."""
+    return _TIME_DIRECTIVE.search(fmt.replace("%%", "")) is not None
+
+
+def pick_by_order(pick: str, value: Sql, epoch: Sql, file_order: list[Sql]) -> Sql:
+    """Of a group's rows with a value, the value of the row whose order column (its
+    `order_epoch`) is the earliest or the latest. Ties: the earliest takes the first row in file
+    order, the latest the last. Rows whose order column is blank or not a date come after every
+    dated row: they are picked only when no row has a date, the first of them (earliest) or the
+    last (latest), as `first` and `last` would."""
+    dated = "1 else 0" if pick == "earliest" else "0 else 1"
+    key = compose(
+        "[case when {e} is null then " + dated + " end, coalesce({e}, 0), {o}]",
+        e=epoch,
+        o=join(file_order, ", "),
+    )
+    f = Sql("arg_min" if pick == "earliest" else "arg_max")
+    return compose("{f}({v}, {k}) filter (where {v} is not null)", f=f, v=value, k=key)
+
+
 def day_month_order(fmt: str) -> str | None:
     """Whether a strptime format writes the month before the day ("month", 03/31/2026), the day
     before the month ("day", 31/03/2026), or neither (a month name, or no day): None."""
@@ -186,6 +219,9 @@ class Extractor:
         self.params: dict[str, Any] = {}
         self.joins: list[Sql] = []
         self._zone = mapping.time_zone or agreement_tz
+        # A date without a time of day is a calendar day of the agreement: midnight in its
+        # zone, whatever zone the mapping reads the export's timestamps in.
+        self.agreement_zone = agreement_tz
         self._bound: dict[str, Sql] = {}  # values bound once per statement
         # The file's day-month order, when its mapping lists formats of both (see
         # `day_month_order`): "month" or "day"; None reads with every format.
@@ -205,6 +241,30 @@ class Extractor:
     @property
     def _tz(self) -> Sql:
         return self._once("tz", self._zone)
+
+    @property
+    def zones_differ(self) -> bool:
+        """Whether the mapping reads timestamps in another zone than the agreement's, so a date
+        alone (midnight in the agreement's zone) is read otherwise than a time of day."""
+        return self._zone != self.agreement_zone
+
+    @property
+    def _day_tz(self) -> Sql:
+        return self._once("day_tz", self.agreement_zone) if self.zones_differ else self._tz
+
+    def date_only(self, text: Sql) -> Sql:
+        """Whether a value is a date with no time of day (ISO 8601's, or one of the mapping's
+        date formats without a time), read as midnight in the agreement's zone."""
+        test = compose("regexp_full_match({t}, {p})", t=text, p=Sql(_sql(ISO_DATE)))
+        days = [f for f in self.formats()[0] if not has_time_of_day(f)]
+        if days:
+            test = compose(
+                "({iso} or try_strptime({t}, {f}) is not null)",
+                iso=test,
+                t=text,
+                f=self.bind(days),
+            )
+        return compose("coalesce({v}, false)", v=test)
 
     # Values --------------------------------------------------------------------------------
 
@@ -369,7 +429,11 @@ class Extractor:
         key = self.text(spec.key, src, alias)
         match = self.text(spec.match, other, "o")
         take = self.text(spec.take, other, "o")
-        if spec.pick in ("earliest", "latest"):
+        if spec.order is not None:
+            agg = self._by_order(spec, src, other, take)
+            if agg is None:
+                return Sql("cast(null as varchar)")
+        elif spec.pick in ("earliest", "latest"):
             agg = compose(
                 "cast({f}({t}) as varchar)",
                 f=Sql("min" if spec.pick == "earliest" else "max"),
@@ -401,6 +465,33 @@ class Extractor:
         )
         return compose("{n}.v", n=name)
 
+    def _by_order(self, spec: Spec, src: Source, other: Source, take: Sql) -> Sql | None:
+        """A lookup's `pick = { earliest/latest = "<column>" }` over the other file's rows; None
+        when an optional lookup's file lacks the column."""
+        assert spec.order is not None
+        order_name = other.column(spec.order)
+        if order_name is None:
+            if spec.optional:
+                return None
+            raise ExtractError(
+                f"{other.path.name}: no column '{spec.order}', by which {self.mapping.said}"
+                f" orders the {other.kind.key} rows it looks into for {src.kind.key}"
+                f' (pick = {{ {spec.pick} = "{spec.order}" }}; the file has: '
+                f"{', '.join(other.headers)})"
+            )
+        epoch = self.order_epoch(self.cell("o", order_name))
+        return pick_by_order(spec.pick, take, epoch, [Sql("o.rowid")])
+
+    def order_epoch(self, order_text: Sql) -> Sql:
+        """A row's order column (see `pick_by_order`) read as a date: seconds since 1970, NULL
+        when it is blank, not a date, or outside 1900-2199 (a misread)."""
+        at = self.timestamp(order_text)
+        return compose(
+            "case when {t} >= timestamptz '1900-01-01 00:00:00+00'"
+            " and {t} < timestamptz '2200-01-01 00:00:00+00' then epoch({t}) end",
+            t=at,
+        )
+
     # Reading text as typed values ----------------------------------------------------------
 
     def timestamp(self, text: Sql, parts: Sql | None = None) -> Sql:
@@ -408,15 +499,26 @@ class Extractor:
         working them out), else one of the mapping's date formats (of this file's day-month
         order) as wall-clock time in the mapping's zone, or with the offset a `%z` format
         reads (one outside -12:00..+14:00 reads as nothing)."""
-        value = iso_timestamp(text, parts if parts is not None else iso_parts(text), self._tz)
+        parts = parts if parts is not None else iso_parts(text)
+        day = self._day_tz if self.zones_differ else None
+        value = iso_timestamp(text, parts, self._tz, day)
         naive, offset = self.formats()
-        if naive:
+        # The formats in the mapping's order, those without a time of day read in the
+        # agreement's zone when it is not the mapping's (one run of formats per zone).
+        runs: list[tuple[Sql, list[str]]] = []
+        for f in naive:
+            zone = self._day_tz if day is not None and not has_time_of_day(f) else self._tz
+            if runs and runs[-1][0] == zone:
+                runs[-1][1].append(f)
+            else:
+                runs.append((zone, [f]))
+        for zone, formats in runs:
             value = compose(
                 "coalesce({v}, timezone({tz}, try_strptime({t}, {f})))",
                 v=value,
-                tz=self._tz,
+                tz=zone,
                 t=text,
-                f=self.bind(naive),
+                f=self.bind(formats),
             )
         if offset:
             value = compose(
@@ -452,12 +554,21 @@ class Extractor:
 
     def month(self, text: Sql) -> Sql:
         """Text as the first day of a month: YYYY-MM, or any date or timestamp in that month."""
+        # A date alone is read at midnight in the agreement's zone: its month is taken there.
+        zone = self._tz
+        if self.zones_differ:
+            zone = compose(
+                "case when {d} then {day} else {tz} end",
+                d=self.date_only(text),
+                day=self._day_tz,
+                tz=self._tz,
+            )
         return compose(
             "case when regexp_full_match({t}, '[0-9]{{4}}-(0[1-9]|1[0-2])')"
             " then cast({t} || '-01' as date)"
             " else cast(date_trunc('month', timezone({tz}, {ts})) as date) end",
             t=text,
-            tz=self._tz,
+            tz=zone,
             ts=self.timestamp(text),
         )
 

@@ -16,7 +16,7 @@ import duckdb
 from handoff import __version__
 from handoff.contract import TABLES, ColumnType
 from handoff.importer import queries
-from handoff.importer.result import LOOKUP_TABLE, SCHEMA_VERSION, ImportResult
+from handoff.importer.result import LOOKUP_TABLE, SCHEMA_VERSION, ImportResult, TableResult
 from handoff.sql import compose, ident, join
 
 # Label columns whose spellings are merged together, by shared vocabulary. Campaign names are
@@ -62,6 +62,15 @@ def merge_label_spellings(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str
             )
         merges += [(group, before, after, n) for before, after, n in rows]
     return merges
+
+
+def gather_lead_attributes(results: list[TableResult]) -> None:
+    """List the lead attributes that files about leads (deals, ...) gave the leads table with
+    the leads file's own, where the filters and breakdowns find every lead attribute."""
+    leads = next(r for r in results if r.table == "leads")
+    for r in results:
+        if r.table != "leads":
+            leads.extra_columns += [a for a in r.lead_attributes if a not in leads.extra_columns]
 
 
 def build_lead_attributes(con: duckdb.DuckDBPyConnection, attributes: list[str]) -> None:

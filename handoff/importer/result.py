@@ -38,6 +38,8 @@ class TableResult:
     n_rejected: int = 0  # bad data
     extra_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Of a file about leads: the lead attributes its rows give (added to the leads table).
+    lead_attributes: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -215,6 +215,7 @@ def load(
     for table in TABLES:
         results += _load_table(con, table, plan, reader, agreement, tracker)
     results += _lookup_results(con, plan, reader)
+    finish.gather_lead_attributes(results)
     for src in reader.sources.values():
         con.execute(compose("drop table if exists {t}", t=src.table))
     with tracker.stage("finishing: label spellings, lead attributes, the import's record"):
