@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from handoff import db
 from handoff.agreement import Agreement
 from handoff.contract import Column, ColumnType, Table
 from handoff.importer import dates, queries
@@ -69,17 +70,16 @@ def build_table(
 ) -> list[TableResult]:
     """Type the rows of every file feeding `table`, reject the bad ones, and create the table."""
     results, kept_of, all_extras = _file_results(con, table, parts, mapping)
-    for n, src in enumerate(parts):
-        ex = Extractor(
-            mapping, sources, agreement.time_zone, dates.file_order(con, table, src, mapping)
-        )
-        select = _typed_rows(table, src, ex, kept_of[src.index], all_extras)
-        params = {**ex.params, **src.line_params, "src_index": src.index, "part_no": n}
-        if n == 0:
-            into = compose("create or replace temp table typed as {s}", s=select)
-        else:
-            into = compose("insert into typed {s}", s=select)
-        queries.execute(con, into, params)
+    # Leads and touches are stored in the order of a unique key (_create_table), so the order
+    # of `typed` does not matter for them; every other table keeps its files' order.
+    sorted_table = table.name in ("leads", "touches")
+    if sorted_table:
+        con.execute("set preserve_insertion_order = false")
+    try:
+        _type_rows(con, table, parts, mapping, sources, agreement, kept_of, all_extras)
+    finally:
+        if sorted_table:
+            con.execute("reset preserve_insertion_order")
     if table.key:
         queries.run(
             con,
@@ -100,6 +100,30 @@ def build_table(
         result.notes += notes
     con.execute("drop table typed")
     return results
+
+
+def _type_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    parts: list[Source],
+    mapping: Mapping,
+    sources: dict[str, Source],
+    agreement: Agreement,
+    kept_of: dict[int, list[tuple[str, str]]],
+    all_extras: list[str],
+) -> None:
+    """Fill `typed` with the typed rows of every file feeding `table`."""
+    for n, src in enumerate(parts):
+        ex = Extractor(
+            mapping, sources, agreement.time_zone, dates.file_order(con, table, src, mapping)
+        )
+        select = _typed_rows(table, src, ex, kept_of[src.index], all_extras)
+        params = {**ex.params, **src.line_params, "src_index": src.index, "part_no": n}
+        if n == 0:
+            into = compose("create or replace temp table typed as {s}", s=select)
+        else:
+            into = compose("insert into typed {s}", s=select)
+        queries.execute(con, into, params)
 
 
 def _file_results(
@@ -303,9 +327,12 @@ def _create_table(con: duckdb.DuckDBPyConnection, table: Table, all_extras: list
         select = queries.sql(table.name, columns=columns)
     else:
         select = queries.sql("lead_rows" if table.lead_key else "rows", columns=columns)
-    con.execute(
-        compose("create or replace table {t} as {select}", t=ident(table.name), select=select)
-    )
+    create = compose("create or replace table {t} as {select}", t=ident(table.name), select=select)
+    if table.name in ("leads", "touches"):
+        # Both end in an ORDER BY on a unique key, which fixes the stored order on its own.
+        db.unordered(con, create)
+    else:
+        con.execute(create)
 
 
 def _count_rows(
