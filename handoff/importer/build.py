@@ -76,7 +76,17 @@ def build_table(
     if sorted_table:
         con.execute("set preserve_insertion_order = false")
     try:
-        _type_rows(con, table, parts, mapping, sources, agreement, kept_of, all_extras)
+        for n, src in enumerate(parts):
+            ex = Extractor(
+                mapping, sources, agreement.time_zone, dates.file_order(con, table, src, mapping)
+            )
+            select = _typed_rows(table, src, ex, kept_of[src.index], all_extras)
+            params = {**ex.params, **src.line_params, "src_index": src.index, "part_no": n}
+            if n == 0:
+                into = compose("create or replace temp table typed as {s}", s=select)
+            else:
+                into = compose("insert into typed {s}", s=select)
+            queries.execute(con, into, params)
     finally:
         if sorted_table:
             con.execute("reset preserve_insertion_order")
@@ -100,30 +110,6 @@ def build_table(
         result.notes += notes
     con.execute("drop table typed")
     return results
-
-
-def _type_rows(
-    con: duckdb.DuckDBPyConnection,
-    table: Table,
-    parts: list[Source],
-    mapping: Mapping,
-    sources: dict[str, Source],
-    agreement: Agreement,
-    kept_of: dict[int, list[tuple[str, str]]],
-    all_extras: list[str],
-) -> None:
-    """Fill `typed` with the typed rows of every file feeding `table`."""
-    for n, src in enumerate(parts):
-        ex = Extractor(
-            mapping, sources, agreement.time_zone, dates.file_order(con, table, src, mapping)
-        )
-        select = _typed_rows(table, src, ex, kept_of[src.index], all_extras)
-        params = {**ex.params, **src.line_params, "src_index": src.index, "part_no": n}
-        if n == 0:
-            into = compose("create or replace temp table typed as {s}", s=select)
-        else:
-            into = compose("insert into typed {s}", s=select)
-        queries.execute(con, into, params)
 
 
 def _file_results(
