@@ -35,3 +35,20 @@ def test_final_order_by_is_told_from_an_inner_one():
     assert not FINAL_ORDER_BY.search("select *, lag(x) over (order by t) from a")
     assert not FINAL_ORDER_BY.search("select * from (select * from a order by t) as s")
     assert FINAL_ORDER_BY.search("select * from final\norder by lead_key, rule_type desc, rule_no")
+
+
+def test_bench_run_keeps_the_hand_written_tail_of_results_md(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", db.ROOT / "bench" / "run.py")
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    monkeypatch.setattr(run, "markdown", lambda results: "# generated\n")
+    out = tmp_path / "results.md"
+    out.write_text("# old generated\n\n" + run.KEPT_MARK + "\n## by hand\n", encoding="utf-8")
+    run._write({}, out)
+    # The generated part is replaced; the part from the mark on is kept as it was.
+    assert out.read_text(encoding="utf-8") == "# generated\n\n" + run.KEPT_MARK + "\n## by hand\n"
+    out.write_text("# old generated, no mark\n", encoding="utf-8")
+    run._write({}, out)
+    assert out.read_text(encoding="utf-8") == "# generated\n"
