@@ -774,9 +774,15 @@ def _strip(step: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Where the part of results.md written from bench/import_speed.py's runs starts: kept as it is.
+KEPT_MARK = "<!-- kept: written from bench/import_speed.py runs -->"
+
+
 def _write(results: dict[str, Any], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(markdown(results), encoding="utf-8")
+    old = out.read_text(encoding="utf-8") if out.is_file() else ""
+    kept = old[old.index(KEPT_MARK) :] if KEPT_MARK in old else ""
+    out.write_text(markdown(results) + ("\n" + kept if kept else ""), encoding="utf-8")
     out.with_suffix(".json").write_text(json.dumps(results, indent=2), encoding="utf-8")
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from handoff import db
 from handoff.agreement import Agreement
 from handoff.contract import Column, ColumnType, Table
 from handoff.importer import dates, queries
@@ -75,18 +76,46 @@ def build_table(
     the kinds reading the same file by row rules (in the mapping's order)."""
     results, kept_of, all_extras = _file_results(con, table, parts, mapping)
     row_attributes = _row_attributes(table, parts)
-    for n, src in enumerate(parts):
-        ex = Extractor(
-            mapping, sources, agreement.time_zone, dates.file_order(con, table, src, mapping)
-        )
-        group = (sharing or {}).get(src.kind.key, [src.kind])
-        select = _typed_rows(table, src, ex, kept_of[src.index], all_extras, group, row_attributes)
-        params = {**ex.params, **src.line_params, "src_index": src.index, "part_no": n}
-        if n == 0:
-            into = compose("create or replace temp table typed as {s}", s=select)
-        else:
-            into = compose("insert into typed {s}", s=select)
-        queries.execute(con, into, params)
+    # Leads and touches are stored in the order of a unique key (_create_table), so the order
+    # of `typed` does not matter for them; every other table keeps its files' order.
+    sorted_table = table.name in ("leads", "touches")
+    if sorted_table:
+        con.execute("set preserve_insertion_order = false")
+    try:
+        for n, src in enumerate(parts):
+            ex = Extractor(
+                mapping, sources, agreement.time_zone, dates.file_order(con, table, src, mapping)
+            )
+            group = (sharing or {}).get(src.kind.key, [src.kind])
+            select = _typed_rows(
+                table, src, ex, kept_of[src.index], all_extras, group, row_attributes
+            )
+            params = {**ex.params, **src.line_params, "src_index": src.index, "part_no": n}
+            if n == 0:
+                into = compose("create or replace temp table typed as {s}", s=select)
+            else:
+                into = compose("insert into typed {s}", s=select)
+            queries.execute(con, into, params)
+    finally:
+        if sorted_table:
+            con.execute("reset preserve_insertion_order")
+    _reject(con, table, parts, mapping)
+    _create_table(con, table, all_extras)
+    _count_rows(con, table, parts, results)
+    for result, notes in zip(results, _status_notes(con, parts, mapping), strict=True):
+        result.notes += notes
+    _date_only_notes(con, table, parts, results, mapping, agreement)
+    if row_attributes:
+        _add_row_attributes(con, parts, results, row_attributes)
+    con.execute("drop table typed")
+    return results
+
+
+def _reject(
+    con: duckdb.DuckDBPyConnection, table: Table, parts: list[Source], mapping: Mapping
+) -> None:
+    """Mark the rows that repeat an earlier row's key, then move every bad or set-aside row of
+    `typed` to the rejects, file by file."""
     if table.key:
         queries.run(
             con,
@@ -105,15 +134,6 @@ def build_table(
             {"table": table.name, "file": src.path.name, "src_index": src.index},
             source=src.table,
         )
-    _create_table(con, table, all_extras)
-    _count_rows(con, table, parts, results)
-    for result, notes in zip(results, _status_notes(con, parts, mapping), strict=True):
-        result.notes += notes
-    _date_only_notes(con, table, parts, results, mapping, agreement)
-    if row_attributes:
-        _add_row_attributes(con, parts, results, row_attributes)
-    con.execute("drop table typed")
-    return results
 
 
 def _file_results(
@@ -551,9 +571,12 @@ def _create_table(con: duckdb.DuckDBPyConnection, table: Table, all_extras: list
         select = queries.sql(table.name, columns=columns)
     else:
         select = queries.sql("lead_rows" if table.lead_key else "rows", columns=columns)
-    con.execute(
-        compose("create or replace table {t} as {select}", t=ident(table.name), select=select)
-    )
+    create = compose("create or replace table {t} as {select}", t=ident(table.name), select=select)
+    if table.name in ("leads", "touches"):
+        # Both end in an ORDER BY on a unique key, which fixes the stored order on its own.
+        db.unordered(con, create)
+    else:
+        con.execute(create)
 
 
 def _count_rows(
