@@ -321,3 +321,29 @@ def test_an_update_of_an_older_layout_is_refused(tmp_path, golden_agreement):
 def test_an_update_needs_a_database(tmp_path, golden_agreement):
     with pytest.raises(ImportFailure, match="no database to update"):
         update_dataset(_export(tmp_path / "new", NEW), tmp_path / "none.duckdb", golden_agreement)
+
+
+def test_the_cli_updates_and_says_what_it_did(tmp_path, capsys):
+    db_path, agreement = tmp_path / "h.duckdb", GOLDEN / "agreement.toml"
+    base = ["import", "--db", str(db_path), "--agreement", str(agreement)]
+    assert cli.main([*base, str(_export(tmp_path / "old", OLD))]) == 0
+    capsys.readouterr()
+    assert cli.main([*base, str(_export(tmp_path / "new", NEW)), "--update"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "Update: 1 leads added, 1 changed (replaced), 1 unchanged, 0 deleted; 4 leads now." in out
+    )
+    assert "pass --complete when it holds every lead" in out
+    assert f"Updated {db_path}" in out
+    assert cli.main([*base, str(tmp_path / "new"), "--update", "--complete"]) == 0
+    # B, C and D now match the database: nothing added or changed; A, missing, is deleted.
+    assert "0 leads added, 0 changed (replaced), 3 unchanged, 1 deleted; 3 leads now." in (
+        capsys.readouterr().out
+    )
+
+
+def test_complete_without_update_is_refused(tmp_path, capsys):
+    args = ["import", str(_export(tmp_path / "new", NEW)), "--db", str(tmp_path / "h.duckdb")]
+    assert cli.main([*args, "--agreement", str(GOLDEN / "agreement.toml"), "--complete"]) == 2
+    assert "use it with --update" in capsys.readouterr().err
+    assert not (tmp_path / "h.duckdb").exists()

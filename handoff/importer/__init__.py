@@ -61,6 +61,7 @@ from handoff.importer.run import (
     load,
     rejected,
 )
+from handoff.importer.update import UpdateResult, update_dataset
 
 __all__ = [
     "FILE_SUFFIXES",
@@ -73,6 +74,7 @@ __all__ = [
     "Plan",
     "Progress",
     "TableResult",
+    "UpdateResult",
     "check_dataset",
     "default_rejects_path",
     "export_files",
@@ -83,4 +85,5 @@ __all__ = [
     "plan_import",
     "read_headers",
     "rejected",
+    "update_dataset",
 ]

@@ -59,6 +59,7 @@ from handoff.importer import limits as limits_mod
 from handoff.importer.plan import plan_import
 from handoff.importer.read import current_limits
 from handoff.importer.result import SCHEMA_VERSION, ImportFailure, ImportResult
+from handoff.importer.run import default_rejects_path, keep_previous, load
 from handoff.sql import Sql, compose, ident, join
 
 # The tables that hold one row per lead (or several), keyed by lead_key, merged lead by lead.
@@ -97,8 +98,9 @@ class UpdateResult:
 
     def summary(self) -> str:
         """The lines the CLI prints after the newer export's own summary."""
+        kind = "Update (complete export)" if self.complete else "Update"
         lines = [
-            f"Update{' (complete export)' if self.complete else ''}: {self.n_added:,} leads "
+            f"{kind}: {self.n_added:,} leads "
             f"added, {self.n_changed:,} changed (replaced), {self.n_unchanged:,} unchanged, "
             f"{self.n_deleted:,} deleted; {self.n_leads:,} leads now.",
         ]
@@ -127,8 +129,6 @@ def update_dataset(
 ) -> UpdateResult:
     """Merge a newer export into the database at `db_path` (see the module's docstring),
     replacing the file only if the whole update succeeds."""
-    from handoff.importer.run import default_rejects_path  # run imports this module
-
     db_path = Path(db_path)
     if not db_path.is_file():
         raise ImportFailure(
@@ -172,8 +172,6 @@ def _update_locked(
     mapping: str | Path | None,
     source_name: str | None,
 ) -> UpdateResult:
-    from handoff.importer.run import keep_previous, load
-
     base = _database_record(db_path)
     _refuse_other(db_path, base, agreement)
     token = f"building-{os.getpid()}-{secrets.token_hex(4)}"
