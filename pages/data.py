@@ -45,6 +45,7 @@ if outcome:
     st.success(
         f"Imported {outcome['n_rows']:,} rows ({outcome['n_rejected']:,} rejected) as "
         f"{safe.md(outcome['format_title'])}."
+        + (f" {safe.md(outcome['update'])}" if outcome.get("update") else "")
     )
     st.dataframe(
         pd.DataFrame(outcome["changes"]),
@@ -111,6 +112,21 @@ if files and not too_big and not refusal:
             hide_index=True,
             column_config={"from": st.column_config.TextColumn("From", width="large")},
         )
+        # Replace the data in use, or merge the export into it (a daily refresh: README).
+        updating = (
+            st.radio(
+                "Import as",
+                ["a replacement of the data in use", "an update of the data in use"],
+                horizontal=True,
+                key="import_mode",
+                help="An update adds the export's new leads, replaces the ones that changed and "
+                "keeps every other lead; the export must be read the same way as the data in use.",
+            )
+            == "an update of the data in use"
+        )
+        complete = updating and st.checkbox(
+            "This export holds every lead: delete the leads it lacks", key="import_complete"
+        )
         check_clicked, import_clicked = st.columns(2)
         if check_clicked.button("Check: list every problem, import nothing"):
             try:
@@ -119,17 +135,30 @@ if files and not too_big and not refusal:
                 con.close()
             except (importer.ImportFailure, mapping.MappingError) as exc:
                 st.error(safe.md(exc))
-        if import_clicked.button("Import: replace the data in use", type="primary"):
+        label = "Import: update the data in use" if updating else "Import: replace the data in use"
+        if import_clicked.button(label, type="primary"):
             loaded = ctx.db.run("dataset_tables")
             before = loaded.groupby("table_name")["n_accepted"].sum().to_dict()
+            update = None
             try:
-                result = importer.import_dataset(
-                    saved.folder,
-                    db_path_from_env(),
-                    ctx.agreement,
-                    source_name=uploads.source_name(saved),
-                    **how,
-                )
+                if updating:
+                    update = importer.update_dataset(
+                        saved.folder,
+                        db_path_from_env(),
+                        ctx.agreement,
+                        complete=complete,
+                        source_name=uploads.source_name(saved),
+                        **how,
+                    )
+                    result = update.result
+                else:
+                    result = importer.import_dataset(
+                        saved.folder,
+                        db_path_from_env(),
+                        ctx.agreement,
+                        source_name=uploads.source_name(saved),
+                        **how,
+                    )
             except (importer.ImportFailure, mapping.MappingError) as exc:
                 st.error(f"Nothing was imported; the data in use is unchanged. {safe.md(exc)}")
             else:
@@ -138,7 +167,10 @@ if files and not too_big and not refusal:
                     "n_rows": sum(t.n_accepted for t in result.tables),
                     "n_rejected": result.n_rejected,
                     "format_title": result.format_title,
-                    "changes": uploads.changes(before, result.counts()),
+                    "changes": uploads.changes(
+                        before, update.table_counts if update else result.counts()
+                    ),
+                    "update": update.summary().splitlines()[0] if update else None,
                 }
                 st.session_state.update(upload_check=None)
                 st.rerun()

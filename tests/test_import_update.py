@@ -347,3 +347,50 @@ def test_complete_without_update_is_refused(tmp_path, capsys):
     assert cli.main([*args, "--agreement", str(GOLDEN / "agreement.toml"), "--complete"]) == 2
     assert "use it with --update" in capsys.readouterr().err
     assert not (tmp_path / "h.duckdb").exists()
+
+
+def test_the_data_page_updates_the_data_in_use(golden_db_path, tmp_path, monkeypatch):
+    import shutil
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_pages import TIMEOUT, shown_text
+
+    db_path = tmp_path / "data" / "handoff.duckdb"
+    db_path.parent.mkdir()
+    shutil.copy(golden_db_path, db_path)
+    monkeypatch.setenv("HANDOFF_DB", str(db_path))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(GOLDEN / "agreement.toml"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(GOLDEN.parent.parent.parent / "app.py"), default_timeout=TIMEOUT)
+    app.run()
+    app.switch_page("pages/data.py").run()
+    # A newer leads file: L02 now Ben's (it was Ana's), and a new lead L99 before the data's end.
+    # The golden database has 14 leads; its other tables have no file here and stay.
+    header, *rows = (GOLDEN / "leads.csv").read_text(encoding="utf-8").splitlines()
+    l02 = next(r for r in rows if r.startswith("L02,")).replace(",Ana,", ",Ben,")
+    l99 = "L99,2026-03-07 10:00,Webinar,,Ana,East,10,,,,,,,,,,,,,EMEA"
+    newer = "\n".join([header, l02, l99]) + "\n"
+    app.file_uploader(key="upload_files").set_value(
+        [("leads.csv", newer.encode(), "text/csv")]
+    ).run()
+    app.radio(key="import_mode").set_value("an update of the data in use").run()
+    assert not app.checkbox(key="import_complete").value
+    button = next(b for b in app.button if b.label.startswith("Import"))
+    assert button.label == "Import: update the data in use"
+    button.click().run()
+    assert not app.exception
+    said = shown_text(app.success[0].value)
+    assert "Update: 1 leads added, 1 changed (replaced), 0 unchanged, 0 deleted; 15 leads now." in (
+        said
+    )
+    changes = next(d.value for d in app.dataframe if "rows_after" in d.value.columns)
+    # Leads 14 -> 15; the golden's 3 touches, 10 activities (11 read, one rejected), 3 deals and
+    # 4 spend rows stay.
+    assert dict(zip(changes["table"], changes["rows_after"], strict=True)) == {
+        "leads": 15, "touches": 3, "activities": 10, "deals": 3, "spend": 4,
+    }  # fmt: skip
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -45,7 +45,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,7 @@ class UpdateResult:
     n_deleted: int
     n_leads: int  # in the database after the update
     restaged_all: str | None  # why every lead's staging facts were rebuilt; None when not
+    table_counts: dict[str, int] = field(default_factory=dict)  # rows per table, after
 
     def summary(self) -> str:
         """The lines the CLI prints after the newer export's own summary."""
@@ -459,6 +460,9 @@ def _merge(
         " (select count(*) from main.leads)"
     ).fetchone()
     out = UpdateResult(result, complete, *counts, restaged_all=None)
+    for table in TABLES:
+        n = con.execute(compose("select count(*) from main.{t}", t=ident(table.name))).fetchone()
+        out.table_counts[table.name] = n[0]
     queries.run(
         con,
         "update_record",
