@@ -138,7 +138,7 @@ if files and not too_big and not refusal:
         label = "Import: update the data in use" if updating else "Import: replace the data in use"
         if import_clicked.button(label, type="primary"):
             loaded = ctx.db.run("dataset_tables")
-            before = loaded.groupby("table_name")["n_accepted"].sum().to_dict()
+            before = loaded.groupby("table_name")["n_rows"].max().to_dict()
             update = None
             try:
                 if updating:
@@ -230,7 +230,7 @@ if not refusal:
     st.subheader("Go back to earlier data")
     db_path = db_path_from_env()
     kept = restore.previous(db_path)
-    n_leads = int(ctx.db.run("dataset_tables").query("table_name == 'leads'")["n_accepted"].sum())
+    n_leads = int(ctx.db.run("dataset_tables").query("table_name == 'leads'")["n_rows"].max())
     using = f"{safe.md(run['source_name'])}, imported {imported}, {fmt.plural(n_leads, 'lead')}"
     restored = st.session_state.pop("restore_outcome", None)
     if restored:
@@ -397,12 +397,20 @@ st.dataframe(
         "extra_columns": "Kept as attributes / extra columns",
         "first_at": st.column_config.DatetimeColumn("First", format="YYYY-MM-DD"),
         "last_at": st.column_config.DatetimeColumn("Last", format="YYYY-MM-DD"),
+        "n_rows": None,
     },
 )
 st.caption(
     f"{fmt.count(tables['n_read'].sum())} rows read = {fmt.count(tables['n_accepted'].sum())} "
     f"accepted + {fmt.count(tables['n_rejected'].sum())} rejected."
 )
+# After an update (import --update) the files are the newer export's: say what the merge left.
+in_db = tables.groupby("table_name", sort=False)["n_rows"].max()
+if (in_db != tables.groupby("table_name", sort=False)["n_accepted"].sum()).any():
+    st.caption(
+        "The last import was an update: the files above are the newer export's; the database "
+        "now holds: " + ", ".join(f"{t} {fmt.count(n)}" for t, n in in_db.items()) + "."
+    )
 
 # Data-quality checks: kept data that a metric treats in a defined way.
 st.subheader("Data quality")

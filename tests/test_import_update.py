@@ -392,5 +392,11 @@ def test_the_data_page_updates_the_data_in_use(golden_db_path, tmp_path, monkeyp
     assert dict(zip(changes["table"], changes["rows_after"], strict=True)) == {
         "leads": 15, "touches": 3, "activities": 10, "deals": 3, "spend": 4,
     }  # fmt: skip
+    # The Tables section lists the newer export's one file, and what the database holds.
+    captions = shown_text(" ".join(c.value for c in app.caption))
+    assert "2 rows read = 2 accepted + 0 rejected." in captions
+    assert (
+        "the database now holds: leads 15, touches 3, activities 10, deals 3, spend 4." in captions
+    )
     st.cache_data.clear()
     st.cache_resource.clear()

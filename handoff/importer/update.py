@@ -348,21 +348,30 @@ def _merge(
         if table not in fed:
             continue
         cols = _compared(con, table)
-        fresh_rows = compose(
-            "select k.lead_id, {c} from fresh.{t} as t"
-            " inner join update_keys as k on k.fresh_key = t.lead_key where k.old_key is not null",
-            c=cols,
-            t=ident(table),
+        # Each side's rows of the leads in both, read once (the database's table is the big one).
+        fresh_rows, old_rows = ident(f"update_fresh_{table}"), ident(f"update_old_{table}")
+        con.execute(
+            compose(
+                "create temp table {n} as select k.lead_id, {c} from fresh.{t} as t"
+                " inner join update_keys as k on k.fresh_key = t.lead_key"
+                " where k.old_key is not null",
+                n=fresh_rows,
+                c=cols,
+                t=ident(table),
+            )
         )
-        old_rows = compose(
-            "select k.lead_id, {c} from main.{t} as t"
-            " inner join update_keys as k on k.old_key = t.lead_key",
-            c=cols,
-            t=ident(table),
+        con.execute(
+            compose(
+                "create temp table {n} as select k.lead_id, {c} from main.{t} as t"
+                " inner join update_keys as k on k.old_key = t.lead_key",
+                n=old_rows,
+                c=cols,
+                t=ident(table),
+            )
         )
         differences += [
-            compose("select lead_id from ({a} except all {b})", a=fresh_rows, b=old_rows),
-            compose("select lead_id from ({a} except all {b})", a=old_rows, b=fresh_rows),
+            compose("select lead_id from (from {a} except all from {b})", a=fresh_rows, b=old_rows),
+            compose("select lead_id from (from {a} except all from {b})", a=old_rows, b=fresh_rows),
         ]
     changed = join(differences, sep=" union ") if differences else Sql("select null as lead_id")
     con.execute(
