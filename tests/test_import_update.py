@@ -400,3 +400,35 @@ def test_the_data_page_updates_the_data_in_use(golden_db_path, tmp_path, monkeyp
     )
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_a_spelling_the_newer_export_brings_joins_the_databases(tmp_path, golden_agreement):
+    # A mapping file merges label spellings (normalize_labels is on for mapping files). The
+    # database has Google three times and google once, merged into Google (the most frequent);
+    # the newer export's new lead 5 says google: it joins Google, as a full import of all five
+    # (Google 3, google 2) would merge it. Without merging after the update it would stay a
+    # second source.
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        'title = "people"\n[files.p]\ntable = "leads"\nmatch = ["id"]\n[files.p.columns]\n'
+        'lead_id = "id"\ncreated_at = "when"\nsource = "src"\n',
+        encoding="utf-8",
+    )
+    head = "id,when,src\n"
+    old = (
+        head
+        + "1,2026-03-02,Google\n2,2026-03-03,Google\n3,2026-03-04,google\n4,2026-03-05,Google\n"
+    )
+    new = head + "5,2026-03-04,google\n"
+    db_path = tmp_path / "h.duckdb"
+    importer.import_dataset(
+        _export(tmp_path / "old", {"people.csv": old}), db_path, golden_agreement, mapping=mapping
+    )
+    out = update_dataset(
+        _export(tmp_path / "new", {"people.csv": new}), db_path, golden_agreement, mapping=mapping
+    )
+    assert out.result.merges == [("source", "google", "Google", 1)]
+    con = duckdb.connect(str(db_path), read_only=True)
+    sources = con.execute("select source, count(*) from stg_leads group by 1").fetchall()
+    con.close()
+    assert sources == [("Google", 5)]

@@ -209,7 +209,10 @@ def _update_locked(
             con.execute("set enable_progress_bar = false")
             db.limit_memory(con, most=db.IMPORT_MEMORY_BYTES)
             con.execute("attach $path as fresh (read_only)", {"path": str(fresh)})
-            out = _merge(con, db_path, result, complete, agreement, base, say, source_name)
+            normalize = plan.mapping.normalize_labels
+            out = _merge(
+                con, db_path, result, complete, agreement, base, say, source_name, normalize
+            )
             con.execute("detach fresh")
             con.execute("checkpoint")
         finally:
@@ -329,6 +332,7 @@ def _merge(
     base: dict[str, Any],
     say: Progress,
     source_name: str | None,
+    normalize_labels: bool,
 ) -> UpdateResult:
     """Merge the attached `fresh` export into the database on `con`, then its staging."""
     _refuse_other_columns(con, db_path)
@@ -454,6 +458,8 @@ def _merge(
     elif "spend" in fed:
         con.execute("delete from main.spend where month in (select month from fresh.spend)")
         con.execute("insert into main.spend by name select * from fresh.spend")
+    if normalize_labels:
+        _merge_label_spellings(con, result)
     # The update's record: the newer export's files and rejects, the merged data's end.
     result.data_end_at = finish.write_metadata(
         con, str(result.folder.resolve()), agreement.time_zone, result, source_name
@@ -487,6 +493,30 @@ def _merge(
     )
     out.restaged_all = _restage(con, agreement, result, base, before, say)
     return out
+
+
+def _merge_label_spellings(con: duckdb.DuckDBPyConnection, result: ImportResult) -> None:
+    """Merge label spellings over the merged data, as a full import does over its own: a
+    spelling the newer export brings that differs from the database's only in case, spaces or
+    punctuation joins the more frequent one (counted over the merged rows, the database's
+    already merged). Every lead with a row holding a merged label has its facts rebuilt."""
+    merges = finish.merge_label_spellings(con)
+    result.merges += merges
+    targets = sorted({after for _, _, after, _ in merges})
+    if not targets:
+        return
+    for _, columns in finish.LABEL_GROUPS:
+        for table, column in columns:
+            if table in LEAD_TABLES:
+                con.execute(
+                    compose(
+                        "insert into update_touched select distinct lead_key from main.{t}"
+                        " where {c} = any($targets)",
+                        t=ident(table),
+                        c=ident(column),
+                    ),
+                    {"targets": targets},
+                )
 
 
 def _when(value: Any) -> dt.datetime | None:
