@@ -134,7 +134,7 @@ _SETTINGS = {
 }
 
 
-@settings(max_examples=6, **_SETTINGS)
+@settings(max_examples=4, **_SETTINGS)
 @given(seed=st.integers(0, 2**32 - 1), complete=st.booleans())
 def test_update_equals_full_import_of_what_both_exports_say(
     tmp_path_factory, scored_agreement_path, seed, complete

@@ -17,6 +17,7 @@ What identifies a row, and when it has changed (README, "Daily refresh"):
   deal wherever it was (a deal moved to another lead leaves its old lead).
 - Spend is per month: a month the newer export has spend for replaces that month's rows.
 - A table the newer export has no file for is kept as it is.
+- Label spellings (when the mapping merges them) are merged again over the merged data.
 - Nothing is deleted unless the export is declared complete (`complete`): then the leads it
   lacks are deleted with their rows, and its spend (and every table, fed or not) is the whole.
 
