@@ -432,3 +432,19 @@ def test_a_spelling_the_newer_export_brings_joins_the_databases(tmp_path, golden
     sources = con.execute("select source, count(*) from stg_leads group by 1").fetchall()
     con.close()
     assert sources == [("Google", 5)]
+
+
+def test_an_update_read_with_another_format_is_refused(tmp_path, golden_agreement):
+    # The database holds the canonical OLD export; the newer export is read by a mapping file.
+    db_path = tmp_path / "h.duckdb"
+    importer.import_dataset(_export(tmp_path / "old", OLD), db_path, golden_agreement)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        'title = "people"\n[files.p]\ntable = "leads"\nmatch = ["id"]\n[files.p.columns]\n'
+        'lead_id = "id"\ncreated_at = "when"\nsource = "src"\n',
+        encoding="utf-8",
+    )
+    newer = _export(tmp_path / "new", {"people.csv": "id,when,src\nB,2026-03-03,Web\n"})
+    with pytest.raises(ImportFailure, match="was imported as canonical, this export reads as"):
+        update_dataset(newer, db_path, golden_agreement, mapping=mapping)
+    assert _leads(db_path) == [("A", "Ana"), ("B", "Ana"), ("C", "Ben")]
