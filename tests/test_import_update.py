@@ -448,3 +448,32 @@ def test_an_update_read_with_another_format_is_refused(tmp_path, golden_agreemen
     with pytest.raises(ImportFailure, match="was imported as canonical, this export reads as"):
         update_dataset(newer, db_path, golden_agreement, mapping=mapping)
     assert _leads(db_path) == [("A", "Ana"), ("B", "Ana"), ("C", "Ben")]
+
+
+def test_a_deal_moved_to_another_lead_leaves_its_old_lead(tmp_path, golden_agreement):
+    # Deal D1 (won, 1,000, closed 10 March) was A's; the newer export gives it to B and does
+    # not hold A. A keeps its lead row but not the deal: it is no longer won; B is, for 1,000.
+    # The data's end (the close on 10 March) stays, so this is the per-lead staging path, and
+    # A's facts are rebuilt though A is not in the newer export.
+    deals = "deal_id,lead_id,created_at,closed_at,status,amount\n"
+    old = {
+        "leads.csv": LEADS + "A,2026-03-02 09:00,Web,Ana\nB,2026-03-03 09:00,Web,Ana\n",
+        "deals.csv": deals + "D1,A,2026-03-04 09:00,2026-03-10 09:00,won,1000\n",
+    }
+    new = {
+        "leads.csv": LEADS + "B,2026-03-03 09:00,Web,Ana\n",
+        "deals.csv": deals + "D1,B,2026-03-04 09:00,2026-03-10 09:00,won,1000\n",
+    }
+    db_path = tmp_path / "h.duckdb"
+    importer.import_dataset(_export(tmp_path / "old", old), db_path, golden_agreement)
+    out = update_dataset(_export(tmp_path / "new", new), db_path, golden_agreement)
+    assert out.restaged_all is None
+    assert (out.n_added, out.n_changed, out.n_unchanged) == (0, 1, 0)
+    con = duckdb.connect(str(db_path), read_only=True)
+    got = con.execute(
+        "select l.lead_id, d.deal_id from deals as d inner join leads as l using (lead_key)"
+    ).fetchall()
+    won = con.execute("select lead_id, is_won, won_amount from stg_leads order by 1").fetchall()
+    con.close()
+    assert got == [("B", "D1")]
+    assert won == [("A", False, None), ("B", True, 1000.0)]
