@@ -409,7 +409,7 @@ in_db = tables.groupby("table_name", sort=False)["n_rows"].max()
 if (in_db != tables.groupby("table_name", sort=False)["n_accepted"].sum()).any():
     st.caption(
         "The last import was an update: the files above are the newer export's; the database "
-        "now holds: " + ", ".join(f"{t} {fmt.count(n)}" for t, n in in_db.items()) + "."
+        "now holds: " + ", ".join(f"{safe.md(t)} {fmt.count(n)}" for t, n in in_db.items()) + "."
     )
 
 # Data-quality checks: kept data that a metric treats in a defined way.

@@ -57,7 +57,7 @@ from handoff.agreement import Agreement
 from handoff.contract import TABLES
 from handoff.importer import finish, queries
 from handoff.importer import limits as limits_mod
-from handoff.importer.plan import plan_import
+from handoff.importer.plan import Plan, plan_import
 from handoff.importer.read import current_limits
 from handoff.importer.result import SCHEMA_VERSION, ImportFailure, ImportResult
 from handoff.importer.run import default_rejects_path, keep_previous, load
@@ -78,8 +78,13 @@ STAGING_BEFORE = (
     "stg_dataset",
 )
 STAGING_AFTER = ("stg_data_quality", "stg_filter_values")
-# Staging objects with rows per lead (tables keyed by lead_key; the views are remade with them).
-STAGING_PER_LEAD = tuple(n for n in db.STAGING if n not in STAGING_BEFORE + STAGING_AFTER)
+
+
+def staging_per_lead() -> tuple[str, ...]:
+    """Staging objects with rows per lead (tables keyed by lead_key; views remade with them)."""
+    return tuple(n for n in db.STAGING if n not in STAGING_BEFORE + STAGING_AFTER)
+
+
 Progress = Callable[[str], None]
 _RESTAGE = "restage"  # the schema the per-lead staging is built in, over the leads it rebuilds
 
@@ -139,24 +144,17 @@ def update_dataset(
     rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(db_path)
     fresh_target = db_path.with_name(db_path.name + ".update")
     wait = current_limits().import_wait_seconds
+    say = progress or (lambda _msg: None)
     try:
         with limits_mod.import_lock(db_path, wait, f"updating from {Path(folder).resolve()}"):
+            # Files killed imports or updates left (this one holds the lock: none is in use).
             for target in (db_path, rejects_path, fresh_target):
                 limits_mod.remove_stale_building_files(target)
-            out = _update_locked(
-                Path(folder),
-                db_path,
-                agreement,
-                complete,
-                rejects_path,
-                fresh_target,
-                progress or (lambda _msg: None),
-                format,
-                mapping,
-                source_name,
-            )
-    except limits_mod.ImportBusy as exc:
-        raise ImportFailure(str(exc)) from exc
+            paths = (db_path, rejects_path, fresh_target)
+            how = (format, mapping, source_name)
+            out = _update_locked(Path(folder), paths, agreement, complete, say, *how)
+    except limits_mod.ImportBusy as busy:
+        raise ImportFailure(str(busy)) from busy
     out.result.rejects_path = rejects_path
     out.result.db_path = db_path
     return out
@@ -164,16 +162,15 @@ def update_dataset(
 
 def _update_locked(
     folder: Path,
-    db_path: Path,
+    paths: tuple[Path, Path, Path],
     agreement: Agreement,
     complete: bool,
-    rejects_path: Path,
-    fresh_target: Path,
     say: Progress,
     format: str | None,
     mapping: str | Path | None,
     source_name: str | None,
 ) -> UpdateResult:
+    db_path, rejects_path, fresh_target = paths
     base = _database_record(db_path)
     _refuse_other(db_path, base, agreement)
     token = f"building-{os.getpid()}-{secrets.token_hex(4)}"
@@ -182,20 +179,9 @@ def _update_locked(
     fresh = fresh_target.with_name(f".{fresh_target.name}.{token}")
     made = (building, rejects_building, fresh)
     try:
-        # The newer export, read as a full import reads it.
-        con = duckdb.connect(str(fresh))
-        try:
-            plan = plan_import(con, folder, format, mapping)
-            result = load(con, plan, agreement, say, source_name)
-            con.execute(
-                compose(
-                    "copy ({q}) to $path (header, delimiter ',')", q=queries.sql("rejects_file")
-                ),
-                {"path": str(rejects_building)},
-            )
-            con.execute("checkpoint")
-        finally:
-            con.close()
+        plan, result = _read_newer(
+            fresh, rejects_building, folder, agreement, say, format, mapping, source_name
+        )
         if result.format != base["format"]:
             raise ImportFailure(
                 f"{db_path} was imported as {base['format']}, this export reads as "
@@ -218,17 +204,53 @@ def _update_locked(
             con.execute("checkpoint")
         finally:
             con.close()
-        keep_previous(db_path, rejects_path)
-        os.replace(building, db_path)
-        os.replace(rejects_building, rejects_path)
+        _swap_in(building, rejects_building, db_path, rejects_path)
     except BaseException:
-        for p in made:
-            for q in (p, Path(str(p) + ".wal")):
-                q.unlink(missing_ok=True)
+        _remove(*made)
         raise
-    for q in (fresh, Path(str(fresh) + ".wal")):
-        q.unlink(missing_ok=True)
+    _remove(fresh)
     return out
+
+
+def _swap_in(building: Path, rejects_building: Path, db_path: Path, rejects_path: Path) -> None:
+    """The updated copy and its rejects file replace the pair in use, kept as the previous."""
+    keep_previous(db_path, rejects_path)
+    os.replace(building, db_path)
+    os.replace(rejects_building, rejects_path)
+
+
+def _remove(*paths: Path) -> None:
+    """Remove the files an update made (a database's with its write-ahead log)."""
+    for p in paths:
+        for q in (p, Path(str(p) + ".wal")):
+            q.unlink(missing_ok=True)
+
+
+def _read_newer(
+    fresh: Path,
+    rejects_path: Path,
+    folder: Path,
+    agreement: Agreement,
+    say: Progress,
+    format: str | None,
+    mapping: str | Path | None,
+    source_name: str | None,
+) -> tuple[Plan, ImportResult]:
+    """Read the newer export into the database file `fresh` as a full import reads it, and
+    write its rejects file."""
+    con = duckdb.connect(str(fresh))
+    try:
+        plan = plan_import(con, folder, format, mapping)
+        result = load(con, plan, agreement, say, source_name)
+        rejects = queries.sql("rejects_file")
+        con.execute(
+            compose("copy ({q}) to $path (header, delimiter ',')", q=rejects),
+            {"path": str(rejects_path)},
+        )
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return plan, result
 
 
 def _database_record(db_path: Path) -> dict[str, Any]:
@@ -346,6 +368,24 @@ def _merge(
         " select f.lead_key as fresh_key, f.lead_id, o.lead_key as old_key"
         " from fresh.leads as f left join main.leads as o on o.lead_id = f.lead_id"
     )
+    _find_changed(con, fed)
+    _map_keys(con, fed, complete)
+    say("Merging the export into the database ...")
+    _replace_rows(con, fed, complete)
+    if normalize_labels:
+        _merge_label_spellings(con, result)
+    # The update's record: the newer export's files and rejects, the merged data's end.
+    result.data_end_at = finish.write_metadata(
+        con, str(result.folder.resolve()), agreement.time_zone, result, source_name
+    )
+    con.execute("create or replace table import_rejects as select * from fresh.import_rejects")
+    out = _record(con, result, complete, base)
+    out.restaged_all = _restage(con, agreement, result, base, before, say)
+    return out
+
+
+def _find_changed(con: duckdb.DuckDBPyConnection, fed: set[str]) -> None:
+    """update_changed: the export's leads in the database whose rows differ."""
     # A lead is changed when any of its rows in a table the export feeds differs (as a
     # multiset: a row twice is not the row once).
     differences = []
@@ -382,6 +422,11 @@ def _merge(
     con.execute(
         compose("create temp table update_changed as select distinct lead_id from ({c})", c=changed)
     )
+
+
+def _map_keys(con: duckdb.DuckDBPyConnection, fed: set[str], complete: bool) -> None:
+    """update_gone (the database's leads that go), update_map (the export's that come in, with
+    their keys) and update_touched (leads that lose a deal to another)."""
     # The database's leads that go: the changed ones (replaced) and, for a complete export, the
     # ones it lacks (deleted).
     con.execute(
@@ -421,7 +466,11 @@ def _merge(
             " and lead_key not in (select lead_key from update_gone)"
         )
         con.execute("delete from main.deals where deal_id in (select deal_id from update_deal_ids)")
-    say("Merging the export into the database ...")
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection, fed: set[str], complete: bool) -> None:
+    """The database's rows of the leads that go deleted, the export's of those that come in
+    inserted under their keys; spend by month."""
     for table in (*LEAD_TABLES, "lead_attributes"):
         if table not in fed and table != "lead_attributes":
             # Without a file for it, the export says nothing of the table (its rows stay with
@@ -459,13 +508,12 @@ def _merge(
     elif "spend" in fed:
         con.execute("delete from main.spend where month in (select month from fresh.spend)")
         con.execute("insert into main.spend by name select * from fresh.spend")
-    if normalize_labels:
-        _merge_label_spellings(con, result)
-    # The update's record: the newer export's files and rejects, the merged data's end.
-    result.data_end_at = finish.write_metadata(
-        con, str(result.folder.resolve()), agreement.time_zone, result, source_name
-    )
-    con.execute("create or replace table import_rejects as select * from fresh.import_rejects")
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection, result: ImportResult, complete: bool, base: dict[str, Any]
+) -> UpdateResult:
+    """What the update did, counted, and written beside the import record (import_runs)."""
     counts = con.execute(
         "select"
         " (select count(*) from update_keys where old_key is null),"
@@ -492,7 +540,6 @@ def _merge(
             "base_at": _when(base.get("imported_at")),
         },
     )
-    out.restaged_all = _restage(con, agreement, result, base, before, say)
     return out
 
 
@@ -567,6 +614,21 @@ def _restage(
         db.build_staging(con, agreement, attributes)
         return why
     say("Building the staging tables for the changed leads ...")
+    _restage_touched(con, statements)
+    for name in STAGING_AFTER:
+        con.execute(statements[name][0], statements[name][1] or None)
+    con.execute(
+        "create or replace table staging_info as select $fingerprint as fingerprint,"
+        " now() as built_at",
+        {"fingerprint": db.staging_fingerprint(agreement)},
+    )
+    return None
+
+
+def _restage_touched(
+    con: duckdb.DuckDBPyConnection, statements: dict[str, tuple[Sql, dict[str, Any]]]
+) -> None:
+    """Replace the per-lead staging rows of the leads the update touched."""
     # The leads whose facts are rebuilt: every one the update added, replaced, deleted, or took
     # a deal from. The per-lead staging is built over them alone, in a schema of its own where
     # the lead tables are views of those leads; the dataset-wide tables come from main.
@@ -587,11 +649,11 @@ def _restage(
         )
     con.execute(Sql("set search_path = 'restage,main'"))
     try:
-        for name in STAGING_PER_LEAD:
+        for name in staging_per_lead():
             con.execute(statements[name][0], statements[name][1] or None)
     finally:
         con.execute("set search_path = 'main'")
-    for name in STAGING_PER_LEAD:
+    for name in staging_per_lead():
         if load_kind(name) == "view":
             continue
         con.execute(
@@ -608,14 +670,6 @@ def _restage(
             )
         )
     con.execute(compose("drop schema {s} cascade", s=ident(_RESTAGE)))
-    for name in STAGING_AFTER:
-        con.execute(statements[name][0], statements[name][1] or None)
-    con.execute(
-        "create or replace table staging_info as select $fingerprint as fingerprint,"
-        " now() as built_at",
-        {"fingerprint": db.staging_fingerprint(agreement)},
-    )
-    return None
 
 
 def load_kind(name: str) -> str:
