@@ -99,6 +99,17 @@ def _parser() -> argparse.ArgumentParser:
     _export_args(p)
     _db_args(p)
     p.add_argument("--rejects", type=Path, help="rejects file (default: next to the database)")
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="merge the export into the database: new leads added, changed ones replaced, "
+        "the others kept (README, Daily refresh)",
+    )
+    p.add_argument(
+        "--complete",
+        action="store_true",
+        help="with --update: the export holds every lead; leads missing from it are deleted",
+    )
     p.set_defaults(run=_import)
 
     p = sub.add_parser(
@@ -269,17 +280,38 @@ def _import(args: argparse.Namespace) -> int:
     agreement = _agreement(args)
     db_path = args.db or db_path_from_env()
     print(f"Agreement: {agreement.name} (time zone {agreement.time_zone})")
-    result = importer.import_dataset(
-        args.folder,
-        db_path,
-        agreement,
-        rejects_path=args.rejects,
-        progress=_progress(args),
-        format=args.format,
-        mapping=args.mapping,
-    )
-    print(result.summary())
-    print(f"Imported into {db_path}; the data ends {_when(result.data_end_at, agreement)}.")
+    if args.complete and not args.update:
+        raise importer.ImportFailure(
+            "--complete says which leads an update deletes: use it with --update (a full "
+            "import always replaces every lead)"
+        )
+    if args.update:
+        update = importer.update_dataset(
+            args.folder,
+            db_path,
+            agreement,
+            complete=args.complete,
+            rejects_path=args.rejects,
+            progress=_progress(args),
+            format=args.format,
+            mapping=args.mapping,
+        )
+        result = update.result
+        print(result.summary())
+        print(update.summary())
+    else:
+        result = importer.import_dataset(
+            args.folder,
+            db_path,
+            agreement,
+            rejects_path=args.rejects,
+            progress=_progress(args),
+            format=args.format,
+            mapping=args.mapping,
+        )
+        print(result.summary())
+    done = "Updated" if args.update else "Imported into"
+    print(f"{done} {db_path}; the data ends {_when(result.data_end_at, agreement)}.")
     db = Database(db_path, agreement)
     _print_quality(db)
     gaps = starter.mismatch(db)

@@ -46,6 +46,7 @@ if outcome:
         f"Imported {outcome['n_rows']:,} rows ({outcome.get('n_set_aside', 0):,} set aside by a "
         f"rule, {outcome['n_rejected']:,} rejected) as "
         f"{safe.md(outcome['format_title'])}."
+        + (f" {safe.md(outcome['update'])}" if outcome.get("update") else "")
     )
     st.dataframe(
         pd.DataFrame(outcome["changes"]),
@@ -112,6 +113,21 @@ if files and not too_big and not refusal:
             hide_index=True,
             column_config={"from": st.column_config.TextColumn("From", width="large")},
         )
+        # Replace the data in use, or merge the export into it (a daily refresh: README).
+        updating = (
+            st.radio(
+                "Import as",
+                ["a replacement of the data in use", "an update of the data in use"],
+                horizontal=True,
+                key="import_mode",
+                help="An update adds the export's new leads, replaces the ones that changed and "
+                "keeps every other lead; the export must be read the same way as the data in use.",
+            )
+            == "an update of the data in use"
+        )
+        complete = updating and st.checkbox(
+            "This export holds every lead: delete the leads it lacks", key="import_complete"
+        )
         check_clicked, import_clicked = st.columns(2)
         if check_clicked.button("Check: list every problem, import nothing"):
             bar = ui.StageBar("Checking the export")
@@ -123,19 +139,33 @@ if files and not too_big and not refusal:
                 st.error(safe.md(exc))
             finally:
                 bar.close()
-        if import_clicked.button("Import: replace the data in use", type="primary"):
+        label = "Import: update the data in use" if updating else "Import: replace the data in use"
+        if import_clicked.button(label, type="primary"):
             loaded = ctx.db.run("dataset_tables")
-            before = loaded.groupby("table_name")["n_accepted"].sum().to_dict()
-            bar = ui.StageBar("Importing the export")
+            before = loaded.groupby("table_name")["n_rows"].max().to_dict()
+            update = None
+            bar = ui.StageBar("Updating the data" if updating else "Importing the export")
             try:
-                result = importer.import_dataset(
-                    saved.folder,
-                    db_path_from_env(),
-                    ctx.agreement,
-                    progress=bar,
-                    source_name=uploads.source_name(saved),
-                    **how,
-                )
+                if updating:
+                    update = importer.update_dataset(
+                        saved.folder,
+                        db_path_from_env(),
+                        ctx.agreement,
+                        complete=complete,
+                        progress=bar,
+                        source_name=uploads.source_name(saved),
+                        **how,
+                    )
+                    result = update.result
+                else:
+                    result = importer.import_dataset(
+                        saved.folder,
+                        db_path_from_env(),
+                        ctx.agreement,
+                        progress=bar,
+                        source_name=uploads.source_name(saved),
+                        **how,
+                    )
             except (importer.ImportFailure, mapping.MappingError) as exc:
                 st.error(f"Nothing was imported; the data in use is unchanged. {safe.md(exc)}")
             else:
@@ -145,10 +175,15 @@ if files and not too_big and not refusal:
                     "n_rejected": result.n_rejected,
                     "n_set_aside": result.n_set_aside,
                     "format_title": result.format_title,
-                    "changes": uploads.changes(before, result.counts()),
+                    "changes": uploads.changes(
+                        before, update.table_counts if update else result.counts()
+                    ),
+                    "update": update.summary().splitlines()[0] if update else None,
                 }
                 st.session_state.update(upload_check=None)
                 st.rerun()
+            finally:
+                bar.close()
         checked = st.session_state.get("upload_check")
         if checked:
             result, problems, counted = checked
@@ -229,7 +264,7 @@ if not refusal:
     st.subheader("Go back to earlier data")
     db_path = db_path_from_env()
     kept = restore.previous(db_path)
-    n_leads = int(ctx.db.run("dataset_tables").query("table_name == 'leads'")["n_accepted"].sum())
+    n_leads = int(ctx.db.run("dataset_tables").query("table_name == 'leads'")["n_rows"].max())
     using = f"{safe.md(run['source_name'])}, imported {imported}, {fmt.plural(n_leads, 'lead')}"
     restored = st.session_state.pop("restore_outcome", None)
     if restored:
@@ -397,6 +432,7 @@ st.dataframe(
         "extra_columns": "Kept as attributes / extra columns",
         "first_at": st.column_config.DatetimeColumn("First", format="YYYY-MM-DD"),
         "last_at": st.column_config.DatetimeColumn("Last", format="YYYY-MM-DD"),
+        "n_rows": None,
     },
 )
 st.caption(
@@ -404,6 +440,13 @@ st.caption(
     f"accepted + {fmt.count(tables['n_set_aside'].sum())} set aside by a rule of the mapping + "
     f"{fmt.count(tables['n_rejected'].sum())} rejected."
 )
+# After an update (import --update) the files are the newer export's: say what the merge left.
+in_db = tables.groupby("table_name", sort=False)["n_rows"].max()
+if (in_db != tables.groupby("table_name", sort=False)["n_accepted"].sum()).any():
+    st.caption(
+        "The last import was an update: the files above are the newer export's; the database "
+        "now holds: " + ", ".join(f"{safe.md(t)} {fmt.count(n)}" for t, n in in_db.items()) + "."
+    )
 
 # Data-quality checks: kept data that a metric treats in a defined way.
 st.subheader("Data quality")

@@ -199,3 +199,21 @@ def test_data_page_shows_a_progress_bar_during_check_and_import(
     assert not app.get("progress")  # emptied once the outcome is shown
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_an_update_reports_its_reading_then_its_own_stages(export, golden_agreement, tmp_path):
+    db = tmp_path / "u.duckdb"
+    importer.import_dataset(export, db, golden_agreement)
+    seen: list[Stage] = []
+    importer.update_dataset(export, db, golden_agreement, progress=seen.append)
+    names = [s.name for s in seen if s.ended]
+    # The newer export read as a check reads it, then copying, comparing, merging, staging.
+    assert names[: len(CHECK_STAGES)] == [n for n, _ in CHECK_STAGES]
+    assert names[len(CHECK_STAGES) : len(CHECK_STAGES) + 3] == [
+        "copying the database to update it",
+        "comparing the export with the database",
+        "merging the export into the database",
+    ]
+    assert names[-1].startswith("building the staging tables")
+    assert len(names) == len(CHECK_STAGES) + 4
+    assert seen[-1].done == 1.0

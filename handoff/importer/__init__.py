@@ -66,6 +66,7 @@ from handoff.importer.run import (
     load,
     rejected,
 )
+from handoff.importer.update import UpdateResult, update_dataset
 
 __all__ = [
     "FILE_SUFFIXES",
@@ -79,6 +80,7 @@ __all__ = [
     "Progress",
     "Stage",
     "TableResult",
+    "UpdateResult",
     "check_dataset",
     "default_rejects_path",
     "export_files",
@@ -89,4 +91,5 @@ __all__ = [
     "plan_import",
     "read_headers",
     "rejected",
+    "update_dataset",
 ]

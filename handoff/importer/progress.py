@@ -76,6 +76,19 @@ class Tracker:
         """Plan `more` stages beyond those run or planned so far."""
         self.steps = max(self.steps or 0, self.step) + more
 
+    def begin(self, name: str) -> None:
+        """Begin a stage that lasts until the next `begin` or `close` (for code that only says
+        what it starts): the one before ends, with its time."""
+        self.close()
+        self._open = self.stage(name)
+        self._open.__enter__()
+
+    def close(self) -> None:
+        """End the stage `begin` began, if one is running."""
+        running, self._open = getattr(self, "_open", None), None
+        if running is not None:
+            running.__exit__(None, None, None)
+
     @contextmanager
     def stage(self, name: str) -> Iterator[Counted]:
         """Run one stage: reported as it begins, and with its rows and time as it ends (not when

@@ -93,7 +93,7 @@ def _import_locked(
     try:
         con = duckdb.connect(str(building))
         try:
-            plan = _planned(con, tracker, folder, format, mapping, after=2)
+            plan = planned(con, tracker, folder, format, mapping, after=2)
             result = load(con, plan, agreement, tracker, source_name)
             with tracker.stage("building the staging tables") as stage:
                 # The per-lead facts, built once here for this agreement (see handoff.db).
@@ -162,11 +162,11 @@ def check_dataset(
     """Read an export into an in-memory database without touching any file; return both."""
     con = duckdb.connect()
     tracker = Tracker(progress)
-    plan = _planned(con, tracker, Path(folder), format, mapping, after=0)
+    plan = planned(con, tracker, Path(folder), format, mapping, after=0)
     return load(con, plan, agreement, tracker), con
 
 
-def _planned(
+def planned(
     con: duckdb.DuckDBPyConnection,
     tracker: Tracker,
     folder: Path,

@@ -46,7 +46,9 @@ final as (
         l.source as lead_source,
         case
             when e.deal_source is not null then e.deal_source
-            when e.is_deal and exists (select 1 from deals where source is not null)
+            -- main.deals: every deal, also when an update rebuilds some leads' rows only, over
+            -- views of those leads (handoff.importer.update).
+            when e.is_deal and exists (select 1 from main.deals where source is not null)
                 then '(not recorded)'
             else l.source
         end as recorded_source
