@@ -144,7 +144,7 @@ def test_update_equals_full_import_of_what_both_exports_say(
 
 
 @pytest.mark.slow
-@settings(max_examples=40, **_SETTINGS)
+@settings(max_examples=12, **_SETTINGS)
 @given(seed=st.integers(0, 2**32 - 1), complete=st.booleans())
 def test_update_equals_full_import_over_many_splits(
     tmp_path_factory, scored_agreement_path, seed, complete
@@ -163,7 +163,7 @@ def small_demo(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-@settings(max_examples=12, **_SETTINGS)
+@settings(max_examples=4, **_SETTINGS)
 @given(seed=st.integers(0, 2**32 - 1), complete=st.booleans())
 def test_update_equals_full_import_on_a_demo(tmp_path_factory, small_demo, seed, complete):
     tmp = tmp_path_factory.mktemp("split")
