@@ -325,7 +325,7 @@ class StageBar:
         self.bar = st.progress(0.0, text=f"{what}: starting…")
 
     def __call__(self, stage: Stage) -> None:
-        self.bar.progress(stage.done, text=f"{self.what}: {stage.line()}")
+        self.bar.progress(stage.done, text=f"{self.what}: {safe.md(stage.line())}")
 
     def close(self) -> None:
         self.bar.empty()
