@@ -36,7 +36,7 @@ import sys
 from pathlib import Path
 
 from handoff import agreement as agreement_mod
-from handoff import demo, importer, mapping, metrics, report, starter
+from handoff import changelog, demo, importer, mapping, metrics, report, starter
 from handoff import serve as serve_mod
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import Database, agreement_path_from_env, db_path_from_env, load_query
@@ -310,6 +310,13 @@ def _import(args: argparse.Namespace) -> int:
             mapping=args.mapping,
         )
         print(result.summary())
+    changelog.record(
+        db_path,
+        changelog.cli_actor(),
+        "update" if args.update else "import",
+        f"{Path(args.folder).name}: {sum(t.n_accepted for t in result.tables):,} rows, "
+        f"{result.n_rejected:,} rejected",
+    )
     done = "Updated" if args.update else "Imported into"
     print(f"{done} {db_path}; the data ends {_when(result.data_end_at, agreement)}.")
     db = Database(db_path, agreement)

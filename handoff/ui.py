@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from handoff import access, changelog, demo, fmt, metrics, safe
 from handoff import agreement as agreement_mod
-from handoff import demo, fmt, metrics, safe
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import (
     Database,
@@ -112,6 +112,9 @@ class PageContext:
 def page(title: str, question: str) -> PageContext:
     """Start a page: config, data, navigation, filters, title. Stops the page on bad setup."""
     st.set_page_config(page_title=f"{title} · Handoff", page_icon="🤝", layout="wide")
+    # With sign-in on, nothing below runs (no data is read) until a listed person signs in.
+    person = access.require_sign_in()
+    access.sidebar(person)
     db, agreement = _open()
     end = metrics.data_end(db)
     if end is None:
@@ -584,16 +587,26 @@ def _keep(key: str) -> None:
     st.session_state["_" + key] = st.session_state[key]
 
 
+# The old names of the changes a page gates, as access.Person's actions.
+_CHANGE_ACTIONS = {"data": "change_data", "agreement": "edit_agreement"}
+
+
 def data_changes_refusal(change: str = "data") -> str | None:
-    """Why this session may not upload or import data (or, with `change="agreement"`, edit the
-    agreement; None when it may): decided by `safe.data_changes_refusal` from the address the
-    server listens on, the peer's, and the host the browser asked for."""
-    ip = st.context.ip_address  # None for a connection from this machine
-    host = st.context.headers.get("Host")
-    # Anything but a string (AppTest's stand-in runtime) carries no peer address or host.
-    return safe.data_changes_refusal(
-        st.get_option("server.address"),
-        ip if isinstance(ip, str) else None,
-        safe.request_host(host) if isinstance(host, str) else None,
-        change,
-    )
+    """Why this session may not upload, import or restore data (or, with `change="agreement"`,
+    edit the agreement; None when it may): the signed-in person's role with sign-in on
+    (handoff.access), else `safe.data_changes_refusal` from the address the server listens on,
+    the peer's, and the host the browser asked for."""
+    return access.current_person().refusal(_CHANGE_ACTIONS[change])
+
+
+def change_rows(changes: list[changelog.Change], time_zone: str) -> list[dict[str, str]]:
+    """Change-log lines as the pages' table shows them, times in the agreement's zone."""
+    return [
+        {
+            "When": f"{pd.Timestamp(c.at).tz_convert(time_zone):%d %b %Y %H:%M}",
+            "Who": c.who,
+            "What": changelog.KINDS.get(c.what, c.what),
+            "Detail": c.detail,
+        }
+        for c in changes
+    ]

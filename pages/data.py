@@ -7,8 +7,20 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from handoff import (
+    access,
+    changelog,
+    demo,
+    fmt,
+    importer,
+    mapping,
+    restore,
+    safe,
+    starter,
+    ui,
+    uploads,
+)
 from handoff import agreement as agreement_mod
-from handoff import demo, fmt, importer, mapping, restore, safe, starter, ui, uploads
 from handoff.db import agreement_path_from_env, db_path_from_env
 
 ctx = ui.page(
@@ -33,6 +45,30 @@ if run["agreement_time_zone"] != ctx.agreement.time_zone:
         f"The data was imported with the time zone {safe.md(run['agreement_time_zone'])}, but the "
         f"agreement now says {ctx.agreement.time_zone}: timestamps without an offset were read "
         "in the old zone. Import the data again."
+    )
+
+if notice := access.local_notice():
+    st.info(safe.md(notice), icon=":material/lock:")
+
+# Who changed the data and when: the database's change log (handoff.changelog), kept beside it,
+# so an import or a restore does not replace it.
+st.subheader("Changes to the data")
+changes = changelog.read(db_path_from_env())
+if changes:
+    st.dataframe(
+        pd.DataFrame(ui.change_rows(changes[:50], ctx.agreement.time_zone)),
+        hide_index=True,
+        column_config={"Detail": st.column_config.TextColumn("Detail", width="large")},
+    )
+    if len(changes) > 50:
+        st.caption(
+            f"The latest 50 of {len(changes):,}; the whole log is "
+            f"{safe.md(changelog.log_path(db_path_from_env()).name)} beside the database."
+        )
+else:
+    st.caption(
+        "No import, update or restore is recorded for this database yet: each is recorded, with "
+        "who and when, from now on."
     )
 
 # Loading an export from the browser: upload, see how it is read, check it, import it.
@@ -169,6 +205,14 @@ if files and not too_big and not refusal:
             except (importer.ImportFailure, mapping.MappingError) as exc:
                 st.error(f"Nothing was imported; the data in use is unchanged. {safe.md(exc)}")
             else:
+                changelog.record(
+                    db_path_from_env(),
+                    access.current_person().actor,
+                    "update" if update else "import",
+                    f"{uploads.source_name(saved)}: "
+                    f"{sum(t.n_accepted for t in result.tables):,} rows, "
+                    f"{result.n_rejected:,} rejected",
+                )
                 st.cache_data.clear()
                 st.session_state["upload_outcome"] = {
                     "n_rows": sum(t.n_accepted for t in result.tables),
@@ -321,6 +365,12 @@ if not refusal:
             except (importer.ImportFailure, agreement_mod.AgreementError, OSError) as exc:
                 st.error(f"Nothing was restored; the data in use is unchanged. {safe.md(exc)}")
             else:
+                changelog.record(
+                    db_path,
+                    access.current_person().actor,
+                    "restore" if asked == "previous" else "restore_demo",
+                    said,
+                )
                 st.cache_data.clear()
                 st.session_state.update(
                     restore_outcome=said,

@@ -7,8 +7,19 @@ import datetime as dt
 
 import streamlit as st
 
+from handoff import (
+    access,
+    changelog,
+    contract,
+    editor,
+    fmt,
+    metrics,
+    revenue_goal,
+    safe,
+    tables,
+    ui,
+)
 from handoff import agreement as agreement_mod
-from handoff import contract, editor, fmt, metrics, revenue_goal, safe, tables, ui
 from handoff.db import Database, agreement_path_from_env, db_path_from_env
 
 ctx = ui.page(
@@ -36,8 +47,14 @@ st.markdown(
         "say how the data is read: the latest version's apply to every period."
     )
 )
+# Who saved each version and when, from the agreement's change log (handoff.changelog); a
+# version written into the file by hand has no line there.
+saved_by = changelog.saved_by(agreement_path_from_env())
 for row in tables.agreement_history(ctx.agreement).to_dict("records"):
     who = "" if row["Changed by"] == "–" else f" · changed by {safe.md(row['Changed by'])}"
+    if saver := saved_by.get(row["Version"]):
+        when = ui.change_rows([saver], ctx.agreement.time_zone)[0]["When"]
+        who += f" · saved by {safe.md(saver.who)} on {safe.md(when)}"
     st.markdown(
         f"**Version {row['Version']:d}** · from {safe.md(row['From'])} · "
         f"{safe.md(row['Until'])}{who}: "
@@ -279,6 +296,13 @@ if outcome and not read_only:
             except editor.EditRefused as refused:
                 st.error(safe.md(refused))
             else:
+                changelog.record(
+                    agreement_file,
+                    access.current_person().actor,
+                    "agreement",
+                    f"version {n}, in force from {proposal.draft.effective_on:%d %b %Y}",
+                    version=n,
+                )
                 for key in [k for k in st.session_state if str(k).startswith("ed:")]:
                     del st.session_state[key]
                 for key in ("editor_opened", "editor_proposal"):

@@ -23,7 +23,17 @@ import pytest
 from handoff import paths, serve
 from tests.conftest import GOLDEN, ROOT
 
-RUNTIME = {"duckdb", "streamlit", "pandas", "numpy", "pyarrow", "plotly", "holidays"}
+RUNTIME = {
+    "duckdb",
+    "streamlit",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "plotly",
+    "holidays",
+    "Authlib",
+    "httpx",
+}
 
 
 def test_the_app_files_cover_what_a_checkout_runs_the_app_from():
