@@ -148,14 +148,13 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 DEPLOY_HINT = (
     "To load data on a shared server, import it there with `python -m handoff import FOLDER`, "
-    "or serve Handoff on 127.0.0.1 (the default) behind a reverse proxy that signs people in "
-    "(README, Deploying)."
+    "or set up sign-in, which gives admins the upload (README, Sign-in and roles)."
 )
 
 EDIT_HINT = (
     "The agreement file on the server is the source of truth: edit it there (every page counts "
-    "by it on its next run), or serve Handoff on 127.0.0.1 (the default) behind a reverse proxy "
-    "that signs people in (README, Deploying)."
+    "by it on its next run), or set up sign-in, which gives editors the editor (README, Sign-in "
+    "and roles)."
 )
 
 
@@ -200,13 +199,13 @@ def data_changes_refusal(
     """Why this session may not make a change (None when it may): upload or import data
     (`change="data"`), or edit the agreement (`"agreement"`).
 
-    Until sign-in exists, only a server that listens on this machine alone (`server.address` a
-    loopback address) takes changes, and only from a connection from this machine (`ip`, the
-    peer's address; None is how Streamlit reports a local or unknown peer) that asked for this
-    machine by name (`host`, the request's Host header's host, when there is one: localhost or a
-    loopback address). A reverse proxy on the same machine connects locally, so it can put
-    sign-in in front; one that passes on the browser's address or its public host name makes its
-    users read-only."""
+    Without sign-in (with it, handoff.access decides by role), only a server that listens on this
+    machine alone (`server.address` a loopback address) takes changes, and only from a connection
+    from this machine (`ip`, the peer's address; None is how Streamlit reports a local or unknown
+    peer) that asked for this machine by name (`host`, the request's Host header's host, when there
+    is one: localhost or a loopback address). A reverse proxy on the same machine connects locally,
+    so it can put sign-in in front; one that passes on the browser's address or its public host name
+    makes its users read-only."""
     doing, harm, hint = CHANGES[change]
     if not is_loopback(address):
         where = f"on {address}" if address else "on every network interface"

@@ -6,7 +6,9 @@ installed copy is not Handoff's; so the settings of Handoff's own file (handoff.
 are passed as command-line options, and the address and port as given. Served on an address
 other than this machine's own (127.0.0.1, ::1, localhost) without sign-in, anyone who can reach
 it reads every lead and deal: that needs `--open-without-sign-in`, and a warning says what it
-means (uploads and imports stay refused to other machines: handoff.safe).
+means (uploads and imports stay refused to other machines: handoff.safe). With sign-in set up
+(an `[auth]` section in a secrets file Streamlit reads: `sign_in_secrets`), every page asks
+for sign-in first (handoff.access), so any address may be served.
 """
 
 from __future__ import annotations
@@ -54,6 +56,25 @@ def config_options(config: Path) -> list[str]:
     return options
 
 
+def secrets_files() -> list[Path]:
+    """The secrets files Streamlit reads for an app started here: the user's, the working
+    folder's and the app's own (`.streamlit/secrets.toml` in each)."""
+    found = [Path.home(), Path.cwd(), paths.APP_DIR]
+    return list(dict.fromkeys(folder / ".streamlit" / "secrets.toml" for folder in found))
+
+
+def sign_in_secrets(files: list[Path] | None = None) -> Path | None:
+    """The first secrets file with an `[auth]` section (sign-in is on); None without one."""
+    for path in secrets_files() if files is None else files:
+        try:
+            with path.open("rb") as f:
+                if isinstance(tomllib.load(f).get("auth"), dict):
+                    return path
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return None
+
+
 def command(address: str, port: int) -> list[str]:
     """The Streamlit command that serves the app."""
     app = paths.APP_DIR / "app.py"
@@ -85,13 +106,16 @@ def prepare(
     folder it runs in, where the Definitions page's editor can change it."""
     if not 0 < port < 65536:
         raise ServeRefused(f"--port {port}: a port is 1 to 65535")
-    if not is_loopback(address):
+    signed = sign_in_secrets()
+    if signed is not None:
+        say(f"Sign-in is on ({signed}): every page asks for it (README, Sign-in and roles).")
+    elif not is_loopback(address):
         if not open_without_sign_in:
             raise ServeRefused(
                 f"serving on {address} without sign-in lets anyone who can reach it read every "
-                "lead, deal and revenue figure. Keep the default 127.0.0.1 behind a reverse "
-                "proxy that signs people in (README, Deploying), or give "
-                "--open-without-sign-in to do it anyway"
+                "lead, deal and revenue figure. Set up sign-in (README, Sign-in and roles), "
+                "keep the default 127.0.0.1 behind a reverse proxy that signs people in (README, "
+                "Deploying), or give --open-without-sign-in to do it anyway"
             )
         say(
             f"warning: serving on {address} without sign-in: anyone who can reach port {port} "

@@ -320,3 +320,24 @@ def test_the_definitions_page_says_who_saved_each_version(logged_app):
     version_one = next(line for line in lines if line.startswith("**Version 1**"))
     # 15:00 UTC in Europe/Berlin (UTC+1 in December).
     assert "saved by ed@example.com on 01 Dec 2026 16:00" in version_one
+
+
+# ---- serving -------------------------------------------------------------------------------------
+
+
+def test_serve_takes_any_address_once_sign_in_is_set_up(tmp_path, monkeypatch):
+    from handoff import serve
+
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text("[server]\nx = 1\n")  # no [auth]: sign-in is off
+    monkeypatch.setattr(serve, "secrets_files", lambda: [tmp_path / "absent.toml", secrets])
+    anywhere = "0.0.0.0"  # noqa: S104  (refused or allowed, never bound here)
+    with pytest.raises(serve.ServeRefused, match="Set up sign-in"):
+        serve.prepare(anywhere, 8501, None, GOLDEN / "agreement.toml", False)
+    secrets.write_text('[auth]\nredirect_uri = "https://handoff.example.com/oauth2callback"\n')
+    said: list[str] = []
+    command, _ = serve.prepare(anywhere, 8501, None, GOLDEN / "agreement.toml", False, said.append)
+    assert said == [
+        f"Sign-in is on ({secrets}): every page asks for it (README, Sign-in and roles)."
+    ]
+    assert command[-4:] == ["--server.address", anywhere, "--server.port", "8501"]

@@ -239,7 +239,7 @@ def test_who_may_change_the_data(address, ip, allowed):
     if not allowed:
         assert "Uploading and importing are turned off" in refusal
         assert "python -m handoff import" in refusal
-        assert "README, Deploying" in refusal
+        assert "README, Sign-in and roles" in refusal
 
 
 def test_config_serves_this_machine_without_tracebacks():

@@ -601,7 +601,7 @@ def test_editing_is_allowed_only_on_localhost(address, ip, host, allowed):
     assert (refusal is None) == allowed
     if not allowed:
         assert refusal.startswith("Editing the agreement is turned off")
-        assert "README, Deploying" in refusal
+        assert "README, Sign-in and roles" in refusal
     # The one rule: uploads are refused in exactly the same cases.
     assert (safe.data_changes_refusal(address, ip, host) is None) == allowed
 

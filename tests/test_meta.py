@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
 
 import pytest
 
-from handoff import agreement, contract, mapping
+from handoff import access, agreement, contract, mapping
 from handoff.db import QUERY_DIR, STAGING, _fragments, compile_query, load_query, params_in
 from handoff.sql import Sql
 from handoff.ui import NAVIGATION
@@ -265,6 +266,20 @@ def test_readme_mapping_examples_are_valid(tmp_path):
             # An agreement's version: valid appended to the demo agreement.
             demo = (ROOT / "data" / "agreement.toml").read_text(encoding="utf-8")
             assert agreement.parse(demo + "\n" + block).version.number == 2
+            continue
+        if block.startswith("# data/access.toml"):
+            # The access file's example: valid, and giving the roles it says.
+            rules = access.parse_rules(block, "README")
+            assert access.role_of({"email": "ops@example.com"}, rules) == "admin"
+            assert (
+                access.role_of({"email": "x@example.com", "groups": ["revops"]}, rules) == "editor"
+            )
+            continue
+        if block.startswith("# .streamlit/secrets.toml"):
+            # Sign-in's secrets: the keys Streamlit's st.login reads for one provider.
+            keys = {"redirect_uri", "cookie_secret", "client_id", "client_secret",
+                    "server_metadata_url"}  # fmt: skip
+            assert set(tomllib.loads(block)["auth"]) == keys
             continue
         path = tmp_path / f"example{n}.toml"
         path.write_text(block, encoding="utf-8")
