@@ -286,9 +286,9 @@ def require_sign_in() -> Person:
     open: nothing else is drawn and no data is read. Returns the person using the session."""
     import streamlit as st
 
+    install_server_gate()
     if not sign_in_configured():
         return current_person()
-    install_server_gate()
     claims = _claims()
     if not claims:
         refused = st.query_params.get(REFUSED_PARAM)
@@ -313,6 +313,7 @@ def require_sign_in() -> Person:
 def _sign_in_screen(message: str | None, again: bool = False, signed_out: bool = True) -> None:
     import streamlit as st
 
+    st.set_page_config(page_title="Sign in · Handoff")
     st.title("Handoff")
     st.caption("Sales and marketing alignment: the numbers both teams agreed on.")
     if message:
@@ -435,25 +436,25 @@ def install_server_gate() -> bool:
         return True
 
 
-_app_found: list[Any] = []
+_app_found: list[Any] = []  # [the app] once looked for ([None]: there is none, as in AppTest)
 
 
 def _starlette_app() -> Any:
-    """The Starlette application Streamlit serves (it keeps no public handle on it)."""
-    if _app_found:
-        return _app_found[0]
-    try:
+    """The Starlette application Streamlit serves (it keeps no public handle on it). It exists
+    before any page runs, so one look per process finds it or finds there is none."""
+    if not _app_found:
         from starlette.applications import Starlette
-    except ModuleNotFoundError:
-        return None
-    for obj in gc.get_objects():
-        if isinstance(obj, Starlette) and any(
-            getattr(r, "path", "").endswith("/_stcore/upload_file/{session_id}/{file_id}")
-            for r in obj.router.routes
-        ):
-            _app_found.append(obj)
-            return obj
-    return None
+
+        found = None
+        for obj in gc.get_objects():
+            if isinstance(obj, Starlette) and any(
+                getattr(r, "path", "").endswith("/_stcore/upload_file/{session_id}/{file_id}")
+                for r in obj.router.routes
+            ):
+                found = obj
+                break
+        _app_found.append(found)
+    return _app_found[0]
 
 
 def _upload_app(inner: Any) -> Any:

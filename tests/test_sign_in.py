@@ -183,6 +183,7 @@ def shown(locator) -> str:
 def test_sign_in_screen_shows_nothing_but_sign_in(app, page):
     sign_in_screen(page, app["url"])
     assert page.locator("h1").inner_text().strip() == "Handoff"
+    assert page.title() == "Sign in · Handoff"
     assert page.get_by_role("button").filter(has_text="Sign in").count() == 1
     # No page, no navigation, no number.
     assert page.locator('[data-testid="stSidebar"]').count() == 0
