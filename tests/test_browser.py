@@ -52,18 +52,21 @@ def server(golden_db_path):
     proc.wait(timeout=10)
 
 
-def wait_until_serving(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
-    """Wait for Streamlit's health check at `url` to answer; fail with the server's output."""
+def wait_until_serving(
+    url: str, proc: subprocess.Popen, seconds: float = 60, path: str = "/_stcore/health"
+) -> None:
+    """Wait for Streamlit's health check at `url` (or another server's `path`) to answer; fail
+    with the server's output."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:  # noqa: S310
+            with urllib.request.urlopen(url + path, timeout=2) as r:  # noqa: S310
                 if r.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
     proc.kill()
-    pytest.fail("Streamlit did not start: " + proc.stdout.read().decode(errors="replace"))
+    pytest.fail(f"{url} did not start: " + proc.stdout.read().decode(errors="replace"))
 
 
 @pytest.fixture(scope="module")

@@ -54,18 +54,6 @@ USERS = {
 }
 
 
-def _wait_for_provider(url: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/.well-known/openid-configuration", timeout=2):  # noqa: S310
-                return
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    pytest.fail("the OIDC provider did not start: " + proc.stdout.read().decode(errors="replace"))
-
-
 @pytest.fixture(scope="module")
 def provider():
     port = free_port()
@@ -74,7 +62,7 @@ def provider():
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    _wait_for_provider(url, proc)
+    wait_until_serving(url, proc, 30, "/.well-known/openid-configuration")
     for sub, claims in USERS.items():  # the provider's API: a user's claims in its ID tokens
         request = urllib.request.Request(  # noqa: S310  (the provider the test started)
             f"{url}/users/{sub}", data=json.dumps(claims).encode(), method="PUT",
