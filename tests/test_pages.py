@@ -228,7 +228,13 @@ def test_upload_check_and_import_from_the_data_page(app, golden_db_path, tmp_pat
     assert shown_text(app.success[0].value) == (
         "Imported 9 rows (0 set aside by a rule, 3 rejected) as HubSpot export (contacts and deals)."
     )
-    changes = app.dataframe[0].value.set_index("table")
+    # The import is recorded: who (this machine, without sign-in), what, and the rows it took.
+    log = app.dataframe[0].value.to_dict("records")
+    assert [(r["Who"], r["What"]) for r in log] == [
+        ("app:this machine", "Import (replaced the data)")
+    ]
+    assert log[0]["Detail"].endswith(": 9 rows, 3 rejected")
+    changes = app.dataframe[1].value.set_index("table")
     assert changes.loc["leads"].tolist() == [14, 6, -8]
     assert changes.loc["deals"].tolist() == [3, 3, 0]
     assert changes.loc["activities"].tolist() == [10, 0, -10]
