@@ -392,22 +392,25 @@ def _forget_confirm() -> None:
 def _manage(
     store: ViewStore, person: Person, own: list[SavedView], others: list[SavedView]
 ) -> None:
+    """A row per view the person may change: its name, Share or Unshare, Delete."""
     publisher = person.may("publish_view")
     for view in own + (others if publisher else []):
-        name, right = st.columns([3, 2], vertical_alignment="center")
-        name.markdown(
-            safe.md(view.name) + ("" if view in own else f" · {safe.md(view.owner_label)}")
-        )
+        name, share, delete = st.columns([5, 2, 2], vertical_alignment="center")
+        whose = "yours" if view in own else f"by {view.owner_label}"
+        shared = ", shared" if view.is_shared else ""
+        name.markdown(f"{safe.md(view.name)} :gray[({safe.md(whose)}{shared})]")
         if publisher:
-            right.button(
+            share.button(
                 "Unshare" if view.is_shared else "Share",
                 key=f"views_share_{view.view_id}",
                 on_click=_act,
                 args=(store.share, view.view_id, not view.is_shared, person.owner, person.role),
-                help="Shared views are listed for everyone.",
+                help="Take it out of everyone's Shared views."
+                if view.is_shared
+                else "List it for everyone under Shared views.",
             )
         if view in own:
-            right.button(
+            delete.button(
                 "Delete",
                 key=f"views_delete_{view.view_id}",
                 on_click=_act,
