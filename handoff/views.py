@@ -45,6 +45,8 @@ _NAME = re.compile(r"[\w .,:;&+/()'#!?%-]+")
 OPEN_KEY = "saved_view"
 # Bounds on what a view keeps of a URL (a URL from the browser is anyone's text).
 _MAX_KEYS, _MAX_VALUES, _MAX_TEXT = 60, 200, 200
+# The links a list of the sidebar shows before "N more" (which holds the rest).
+SHOWN = 8
 # The owner key of views saved on a server without sign-in ("this machine").
 LOCAL_OWNER = ""
 
@@ -208,19 +210,26 @@ class ViewStore:
                 "order by lower(name), owner_label, view_id",
                 (owner,),
             ).fetchall()
-        return [
-            SavedView(
-                view_id=r[0],
-                owner=r[1],
-                owner_label=r[2],
-                name=r[3],
-                page=r[4],
-                query=json.loads(r[5]),
-                saved_at=dt.datetime.fromisoformat(r[6]),
-                is_shared=bool(r[7]),
-            )
-            for r in rows
-        ]
+        return [view for view in map(_view, rows) if view is not None]
+
+
+def _view(row: tuple) -> SavedView | None:
+    """A stored row as a view, its query cleaned again; None for a row no view of the app's
+    pages can be (a page since removed, a file written by hand)."""
+    try:
+        query = json.loads(row[5])
+        return SavedView(
+            view_id=row[0],
+            owner=row[1],
+            owner_label=row[2],
+            name=row[3],
+            page=row[4],
+            query=clean_query(row[4], {k: list(v) for k, v in query.items()}),
+            saved_at=dt.datetime.fromisoformat(row[6]),
+            is_shared=bool(row[7]),
+        )
+    except (ViewError, ValueError, TypeError, AttributeError):
+        return None
 
 
 def mine(views: list[SavedView], owner: str) -> list[SavedView]:
@@ -313,13 +322,9 @@ def sidebar(page: str | None) -> None:
         return
     own, others = mine(views, person.owner), shared_by_others(views, person.owner)
     if own:
-        st.caption("MY VIEWS")
-        for view in own:
-            _link(view, "My view" + (", shared with everyone" if view.is_shared else ""))
+        _links("My views", own, lambda v: "Yours" + (", shared" if v.is_shared else ""))
     if others:
-        st.caption("SHARED VIEWS")
-        for view in others:
-            _link(view, f"Shared by {view.owner_label}")
+        _links("Shared views", others, lambda v: f"Shared by {v.owner_label}")
     if not views:
         st.caption("None yet: save this page, its filters and choices, under a name.")
     said, failed = (
@@ -335,6 +340,17 @@ def sidebar(page: str | None) -> None:
     if own or (others and person.may("publish_view")):
         with st.popover("Manage views", icon=":material/edit_note:", width="stretch"):
             _manage(store, person, own, others)
+
+
+def _links(title: str, listed: list[SavedView], whose: Callable[[SavedView], str]) -> None:
+    """A list of views' links under its title; past SHOWN links, the rest in an expander."""
+    st.caption(title.upper())
+    for view in listed[:SHOWN]:
+        _link(view, whose(view))
+    if len(listed) > SHOWN:
+        with st.expander(f"{len(listed) - SHOWN} more"):
+            for view in listed[SHOWN:]:
+                _link(view, whose(view))
 
 
 def _link(view: SavedView, whose: str) -> None:
@@ -366,7 +382,15 @@ def _save_form(store: ViewStore, person: Person, page: str) -> None:
     error = st.session_state.get("_views_error")
     if error:
         st.error(error)
-    st.caption(f"Saved as yours ({safe.md(person.label)}); only you list it until it is shared.")
+    if person.email:
+        st.caption(
+            f"Saved as yours ({safe.md(person.label)}): only you list it, until an editor "
+            "shares it."
+        )
+    else:
+        st.caption(
+            "Without sign-in, views are this machine's: whoever opens the app here lists them."
+        )
 
 
 def _save(store: ViewStore, person: Person, page: str, replace: bool) -> None:

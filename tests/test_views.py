@@ -338,3 +338,32 @@ def test_without_sign_in_the_machines_user_shares_a_view(app, tmp_path):
 def test_the_checkout_keeps_no_views_file():
     # The tests write views to their own files (conftest), never to data/views.sqlite.
     assert Path(views.views_path_from_env()) != paths.DEFAULT_VIEWS
+
+
+def test_a_long_list_shows_eight_links_and_the_rest_in_an_expander(app, tmp_path):
+    store = ViewStore(tmp_path / "views.sqlite")
+    for i in range(10):
+        store.save(f"View {i:02d}", FUNNEL, MARCH, views.LOCAL_OWNER, "this machine")
+    at = app(FUNNEL)
+    # Listed by name: View 00 … View 07 in the list, View 08 and View 09 under "2 more".
+    assert list(view_links(at)) == [f"View {i:02d}" for i in range(10)]
+    (more,) = [e for e in at.sidebar.expander if e.label == "2 more"]
+    assert [link.value for link in more.get("page_link")] == ["View 08", "View 09"]
+
+
+def test_a_stored_row_of_a_page_the_app_no_longer_has_is_not_listed(store):
+    store.save("Kept", FUNNEL, MARCH, ANA, "Ana")
+    with sqlite3.connect(store.path) as con:
+        rows = [
+            # A page since removed, a query that is not a mapping, another page's key.
+            ("Gone", "pages/gone.py", '{"period": ["ytd"]}'),
+            ("Odd", FUNNEL, '["period"]'),
+            ("Other keys", FUNNEL, '{"period": ["ytd"], "quality_by": ["campaign"]}'),
+        ]
+        con.executemany(
+            "insert into saved_views (owner, owner_label, name, page, query_json, saved_at) "
+            "values (?, 'Ana', ?, ?, ?, '2026-12-01T00:00:00+00:00')",
+            [(ANA, *row) for row in rows],
+        )
+    listed = {v.name: v.query for v in store.listing(ANA)}
+    assert listed == {"Kept": MARCH, "Other keys": {"period": ["ytd"]}}
