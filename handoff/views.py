@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -33,6 +34,7 @@ from handoff import paths, safe
 from handoff.filters import is_filter_param
 from handoff.navigation import NAVIGATION
 
+_LOG = logging.getLogger(__name__)
 # The pages a view may name: every page of the navigation, by its path relative to app.py.
 PAGES = {link.path: link.label for _, links in NAVIGATION for link in links}
 # Roles that may publish and unpublish views (access.py's "publish_view").
@@ -269,13 +271,17 @@ class Person:
 
 def _person() -> Person:
     """The person in this session. Until sign-in has roles (handoff.access), a signed-in person
-    is a viewer under their e-mail, and without sign-in the machine's own user is an admin, who
-    may change everything as today."""
+    is a viewer under their e-mail; without sign-in, the machine's own user is an admin, who may
+    change everything as today, and anyone else (a session the agreement editor refuses) a
+    viewer."""
+    from handoff import ui  # here: ui imports this module to draw its block
+
     user = st.user.to_dict()
     email = str(user.get("email") or "").strip().lower()
     if user.get("is_logged_in") and email:
         return Person(email=email, label=str(user.get("name") or email), role="viewer")
-    return Person(email=None, label="this machine", role="admin")
+    role = "admin" if ui.data_changes_refusal("agreement") is None else "viewer"
+    return Person(email=None, label="this machine", role=role)
 
 
 # ---- the sidebar block ---------------------------------------------------------------------
@@ -317,8 +323,10 @@ def sidebar(page: str | None) -> None:
     st.markdown("**Saved views**")
     try:
         views = store.listing(person.owner)
-    except (sqlite3.Error, OSError, ValueError) as exc:
-        st.caption(f"The saved views cannot be read: {safe.md(exc)}")
+    except (sqlite3.Error, OSError, ValueError):
+        # The file's path and the error are the server's to know (its log), not the page's.
+        _LOG.exception("The saved views cannot be read from %s", store.path)
+        st.caption("The saved views cannot be read just now.")
         return
     own, others = mine(views, person.owner), shared_by_others(views, person.owner)
     if own:
@@ -401,8 +409,12 @@ def _save(store: ViewStore, person: Person, page: str, replace: bool) -> None:
     except ViewExists:
         st.session_state["_views_confirm"] = name
         return
-    except (ViewError, sqlite3.Error, OSError) as exc:
+    except ViewError as exc:
         st.session_state["_views_error"] = safe.md(exc)
+        return
+    except (sqlite3.Error, OSError):
+        _LOG.exception("A view cannot be saved to %s", store.path)
+        st.session_state["_views_error"] = "The view cannot be saved just now."
         return
     _forget_confirm()
     st.session_state["views_name"] = ""
@@ -448,5 +460,8 @@ def _act(operation: Callable[..., None], *args: object) -> None:
     """Run a store's operation (a button's callback); its refusal is said in the block."""
     try:
         operation(*args)
-    except (ViewError, sqlite3.Error, OSError) as exc:
+    except ViewError as exc:
         st.session_state["_views_failed"] = safe.md(exc)
+    except (sqlite3.Error, OSError):
+        _LOG.exception("A saved view cannot be changed")
+        st.session_state["_views_failed"] = "The view cannot be changed just now."

@@ -367,3 +367,20 @@ def test_a_stored_row_of_a_page_the_app_no_longer_has_is_not_listed(store):
         )
     listed = {v.name: v.query for v in store.listing(ANA)}
     assert listed == {"Kept": MARCH, "Other keys": {"period": ["ytd"]}}
+
+
+def test_served_elsewhere_without_sign_in_a_session_is_a_viewer_of_views(app):
+    # A session the agreement editor refuses (the server listens beyond this machine, no
+    # sign-in) saves and deletes views but shares none: no Share button.
+    from streamlit import config as st_config
+
+    before = st_config.get_option("server.address")
+    st_config.set_option("server.address", "0.0.0.0")  # noqa: S104
+    try:
+        at = app(FUNNEL)
+        save(at, "Mine")
+        keys = [b.key or "" for b in at.sidebar.button]
+        assert any(k.startswith("views_delete_") for k in keys)
+        assert not any(k.startswith("views_share_") for k in keys)
+    finally:
+        st_config.set_option("server.address", before)
