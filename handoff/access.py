@@ -253,7 +253,8 @@ def sign_in_configured() -> bool:
 def _claims() -> dict[str, Any]:
     import streamlit as st
 
-    return st.user.to_dict() if st.user.is_logged_in else {}
+    claims = st.user.to_dict()
+    return claims if claims.get("is_logged_in") else {}
 
 
 def current_person() -> Person:

@@ -248,6 +248,13 @@ class Filters:
         return out
 
 
+def is_filter_param(key: str) -> bool:
+    """A key of the URL that the shared filters own (the rest are the pages' own choices)."""
+    return key in ("period", "from", "to", "view", *GROUP_COLUMNS) or key.startswith(
+        ATTRIBUTE_URL_PREFIX
+    )
+
+
 def from_query_params(
     params: Mapping[str, Sequence[str]], data_end: dt.date, attributes: Sequence[str] = ()
 ) -> Filters:

@@ -3,8 +3,9 @@
 A checkout (this repository) has the app (app.py, pages/, .streamlit/config.toml), the queries
 and the default agreement at its top level, beside the `handoff` package, and keeps its data in
 its own data/ folder. `pip install .` copies the same files into the package as `handoff/_app`
-(setup.py), and an installed copy keeps its data in data/ of the folder it runs in (HANDOFF_DB
-and HANDOFF_AGREEMENT say otherwise). Nothing else in Handoff decides where these files are.
+(setup.py), and an installed copy keeps its data in data/ of the folder it runs in (HANDOFF_DB,
+HANDOFF_AGREEMENT and HANDOFF_VIEWS say otherwise). Nothing else in Handoff decides where these
+files are.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ SHIPPED_AGREEMENT = APP_DIR / "data" / "agreement.toml"
 DATA_DIR = Path("data") if INSTALLED else APP_DIR / "data"
 DEFAULT_DB = DATA_DIR / "handoff.duckdb"
 DEFAULT_AGREEMENT = DATA_DIR / "agreement.toml"
+# The saved views (handoff.views): beside the database, never inside it, so an import keeps them.
+DEFAULT_VIEWS = DATA_DIR / "views.sqlite"
 
 # The files `pip install .` copies into handoff/_app (setup.py), as patterns under APP_DIR.
 APP_FILES = (

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from handoff import access, changelog, demo, fmt, metrics, safe
+from handoff import access, changelog, demo, fmt, metrics, safe, views
 from handoff import agreement as agreement_mod
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import (
@@ -38,6 +38,7 @@ from handoff.filters import (
     VIEWS,
     Filters,
     Period,
+    is_filter_param,
     read_query_params,
     resolve_period,
 )
@@ -124,9 +125,13 @@ def page(title: str, question: str) -> PageContext:
         st.warning("The database holds no leads. Import a dataset (see the Data loaded page).")
         st.stop()
     navigation = st.sidebar.container()
+    shown_page = views.current_page()
+    views.open_requested(shown_page)
     filters, absent, ignored = _filters(db, end)
     with navigation:
         _navigation(filters)
+    with st.sidebar:
+        views.sidebar(shown_page)
     st.title(title)
     st.caption(question)
     if ignored:
@@ -472,13 +477,6 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
             del st.query_params[key]
         st.query_params.update(wanted_url)
     return filters, absent, ignored
-
-
-def is_filter_param(key: str) -> bool:
-    """A key of the URL that the shared filters own (the rest are the pages' own choices)."""
-    return key in ("period", "from", "to", "view", *GROUP_COLUMNS) or key.startswith(
-        ATTRIBUTE_URL_PREFIX
-    )
 
 
 def _url_params() -> dict[str, list[str]]:

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from pathlib import Path
 
 import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
 
+from handoff import access, importer
 from handoff import agreement as agreement_mod
-from handoff import importer
 from handoff.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "fixtures" / "golden"
 DEMO_AGREEMENT = ROOT / "data" / "agreement.toml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _views_file(tmp_path_factory):
+    """Saved views go to a file of the session's, never the checkout's data/views.sqlite (the
+    servers the browser tests start inherit it)."""
+    previous = os.environ.get("HANDOFF_VIEWS")
+    os.environ["HANDOFF_VIEWS"] = str(tmp_path_factory.mktemp("views") / "views.sqlite")
+    yield
+    if previous is None:
+        os.environ.pop("HANDOFF_VIEWS", None)
+    else:
+        os.environ["HANDOFF_VIEWS"] = previous
 
 
 @pytest.fixture(scope="session")
@@ -76,3 +94,45 @@ def checked(folder: Path, agreement, **how) -> tuple[importer.ImportResult, obje
 def check_files(tmp_path: Path, agreement, **files: str | bytes):
     """Write a dataset folder (as `write_dataset`) under tmp_path/data and check it."""
     return checked(write_dataset(tmp_path / "data", **files), agreement)
+
+
+@pytest.fixture
+def new_session(golden_db_path, monkeypatch, tmp_path):
+    """Open the app on the golden data: `new_session(page, user=None, role="viewer",
+    **params)` is a new session (a browser tab) on `page` with the URL's query `params`;
+    `user`, the claims of a person who signed in just now (as st.user), whom the access file
+    gives `role`. A session opened with a user has sign-in on; one without, off."""
+    monkeypatch.setenv("HANDOFF_DB", str(golden_db_path))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(GOLDEN / "agreement.toml"))
+    access_file = tmp_path / "access-of-sessions.toml"
+    monkeypatch.setenv("HANDOFF_ACCESS", str(access_file))
+    # AppTest's st.user stands for Streamlit's sign-in cookie, which exists only with [auth].
+    monkeypatch.setattr(
+        access, "sign_in_configured", lambda: bool(st.user.to_dict().get("is_logged_in"))
+    )
+    granted: dict[str, list[str]] = {role: [] for role in access.ROLES}
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def opened(
+        page: str, user: dict | None = None, role: str = "viewer", **params: str | list[str]
+    ) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        if user is not None:
+            granted[role].append(user["email"])
+            access_file.write_text(
+                "".join(f"[roles.{r}]\nemails = {json.dumps(e)}\n" for r, e in granted.items()),
+                encoding="utf-8",
+            )
+            at.user = {"is_logged_in": True, "iat": int(time.time()), **user}
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.run()
+        if page != "app.py":
+            at.switch_page(page).run()
+        assert not at.exception
+        return at
+
+    yield opened
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -341,3 +341,47 @@ def test_serve_takes_any_address_once_sign_in_is_set_up(tmp_path, monkeypatch):
         f"Sign-in is on ({secrets}): every page asks for it (README, Sign-in and roles)."
     ]
     assert command[-4:] == ["--server.address", anywhere, "--server.port", "8501"]
+
+
+# ---- the pages, signed in (AppTest's st.user stands for the cookie: conftest.new_session) ----
+
+
+def test_a_signed_in_viewer_gets_every_page_but_no_upload_or_edit(new_session):
+    at = new_session("pages/data.py", user={"email": "vic@example.com", "name": "Vic"})
+    assert not at.get("file_uploader")
+    assert "needs the admin role; you are signed in as Vic, a viewer" in at.error[0].value
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert "Signed in as **Vic**" in sidebar
+    roles = [c.value for c in at.sidebar.caption if c.value.startswith("Role:")]
+    assert [r.replace("\\", "").replace("\u2060", "") for r in roles] == [
+        "Role: viewer · vic@example.com"
+    ]
+    at.switch_page("pages/definitions.py").run()
+    assert not at.exception
+    assert any("Editing the agreement needs the editor role" in i.value for i in at.info)
+
+
+def test_a_signed_in_admin_gets_the_upload(new_session):
+    at = new_session("pages/data.py", user={"email": "ada@example.com"}, role="admin")
+    assert at.get("file_uploader")
+    assert not at.error
+
+
+def test_a_person_without_a_role_or_whose_session_is_over_sees_only_the_sign_in_screen(
+    new_session, monkeypatch
+):
+    at = new_session("app.py", user={"email": "ada@example.com"}, role="admin")
+    assert [t.value for t in at.title] == ["Scorecard"]
+    # The same person, signed in 13 hours ago (the default limit is 12): asked to sign in again.
+    late = new_session("app.py", user={"email": "ada@example.com", "iat": 1})
+    assert [t.value for t in late.title] == ["Handoff"]
+    assert late.warning[0].value.startswith("Your session has expired: sign in again")
+    assert [b.label for b in late.button] == ["Sign in again"]
+    assert not late.sidebar.markdown
+    assert not late.metric
+    # Signed in, but in no role (eve is not in the access file): told so, nothing else.
+    monkeypatch.setenv("HANDOFF_ACCESS", "/nonexistent/access.toml")
+    eve = new_session("app.py", user={"email": "eve@example.com"})
+    assert "who has no role in Handoff" in eve.warning[0].value
+    assert [b.label for b in eve.button] == ["Sign out"]
+    assert not eve.metric

@@ -298,7 +298,7 @@ def test_data_page_refuses_upload_and_import_when_served_elsewhere(golden_app, s
     at.switch_page("pages/data.py").run()
     assert not at.exception
     assert not at.get("file_uploader")  # refused at the server: nothing to upload into
-    assert not at.button  # no Check, no Import
+    assert not at.main.button  # no Check, no Import (the sidebar saves views)
     assert "this server listens on 0.0.0.0" in at.error[0].value
     assert at.dataframe  # the rest of the page still shows what is loaded
 

@@ -9,36 +9,9 @@ default is used. The golden fixture's agreement and data (tests/fixtures/golden)
 
 from __future__ import annotations
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import GOLDEN, ROOT
-
 MARCH = {"period": "custom", "from": "2026-03-01", "to": "2026-03-31"}
-
-
-@pytest.fixture
-def new_session(golden_db_path, monkeypatch):
-    monkeypatch.setenv("HANDOFF_DB", str(golden_db_path))
-    monkeypatch.setenv("HANDOFF_AGREEMENT", str(GOLDEN / "agreement.toml"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-    def opened(page: str, **params: str | list[str]) -> AppTest:
-        """A new session (a browser tab) opened on `page` with the URL's query `params`."""
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.run()
-        if page != "app.py":
-            at.switch_page(page).run()
-        assert not at.exception
-        return at
-
-    yield opened
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def widget(at: AppTest, key: str):
