@@ -173,6 +173,16 @@ def profiled_import(folder: Path, db: Path, agreement_path: Path) -> dict[str, A
     build._create_table = lambda con, table, extras: timed(
         f"build._create_table ({table.name})", lambda: original_create(con, table, extras)
     )
+    original_load_csv = read._load_csv
+
+    def load_csv(con, label, path, *a, **k):  # a file's reading is labelled by its name
+        before, current["table"] = current["table"], path.name
+        try:
+            return original_load_csv(con, label, path, *a, **k)
+        finally:
+            current["table"] = before
+
+    read._load_csv = load_csv
     original_run = queries_mod.run
 
     def run_query(con, name, params=None, **slots):
@@ -197,18 +207,35 @@ def profiled_import(folder: Path, db: Path, agreement_path: Path) -> dict[str, A
 
     queries_mod.execute = execute
 
-    def build_staging(con, agreement, attributes, lake_tables=False):
-        statements = db_mod.staging_statements(agreement, attributes, lake_tables)
-        for (sql, params), name in zip(statements, db_mod.STAGING, strict=True):
-            timed(
-                f"staging {name}", lambda sql=sql, params=params: con.execute(sql, params or None)
-            )
-        con.execute(
-            "create or replace table staging_info as select $fingerprint as fingerprint,"
-            " now() as built_at",
-            {"fingerprint": db_mod.staging_fingerprint(agreement)},
-        )
+    # Staging runs through the real build_staging (so each statement runs as the import runs
+    # it, the sorted ones with insertion order off); a connection proxy times each statement.
+    original_statements = db_mod.staging_statements
+    original_build_staging = db_mod.build_staging
+    staging_names: dict[str, str] = {}
 
+    def staging_statements(agreement, attributes, lake_tables=False):
+        statements = original_statements(agreement, attributes, lake_tables)
+        for (sql, _), name in zip(statements, db_mod.STAGING, strict=True):
+            staging_names[str(sql)] = name
+        return statements
+
+    class _StagingCon:
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, text, *a, **k):
+            name = staging_names.get(str(text))
+            if name is None:
+                return self._con.execute(text, *a, **k)
+            return timed(f"staging {name}", lambda: self._con.execute(text, *a, **k))
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+    def build_staging(con, agreement, attributes, lake_tables=False):
+        return original_build_staging(_StagingCon(con), agreement, attributes, lake_tables)
+
+    db_mod.staging_statements = staging_statements
     db_mod.build_staging = build_staging
     # The rejects file and the checkpoint are plain con.execute calls in _import_locked:
     # time them by wrapping duckdb.connect's connection in a thin proxy.

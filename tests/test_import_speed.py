@@ -53,3 +53,39 @@ def test_bench_run_keeps_the_hand_written_tail_of_results_md(tmp_path, monkeypat
     out.write_text("# old generated, no mark\n", encoding="utf-8")
     run._write({}, out)
     assert out.read_text(encoding="utf-8") == "# generated\n"
+
+
+def test_profiled_import_stages_as_the_import_does(tmp_path):
+    """bench/import_speed.py times each staging statement, and runs it as the import does: the
+    sorted ones without insertion order (db.unordered), so its figures are the import's."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys; sys.path.insert(0, 'bench'); import import_speed\n"
+        "from handoff import db\n"
+        "seen = []; real = db.unordered\n"
+        "def unordered(con, sql, params=None):\n"
+        "    seen.append(str(sql)); return real(con, sql, params)\n"
+        "db.unordered = unordered\n"
+        "folder = sys.argv[1]\n"
+        "out = import_speed.profiled_import(folder, sys.argv[2], folder + '/agreement.toml')\n"
+        "print(json.dumps({'seen': seen, 'profile': out['profile']}))\n"
+    )
+    fixture = ROOT / "tests" / "fixtures" / "golden"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(fixture), str(tmp_path / "x.duckdb")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    # The leads and touches tables are built unordered (2 statements); every sorted staging
+    # table is too, one statement each.
+    assert len(answer["seen"]) == 2 + len(db.SORTED_STAGING)
+    # Each staging statement has its own line (those under 0.05 s are left out of a profile).
+    assert "staging stg_leads" in answer["profile"]
