@@ -769,6 +769,25 @@ def _move_the_end(
     # or when one of its events that a rule counts counts differently at the new end (events
     # strictly before the end count, within a rule's window, halved with age by its half-life):
     # those leads are rescored; the others keep their points.
+    _find_rescored(con, agreement, old_end)
+    con.execute(
+        "update main.stg_lead_scores set scored_at = (select data_end_at from agreement_settings)"
+        " where not is_scored_at_handover"
+    )
+    _rebuild_for(
+        con,
+        statements,
+        "update_rescore",
+        ("stg_lead_score_rules", "stg_lead_scores"),
+        ("stg_leads", "touches", "activities", "lead_attributes"),
+    )
+
+
+def _find_rescored(
+    con: duckdb.DuckDBPyConnection, agreement: Agreement, old_end: dt.datetime | None
+) -> None:
+    """update_rescore: the untouched leads never handed over whose points can change when the
+    data's end moves from `old_end` to the new one (see _move_the_end)."""
     new_end = con.execute("select data_end_at from agreement_settings").fetchone()[0]
     bands = _moving_events(agreement, old_end, new_end)
     con.execute(
@@ -805,17 +824,6 @@ def _move_the_end(
             "lows": [b[2] for b in bands],
             "highs": [b[3] for b in bands],
         },
-    )
-    con.execute(
-        "update main.stg_lead_scores set scored_at = (select data_end_at from agreement_settings)"
-        " where not is_scored_at_handover"
-    )
-    _rebuild_for(
-        con,
-        statements,
-        "update_rescore",
-        ("stg_lead_score_rules", "stg_lead_scores"),
-        ("stg_leads", "touches", "activities", "lead_attributes"),
     )
 
 
