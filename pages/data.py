@@ -41,9 +41,9 @@ else:
     st.caption(
         f"Updated from {safe.md(run['updated_from_name'] or 'an earlier import')}{base_when} with "
         f"{safe.md(run['source_name'])}{complete} at {imported} "
-        f"({safe.md(ctx.agreement.time_zone)}): {run['n_leads_added']:,} leads added, "
-        f"{run['n_leads_changed']:,} changed, {run['n_leads_deleted']:,} deleted; by Handoff "
-        f"{safe.md(run['handoff_version'])}."
+        f"({safe.md(ctx.agreement.time_zone)}): {int(run['n_leads_added']):,} leads added, "
+        f"{int(run['n_leads_changed']):,} changed, {int(run['n_leads_deleted']):,} deleted; by "
+        f"Handoff {safe.md(run['handoff_version'])}."
     )
 if run["agreement_time_zone"] != ctx.agreement.time_zone:
     st.warning(
