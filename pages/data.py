@@ -37,10 +37,10 @@ else:
         if not pd.isna(base_at)
         else ""
     )
-    complete = " (a complete export)" if run["import_mode"] == "update (complete export)" else ""
+    whole = " (a complete export)" if run["import_mode"] == "update (complete export)" else ""
     st.caption(
         f"Updated from {safe.md(run['updated_from_name'] or 'an earlier import')}{base_when} with "
-        f"{safe.md(run['source_name'])}{complete} at {imported} "
+        f"{safe.md(run['source_name'])}{whole} at {imported} "
         f"({safe.md(ctx.agreement.time_zone)}): {int(run['n_leads_added']):,} leads added, "
         f"{int(run['n_leads_changed']):,} changed, {int(run['n_leads_deleted']):,} deleted; by "
         f"Handoff {safe.md(run['handoff_version'])}."
