@@ -11,7 +11,9 @@ names, with all their rows):
   0.1% new leads (copies of others under new ids and deal ids, at the same times). The data's end
   stays: only those leads' staging facts are rebuilt.
 - `changed-1pct-later`: the same with one activity an hour after the data's end: the end moves,
-  which every lead's facts depend on (hours waiting, days without activity), so all are rebuilt.
+  which a few facts of every lead depend on (hours waiting, days without activity, the score of a
+  lead never handed over): those are moved for every lead, and the leads whose score can change
+  rescored.
 
 Then, back to back in one run: a full import of the source, and each update applied to a copy of
 that database, timed with the stage each progress line starts (the machine's load average
@@ -37,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from handoff import agreement as agreement_mod  # noqa: E402
 from handoff.importer import import_dataset, update_dataset  # noqa: E402
+from handoff.importer.progress import Stage  # noqa: E402
 from handoff.sql import Sql, compose, ident, join  # noqa: E402
 
 SECTION = "## Incremental refresh (`import --update`)"
@@ -142,18 +145,14 @@ def move_the_end(folder: Path, full_db: Path) -> None:
 
 
 class Stages:
-    """The progress lines with the time each started."""
+    """Each stage's name and how long it took, as the progress tracker reports it ended."""
 
     def __init__(self) -> None:
-        self.start = time.perf_counter()
-        self.lines: list[tuple[float, str]] = []
+        self.ended: list[tuple[str, float]] = []
 
-    def __call__(self, msg: str) -> None:
-        self.lines.append((time.perf_counter() - self.start, msg))
-
-    def durations(self, total: float) -> list[tuple[str, float]]:
-        ends = [t for t, _ in self.lines[1:]] + [total]
-        return [(msg, end - t) for (t, msg), end in zip(self.lines, ends, strict=True)]
+    def __call__(self, stage: Stage) -> None:
+        if stage.seconds is not None:
+            self.ended.append((stage.name, stage.seconds))
 
 
 def main() -> int:
@@ -196,14 +195,20 @@ def main() -> int:
         out = update_dataset(folder, db_path, agreement, progress=stages)
         took = time.perf_counter() - started
         n_in = out.n_added + out.n_changed + out.n_unchanged
-        staging = "every lead" if out.restaged_all else "touched leads"
+        staging = (
+            "every lead"
+            if out.restaged_all
+            else "touched leads, the end moved"
+            if out.moved_end
+            else "touched leads"
+        )
         lines.append(
             f"| {name} | {n_in:,} | {out.n_added:,} | {out.n_changed:,} | {out.n_unchanged:,} |"
             f" {staging} | {took:.1f} | {took / full:.1%} | {before[13:]} → {_load()[13:]} |"
         )
         details.append(
             f"- {name}: "
-            + "; ".join(f"{msg.rstrip(' .')} {secs:.1f} s" for msg, secs in stages.durations(took))
+            + "; ".join(f"{name.rstrip(' .')} {secs:.1f} s" for name, secs in stages.ended)
             + (f" (all leads restaged: {out.restaged_all})" if out.restaged_all else "")
         )
         db_path.unlink()

@@ -33,13 +33,30 @@ ctx = ui.page(
 run = ctx.db.run("dataset_import").iloc[0]
 imported = f"{run['imported_at'].tz_convert(ctx.agreement.time_zone):%d %b %Y %H:%M}"
 c1, c2, c3 = st.columns(3)
-c1.metric("Imported", imported)
+c1.metric("Imported" if run["import_mode"] == "full import" else "Updated", imported)
 c2.metric("Data through", f"{ctx.data_end:%d %b %Y %H:%M}")
 c3.metric("Time zone", run["agreement_time_zone"])
-st.caption(
-    f"Loaded: {safe.md(run['source_name'])}, imported {imported} "
-    f"({safe.md(ctx.agreement.time_zone)}) by Handoff {safe.md(run['handoff_version'])}."
-)
+if run["import_mode"] == "full import":
+    st.caption(
+        f"Loaded: {safe.md(run['source_name'])}, imported {imported} "
+        f"({safe.md(ctx.agreement.time_zone)}) by Handoff {safe.md(run['handoff_version'])}."
+    )
+else:
+    # An update names the import it updated (itself perhaps an update) and what it merged.
+    base_at = run["updated_from_imported_at"]
+    base_when = (
+        f" (imported {base_at.tz_convert(ctx.agreement.time_zone):%d %b %Y %H:%M})"
+        if not pd.isna(base_at)
+        else ""
+    )
+    whole = " (a complete export)" if run["import_mode"] == "update (complete export)" else ""
+    st.caption(
+        f"Updated from {safe.md(run['updated_from_name'] or 'an earlier import')}{base_when} with "
+        f"{safe.md(run['source_name'])}{whole} at {imported} "
+        f"({safe.md(ctx.agreement.time_zone)}): {int(run['n_leads_added']):,} leads added, "
+        f"{int(run['n_leads_changed']):,} changed, {int(run['n_leads_deleted']):,} deleted; by "
+        f"Handoff {safe.md(run['handoff_version'])}."
+    )
 if run["agreement_time_zone"] != ctx.agreement.time_zone:
     st.warning(
         f"The data was imported with the time zone {safe.md(run['agreement_time_zone'])}, but the "

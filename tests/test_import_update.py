@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -386,6 +387,13 @@ def test_the_data_page_updates_the_data_in_use(golden_db_path, tmp_path, monkeyp
     assert "Update: 1 leads added, 1 changed (replaced), 0 unchanged, 0 deleted; 15 leads now." in (
         said
     )
+    # The loaded data is named as an update of the golden import, with the uploaded file.
+    loaded = shown_text(" ".join(c.value for c in app.caption))
+    assert re.search(
+        r"Updated from golden \(imported \d\d \w{3} 20\d\d \d\d:\d\d\) with leads\.csv at "
+        r"\d\d \w{3} 20\d\d \d\d:\d\d \(Europe/Berlin\): 1 leads added, 1 changed, 0 deleted;",
+        loaded,
+    ), loaded
     changes = next(d.value for d in app.dataframe if "rows_after" in d.value.columns)
     # Leads 14 -> 15; the golden's 3 touches, 10 activities (11 read, one rejected), 3 deals and
     # 4 spend rows stay.
@@ -479,3 +487,102 @@ def test_a_deal_moved_to_another_lead_leaves_its_old_lead(tmp_path, golden_agree
     con.close()
     assert got == [("B", "D1")]
     assert won == [("A", False, None), ("B", True, 1000.0)]
+
+
+# The data's end moves, nothing else every lead depends on does. A tiny export on a calendar
+# clock in UTC with a 4-hour follow-up target, and one engagement rule whose points halve every
+# day: A is handed over (MQL) at 09:00 on 2 March and never followed up; B is never handed over,
+# with a form fill at 10:00 and a call at 12:00 (the last instant: the data's end). The newer
+# export brings only a new lead C, created at 10:00 on 3 March: the end moves by 22 hours.
+END_LEADS = "lead_id,created_at,source,owner,mql_at\n"
+END_OLD = {
+    "leads.csv": END_LEADS + "A,2026-03-02 09:00,Web,Ana,2026-03-02 09:00\n"
+    "B,2026-03-02 10:00,Web,Ben,\n",
+    "touches.csv": "lead_id,touched_at,channel,touch_type\nB,2026-03-02 10:00,Web,form fill\n",
+    "activities.csv": "lead_id,activity_at,rep,activity_type\nB,2026-03-02 12:00,Ben,call\n",
+}
+END_NEW = {"leads.csv": END_LEADS + "C,2026-03-03 10:00,Web,Ana,\n"}
+END_SCORING = """
+[scoring]
+
+[[scoring.engagement]]
+touch_type = "form fill"
+points = 10
+half_life_days = 1
+"""
+
+
+@pytest.fixture
+def end_agreement(tmp_path) -> Path:
+    text = (GOLDEN / "agreement.toml").read_text(encoding="utf-8")
+    text = text.replace('time_zone = "Europe/Berlin"', 'time_zone = "UTC"')
+    text = text.replace('clock = "business"', 'clock = "calendar"')
+    assert 'time_zone = "UTC"' in text
+    assert 'clock = "calendar"' in text
+    path = tmp_path / "agreement.toml"
+    path.write_text(text + END_SCORING, encoding="utf-8")
+    return path
+
+
+def _end_facts(path: Path) -> dict[str, tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(
+            "select l.lead_id, l.sla_status, l.hours_waiting, l.hours_overdue, l.breach,"
+            " l.is_open_breach, l.days_without_activity, s.scored_at, s.engagement_points,"
+            " s.handoff_score from stg_leads as l"
+            " left join stg_lead_scores as s on s.lead_key = l.lead_key"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_an_update_moving_the_data_end_moves_every_leads_facts(tmp_path, end_agreement):
+    agreement = agreement_mod.load(end_agreement)
+    db_path, full_path = tmp_path / "h.duckdb", tmp_path / "full.duckdb"
+    importer.import_dataset(_export(tmp_path / "old", END_OLD), db_path, agreement)
+    old_end = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
+    new_end = dt.datetime(2026, 3, 3, 10, tzinfo=dt.UTC)
+    before = _end_facts(db_path)
+    # At the old end (12:00) A has waited 3 hours of its 4: pending. B (scored at the end) has
+    # its form fill 2 hours old: 10 × 0.5^(2/24) = 9.44 points, score 9. A is scored at its
+    # hand-over, with no event before it: 0 points.
+    assert before["A"][:5] == ("pending", 3.0, None, None, False)
+    assert (before["B"][6], round(before["B"][7], 2), before["B"][8]) == (old_end, 9.44, 9)
+    assert before["A"][7:] == (0.0, 0)
+    out = update_dataset(_export(tmp_path / "new", END_NEW), db_path, agreement)
+    # Only C was added: A and B are not restaged, yet the end moved to C's creation.
+    assert (out.n_added, out.n_changed, out.n_unchanged, out.restaged_all) == (1, 0, 0, None)
+    assert out.moved_end is not None
+    after = _end_facts(db_path)
+    # A has now waited 25 hours (09:00 to 10:00 the next day): breached only because the end
+    # moved, 21 hours over the target, an open breach; no activity for 25/24 days since its
+    # hand-over.
+    assert after["A"][:5] == ("breached", 25.0, 21.0, "open", True)
+    assert after["A"][5] == pytest.approx(25 / 24)
+    # B's last activity (12:00) is 22 hours before the end; its form fill is one day old: one
+    # half-life, 5 points, score 5.
+    assert after["B"][5] == pytest.approx(22 / 24)
+    assert after["B"][6:] == (new_end, 5.0, 5)
+    assert after["A"][6:] == (before["A"][6], 0.0, 0)
+    # And all of it equals a full import of the three leads.
+    both = {**END_OLD, "leads.csv": END_OLD["leads.csv"] + END_NEW["leads.csv"][len(END_LEADS) :]}
+    importer.import_dataset(_export(tmp_path / "both", both), full_path, agreement)
+    assert_same_data(db_path, full_path)
+    assert metrics_json(db_path, end_agreement) == metrics_json(full_path, end_agreement)
+
+
+def test_an_empty_newer_export_changes_nothing(tmp_path, end_agreement):
+    # The newer export has a leads file with its header only: nothing added, changed or
+    # deleted; the data's end stays, and the database equals a full import of the older one.
+    agreement = agreement_mod.load(end_agreement)
+    db_path, full_path = tmp_path / "h.duckdb", tmp_path / "full.duckdb"
+    importer.import_dataset(_export(tmp_path / "old", END_OLD), db_path, agreement)
+    out = update_dataset(_export(tmp_path / "new", {"leads.csv": END_LEADS}), db_path, agreement)
+    assert (out.n_added, out.n_changed, out.n_unchanged, out.n_deleted, out.n_leads) == (
+        0, 0, 0, 0, 2
+    )  # fmt: skip
+    assert (out.restaged_all, out.moved_end) == (None, None)
+    importer.import_dataset(tmp_path / "old", full_path, agreement)
+    assert_same_data(db_path, full_path)

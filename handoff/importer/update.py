@@ -29,9 +29,11 @@ the next `lead_key` after the database's (keys no longer follow creation order),
 The staging tables are rebuilt for the added, changed and deleted leads only (their per-lead
 rows replaced; the agreement's tables, the calendar, the dataset facts, the data-quality counts
 and the filter values, all small or global, rebuilt whole) when what every lead's facts depend
-on is unchanged: the agreement (staging fingerprint), the data's end, the calendar's span, the
-kinds of data the export holds and whether deals record a source. When any of these moved, every
-lead's facts are rebuilt, and the update says why.
+on is unchanged: the agreement (staging fingerprint), the calendar's first day, the kinds of
+data the export holds and whether deals record a source. When any of these moved, every lead's
+facts are rebuilt, and the update says why. When only the data's end moved, the facts that read
+it are moved for every other lead in one pass (`_move_the_end`), and the leads never handed over
+whose score can change with it are rescored.
 
 An update is refused when the database was written by another layout (SCHEMA_VERSION), read in
 another time zone, with another format or mapping, or has other columns (lead attributes or
@@ -102,6 +104,7 @@ class UpdateResult:
     n_deleted: int
     n_leads: int  # in the database after the update
     restaged_all: str | None  # why every lead's staging facts were rebuilt; None when not
+    moved_end: str | None = None  # the data's end moved: "from … to …" (only its facts moved)
     table_counts: dict[str, int] = field(default_factory=dict)  # rows per table, after
 
     def summary(self) -> str:
@@ -121,6 +124,12 @@ class UpdateResult:
             lines.append(f"  Every lead's staging facts were rebuilt: {self.restaged_all}.")
         else:
             lines.append("  Staging facts rebuilt for the added, changed and deleted leads only.")
+            if self.moved_end:
+                lines.append(
+                    f"  The data's end moved {self.moved_end}: every other lead's facts that "
+                    "read it (hours waiting, SLA status, days without activity, the scores of "
+                    "leads never handed over) were moved with it."
+                )
         return "\n".join(lines)
 
 
@@ -385,6 +394,8 @@ def _merge(
     con.execute("create or replace table import_rejects as select * from fresh.import_rejects")
     out = _record(con, result, complete, base)
     out.restaged_all = _restage(con, agreement, result, base, before, say)
+    if out.restaged_all is None and before[0] != _staging_basis(con)[0]:
+        out.moved_end = f"from {before[0][0]} to {result.data_end_at}"
     return out
 
 
@@ -605,10 +616,10 @@ def _restage(
     why = None
     if base.get("staging_fingerprint") != db.staging_fingerprint(agreement):
         why = "the database's staging was built for another agreement (or Handoff version)"
-    elif before[0] != after[0]:
-        why = f"the data's end moved from {before[0][0]} to {after[0][0]}"
-    elif before[1] != after[1]:
-        why = "the business calendar's span changed (an earlier first lead or activity)"
+    elif before[1][0] != after[1][0]:
+        # Each day's business hours before it count from the calendar's first day; days added
+        # after its last (a later data end) change no earlier day's.
+        why = "the business calendar's first day changed (an earlier first lead or activity)"
     elif before[2] != after[2]:
         why = "the kinds of data the export holds changed (stg_dataset)"
     elif before[3] != after[3]:
@@ -619,6 +630,9 @@ def _restage(
         return why
     say("building the staging tables for the changed leads")
     _restage_touched(con, statements)
+    if before[0] != after[0]:
+        say("moving every lead's facts to the data's new end")
+        _move_the_end(con, agreement, statements, before[0][0])
     for name in STAGING_AFTER:
         con.execute(statements[name][0], statements[name][1] or None)
     con.execute(
@@ -634,38 +648,48 @@ def _restage_touched(
 ) -> None:
     """Replace the per-lead staging rows of the leads the update touched."""
     # The leads whose facts are rebuilt: every one the update added, replaced, deleted, or took
-    # a deal from. The per-lead staging is built over them alone, in a schema of its own where
-    # the lead tables are views of those leads; the dataset-wide tables come from main.
+    # a deal from.
     con.execute(
         "create temp table update_restage as"
         " select lead_key from update_map union select lead_key from update_gone"
         " union select lead_key from update_touched"
     )
+    _rebuild_for(
+        con, statements, "update_restage", staging_per_lead(), (*LEAD_TABLES, "lead_attributes")
+    )
+
+
+def _rebuild_for(
+    con: duckdb.DuckDBPyConnection,
+    statements: dict[str, tuple[Sql, dict[str, Any]]],
+    keys: str,
+    names: tuple[str, ...],
+    tables: tuple[str, ...],
+) -> None:
+    """Replace the rows of the staging tables `names` of the leads in the temp table `keys`:
+    they are built over those leads alone, in a schema of its own where each of `tables` is a
+    view of those leads' rows; everything else is read from main."""
+    keyed = compose("select lead_key from {k}", k=ident(keys))
     con.execute(compose("create schema {s}", s=ident(_RESTAGE)))
-    for table in (*LEAD_TABLES, "lead_attributes"):
+    for table in tables:
         con.execute(
             compose(
-                "create view {s}.{t} as select * from main.{t}"
-                " where lead_key in (select lead_key from update_restage)",
+                "create view {s}.{t} as select * from main.{t} where lead_key in ({k})",
                 s=ident(_RESTAGE),
                 t=ident(table),
+                k=keyed,
             )
         )
     con.execute(Sql("set search_path = 'restage,main'"))
     try:
-        for name in staging_per_lead():
+        for name in names:
             con.execute(statements[name][0], statements[name][1] or None)
     finally:
         con.execute("set search_path = 'main'")
-    for name in staging_per_lead():
+    for name in names:
         if load_kind(name) == "view":
             continue
-        con.execute(
-            compose(
-                "delete from main.{t} where lead_key in (select lead_key from update_restage)",
-                t=ident(name),
-            )
-        )
+        con.execute(compose("delete from main.{t} where lead_key in ({k})", t=ident(name), k=keyed))
         con.execute(
             compose(
                 "insert into main.{t} by name select * from {s}.{t}",
@@ -674,6 +698,165 @@ def _restage_touched(
             )
         )
     con.execute(compose("drop schema {s} cascade", s=ident(_RESTAGE)))
+
+
+# The facts of stg_leads that read the data's end (queries/staging/stg_leads.sql), recomputed
+# for the leads an update did not touch when the end moves, with stg_leads.sql's expressions
+# (the same doubles): every lead's data_end_at, days_without_activity and is_slipping; and for a
+# lead waiting for its follow-up (handed over, none yet, still active, judged), its hours
+# waiting, SLA status (pending or breached), breach, open breach and hours overdue. Nothing
+# else of a lead reads the end: its stages, follow-up and disposition are its own rows'.
+_END_OF_EVERY_LEAD = Sql(
+    "update main.stg_leads as l set"
+    " data_end_at = s.data_end_at,"
+    " days_without_activity ="
+    "   (epoch(s.data_end_at) - epoch(coalesce(l.last_activity_at, l.handover_at))) / 86400,"
+    " is_slipping = coalesce("
+    "   l.disposition = 'active'"
+    "   and (epoch(s.data_end_at) - epoch(coalesce(l.last_activity_at, l.handover_at))) / 86400"
+    "   > (select v.stale_after_days from agreement_versions as v"
+    "      where v.version = l.agreement_version),"
+    "   false)"
+    " from agreement_settings as s"
+)
+_END_OF_WAITING_LEADS = Sql(
+    "with end_reading as ("
+    "   select v.version, s.data_end_at,"
+    "   c.hours_before + least(greatest((epoch(s.data_end_at) - epoch(c.open_at)) / 3600, 0),"
+    "     c.open_hours) as end_business_hours"
+    "   from agreement_versions as v cross join agreement_settings as s"
+    "   left join business_calendar as c"
+    "     on c.version = v.version and c.day = cast(s.data_end_at as date)),"
+    " waiting as ("
+    "   select l.lead_key, l.follow_up_target_hours as target,"
+    "   case v.follow_up_clock"
+    "     when 'business' then e.end_business_hours - (ch.hours_before"
+    "       + least(greatest((epoch(l.handover_at) - epoch(ch.open_at)) / 3600, 0),"
+    "         ch.open_hours))"
+    "     else (epoch(e.data_end_at) - epoch(l.handover_at)) / 3600"
+    "   end as hours_waiting"
+    "   from main.stg_leads as l"
+    "   inner join agreement_versions as v on v.version = l.agreement_version"
+    "   inner join end_reading as e on e.version = l.agreement_version"
+    "   left join business_calendar as ch"
+    "     on ch.version = l.agreement_version and ch.day = cast(l.handover_at as date)"
+    "   where l.sla_status in ('pending', 'breached') and l.first_follow_up_at is null"
+    "   and l.handover_at is not null and l.disposition = 'active')"
+    " update main.stg_leads as l set"
+    " hours_waiting = w.hours_waiting,"
+    " sla_status = case when w.hours_waiting > w.target then 'breached' else 'pending' end,"
+    " breach = case when w.hours_waiting > w.target then 'open' end,"
+    " is_open_breach = coalesce(w.hours_waiting > w.target, false),"
+    " hours_overdue = case when w.hours_waiting > w.target then w.hours_waiting - w.target end"
+    " from waiting as w where l.lead_key = w.lead_key"
+)
+
+
+def _move_the_end(
+    con: duckdb.DuckDBPyConnection,
+    agreement: Agreement,
+    statements: dict[str, tuple[Sql, dict[str, Any]]],
+    old_end: dt.datetime | None,
+) -> None:
+    """The data's end moved (the touched leads' facts are already built at the new end): move
+    every other lead's facts that read it, and rescore the leads whose score can change."""
+    con.execute(_END_OF_EVERY_LEAD)
+    con.execute(_END_OF_WAITING_LEADS)
+    if not any(v.agreement.scoring for v in agreement.versions):
+        return
+    # A lead never handed over is scored at the data's end (stg_lead_score_rules), by the
+    # version in force then: its scored_at moves. Its points change only when the version does,
+    # or when one of its events that a rule counts counts differently at the new end (events
+    # strictly before the end count, within a rule's window, halved with age by its half-life):
+    # those leads are rescored; the others keep their points.
+    _find_rescored(con, agreement, old_end)
+    con.execute(
+        "update main.stg_lead_scores set scored_at = (select data_end_at from agreement_settings)"
+        " where not is_scored_at_handover"
+    )
+    _rebuild_for(
+        con,
+        statements,
+        "update_rescore",
+        ("stg_lead_score_rules", "stg_lead_scores"),
+        ("stg_leads", "touches", "activities", "lead_attributes"),
+    )
+
+
+def _find_rescored(
+    con: duckdb.DuckDBPyConnection, agreement: Agreement, old_end: dt.datetime | None
+) -> None:
+    """update_rescore: the untouched leads never handed over whose points can change when the
+    data's end moves from `old_end` to the new one (see _move_the_end)."""
+    new_end = con.execute("select data_end_at from agreement_settings").fetchone()[0]
+    bands = _moving_events(agreement, old_end, new_end)
+    con.execute(
+        "create temp table update_rescore as"
+        " with moved as ("
+        "   select (select max(version) from agreement_versions where starts_at <= $old)"
+        "     is distinct from"
+        "     (select max(version) from agreement_versions where starts_at <= $new) as moved),"
+        " bands as ("
+        "   select unnest(cast($sources as varchar[])) as event_source,"
+        "   unnest(cast($types as varchar[])) as event_type,"
+        "   unnest(cast($lows as timestamptz[])) as low,"
+        "   unnest(cast($highs as timestamptz[])) as high),"
+        " events as ("
+        "   select lead_key, 'touch' as event_source, lower(trim(touch_type)) as event_type,"
+        "   touched_at as event_at from main.touches"
+        "   union all"
+        "   select lead_key, 'activity', lower(trim(activity_type)), activity_at"
+        "   from main.activities),"
+        " moving as ("
+        "   select distinct e.lead_key from events as e inner join bands as b"
+        "   on b.event_source = e.event_source and b.event_type = e.event_type"
+        "   and (b.low is null or e.event_at >= b.low)"
+        "   and (b.high is null or e.event_at <= b.high))"
+        " select l.lead_key from main.stg_leads as l"
+        " where l.entered_mql_at is null"
+        " and l.lead_key not in (select lead_key from update_restage)"
+        " and ((select moved from moved) or l.lead_key in (select lead_key from moving))",
+        {
+            "old": old_end,
+            "new": new_end,
+            "sources": [b[0] for b in bands],
+            "types": [b[1] for b in bands],
+            "lows": [b[2] for b in bands],
+            "highs": [b[3] for b in bands],
+        },
+    )
+
+
+def _moving_events(
+    agreement: Agreement, old_end: dt.datetime | None, new_end: dt.datetime
+) -> list[tuple[str, str, dt.datetime | None, dt.datetime | None]]:
+    """The events whose points can differ between a moment at the old end and one at the new:
+    per engagement rule (of any version), its event source and type and a span of event times
+    (from, to; None: unbounded). An event counts when it is strictly before the moment and no
+    older than the rule's window (`within_days`), halved every half-life of age:
+
+    - with a half-life, every event it counts at the earlier end or later one: from the
+      earlier end less the window (no window: every event);
+    - with a window only, the events that enter or leave it: from the earlier end less the
+      window to the later end less the window, and those at the earlier end or after;
+    - with neither, only those at the earlier end or after.
+
+    Each span is a day wider at both ends than it needs to be (an age is in 24-hour days, as
+    here)."""
+    earlier, later = min(old_end or new_end, new_end), max(old_end or new_end, new_end)
+    margin = dt.timedelta(days=1)
+    out: list[tuple[str, str, dt.datetime | None, dt.datetime | None]] = []
+    for version in agreement.versions:
+        for r in version.agreement.scoring.engagement if version.agreement.scoring else ():
+            kind = (r.event_source, r.event_type)
+            window = dt.timedelta(days=r.within_days) if r.within_days is not None else None
+            if r.half_life_days is not None:
+                out.append((*kind, earlier - window - margin if window else None, None))
+                continue
+            if window is not None:
+                out.append((*kind, earlier - window - margin, later - window + margin))
+            out.append((*kind, earlier - margin, None))
+    return out
 
 
 def load_kind(name: str) -> str:
