@@ -126,8 +126,10 @@ class _Profile:
         setattr(module, name, timed)
 
 
-def profiled_import(folder: Path, db: Path, agreement_path: Path) -> dict[str, Any]:
-    """`import_dataset` with its steps timed."""
+def profiled_import(
+    folder: Path, db: Path, agreement_path: Path, min_seconds: float = 0.05
+) -> dict[str, Any]:
+    """`import_dataset` with its steps timed; steps under `min_seconds` are left out."""
     import duckdb
 
     from handoff import agreement as agreement_mod
@@ -272,7 +274,7 @@ def profiled_import(folder: Path, db: Path, agreement_path: Path) -> dict[str, A
     rows = sum(t.n_read for t in result.tables)
     accounted = sum(prof.own.values())
     profile = dict(sorted(prof.own.items(), key=lambda kv: -kv[1]))
-    profile = {k: round(v, 2) for k, v in profile.items() if v >= 0.05}
+    profile = {k: round(v, 2) for k, v in profile.items() if v >= min_seconds}
     profile["(not in a timed step)"] = round(seconds - accounted, 2)
     return {"seconds": round(seconds, 1), "rows_read": rows, "profile": profile}
 
