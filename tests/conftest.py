@@ -49,6 +49,25 @@ def golden_db_path(golden_import) -> Path:
     return golden_import.db_path
 
 
+@pytest.fixture
+def golden_data_page(golden_db_path, tmp_path, monkeypatch) -> tuple[AppTest, Path]:
+    """The Data page opened on a copy of the golden database (in tmp_path/data, so a test may
+    replace it), caches cleared: the page and the copy's path."""
+    import shutil
+
+    db_path = tmp_path / "data" / "handoff.duckdb"
+    db_path.parent.mkdir()
+    shutil.copy(golden_db_path, db_path)
+    monkeypatch.setenv("HANDOFF_DB", str(db_path))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(GOLDEN / "agreement.toml"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    app.run()
+    app.switch_page("pages/data.py").run()
+    return app, db_path
+
+
 @pytest.fixture(scope="session")
 def golden_db(golden_db_path, golden_agreement) -> Database:
     db = Database(golden_db_path, golden_agreement)

@@ -350,24 +350,12 @@ def test_complete_without_update_is_refused(tmp_path, capsys):
     assert not (tmp_path / "h.duckdb").exists()
 
 
-def test_the_data_page_updates_the_data_in_use(golden_db_path, tmp_path, monkeypatch):
-    import shutil
-
+def test_the_data_page_updates_the_data_in_use(golden_data_page, tmp_path):
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
-    from tests.test_pages import TIMEOUT, shown_text
+    from tests.test_pages import shown_text
 
-    db_path = tmp_path / "data" / "handoff.duckdb"
-    db_path.parent.mkdir()
-    shutil.copy(golden_db_path, db_path)
-    monkeypatch.setenv("HANDOFF_DB", str(db_path))
-    monkeypatch.setenv("HANDOFF_AGREEMENT", str(GOLDEN / "agreement.toml"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(str(GOLDEN.parent.parent.parent / "app.py"), default_timeout=TIMEOUT)
-    app.run()
-    app.switch_page("pages/data.py").run()
+    app, _ = golden_data_page
     # A newer leads file: L02 now Ben's (it was Ana's), and a new lead L99 before the data's end.
     # The golden database has 14 leads; its other tables have no file here and stay.
     header, *rows = (GOLDEN / "leads.csv").read_text(encoding="utf-8").splitlines()

@@ -261,28 +261,16 @@ def test_installed_it_serves_the_app_with_its_demo_and_no_developer_menu(install
 
 
 def test_a_running_app_picks_up_a_new_import_without_a_restart(
-    golden_db_path, golden_agreement, tmp_path, monkeypatch
+    golden_data_page, golden_agreement, tmp_path
 ):
     """A scheduled import replaces the database under a running app: the next run opens the new
     one (handoff.ui keys the open database by the file's identity), no restart."""
-    import shutil
-
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
     from handoff import importer
     from tests.conftest import write_dataset
 
-    db_path = tmp_path / "data" / "handoff.duckdb"
-    db_path.parent.mkdir()
-    shutil.copy(golden_db_path, db_path)
-    monkeypatch.setenv("HANDOFF_DB", str(db_path))
-    monkeypatch.setenv("HANDOFF_AGREEMENT", str(GOLDEN / "agreement.toml"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    app.run()
-    app.switch_page("pages/data.py").run()
+    app, db_path = golden_data_page
     assert not app.exception
 
     def loaded() -> str:
