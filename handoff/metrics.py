@@ -129,7 +129,11 @@ def run(
     """Run a named query for the filters, its column slots filled from `columns`: it is given
     the parameters `params_for` makes of the filters and `options` (the periods a comparison or
     trend counts, the trend's months, the query's own values); the runner refuses anything
-    else."""
+    else. A page's database notes the call, to ask it again for the next filters at once
+    (handoff.prefetch)."""
+    recorder = getattr(db, "recorder", None)
+    if recorder is not None:
+        recorder.note(name, filters, columns, options)
     return db.run(name, params_for(db, name, filters, **options), columns)
 
 

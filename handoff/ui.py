@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from handoff import access, changelog, demo, fmt, metrics, safe, views
+from handoff import access, changelog, demo, fmt, metrics, prefetch, safe, views
 from handoff import agreement as agreement_mod
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import (
@@ -55,6 +55,17 @@ class CachedDatabase:
         self._db = db
         self.key = key
         self.agreement = db.agreement
+        # This run's page queries (metrics.run notes them), for the next run's prefetch.
+        self.recorder: prefetch.Recorder | None = None
+
+    def prefetch(self, page: str, filters: Filters) -> None:
+        """Ask the page's last questions again for these filters, in the background, and note
+        this run's (handoff.prefetch)."""
+
+        def ask(name: str, f: Filters, columns: dict, options: dict[str, Any]) -> None:
+            self.run(name, metrics.params_for(self, name, f, **options), columns)
+
+        self.recorder = prefetch.start(page, filters, st.session_state, ask)
 
     def run(
         self,
@@ -128,6 +139,8 @@ def page(title: str, question: str) -> PageContext:
     shown_page = views.current_page()
     views.open_requested(shown_page)
     filters, absent, ignored = _filters(db, end)
+    if shown_page is not None:
+        db.prefetch(shown_page, filters)
     with navigation:
         _navigation(filters)
     with st.sidebar:
