@@ -24,7 +24,19 @@ def usd(value: float | None) -> str:
 
 
 def rate(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{value:.{digits}%}"
+    """A rate or share in percent with `digits` decimals, and more where needed so that a
+    share that is not nil never reads 0% and one short of all never reads 100% (1 in 491 is
+    '0.2%', not '0%'; at most four decimals); '–' when there is none (None or NaN)."""
+    if value is None or value != value:  # None or NaN
+        return "–"
+    shown = f"{value:.{digits}%}"
+    for more in range(digits + 1, 5):
+        if not (value > 0 and float(shown[:-1]) == 0) and not (
+            value < 1 and float(shown[:-1]) == 100
+        ):
+            break
+        shown = f"{value:.{more}%}"
+    return shown
 
 
 def hours(value: float | None) -> str:

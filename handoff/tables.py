@@ -8,6 +8,8 @@ column formats).
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -84,6 +86,81 @@ def rate_rows(
     if colors is not None:
         rows["color"] = colors
     return rows
+
+
+# --- Downloads ------------------------------------------------------------------------------------
+
+# A column's decimals in its CSV download by the unit its name carries (STYLE: names carry units;
+# 'median_hours', 'hours_overdue', 'cost_usd'), where the page gives it no number format: hours
+# and days to one decimal, money to cents.
+UNIT_DECIMALS = {"hours": 1, "days": 1, "usd": 2}
+# A page's number formats (st.column_config.NumberColumn) as decimals in the download.
+_PRINTF = re.compile(r"%[,]?\.(\d+)f")
+NAMED_FORMAT_DECIMALS = {"dollar": 2, "localized": 0, "plain": 0, "%d": 0}
+
+
+def download_frame(
+    frame: pd.DataFrame, column_config: Mapping[str, Any] | None, time_zone: str
+) -> pd.DataFrame:
+    """A table as its CSV download reads: each column under the heading the page shows it with
+    (its `column_config` label; else a snake_case name as words, 'lead_id' reads 'Lead id'),
+    numbers rounded as the page shows them, times local.
+
+    Numbers: the page's format's decimals ('%.1f' one, 'dollar' cents, 'localized' none; a
+    '%.1f%%' column holds percent already and its heading says '(%)'); without one, by the
+    name's unit (`UNIT_DECIMALS`), a `_rate` in [0, 1] as percent with one decimal, anything
+    else to two decimals; a column whose every value is then whole is written as integers
+    (a score 32.0 reads 32). Times: in the agreement's zone, to the minute ('YYYY-MM-DD' where
+    the page shows only the day), the zone named in the heading: 'Created (America/New_York)'.
+    Yes/no columns read 'yes'/'no'; a missing value is an empty cell. The frame on screen is
+    not changed.
+    """
+    config = column_config or {}
+    out = pd.DataFrame(index=frame.index)
+    for name in frame.columns:
+        series = frame[name]
+        spec = config.get(name)
+        # A heading as given, or a column_config object (a dict with a label and a format).
+        label = spec if isinstance(spec, str) else (spec or {}).get("label")
+        heading = label or (
+            dimension_label(name) if isinstance(name, str) and "_" in name else str(name)
+        )
+        shown = None if isinstance(spec, str) else ((spec or {}).get("type_config") or {})
+        shown = shown.get("format") if shown else None
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            day_only = isinstance(shown, str) and "H" not in shown
+            local = series.dt.tz_convert(time_zone)
+            series = local.dt.strftime("%Y-%m-%d" if day_only else "%Y-%m-%d %H:%M")
+            heading = f"{heading} ({time_zone})"
+        elif pd.api.types.is_bool_dtype(series):
+            series = series.map({True: "yes", False: "no"})
+        elif pd.api.types.is_float_dtype(series):
+            series, heading = _rounded(series, str(name), heading, shown)
+        out[heading] = series
+    return out
+
+
+def _rounded(
+    series: pd.Series, name: str, heading: str, shown: str | None
+) -> tuple[pd.Series, str]:
+    """A float column rounded for its download (download_frame's rules), and its heading."""
+    decimals = None
+    if isinstance(shown, str):
+        printf = _PRINTF.search(shown)
+        decimals = int(printf.group(1)) if printf else NAMED_FORMAT_DECIMALS.get(shown)
+        if shown.endswith("%%") and "%" not in heading:
+            heading = f"{heading} (%)"
+    if decimals is None:
+        words = name.split("_")
+        decimals = next((d for unit, d in UNIT_DECIMALS.items() if unit in words), None)
+    if decimals is None and name.endswith("_rate"):
+        series, decimals = series * 100, 1
+        heading = heading if "%" in heading else f"{heading} (%)"
+    rounded = series.round(2 if decimals is None else decimals)
+    values = rounded.dropna()
+    if decimals == 0 or (decimals is None and (values == values.round()).all()):
+        return rounded.astype("Int64"), heading
+    return rounded, heading
 
 
 # --- Lead lists -----------------------------------------------------------------------------------

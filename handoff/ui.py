@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from handoff import access, changelog, demo, fmt, metrics, safe, views
+from handoff import access, changelog, demo, fmt, metrics, safe, tables, views
 from handoff import agreement as agreement_mod
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import (
@@ -483,12 +483,21 @@ def _url_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
-def csv_download(label: str, frame: pd.DataFrame, file_name: str) -> None:
+def csv_download(
+    label: str,
+    frame: pd.DataFrame,
+    file_name: str,
+    *,
+    column_config: dict[str, Any] | None,
+    time_zone: str,
+) -> None:
     """A button that downloads `frame` as CSV; the file is written only when it is clicked.
-    Text cells a spreadsheet would run as formulas are made inert (`safe.csv_frame`)."""
+    It reads as the table on the page: the page's `column_config` headings, numbers rounded as
+    shown and times local to `time_zone`, named in the heading (`tables.download_frame`); text
+    cells a spreadsheet would run as formulas are made inert (`safe.csv_frame`)."""
     st.download_button(
         label,
-        data=lambda: safe.csv_bytes(frame),
+        data=lambda: safe.csv_bytes(tables.download_frame(frame, column_config, time_zone)),
         file_name=file_name,
         mime="text/csv",
         on_click="ignore",

@@ -309,7 +309,11 @@ if files and not too_big and not refusal:
                 st.success("No problems: every row that is not set aside would be imported.")
             if not problems.empty:
                 ui.csv_download(
-                    "Download every rejected and set-aside row (CSV)", problems, "problems.csv"
+                    "Download every rejected and set-aside row (CSV)",
+                    problems,
+                    "problems.csv",
+                    column_config=problem_columns,
+                    time_zone=ctx.agreement.time_zone,
                 )
             if result.merges:
                 st.caption(
@@ -575,5 +579,19 @@ else:
     )
     rows = ctx.db.run("rejected_rows", {"limit": 500})
     st.markdown("First rejected rows per table (line 1 is the header):")
-    st.dataframe(rows, hide_index=True)
-    ui.csv_download("Download these rejected rows (CSV)", rows, "rejected_rows.csv")
+    rejected_columns = {
+        "table_name": "Table",
+        "file_name": "File",
+        "line": st.column_config.NumberColumn("Line", format="plain"),
+        "column_name": "Column",
+        "reason": "Reason",
+        "record": st.column_config.TextColumn("Row as read", width="large"),
+    }
+    st.dataframe(rows, hide_index=True, column_config=rejected_columns)
+    ui.csv_download(
+        "Download these rejected rows (CSV)",
+        rows,
+        "rejected_rows.csv",
+        column_config=rejected_columns,
+        time_zone=ctx.agreement.time_zone,
+    )

@@ -226,29 +226,26 @@ if n_slipping == 0:
 else:
     has_crm_score = "crm" in metrics.scores_available(ctx.db)
     slipping = tables.lead_list(slipping, has_crm_score)
-    st.dataframe(
-        slipping,
-        hide_index=True,
-        column_config={
-            "lead_id": "Lead",
-            "owner": "Owner",
-            "team": "Team",
-            "source": "Source",
-            "campaign": "Campaign",
-            "furthest_stage": "Stage",
-            "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD"),
-            "last_stage_change_at": st.column_config.DatetimeColumn(
-                "Last stage change", format="YYYY-MM-DD"
-            ),
-            "last_activity_at": st.column_config.DatetimeColumn(
-                "Last sales activity", format="YYYY-MM-DD"
-            ),
-            "days_without_activity": st.column_config.NumberColumn(
-                "Days without activity", format="%.0f"
-            ),
-            **tables.SCORE_HEADINGS,
-        },
-    )
+    slipping_columns = {
+        "lead_id": "Lead",
+        "owner": "Owner",
+        "team": "Team",
+        "source": "Source",
+        "campaign": "Campaign",
+        "furthest_stage": "Stage",
+        "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD"),
+        "last_stage_change_at": st.column_config.DatetimeColumn(
+            "Last stage change", format="YYYY-MM-DD"
+        ),
+        "last_activity_at": st.column_config.DatetimeColumn(
+            "Last sales activity", format="YYYY-MM-DD"
+        ),
+        "days_without_activity": st.column_config.NumberColumn(
+            "Days without activity", format="%.0f"
+        ),
+        **tables.SCORE_HEADINGS,
+    }
+    st.dataframe(slipping, hide_index=True, column_config=slipping_columns)
     scores = tables.scores_caption(slipping, ctx.agreement, has_crm_score)
     if scores:
         st.caption(safe.md(scores))
@@ -256,4 +253,6 @@ else:
         f"Download the {n_slipping:,} leads slipping through the cracks (CSV)",
         slipping,
         f"slipping_{period.start}.csv",
+        column_config=slipping_columns,
+        time_zone=ctx.agreement.time_zone,
     )

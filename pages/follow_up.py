@@ -181,30 +181,31 @@ breaches = breaches.assign(
 )
 has_crm_score = "crm" in metrics.scores_available(ctx.db)
 breaches = tables.lead_list(breaches, has_crm_score)
-st.dataframe(
-    breaches,
-    hide_index=True,
-    column_config={
-        "lead_id": "Lead",
-        "breach": "Breach",
-        "owner": "Owner",
-        "team": "Team",
-        "source": "Source",
-        "campaign": "Campaign",
-        "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD HH:mm"),
-        "first_follow_up_at": st.column_config.DatetimeColumn(
-            "Followed up", format="YYYY-MM-DD HH:mm"
-        ),
-        "hours_on_clock": st.column_config.NumberColumn("Hours on the clock", format="%.1f"),
-        "hours_overdue": st.column_config.NumberColumn("Hours overdue", format="%.1f"),
-        "disposition": "Disposition now",
-        **tables.SCORE_HEADINGS,
-    },
-)
+breach_columns = {
+    "lead_id": "Lead",
+    "breach": "Breach",
+    "owner": "Owner",
+    "team": "Team",
+    "source": "Source",
+    "campaign": "Campaign",
+    "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD HH:mm"),
+    "first_follow_up_at": st.column_config.DatetimeColumn("Followed up", format="YYYY-MM-DD HH:mm"),
+    "hours_on_clock": st.column_config.NumberColumn("Hours on the clock", format="%.1f"),
+    "hours_overdue": st.column_config.NumberColumn("Hours overdue", format="%.1f"),
+    "disposition": "Disposition now",
+    **tables.SCORE_HEADINGS,
+}
+st.dataframe(breaches, hide_index=True, column_config=breach_columns)
 scores = tables.scores_caption(breaches, ctx.agreement, has_crm_score)
 if scores:
     st.caption(safe.md(scores))
-ui.csv_download("Download the breaches (CSV)", breaches, f"follow_up_breaches_{period.start}.csv")
+ui.csv_download(
+    "Download the breaches (CSV)",
+    breaches,
+    f"follow_up_breaches_{period.start}.csv",
+    column_config=breach_columns,
+    time_zone=ctx.agreement.time_zone,
+)
 
 # What slow follow-up costs.
 st.subheader("What slow follow-up costs")

@@ -363,30 +363,27 @@ if next_step and stage_pick != "won":
         f"{metrics.step_label(next_step, ctx.agreement)} have passed since it reached "
         f"{labels[stage_pick]}. Too early to say: those days have not passed yet."
     )
-st.dataframe(
-    leads,
-    hide_index=True,
-    column_config={
-        "lead_id": "Lead",
-        "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
-        "source": "Source",
-        "campaign": "Campaign",
-        "owner": "Owner",
-        "team": "Team",
-        **tables.SCORE_HEADINGS,
-        "outcome": "Outcome",
-        "furthest_stage": "Furthest stage",
-        "disposition": "Disposition",
-        "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD HH:mm"),
-        "sla_status": "Follow-up SLA",
-        "last_activity_at": st.column_config.DatetimeColumn(
-            "Last sales activity", format="YYYY-MM-DD HH:mm"
-        ),
-        "last_stage_change_at": st.column_config.DatetimeColumn(
-            "Last stage change", format="YYYY-MM-DD HH:mm"
-        ),
-    },
-)
+lead_columns = {
+    "lead_id": "Lead",
+    "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+    "source": "Source",
+    "campaign": "Campaign",
+    "owner": "Owner",
+    "team": "Team",
+    **tables.SCORE_HEADINGS,
+    "outcome": "Outcome",
+    "furthest_stage": "Furthest stage",
+    "disposition": "Disposition",
+    "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD HH:mm"),
+    "sla_status": "Follow-up SLA",
+    "last_activity_at": st.column_config.DatetimeColumn(
+        "Last sales activity", format="YYYY-MM-DD HH:mm"
+    ),
+    "last_stage_change_at": st.column_config.DatetimeColumn(
+        "Last stage change", format="YYYY-MM-DD HH:mm"
+    ),
+}
+st.dataframe(leads, hide_index=True, column_config=lead_columns)
 scores = tables.scores_caption(leads, ctx.agreement, has_crm_score)
 if scores:
     st.caption(safe.md(scores))
@@ -394,4 +391,6 @@ ui.csv_download(
     "Download this list (CSV)",
     leads,
     f"funnel_{stage_pick}_{'dropped' if only_dropped else 'reached'}.csv",
+    column_config=lead_columns,
+    time_zone=ctx.agreement.time_zone,
 )
