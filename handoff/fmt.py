@@ -56,6 +56,15 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def counted(n: int, phrase: str) -> str:
+    """A count before a phrase whose first word is a plural: (8, 'MQLs among the leads …')
+    reads '8 MQLs among the leads …', (1, …) '1 MQL among the leads …'."""
+    first, space, rest = phrase.partition(" ")
+    if n == 1 and first.endswith("s"):
+        first = first[:-1]
+    return f"{n:,} {first}{space}{rest}"
+
+
 def stage(key: str | None, labels: dict[str, str]) -> str:
     """A stage key ('lead', 'sql') in the agreement's own words ('Inquiry', 'SQL')."""
     return "–" if key is None else labels.get(key, key)

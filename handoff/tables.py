@@ -88,6 +88,23 @@ def rate_rows(
     return rows
 
 
+# --- Showing a table ------------------------------------------------------------------------------
+
+# What a table shows for a missing value (st.dataframe's placeholder; fmt says "–" for none too):
+# never Streamlit's raw "None"; a table whose blanks mean something says what in its caption.
+MISSING = "–"
+# Rows a table shows before it scrolls: every source, team or owner of a breakdown up to 20
+# (Streamlit's default height stops at 10 and hid the 11th source in a scroll box).
+MAX_VISIBLE_ROWS = 20
+ROW_PX = 35  # Streamlit's row (and header) height at the default row height
+
+
+def table_height(n_rows: int) -> int:
+    """A table's height in pixels: its header and every row up to MAX_VISIBLE_ROWS (a longer
+    table scrolls), plus the frame's border."""
+    return ROW_PX * (min(max(n_rows, 1), MAX_VISIBLE_ROWS) + 1) + 3
+
+
 # --- Downloads ------------------------------------------------------------------------------------
 
 # A column's decimals in its CSV download by the unit its name carries (STYLE: names carry units;
@@ -339,17 +356,31 @@ def tradeoff_rows(
 def quality_table(
     groups: pd.DataFrame, by: str, labels: dict[str, str], measures: dict[str, str]
 ) -> pd.DataFrame:
-    """Per source or campaign (metrics.quality_by_group): volume, each stage's count and rate in
-    percent with its interval, revenue, spend and the costs per lead, MQL, SQL and won deal."""
+    """Per source or campaign (metrics.quality_by_group): volume and each stage's count and rate
+    in percent with its interval (what it costs and returns is `quality_money_table`)."""
     table = pd.DataFrame({by.capitalize(): groups["group_name"], "Leads": groups["n_lead"]})
     for key, count, _ in metrics.QUALITY_RATES:
         table[labels[key]] = groups[count]
         table[measures[key]] = groups[f"{key}_rate"] * 100
         table[f"{measures[key]} 95%"] = intervals(groups, key)
-    table["Won revenue"] = groups["won_amount_usd"]
-    table["Revenue per lead"] = groups["revenue_per_lead_usd"]
-    table["Median days to win"] = groups["median_days_to_win"]
-    table["Spend"] = [fmt.usd(c) if pd.notna(c) else "no spend data" for c in groups["cost_usd"]]
+    return table
+
+
+def quality_money_table(groups: pd.DataFrame, by: str, labels: dict[str, str]) -> pd.DataFrame:
+    """Per source or campaign, in the same order as `quality_table`: what it won, spent and
+    cost per lead, MQL, SQL and won deal, and its return on spend. Apart from the rates, so
+    that the cost and return columns are on screen without scrolling a 22-column table."""
+    table = pd.DataFrame(
+        {
+            by.capitalize(): groups["group_name"],
+            "Leads": groups["n_lead"],
+            labels["won"]: groups["n_won"],
+            "Won revenue": groups["won_amount_usd"],
+            "Revenue per lead": groups["revenue_per_lead_usd"],
+            "Median days to win": groups["median_days_to_win"],
+            "Spend": [fmt.usd(c) if pd.notna(c) else "no spend data" for c in groups["cost_usd"]],
+        }
+    )
     for name, column in (
         ("lead", "cost_per_lead_usd"),
         ("MQL", "cost_per_mql_usd"),
@@ -399,6 +430,44 @@ def follow_up_table(groups: pd.DataFrame, by: str) -> pd.DataFrame:
             "Median rep hours": groups["median_rep_hours"],
         }
     )
+
+
+def metric_delta(
+    now: float | None,
+    before: float | None,
+    against: str,
+    *,
+    scale: float = 1.0,
+    suffix: str = "",
+    higher_is_better: bool = True,
+) -> dict[str, Any]:
+    """st.metric's delta arguments for a change from `before` to `now`, shown to one decimal:
+    '+4.4 pts vs October 2026' green when it is better, red when worse; a change that reads
+    +0.0 or -0.0 is 'no change' with no arrow and no colour; none when either is missing."""
+    if now is None or before is None:
+        return {"delta": None}
+    change = round((now - before) * scale, 1)
+    if change == 0:
+        return {"delta": f"no change vs {against}", "delta_color": "off", "delta_arrow": "off"}
+    return {
+        "delta": f"{change:+.1f}{suffix} vs {against}",
+        "delta_color": "normal" if higher_is_better else "inverse",
+    }
+
+
+def follow_up_bases(now: dict[str, Any]) -> dict[str, str]:
+    """What each follow-up headline counts, for the line under it: the in-time share is of the
+    leads judged (met + breached), the latency quantiles of the leads followed up."""
+    # A valid follow-up (follow_up_hours, the latency's base) is either within the target (met)
+    # or after it (breached, followed up late): stg_leads' sla_status and breach.
+    followed_up = now["n_met"] + now["n_followed_up_late"]
+    not_judged = now["n_pending"] + now["n_invalid"]
+    return {
+        "in_time": f"{now['n_met']:,} met of {fmt.plural(now['n_judged'], 'lead')} judged "
+        f"(met + breached; {not_judged:,} pending or invalid not judged)",
+        "latency": f"over the {fmt.plural(followed_up, 'lead')} followed up (not the "
+        f"{now['n_not_followed_up']:,} without a follow-up yet)",
+    }
 
 
 def discards_table(groups: pd.DataFrame, by: str) -> pd.DataFrame:

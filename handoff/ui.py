@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from handoff import access, changelog, demo, fmt, metrics, safe, tables, views
 from handoff import agreement as agreement_mod
@@ -481,6 +482,17 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
 
 def _url_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def table(data: pd.DataFrame | Styler, **kwargs: Any) -> None:
+    """`st.dataframe` by Handoff's table rules: every row up to 20 shows before it scrolls
+    (`tables.table_height`), a missing value reads '–', not 'None' (`tables.MISSING`), and no
+    index; any of these a call gives itself wins."""
+    frame = data.data if isinstance(data, Styler) else data
+    kwargs.setdefault("height", tables.table_height(len(frame)))
+    kwargs.setdefault("placeholder", tables.MISSING)
+    kwargs.setdefault("hide_index", True)
+    st.dataframe(data, **kwargs)
 
 
 def csv_download(

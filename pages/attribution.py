@@ -78,7 +78,7 @@ def crm_report() -> None:
     if recorded.empty:
         st.info(f"No {what} in {period.label} for these filters.")
         return
-    st.dataframe(
+    ui.table(
         recorded,
         hide_index=True,
         column_config={
@@ -175,7 +175,7 @@ money = {
         "Share touched",
     )
 }
-st.dataframe(
+ui.table(
     table,
     hide_index=True,
     column_config={

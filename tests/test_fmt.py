@@ -72,3 +72,16 @@ def test_day_and_day_range():
 )
 def test_rate_never_rounds_a_share_to_nil_or_all(value, digits, said):
     assert fmt.rate(value, digits) == said
+
+
+@pytest.mark.parametrize(
+    ("n", "said"),
+    [
+        (8, "8 MQLs among the leads created in March 2026"),
+        (1, "1 MQL among the leads created in March 2026"),
+        (0, "0 MQLs among the leads created in March 2026"),
+        (1_200, "1,200 MQLs among the leads created in March 2026"),
+    ],
+)
+def test_counted_puts_the_phrase_in_the_singular_for_one(n, said):
+    assert fmt.counted(n, "MQLs among the leads created in March 2026") == said
