@@ -356,29 +356,29 @@ def tradeoff_rows(
 def quality_table(
     groups: pd.DataFrame, by: str, labels: dict[str, str], measures: dict[str, str]
 ) -> pd.DataFrame:
-    """Per source or campaign (metrics.quality_by_group): volume and each stage's count and rate
-    in percent with its interval (what it costs and returns is `quality_money_table`)."""
+    """Per source or campaign (metrics.quality_by_group): volume, each stage's count and rate
+    in percent with its interval, the revenue per lead and the days to win (what it cost and
+    returned is `quality_money_table`)."""
     table = pd.DataFrame({by.capitalize(): groups["group_name"], "Leads": groups["n_lead"]})
     for key, count, _ in metrics.QUALITY_RATES:
         table[labels[key]] = groups[count]
         table[measures[key]] = groups[f"{key}_rate"] * 100
         table[f"{measures[key]} 95%"] = intervals(groups, key)
+    table["Revenue per lead"] = groups["revenue_per_lead_usd"]
+    table["Median days to win"] = groups["median_days_to_win"]
     return table
 
 
-def quality_money_table(groups: pd.DataFrame, by: str, labels: dict[str, str]) -> pd.DataFrame:
-    """Per source or campaign, in the same order as `quality_table`: what it won, spent and
-    cost per lead, MQL, SQL and won deal, and its return on spend. Apart from the rates, so
-    that the cost and return columns are on screen without scrolling a 22-column table."""
+def quality_money_table(groups: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per source or campaign, in `quality_table`'s order: what it spent, won and returned,
+    then what each lead, MQL, SQL and won deal cost. Apart from the rates, so that the cost and
+    return columns are on screen at 1440 px, not past sixteen columns of rates."""
     table = pd.DataFrame(
         {
             by.capitalize(): groups["group_name"],
-            "Leads": groups["n_lead"],
-            labels["won"]: groups["n_won"],
-            "Won revenue": groups["won_amount_usd"],
-            "Revenue per lead": groups["revenue_per_lead_usd"],
-            "Median days to win": groups["median_days_to_win"],
             "Spend": [fmt.usd(c) if pd.notna(c) else "no spend data" for c in groups["cost_usd"]],
+            "Won revenue": groups["won_amount_usd"],
+            "Return on spend": groups["return_on_spend"],
         }
     )
     for name, column in (
@@ -388,7 +388,6 @@ def quality_money_table(groups: pd.DataFrame, by: str, labels: dict[str, str]) -
         ("won deal", "cost_per_won_usd"),
     ):
         table[f"Cost per {name}"] = groups[column]
-    table["Return on spend"] = groups["return_on_spend"]
     return table
 
 

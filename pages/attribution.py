@@ -79,13 +79,13 @@ def crm_report() -> None:
         st.info(f"No {what} in {period.label} for these filters.")
         return
     ui.table(
-        recorded,
+        recorded.assign(revenue_share=recorded["revenue_share"] * 100),
         hide_index=True,
         column_config={
             "source": "Source recorded on the deal",
             "n_deals": st.column_config.NumberColumn("Deals", format="localized"),
             "revenue_usd": st.column_config.NumberColumn("Revenue", format="dollar"),
-            "revenue_share": st.column_config.NumberColumn("Share", format="percent"),
+            "revenue_share": st.column_config.NumberColumn("Share", format="%.1f%%"),
             "n_unlike_lead_source": st.column_config.NumberColumn(
                 "Deals unlike their lead's source", format="localized"
             ),
@@ -180,8 +180,8 @@ ui.table(
     hide_index=True,
     column_config={
         **money,
-        "Share credited (linear)": st.column_config.NumberColumn(format="%.0f%%"),
-        "Share touched": st.column_config.NumberColumn(format="%.0f%%"),
+        "Share credited (linear)": st.column_config.NumberColumn(format="%.1f%%"),
+        "Share touched": st.column_config.NumberColumn(format="%.1f%%"),
     },
 )
 st.caption(

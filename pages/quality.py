@@ -92,9 +92,9 @@ st.caption(
 )
 
 
-# The numbers, per group: volume and quality with counts and intervals; then revenue and cost.
-# Two tables, the group pinned in each: the cost and return columns are on screen, not past the
-# rates' sixteen columns.
+# The numbers, per group: volume and quality with counts and intervals; then spend, return and
+# costs. Two tables, the group pinned in each: the cost and return columns are on screen, not
+# past the rates' sixteen columns.
 table = tables.quality_table(groups, by, labels, MEASURES)
 ui.table(
     table,
@@ -106,25 +106,24 @@ ui.table(
             for k, _, _ in metrics.QUALITY_RATES
         },
         "Leads": st.column_config.NumberColumn(format="localized"),
+        "Revenue per lead": st.column_config.NumberColumn(format="dollar"),
+        "Median days to win": st.column_config.NumberColumn(format="%.0f"),
     },
 )
-st.markdown(f"**What each {by} won and cost**")
-money = tables.quality_money_table(groups, by, labels)
+st.markdown(f"**What each {by} cost and returned**")
+money = tables.quality_money_table(groups, by)
 ui.table(
     money,
     hide_index=True,
     column_config={
         by.capitalize(): st.column_config.Column(pinned=True),
-        "Leads": st.column_config.NumberColumn(format="localized"),
         "Won revenue": st.column_config.NumberColumn(format="dollar"),
-        "Revenue per lead": st.column_config.NumberColumn(format="dollar"),
-        "Median days to win": st.column_config.NumberColumn(format="%.0f"),
+        "Return on spend": st.column_config.NumberColumn(format="%.2f×"),
         **{
             c: st.column_config.NumberColumn(format="dollar")
             for c in money
             if c.startswith("Cost per")
         },
-        "Return on spend": st.column_config.NumberColumn(format="%.2f×"),
     },
 )
 if ctx.filters.owners or ctx.filters.teams or ctx.filters.attributes:

@@ -434,10 +434,10 @@ def test_quality_page_switches(app):
     open_quality(app)
     app.radio(key="quality_by").set_value("campaign").run()
     assert not app.exception
-    table = app.dataframe[1].value
-    podcast = table[table["Campaign"] == "Podcast"].iloc[0]
-    assert podcast["Leads"] == 0
-    assert podcast["Spend"] == "$500"
+    table = app.dataframe[0].value
+    assert table.loc[table["Campaign"] == "Podcast", "Leads"].iloc[0] == 0
+    money = app.dataframe[1].value
+    assert money.loc[money["Campaign"] == "Podcast", "Spend"].iloc[0] == "$500"
     app.slider(key="quality_threshold").set_value(55.0).run()
     text = " ".join(m.value for m in app.markdown)
     assert (
