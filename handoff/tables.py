@@ -93,6 +93,8 @@ def rate_rows(
 # What a table shows for a missing value (st.dataframe's placeholder; fmt says "–" for none too):
 # never Streamlit's raw "None"; a table whose blanks mean something says what in its caption.
 MISSING = "–"
+# A lead list's caption on its blanks: what "–" means in the columns every list has.
+MISSING_IN_LEAD_LIST = "a team, campaign or score –: the export has none"
 # Rows a table shows before it scrolls: every source, team or owner of a breakdown up to 20
 # (Streamlit's default height stops at 10 and hid the 11th source in a scroll box).
 MAX_VISIBLE_ROWS = 20

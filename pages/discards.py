@@ -256,7 +256,8 @@ else:
     ui.table(slipping, hide_index=True, column_config=slipping_columns)
     st.caption(
         "–: none. Last sales activity –: no sales activity at all since the hand-over; "
-        "a team, campaign or score –: the export has none."
+        + tables.MISSING_IN_LEAD_LIST
+        + "."
     )
     scores = tables.scores_caption(slipping, ctx.agreement, has_crm_score)
     if scores:

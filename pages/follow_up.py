@@ -56,7 +56,6 @@ def delta(key: str, scale: float = 1.0, suffix: str = "", higher_is_better: bool
 
 
 # The in-time share counts the leads judged; the latency quantiles the leads followed up.
-bases = tables.follow_up_bases(now)
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric(
     "Followed up in time",
@@ -66,21 +65,21 @@ c1.metric(
     f"invalid ones are not judged); 95% interval "
     f"{fmt.rate(now['within_sla_low'])}–{fmt.rate(now['within_sla_high'])}.",
 )
-c1.caption(bases["in_time"])
+c1.caption(tables.follow_up_bases(now)["in_time"])
 c2.metric(
     "Median time to follow-up",
     fmt.hours(now["median_hours"]),
     **delta("median_hours", suffix=" h", higher_is_better=False),
     help=f"Of the leads followed up, on the agreement's clock; target {target:g} h.",
 )
-c2.caption(bases["latency"])
+c2.caption(tables.follow_up_bases(now)["latency"])
 c3.metric(
     "90% of follow-ups within",
     fmt.hours(now["p90_hours"]),
     **delta("p90_hours", suffix=" h", higher_is_better=False),
     help="Of the leads followed up (not of every hand-over).",
 )
-c3.caption(bases["latency"])
+c3.caption(tables.follow_up_bases(now)["latency"])
 c4.metric(
     "Waiting past the target",
     fmt.count(now["n_open_breaches"]),
@@ -206,7 +205,8 @@ breach_columns = {
 ui.table(breaches, hide_index=True, column_config=breach_columns)
 st.caption(
     "–: none. Followed up –: no follow-up yet (still waiting, or closed without one); "
-    "a team, campaign or score –: the export has none."
+    + tables.MISSING_IN_LEAD_LIST
+    + "."
 )
 scores = tables.scores_caption(breaches, ctx.agreement, has_crm_score)
 if scores:

@@ -394,7 +394,8 @@ lead_columns = {
 ui.table(leads, hide_index=True, column_config=lead_columns)
 st.caption(
     "–: none. Handed over –: never handed over; Last sales activity –: no sales activity yet; "
-    "a team, campaign or score –: the export has none."
+    + tables.MISSING_IN_LEAD_LIST
+    + "."
 )
 scores = tables.scores_caption(leads, ctx.agreement, has_crm_score)
 if scores:
