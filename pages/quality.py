@@ -134,7 +134,8 @@ if ctx.filters.owners or ctx.filters.teams or ctx.filters.attributes:
 else:
     st.caption(
         "Spend counts the months of the period (a month partly in it by its share of days). "
-        "'no spend data' means no spend was recorded, not that it was free."
+        "'no spend data' means no spend was recorded, not that it was free; a cost per stage "
+        "or a return reads – where there is no spend, or nothing reached that stage, to divide by."
     )
 
 # Quality over time for the chosen groups.
