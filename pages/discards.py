@@ -233,7 +233,9 @@ if n_slipping == 0:
     st.success("None: every active MQL has been worked recently.")
 else:
     has_crm_score = "crm" in metrics.scores_available(ctx.db)
-    slipping = tables.lead_list(slipping, has_crm_score)
+    slipping = tables.lead_list(slipping, has_crm_score).assign(
+        furthest_stage=lambda f: [fmt.stage(s, labels) for s in f["furthest_stage"]]
+    )
     slipping_columns = {
         "lead_id": "Lead",
         "owner": "Owner",

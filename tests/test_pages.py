@@ -544,6 +544,9 @@ def test_discards_page(app):
     assert dispositions["n_leads"].sum() == 8
     slipping = app.dataframe[-1].value
     assert slipping["lead_id"].tolist() == ["L02", "L07"]
+    # Their stages in the agreement's names, not its keys ('mql'): L02 an MQL by its score of
+    # 90 and no further, L07 accepted (SAL) on 10 March.
+    assert slipping["furthest_stage"].tolist() == ["MQL", "SAL"]
     app.radio(key="discards_by").set_value("owner").run()
     assert not app.exception
     assert app.dataframe[0].value["Owner"].tolist()[0] == "Ana"
