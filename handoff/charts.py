@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from handoff import safe
+from handoff import fmt, safe
 
 STAGE_COLORS = {
     "lead": "#9aa5b1",
@@ -115,7 +115,9 @@ OVERALL_COLOR = "#333333"
 
 
 def _pct(value: float) -> str:
-    return "–" if value != value else f"{value:.0%}"  # NaN is not equal to itself
+    """A rate on a chart: whole percent, as fmt.rate says it (a share that is not nil never
+    reads 0%; '–' for NaN)."""
+    return fmt.rate(value)
 
 
 @_literal

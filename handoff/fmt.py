@@ -24,7 +24,19 @@ def usd(value: float | None) -> str:
 
 
 def rate(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{value:.{digits}%}"
+    """A rate or share in percent with `digits` decimals, and more where needed so that a
+    share that is not nil never reads 0% and one short of all never reads 100% (1 in 491 is
+    '0.2%', not '0%'; at most four decimals); '–' when there is none (None or NaN)."""
+    if value is None or value != value:  # None or NaN
+        return "–"
+    shown = f"{value:.{digits}%}"
+    for more in range(digits + 1, 5):
+        if not (value > 0 and float(shown[:-1]) == 0) and not (
+            value < 1 and float(shown[:-1]) == 100
+        ):
+            break
+        shown = f"{value:.{more}%}"
+    return shown
 
 
 def hours(value: float | None) -> str:
@@ -42,6 +54,15 @@ def interval(low: float | None, high: float | None) -> str:
 def plural(n: int, word: str) -> str:
     """'1 lead', '2 leads'."""
     return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def counted(n: int, phrase: str) -> str:
+    """A count before a phrase whose first word is a plural: (8, 'MQLs among the leads …')
+    reads '8 MQLs among the leads …', (1, …) '1 MQL among the leads …'."""
+    first, space, rest = phrase.partition(" ")
+    if n == 1 and first.endswith("s"):
+        first = first[:-1]
+    return f"{n:,} {first}{space}{rest}"
 
 
 def stage(key: str | None, labels: dict[str, str]) -> str:

@@ -8,6 +8,8 @@ column formats).
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -84,6 +86,100 @@ def rate_rows(
     if colors is not None:
         rows["color"] = colors
     return rows
+
+
+# --- Showing a table ------------------------------------------------------------------------------
+
+# What a table shows for a missing value (st.dataframe's placeholder; fmt says "–" for none too):
+# never Streamlit's raw "None"; a table whose blanks mean something says what in its caption.
+MISSING = "–"
+# A lead list's caption on its blanks: what "–" means in the columns every list has.
+MISSING_IN_LEAD_LIST = "a team, campaign or score –: the export has none"
+# Rows a table shows before it scrolls: every source, team or owner of a breakdown up to 20
+# (Streamlit's default height stops at 10 and hid the 11th source in a scroll box).
+MAX_VISIBLE_ROWS = 20
+ROW_PX = 35  # Streamlit's row (and header) height at the default row height
+
+
+def table_height(n_rows: int) -> int:
+    """A table's height in pixels: its header and every row up to MAX_VISIBLE_ROWS (a longer
+    table scrolls), plus the frame's border."""
+    return ROW_PX * (min(max(n_rows, 1), MAX_VISIBLE_ROWS) + 1) + 3
+
+
+# --- Downloads ------------------------------------------------------------------------------------
+
+# A column's decimals in its CSV download by the unit its name carries (STYLE: names carry units;
+# 'median_hours', 'hours_overdue', 'cost_usd'), where the page gives it no number format: hours
+# and days to one decimal, money to cents.
+UNIT_DECIMALS = {"hours": 1, "days": 1, "usd": 2}
+# A page's number formats (st.column_config.NumberColumn) as decimals in the download.
+_PRINTF = re.compile(r"%[,]?\.(\d+)f")
+NAMED_FORMAT_DECIMALS = {"dollar": 2, "localized": 0, "plain": 0, "%d": 0}
+
+
+def download_frame(
+    frame: pd.DataFrame, column_config: Mapping[str, Any] | None, time_zone: str
+) -> pd.DataFrame:
+    """A table as its CSV download reads: each column under the heading the page shows it with
+    (its `column_config` label; else a snake_case name as words, 'lead_id' reads 'Lead id'),
+    numbers rounded as the page shows them, times local.
+
+    Numbers: the page's format's decimals ('%.1f' one, 'dollar' cents, 'localized' none; a
+    '%.1f%%' column holds percent already and its heading says '(%)'); without one, by the
+    name's unit (`UNIT_DECIMALS`), a `_rate` in [0, 1] as percent with one decimal, anything
+    else to two decimals; a column whose every value is then whole is written as integers
+    (a score 32.0 reads 32). Times: in the agreement's zone, to the minute ('YYYY-MM-DD' where
+    the page shows only the day), the zone named in the heading: 'Created (America/New_York)'.
+    Yes/no columns read 'yes'/'no'; a missing value is an empty cell. The frame on screen is
+    not changed.
+    """
+    config = column_config or {}
+    out = pd.DataFrame(index=frame.index)
+    for name in frame.columns:
+        series = frame[name]
+        spec = config.get(name)
+        # A heading as given, or a column_config object (a dict with a label and a format).
+        label = spec if isinstance(spec, str) else (spec or {}).get("label")
+        heading = label or (
+            dimension_label(name) if isinstance(name, str) and "_" in name else str(name)
+        )
+        shown = None if isinstance(spec, str) else ((spec or {}).get("type_config") or {})
+        shown = shown.get("format") if shown else None
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            day_only = isinstance(shown, str) and "H" not in shown
+            local = series.dt.tz_convert(time_zone)
+            series = local.dt.strftime("%Y-%m-%d" if day_only else "%Y-%m-%d %H:%M")
+            heading = f"{heading} ({time_zone})"
+        elif pd.api.types.is_bool_dtype(series):
+            series = series.map({True: "yes", False: "no"})
+        elif pd.api.types.is_float_dtype(series):
+            series, heading = _rounded(series, str(name), heading, shown)
+        out[heading] = series
+    return out
+
+
+def _rounded(
+    series: pd.Series, name: str, heading: str, shown: str | None
+) -> tuple[pd.Series, str]:
+    """A float column rounded for its download (download_frame's rules), and its heading."""
+    decimals = None
+    if isinstance(shown, str):
+        printf = _PRINTF.search(shown)
+        decimals = int(printf.group(1)) if printf else NAMED_FORMAT_DECIMALS.get(shown)
+        if shown.endswith("%%") and "%" not in heading:
+            heading = f"{heading} (%)"
+    if decimals is None:
+        words = name.split("_")
+        decimals = next((d for unit, d in UNIT_DECIMALS.items() if unit in words), None)
+    if decimals is None and name.endswith("_rate"):
+        series, decimals = series * 100, 1
+        heading = heading if "%" in heading else f"{heading} (%)"
+    rounded = series.round(2 if decimals is None else decimals)
+    values = rounded.dropna()
+    if decimals == 0 or (decimals is None and (values == values.round()).all()):
+        return rounded.astype("Int64"), heading
+    return rounded, heading
 
 
 # --- Lead lists -----------------------------------------------------------------------------------
@@ -262,17 +358,31 @@ def tradeoff_rows(
 def quality_table(
     groups: pd.DataFrame, by: str, labels: dict[str, str], measures: dict[str, str]
 ) -> pd.DataFrame:
-    """Per source or campaign (metrics.quality_by_group): volume, each stage's count and rate in
-    percent with its interval, revenue, spend and the costs per lead, MQL, SQL and won deal."""
+    """Per source or campaign (metrics.quality_by_group): volume, each stage's count and rate
+    in percent with its interval, the revenue per lead and the days to win (what it cost and
+    returned is `quality_money_table`)."""
     table = pd.DataFrame({by.capitalize(): groups["group_name"], "Leads": groups["n_lead"]})
     for key, count, _ in metrics.QUALITY_RATES:
         table[labels[key]] = groups[count]
         table[measures[key]] = groups[f"{key}_rate"] * 100
         table[f"{measures[key]} 95%"] = intervals(groups, key)
-    table["Won revenue"] = groups["won_amount_usd"]
     table["Revenue per lead"] = groups["revenue_per_lead_usd"]
     table["Median days to win"] = groups["median_days_to_win"]
-    table["Spend"] = [fmt.usd(c) if pd.notna(c) else "no spend data" for c in groups["cost_usd"]]
+    return table
+
+
+def quality_money_table(groups: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per source or campaign, in `quality_table`'s order: what it spent, won and returned,
+    then what each lead, MQL, SQL and won deal cost. Apart from the rates, so that the cost and
+    return columns are on screen at 1440 px, not past sixteen columns of rates."""
+    table = pd.DataFrame(
+        {
+            by.capitalize(): groups["group_name"],
+            "Spend": [fmt.usd(c) if pd.notna(c) else "no spend data" for c in groups["cost_usd"]],
+            "Won revenue": groups["won_amount_usd"],
+            "Return on spend": groups["return_on_spend"],
+        }
+    )
     for name, column in (
         ("lead", "cost_per_lead_usd"),
         ("MQL", "cost_per_mql_usd"),
@@ -280,7 +390,6 @@ def quality_table(
         ("won deal", "cost_per_won_usd"),
     ):
         table[f"Cost per {name}"] = groups[column]
-    table["Return on spend"] = groups["return_on_spend"]
     return table
 
 
@@ -322,6 +431,44 @@ def follow_up_table(groups: pd.DataFrame, by: str) -> pd.DataFrame:
             "Median rep hours": groups["median_rep_hours"],
         }
     )
+
+
+def metric_delta(
+    now: float | None,
+    before: float | None,
+    against: str,
+    *,
+    scale: float = 1.0,
+    suffix: str = "",
+    higher_is_better: bool = True,
+) -> dict[str, Any]:
+    """st.metric's delta arguments for a change from `before` to `now`, shown to one decimal:
+    '+4.4 pts vs October 2026' green when it is better, red when worse; a change that reads
+    +0.0 or -0.0 is 'no change' with no arrow and no colour; none when either is missing."""
+    if now is None or before is None:
+        return {"delta": None}
+    change = round((now - before) * scale, 1)
+    if change == 0:
+        return {"delta": f"no change vs {against}", "delta_color": "off", "delta_arrow": "off"}
+    return {
+        "delta": f"{change:+.1f}{suffix} vs {against}",
+        "delta_color": "normal" if higher_is_better else "inverse",
+    }
+
+
+def follow_up_bases(now: dict[str, Any]) -> dict[str, str]:
+    """What each follow-up headline counts, for the line under it: the in-time share is of the
+    leads judged (met + breached), the latency quantiles of the leads followed up."""
+    # A valid follow-up (follow_up_hours, the latency's base) is either within the target (met)
+    # or after it (breached, followed up late): stg_leads' sla_status and breach.
+    followed_up = now["n_met"] + now["n_followed_up_late"]
+    not_judged = now["n_pending"] + now["n_invalid"]
+    return {
+        "in_time": f"{now['n_met']:,} met of {fmt.plural(now['n_judged'], 'lead')} judged "
+        f"(met + breached; {not_judged:,} pending or invalid not judged)",
+        "latency": f"over the {fmt.plural(followed_up, 'lead')} followed up (not the "
+        f"{now['n_not_followed_up']:,} without a follow-up yet)",
+    }
 
 
 def discards_table(groups: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -19,8 +19,9 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
-from handoff import access, changelog, demo, fmt, metrics, prefetch, safe, views
+from handoff import access, changelog, demo, fmt, metrics, prefetch, safe, tables, views
 from handoff import agreement as agreement_mod
 from handoff.contract import GROUP_COLUMNS
 from handoff.db import (
@@ -496,12 +497,32 @@ def _url_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
-def csv_download(label: str, frame: pd.DataFrame, file_name: str) -> None:
+def table(data: pd.DataFrame | Styler, **kwargs: Any) -> None:
+    """`st.dataframe` by Handoff's table rules: every row up to 20 shows before it scrolls
+    (`tables.table_height`), a missing value reads '–', not 'None' (`tables.MISSING`), and no
+    index; any of these a call gives itself wins."""
+    frame = data.data if isinstance(data, Styler) else data
+    kwargs.setdefault("height", tables.table_height(len(frame)))
+    kwargs.setdefault("placeholder", tables.MISSING)
+    kwargs.setdefault("hide_index", True)
+    st.dataframe(data, **kwargs)
+
+
+def csv_download(
+    label: str,
+    frame: pd.DataFrame,
+    file_name: str,
+    *,
+    column_config: dict[str, Any] | None,
+    time_zone: str,
+) -> None:
     """A button that downloads `frame` as CSV; the file is written only when it is clicked.
-    Text cells a spreadsheet would run as formulas are made inert (`safe.csv_frame`)."""
+    It reads as the table on the page: the page's `column_config` headings, numbers rounded as
+    shown and times local to `time_zone`, named in the heading (`tables.download_frame`); text
+    cells a spreadsheet would run as formulas are made inert (`safe.csv_frame`)."""
     st.download_button(
         label,
-        data=lambda: safe.csv_bytes(frame),
+        data=lambda: safe.csv_bytes(tables.download_frame(frame, column_config, time_zone)),
         file_name=file_name,
         mime="text/csv",
         on_click="ignore",

@@ -78,14 +78,14 @@ def crm_report() -> None:
     if recorded.empty:
         st.info(f"No {what} in {period.label} for these filters.")
         return
-    st.dataframe(
-        recorded,
+    ui.table(
+        recorded.assign(revenue_share=recorded["revenue_share"] * 100),
         hide_index=True,
         column_config={
             "source": "Source recorded on the deal",
             "n_deals": st.column_config.NumberColumn("Deals", format="localized"),
             "revenue_usd": st.column_config.NumberColumn("Revenue", format="dollar"),
-            "revenue_share": st.column_config.NumberColumn("Share", format="percent"),
+            "revenue_share": st.column_config.NumberColumn("Share", format="%.1f%%"),
             "n_unlike_lead_source": st.column_config.NumberColumn(
                 "Deals unlike their lead's source", format="localized"
             ),
@@ -175,13 +175,13 @@ money = {
         "Share touched",
     )
 }
-st.dataframe(
+ui.table(
     table,
     hide_index=True,
     column_config={
         **money,
-        "Share credited (linear)": st.column_config.NumberColumn(format="%.0f%%"),
-        "Share touched": st.column_config.NumberColumn(format="%.0f%%"),
+        "Share credited (linear)": st.column_config.NumberColumn(format="%.1f%%"),
+        "Share touched": st.column_config.NumberColumn(format="%.1f%%"),
     },
 )
 st.caption(

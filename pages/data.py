@@ -72,7 +72,7 @@ if notice := access.local_notice():
 st.subheader("Changes to the data")
 changes = changelog.read(db_path_from_env())
 if changes:
-    st.dataframe(
+    ui.table(
         pd.DataFrame(ui.change_rows(changes[:50], ctx.agreement.time_zone)),
         hide_index=True,
         column_config={"Detail": st.column_config.TextColumn("Detail", width="large")},
@@ -101,7 +101,7 @@ if outcome:
         f"{safe.md(outcome['format_title'])}."
         + (f" {safe.md(outcome['update'])}" if outcome.get("update") else "")
     )
-    st.dataframe(
+    ui.table(
         pd.DataFrame(outcome["changes"]),
         hide_index=True,
         column_config={
@@ -161,7 +161,7 @@ if files and not too_big and not refusal:
         for note in plan.mapping.notes:
             st.caption(safe.md(note))
         st.markdown("Where each column comes from:")
-        st.dataframe(
+        ui.table(
             pd.DataFrame(mapping.column_mapping(plan.assignment)),
             hide_index=True,
             column_config={"from": st.column_config.TextColumn("From", width="large")},
@@ -262,7 +262,7 @@ if files and not too_big and not refusal:
                     if t.file
                 ]
             )
-            st.dataframe(
+            ui.table(
                 per_file,
                 hide_index=True,
                 column_config={
@@ -303,13 +303,17 @@ if files and not too_big and not refusal:
                 else:
                     st.warning(f"{fmt.count(len(rows))} rows would be rejected as bad data.")
                 st.markdown(f"**{title}**")
-                st.dataframe(by_cause, hide_index=True, column_config=problem_columns)
-                st.dataframe(rows.head(10_000), hide_index=True, column_config=problem_columns)
+                ui.table(by_cause, hide_index=True, column_config=problem_columns)
+                ui.table(rows.head(10_000), hide_index=True, column_config=problem_columns)
             if (problems["outcome"] == "rejected").sum() == 0:
                 st.success("No problems: every row that is not set aside would be imported.")
             if not problems.empty:
                 ui.csv_download(
-                    "Download every rejected and set-aside row (CSV)", problems, "problems.csv"
+                    "Download every rejected and set-aside row (CSV)",
+                    problems,
+                    "problems.csv",
+                    column_config=problem_columns,
+                    time_zone=ctx.agreement.time_zone,
                 )
             if result.merges:
                 st.caption(
@@ -458,7 +462,7 @@ with st.expander(
         for note in proposal.notes:
             st.warning(safe.md(note))
         st.markdown("Where each value comes from (every other key is a default, said in the file):")
-        st.dataframe(
+        ui.table(
             starter.reasons_table(proposal),
             hide_index=True,
             column_config={
@@ -486,7 +490,7 @@ with st.expander(
 st.subheader("Tables")
 tables = ctx.db.run("dataset_tables")
 tables["extra_columns"] = tables["extra_columns"].map(lambda cols: ", ".join(cols))
-st.dataframe(
+ui.table(
     tables,
     hide_index=True,
     column_config={
@@ -521,7 +525,7 @@ quality = ctx.db.run("data_quality")
 fired = quality[quality["n_rows"] > 0]
 if fired.empty:
     st.success("No data-quality warnings.")
-st.dataframe(
+ui.table(
     quality,
     hide_index=True,
     column_config={
@@ -541,7 +545,7 @@ if not set_aside.empty:
         "lead), each counted under the rule that set it aside. They are in the rejects file "
         "beside the database, with the outcome set_aside."
     )
-    st.dataframe(
+    ui.table(
         set_aside,
         hide_index=True,
         # The rule last, where its text has room.
@@ -561,7 +565,7 @@ reasons = ctx.db.run("rejects_by_reason")
 if reasons.empty:
     st.success("The import rejected no rows.")
 else:
-    st.dataframe(
+    ui.table(
         reasons,
         hide_index=True,
         column_config={
@@ -575,5 +579,19 @@ else:
     )
     rows = ctx.db.run("rejected_rows", {"limit": 500})
     st.markdown("First rejected rows per table (line 1 is the header):")
-    st.dataframe(rows, hide_index=True)
-    ui.csv_download("Download these rejected rows (CSV)", rows, "rejected_rows.csv")
+    rejected_columns = {
+        "table_name": "Table",
+        "file_name": "File",
+        "line": st.column_config.NumberColumn("Line", format="plain"),
+        "column_name": "Column",
+        "reason": "Reason",
+        "record": st.column_config.TextColumn("Row as read", width="large"),
+    }
+    ui.table(rows, hide_index=True, column_config=rejected_columns)
+    ui.csv_download(
+        "Download these rejected rows (CSV)",
+        rows,
+        "rejected_rows.csv",
+        column_config=rejected_columns,
+        time_zone=ctx.agreement.time_zone,
+    )

@@ -29,7 +29,8 @@ columns = {"group_1": "source"}
 # The feedback session's numbers in one block.
 stages = metrics.funnel_stages(ctx.db, ctx.filters).set_index("stage")["n_leads"]
 st.markdown(
-    f"**The {fmt.count(now['n_mql'])} {mqls}** and where they stand now · {VIEWS[ctx.filters.view]}"
+    f"**The {fmt.counted(now['n_mql'], mqls)}** and where they stand now · "
+    f"{VIEWS[ctx.filters.view]}"
 )
 block = st.columns(8)
 for column, (label, value, help_text) in zip(
@@ -50,7 +51,7 @@ for column, (label, value, help_text) in zip(
     column.metric(label, fmt.count(value), help=help_text)
 st.caption(
     f"Won, lost, active, discarded now and in nurture now account for every one of the "
-    f"{fmt.count(now['n_mql'])} MQLs: their disposition at the data's end."
+    f"{fmt.plural(now['n_mql'], 'MQL')}: their disposition at the data's end."
 )
 
 
@@ -78,14 +79,14 @@ for column, key, name, target, floor in (
         fmt.rate(now[f"{key}_rate"], 1),
         delta=change,
         delta_color="normal" if floor else "inverse",
-        help=f"{count:,} of the {now['n_mql']:,} {mqls}"
+        help=f"{count:,} of the {fmt.counted(now['n_mql'], mqls)}"
         + ("" if key == "acceptance" else ", discarded at any point")
         + "; 95% interval "
         f"{fmt.rate(now[f'{key}_low'])}–{fmt.rate(now[f'{key}_high'])}.",
     )
     verdict = status(now[f"{key}_met"], now[f"{key}_rate"], target, floor)
     color = "green" if now[f"{key}_met"] else "red"
-    column.markdown(f":{color}[**{verdict}**] ({count:,} of the {now['n_mql']:,} {mqls})")
+    column.markdown(f":{color}[**{verdict}**] ({count:,} of the {fmt.counted(now['n_mql'], mqls)})")
 
 # The same by group, with the targets drawn.
 st.subheader("By source, campaign, owner and team")
@@ -119,7 +120,7 @@ for column, key, name, target, target_label in (
         ),
         width="stretch",
     )
-st.dataframe(
+ui.table(
     tables.discards_table(groups, by),
     hide_index=True,
     column_config={
@@ -163,13 +164,14 @@ st.subheader("Sent back to nurture")
 recycling = ctx.run("recycling", columns=columns)
 n_recycled = int(recycling["n_leads"].sum())
 if n_recycled == 0:
-    st.info(f"None of the {fmt.count(now['n_mql'])} {mqls} was sent back to nurture.")
+    st.info(f"None of the {fmt.counted(now['n_mql'], mqls)} was sent back to nurture.")
 else:
     st.markdown(
-        f"**{n_recycled:,}** of the {fmt.count(now['n_mql'])} {mqls} were sent back to nurture "
+        f"**{n_recycled:,}** of the {fmt.counted(now['n_mql'], mqls)} "
+        f"{'was' if n_recycled == 1 else 'were'} sent back to nurture "
         "at some point; where they are now:"
     )
-    st.dataframe(
+    ui.table(
         recycling[["outcome", "n_leads", "median_days_in_nurture"]].assign(
             share=recycling["n_leads"] / n_recycled * 100
         ),
@@ -196,12 +198,14 @@ st.plotly_chart(
     charts.accounts(
         accounts,
         now["n_mql"],
-        f"The {fmt.count(now['n_mql'])} MQLs by disposition at the data's end",
+        f"The {fmt.plural(now['n_mql'], 'MQL')} by disposition at the data's end",
     ),
     width="stretch",
 )
-st.dataframe(
-    accounts[["account", "n_leads", "median_days_since_stage_change", "n_slipping"]],
+ui.table(
+    accounts[["account", "n_leads", "median_days_since_stage_change", "n_slipping"]].assign(
+        account=[fmt.account(a, labels) for a in accounts["account"]]
+    ),
     hide_index=True,
     column_config={
         "account": "Disposition",
@@ -212,7 +216,11 @@ st.dataframe(
         "n_slipping": "Slipping through the cracks",
     },
 )
-st.caption(f"The rows sum to {fmt.count(int(accounts['n_leads'].sum()))} MQLs.")
+st.caption(
+    f"The rows sum to {fmt.plural(int(accounts['n_leads'].sum()), 'MQL')}. Days since the last "
+    "stage change are for active leads only (–: won, lost, discarded or recycled leads have left "
+    "the funnel, or no lead is active at that stage)."
+)
 
 st.markdown(
     f"**Slipping through the cracks**: active leads with no sales activity for more than "
@@ -225,29 +233,33 @@ if n_slipping == 0:
     st.success("None: every active MQL has been worked recently.")
 else:
     has_crm_score = "crm" in metrics.scores_available(ctx.db)
-    slipping = tables.lead_list(slipping, has_crm_score)
-    st.dataframe(
-        slipping,
-        hide_index=True,
-        column_config={
-            "lead_id": "Lead",
-            "owner": "Owner",
-            "team": "Team",
-            "source": "Source",
-            "campaign": "Campaign",
-            "furthest_stage": "Stage",
-            "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD"),
-            "last_stage_change_at": st.column_config.DatetimeColumn(
-                "Last stage change", format="YYYY-MM-DD"
-            ),
-            "last_activity_at": st.column_config.DatetimeColumn(
-                "Last sales activity", format="YYYY-MM-DD"
-            ),
-            "days_without_activity": st.column_config.NumberColumn(
-                "Days without activity", format="%.0f"
-            ),
-            **tables.SCORE_HEADINGS,
-        },
+    slipping = tables.lead_list(slipping, has_crm_score).assign(
+        furthest_stage=lambda f: [fmt.stage(s, labels) for s in f["furthest_stage"]]
+    )
+    slipping_columns = {
+        "lead_id": "Lead",
+        "owner": "Owner",
+        "team": "Team",
+        "source": "Source",
+        "campaign": "Campaign",
+        "furthest_stage": "Stage",
+        "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD"),
+        "last_stage_change_at": st.column_config.DatetimeColumn(
+            "Last stage change", format="YYYY-MM-DD"
+        ),
+        "last_activity_at": st.column_config.DatetimeColumn(
+            "Last sales activity", format="YYYY-MM-DD"
+        ),
+        "days_without_activity": st.column_config.NumberColumn(
+            "Days without activity", format="%.0f"
+        ),
+        **tables.SCORE_HEADINGS,
+    }
+    ui.table(slipping, hide_index=True, column_config=slipping_columns)
+    st.caption(
+        "–: none. Last sales activity –: no sales activity at all since the hand-over; "
+        + tables.MISSING_IN_LEAD_LIST
+        + "."
     )
     scores = tables.scores_caption(slipping, ctx.agreement, has_crm_score)
     if scores:
@@ -256,4 +268,6 @@ else:
         f"Download the {n_slipping:,} leads slipping through the cracks (CSV)",
         slipping,
         f"slipping_{period.start}.csv",
+        column_config=slipping_columns,
+        time_zone=ctx.agreement.time_zone,
     )

@@ -44,36 +44,42 @@ if not summary["has_follow_up_data"]:
     st.stop()
 
 
-def delta(key: str, scale: float = 1.0, suffix: str = "") -> str | None:
-    if now[key] is None or before[key] is None:
-        return None
-    change = (now[key] - before[key]) * scale
-    return f"{change:+.1f}{suffix} vs {previous.label}"
+def delta(key: str, scale: float = 1.0, suffix: str = "", higher_is_better: bool = True):
+    return tables.metric_delta(
+        now[key],
+        before[key],
+        previous.label,
+        scale=scale,
+        suffix=suffix,
+        higher_is_better=higher_is_better,
+    )
 
 
+# The in-time share counts the leads judged; the latency quantiles the leads followed up.
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric(
     "Followed up in time",
     fmt.rate(now["within_sla_rate"], 1),
-    delta=delta("within_sla_rate", 100, " pts"),
+    **delta("within_sla_rate", 100, " pts"),
     help=f"{now['n_met']:,} met of {now['n_judged']:,} judged (met + breached; pending and "
     f"invalid ones are not judged); 95% interval "
     f"{fmt.rate(now['within_sla_low'])}–{fmt.rate(now['within_sla_high'])}.",
 )
+c1.caption(tables.follow_up_bases(now)["in_time"])
 c2.metric(
     "Median time to follow-up",
     fmt.hours(now["median_hours"]),
-    delta=delta("median_hours", suffix=" h"),
-    delta_color="inverse",
+    **delta("median_hours", suffix=" h", higher_is_better=False),
     help=f"Of the leads followed up, on the agreement's clock; target {target:g} h.",
 )
+c2.caption(tables.follow_up_bases(now)["latency"])
 c3.metric(
     "90% of follow-ups within",
     fmt.hours(now["p90_hours"]),
-    delta=delta("p90_hours", suffix=" h"),
-    delta_color="inverse",
+    **delta("p90_hours", suffix=" h", higher_is_better=False),
     help="Of the leads followed up (not of every hand-over).",
 )
+c3.caption(tables.follow_up_bases(now)["latency"])
 c4.metric(
     "Waiting past the target",
     fmt.count(now["n_open_breaches"]),
@@ -86,7 +92,8 @@ c5.metric(
     "waiting.",
 )
 st.markdown(
-    f"Of **{now['n_handed_over']:,}** MQLs handed over in {period.label}, **{now['n_met']:,}** "
+    f"Of the **{fmt.plural(now['n_handed_over'], 'MQL')}** handed over in {period.label}, "
+    f"**{now['n_met']:,}** "
     f"were followed up within the target and **{now['n_breached']:,}** breached it: "
     f"{now['n_followed_up_late']:,} followed up late, {now['n_open_breaches']:,} still waiting "
     f"past the target and {now['n_closed_without_follow_up']:,} closed without follow-up; "
@@ -127,7 +134,7 @@ st.plotly_chart(
     ),
     width="stretch",
 )
-st.dataframe(
+ui.table(
     tables.follow_up_table(groups, by),
     hide_index=True,
     column_config={
@@ -181,30 +188,36 @@ breaches = breaches.assign(
 )
 has_crm_score = "crm" in metrics.scores_available(ctx.db)
 breaches = tables.lead_list(breaches, has_crm_score)
-st.dataframe(
-    breaches,
-    hide_index=True,
-    column_config={
-        "lead_id": "Lead",
-        "breach": "Breach",
-        "owner": "Owner",
-        "team": "Team",
-        "source": "Source",
-        "campaign": "Campaign",
-        "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD HH:mm"),
-        "first_follow_up_at": st.column_config.DatetimeColumn(
-            "Followed up", format="YYYY-MM-DD HH:mm"
-        ),
-        "hours_on_clock": st.column_config.NumberColumn("Hours on the clock", format="%.1f"),
-        "hours_overdue": st.column_config.NumberColumn("Hours overdue", format="%.1f"),
-        "disposition": "Disposition now",
-        **tables.SCORE_HEADINGS,
-    },
+breach_columns = {
+    "lead_id": "Lead",
+    "breach": "Breach",
+    "owner": "Owner",
+    "team": "Team",
+    "source": "Source",
+    "campaign": "Campaign",
+    "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD HH:mm"),
+    "first_follow_up_at": st.column_config.DatetimeColumn("Followed up", format="YYYY-MM-DD HH:mm"),
+    "hours_on_clock": st.column_config.NumberColumn("Hours on the clock", format="%.1f"),
+    "hours_overdue": st.column_config.NumberColumn("Hours overdue", format="%.1f"),
+    "disposition": "Disposition now",
+    **tables.SCORE_HEADINGS,
+}
+ui.table(breaches, hide_index=True, column_config=breach_columns)
+st.caption(
+    "–: none. Followed up –: no follow-up yet (still waiting, or closed without one); "
+    + tables.MISSING_IN_LEAD_LIST
+    + "."
 )
 scores = tables.scores_caption(breaches, ctx.agreement, has_crm_score)
 if scores:
     st.caption(safe.md(scores))
-ui.csv_download("Download the breaches (CSV)", breaches, f"follow_up_breaches_{period.start}.csv")
+ui.csv_download(
+    "Download the breaches (CSV)",
+    breaches,
+    f"follow_up_breaches_{period.start}.csv",
+    column_config=breach_columns,
+    time_zone=ctx.agreement.time_zone,
+)
 
 # What slow follow-up costs.
 st.subheader("What slow follow-up costs")

@@ -76,7 +76,7 @@ right.plotly_chart(
     ),
     width="stretch",
 )
-st.dataframe(
+ui.table(
     tables.funnel_stages_table(stages, labels),
     hide_index=True,
     column_config={
@@ -142,7 +142,7 @@ def shade(column: pd.Series) -> list[str]:
     return [colors.get(v, "") for v in verdicts.get(column.name, [""] * len(column))]
 
 
-st.dataframe(
+ui.table(
     table.style.apply(shade, axis=0),
     hide_index=True,
     column_config={
@@ -225,7 +225,7 @@ st.caption(
     )
 )
 with st.expander("Numbers behind the chart"):
-    st.dataframe(
+    ui.table(
         trend[["month", "group", "n_from", "n_to", "rate", "is_mature"]].assign(
             rate=trend["rate"] * 100
         ),
@@ -242,7 +242,7 @@ with st.expander("Numbers behind the chart"):
 # Velocity: how long each step takes.
 st.subheader("How long each step takes")
 velocity = ctx.run("stage_velocity", columns=by_one)
-st.dataframe(
+ui.table(
     tables.velocity_table(velocity, ctx.agreement),
     hide_index=True,
     column_config={
@@ -293,9 +293,17 @@ per_group = velocity[(velocity["step"] == velocity_step) & velocity["group_1"].n
 with st.expander(
     f"{metrics.step_label(velocity_step, ctx.agreement)} per {safe.md(dimension_label(by).lower())}"
 ):
-    st.dataframe(
+    ui.table(
         per_group[["group_1", "n_leads", "p25_days", "median_days", "p75_days", "p90_days"]],
         hide_index=True,
+        column_config={
+            "group_1": dimension_label(by),
+            "n_leads": st.column_config.NumberColumn("Leads", format="localized"),
+            **{
+                column: st.column_config.NumberColumn(heading, format="%.1f")
+                for column, heading in tables.VELOCITY_QUANTILES
+            },
+        },
     )
 
 # Drill-down: the leads behind a number, to act on.
@@ -363,29 +371,31 @@ if next_step and stage_pick != "won":
         f"{metrics.step_label(next_step, ctx.agreement)} have passed since it reached "
         f"{labels[stage_pick]}. Too early to say: those days have not passed yet."
     )
-st.dataframe(
-    leads,
-    hide_index=True,
-    column_config={
-        "lead_id": "Lead",
-        "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
-        "source": "Source",
-        "campaign": "Campaign",
-        "owner": "Owner",
-        "team": "Team",
-        **tables.SCORE_HEADINGS,
-        "outcome": "Outcome",
-        "furthest_stage": "Furthest stage",
-        "disposition": "Disposition",
-        "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD HH:mm"),
-        "sla_status": "Follow-up SLA",
-        "last_activity_at": st.column_config.DatetimeColumn(
-            "Last sales activity", format="YYYY-MM-DD HH:mm"
-        ),
-        "last_stage_change_at": st.column_config.DatetimeColumn(
-            "Last stage change", format="YYYY-MM-DD HH:mm"
-        ),
-    },
+lead_columns = {
+    "lead_id": "Lead",
+    "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+    "source": "Source",
+    "campaign": "Campaign",
+    "owner": "Owner",
+    "team": "Team",
+    **tables.SCORE_HEADINGS,
+    "outcome": "Outcome",
+    "furthest_stage": "Furthest stage",
+    "disposition": "Disposition",
+    "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD HH:mm"),
+    "sla_status": "Follow-up SLA",
+    "last_activity_at": st.column_config.DatetimeColumn(
+        "Last sales activity", format="YYYY-MM-DD HH:mm"
+    ),
+    "last_stage_change_at": st.column_config.DatetimeColumn(
+        "Last stage change", format="YYYY-MM-DD HH:mm"
+    ),
+}
+ui.table(leads, hide_index=True, column_config=lead_columns)
+st.caption(
+    "–: none. Handed over –: never handed over; Last sales activity –: no sales activity yet; "
+    + tables.MISSING_IN_LEAD_LIST
+    + "."
 )
 scores = tables.scores_caption(leads, ctx.agreement, has_crm_score)
 if scores:
@@ -394,4 +404,6 @@ ui.csv_download(
     "Download this list (CSV)",
     leads,
     f"funnel_{stage_pick}_{'dropped' if only_dropped else 'reached'}.csv",
+    column_config=lead_columns,
+    time_zone=ctx.agreement.time_zone,
 )

@@ -92,26 +92,38 @@ st.caption(
 )
 
 
-# The numbers, per group: volume, quality with counts and intervals, revenue and cost.
+# The numbers, per group: volume and quality with counts and intervals; then spend, return and
+# costs. Two tables, the group pinned in each: the cost and return columns are on screen, not
+# past the rates' sixteen columns.
 table = tables.quality_table(groups, by, labels, MEASURES)
-st.dataframe(
+ui.table(
     table,
     hide_index=True,
     column_config={
+        by.capitalize(): st.column_config.Column(pinned=True),
         **{
             MEASURES[k]: st.column_config.NumberColumn(format="%.1f%%")
             for k, _, _ in metrics.QUALITY_RATES
         },
         "Leads": st.column_config.NumberColumn(format="localized"),
-        "Won revenue": st.column_config.NumberColumn(format="dollar"),
         "Revenue per lead": st.column_config.NumberColumn(format="dollar"),
         "Median days to win": st.column_config.NumberColumn(format="%.0f"),
+    },
+)
+st.markdown(f"**What each {by} cost and returned**")
+money = tables.quality_money_table(groups, by)
+ui.table(
+    money,
+    hide_index=True,
+    column_config={
+        by.capitalize(): st.column_config.Column(pinned=True),
+        "Won revenue": st.column_config.NumberColumn(format="dollar"),
+        "Return on spend": st.column_config.NumberColumn(format="%.2f×"),
         **{
             c: st.column_config.NumberColumn(format="dollar")
-            for c in table
+            for c in money
             if c.startswith("Cost per")
         },
-        "Return on spend": st.column_config.NumberColumn(format="%.2f×"),
     },
 )
 if ctx.filters.owners or ctx.filters.teams or ctx.filters.attributes:
@@ -122,7 +134,8 @@ if ctx.filters.owners or ctx.filters.teams or ctx.filters.attributes:
 else:
     st.caption(
         "Spend counts the months of the period (a month partly in it by its share of days). "
-        "'no spend data' means no spend was recorded, not that it was free."
+        "'no spend data' means no spend was recorded, not that it was free; a cost per stage "
+        "or a return reads – where there is no spend, or nothing reached that stage, to divide by."
     )
 
 # Quality over time for the chosen groups.
@@ -185,7 +198,8 @@ else:
     # The two scores side by side: which ranks the period's converters better?
     side = metrics.score_auc_side_by_side(ctx.db, ctx.filters, available)
     st.caption(
-        "Side by side, the ROC area "
+        "Side by side, the ROC area (0.5: no better than a coin toss; 1.0: ranks every converted "
+        "lead above the rest) "
         + "; ".join(
             f"for {name}: "
             + ", ".join(
@@ -218,6 +232,12 @@ for column, outcome, name in ((a1, "sql", "reaching SQL"), (a2, "won", "winning"
         f"{fmt.count(auc.loc[outcome, 'n_not_converted']) if outcome in auc.index else 0} not.",
     )
 a3.metric("Leads without a score", fmt.count(unscored), help=f"of {fmt.count(n_leads)} leads")
+st.caption(
+    "The ROC area says how well the score ranks leads: pick one lead that converted and one that "
+    "did not; it is the chance the converted one scored higher. 0.5 means the score ranks no "
+    "better than a coin toss, 1.0 that every lead that converted scored above every lead that "
+    "did not; the closer to 1.0, the better the score tells them apart."
+)
 st.plotly_chart(
     charts.rates_by_category(
         bands, "band", f"Conversion by band of {score_name}, with 95% intervals", "Score band"
@@ -251,15 +271,20 @@ threshold = ui.control(
     format="%g",
 )
 what_if = metrics.score_what_if(ctx.db, ctx.filters, threshold, score_by)
+agreed = (
+    " (the agreed threshold)"
+    if current is not None and threshold == current
+    else (f" (the agreement's is {current:g})" if current is not None else "")
+)
 st.markdown(
-    f"At threshold **{threshold:g}**, sales would have received "
-    f"**{fmt.count(what_if['n_handed_over_at_threshold'])}** of these leads as MQLs instead of "
-    f"the {fmt.count(what_if['n_handed_over_now'])} that became MQLs; of the "
-    f"{fmt.count(what_if['n_sql'])} leads "
-    f"that reached {labels['sql']}, **{fmt.count(what_if['n_sql_missed'])}** scored below it and "
-    f"would not have been handed over (and {fmt.count(what_if['n_won_missed'])} of the "
-    f"{fmt.count(what_if['n_won'])} wins). {fmt.count(what_if['n_unscored'])} leads have no "
-    "score and are not judged by a threshold."
+    f"**If only leads scoring {threshold:g} or more{agreed} became MQLs:** sales would have "
+    f"received **{fmt.count(what_if['n_handed_over_at_threshold'])}** of this period's leads as "
+    f"MQLs, against the {fmt.plural(what_if['n_handed_over_now'], 'MQL')} it really received. "
+    f"Of the {fmt.plural(what_if['n_sql'], 'lead')} that reached {labels['sql']}, "
+    f"**{fmt.count(what_if['n_sql_missed'])}** scored below {threshold:g} and would never have "
+    f"reached sales (nor would {fmt.count(what_if['n_won_missed'])} of the "
+    f"{fmt.plural(what_if['n_won'], 'win')}). {fmt.plural(what_if['n_unscored'], 'lead')} "
+    "without a score cannot be judged by a threshold."
 )
 
 # Which of the agreed scoring rules tell converting MQLs apart?
@@ -281,7 +306,7 @@ if ctx.agreement.scoring is not None:
     if rules.empty:
         st.info(f"No {labels['mql']}s among the leads of {period.label}.")
     else:
-        st.dataframe(
+        ui.table(
             rules,
             hide_index=True,
             width="stretch",

@@ -621,6 +621,16 @@ def test_the_pages_show_the_json_s_numbers(demo_db, monkeypatch, url):
     assert page["Followed up in time"] == fmt.rate(now["within_sla_rate"], 1)
     assert page["Waiting past the target"] == fmt.count(now["n_open_breaches"])
     assert page["Closed without follow-up"] == fmt.count(now["n_closed_without_follow_up"])
+    # The counts under the headlines are the JSON's: met of judged, and the leads followed up
+    # (met + late: every valid follow-up is one or the other) apart from those without one.
+    captions = " ".join(c.value for c in app.caption)
+    assert f"{now['n_met']:,} met of {now['n_judged']:,} leads judged" in captions
+    followed_up = now["n_met"] + now["n_followed_up_late"]
+    assert (
+        f"over the {followed_up:,} leads followed up (not the {now['n_not_followed_up']:,} "
+        "without a follow-up yet)"
+    ) in captions
+    assert followed_up + now["n_invalid"] + now["n_not_followed_up"] == now["n_handed_over"]
     # Discards: the acceptance and discard rates and the block.
     app.switch_page("pages/discards.py").run()
     assert not app.exception

@@ -210,7 +210,8 @@ def test_the_download_helper_writes_the_neutralised_csv(monkeypatch):
 
     seen = {}
     monkeypatch.setattr(st, "download_button", lambda label, data, **kw: seen.update(data=data))
-    ui.csv_download("Download", pd.DataFrame({"source": ["=1+1"], "n": [-5]}), "x.csv")
+    frame = pd.DataFrame({"source": ["=1+1"], "n": [-5]})
+    ui.csv_download("Download", frame, "x.csv", column_config=None, time_zone="UTC")
     assert seen["data"]() == b"source,n\r\n'=1+1,-5\r\n"
 
 

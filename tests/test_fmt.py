@@ -53,3 +53,35 @@ def test_day_and_day_range():
     assert fmt.day_range(dt.date(2026, 3, 16), dt.date(2026, 4, 2)) == "16 Mar – 2 Apr 2026"
     assert fmt.day_range(dt.date(2026, 12, 28), dt.date(2027, 1, 3)) == ("28 Dec 2026 – 3 Jan 2027")
     assert fmt.day_range(dt.date(2026, 3, 5), dt.date(2026, 3, 5)) == "5 Mar 2026"
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "said"),
+    [
+        (None, 0, "–"),
+        (math.nan, 1, "–"),
+        (0.0, 0, "0%"),  # nil is 0%
+        (0.27, 0, "27%"),
+        (1 / 491, 0, "0.2%"),  # the funnel's 1 of 491 won: 0.2036…%, not "0%"
+        (1 / 491, 1, "0.2%"),  # the same with the table's one decimal
+        (0.0004, 1, "0.04%"),  # 0.04% would read 0.0%: one more decimal
+        (0.996, 0, "99.6%"),  # short of all never reads 100%
+        (1.0, 0, "100%"),
+        (1.25, 0, "125%"),  # a flow ratio can pass 100%
+    ],
+)
+def test_rate_never_rounds_a_share_to_nil_or_all(value, digits, said):
+    assert fmt.rate(value, digits) == said
+
+
+@pytest.mark.parametrize(
+    ("n", "said"),
+    [
+        (8, "8 MQLs among the leads created in March 2026"),
+        (1, "1 MQL among the leads created in March 2026"),
+        (0, "0 MQLs among the leads created in March 2026"),
+        (1_200, "1,200 MQLs among the leads created in March 2026"),
+    ],
+)
+def test_counted_puts_the_phrase_in_the_singular_for_one(n, said):
+    assert fmt.counted(n, "MQLs among the leads created in March 2026") == said

@@ -311,9 +311,9 @@ TRUSTED = re.compile(
     r"|((ctx|db)\.)?agreement\.[\w.]+(\[.*\])?|labels\[.*\]|limits\[.*\]|bh\.\w+"
     r"|(VIEWS|PERIODS|MEASURES|words|_SCOPE_LABELS)\[.*\]|(VIEWS|PERIODS|MEASURES)\.get"
     r"|agreement_mod\.plain_language\(.*\)|contract\.markdown_table\(\)"
-    r"|(ui|safe)\.(data_changes_refusal|upload_refusal)\(.*\)|safe\.[A-Z_]+"
+    r"|(ui|safe)\.(data_changes_refusal|upload_refusal)\(.*\)|(safe|tables)\.[A-Z_]+"
     r"|summary\['mqls'\]"
-    r"|metrics\.SCORES\[.*\]"
+    r"|metrics\.SCORES\[.*\]|tables\.follow_up_bases\(.*\)\[.*\]"
     r"|contract\.STAGES(\[.*\])?"
     r"|(numbers\[k\]|revenue|won)\['(label|note)'\]|link\.label|section(\.upper\(\))?"
 )

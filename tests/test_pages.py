@@ -405,7 +405,9 @@ def test_quality_page(app):
     assert table["Source"].tolist() == [
         "Email", "Paid search", "Referral", "(unknown)", "Paid social", "Trade show", "Webinar",
     ]  # fmt: skip
-    spend = dict(zip(table["Source"], table["Spend"], strict=True))
+    money = app.dataframe[1].value  # what each source won and cost, apart from the rates
+    assert money["Source"].tolist() == table["Source"].tolist()
+    spend = dict(zip(money["Source"], money["Spend"], strict=True))
     assert spend["Paid search"] == "$1,200"
     assert spend["Email"] == "no spend data"
     assert table.loc[table["Source"] == "Paid search", "SQL rate"].iloc[0] == pytest.approx(50.0)
@@ -417,10 +419,14 @@ def test_quality_page(app):
     # At the agreed threshold (80): L02 and L08 instead of March's 8 MQLs; L01 and L06 reached
     # SQL scoring below 80; L01's win too.
     assert (
-        "At threshold **80**, sales would have received **2** of these leads as MQLs instead of "
-        "the 8 that became MQLs; of the 4 leads that reached SQL, **2** scored below it and would not have been handed over (and 1 of "
-        "the 3 wins)."
+        "**If only leads scoring 80 or more (the agreed threshold) became MQLs:** sales would "
+        "have received **2** of this period's leads as MQLs, against the 8 MQLs it really "
+        "received. Of the 4 leads that reached SQL, **2** scored below 80 and would never have "
+        "reached sales (nor would 1 of the 3 wins). 3 leads without a score cannot be judged "
+        "by a threshold."
     ) in text
+    captions = " ".join(c.value for c in app.caption)
+    assert "0.5 means the score ranks no better than a coin toss" in captions
     assert len(app.get("plotly_chart")) == 4
 
 
@@ -429,12 +435,15 @@ def test_quality_page_switches(app):
     app.radio(key="quality_by").set_value("campaign").run()
     assert not app.exception
     table = app.dataframe[0].value
-    podcast = table[table["Campaign"] == "Podcast"].iloc[0]
-    assert podcast["Leads"] == 0
-    assert podcast["Spend"] == "$500"
+    assert table.loc[table["Campaign"] == "Podcast", "Leads"].iloc[0] == 0
+    money = app.dataframe[1].value
+    assert money.loc[money["Campaign"] == "Podcast", "Spend"].iloc[0] == "$500"
     app.slider(key="quality_threshold").set_value(55.0).run()
     text = " ".join(m.value for m in app.markdown)
-    assert "At threshold **55**, sales would have received **3** of these leads" in text
+    assert (
+        "**If only leads scoring 55 or more (the agreement's is 80) became MQLs:** sales would "
+        "have received **3** of this period's leads"
+    ) in text
 
 
 def test_follow_up_page(app):
@@ -451,7 +460,7 @@ def test_follow_up_page(app):
     assert shown["Closed without follow-up"] == "0"
     text = " ".join(m.value for m in app.markdown)
     assert (
-        "Of **8** MQLs handed over in March 2026, **4** were followed up within the target and "
+        "Of the **8 MQLs** handed over in March 2026, **4** were followed up within the target and "
         "**3** breached it: 2 followed up late, 1 still waiting past the target and 0 closed "
         "without follow-up; 0 are pending" in text
     )
@@ -460,11 +469,52 @@ def test_follow_up_page(app):
         in text
     )
     assert "1 lead shows a follow-up dated before the hand-over" in text  # L07
+    captions = " ".join(c.value for c in app.caption)
+    # Each headline names its leads: the in-time share is of the 7 judged (4 met + 3 breached;
+    # L07, invalid, is not judged and nothing is pending); the latency of the 6 followed up
+    # (4 met + 2 late), not L14, the one without a follow-up yet; 8 = 6 + L07 + L14.
+    assert "4 met of 7 leads judged (met + breached; 1 pending or invalid not judged)" in captions
+    assert "over the 6 leads followed up (not the 1 without a follow-up yet)" in captions
     breaches = app.dataframe[1].value
     assert breaches["lead_id"].tolist() == ["L14", "L03", "L11"]
     app.radio(key="follow_up_by").set_value("team").run()
     assert not app.exception
     assert app.dataframe[0].value["Team"].tolist()[:2] == ["East", "West"]
+
+
+def test_the_breaches_download_reads_as_the_table(app, monkeypatch):
+    import csv
+    import io
+
+    files = {}
+    drawn = st.download_button
+
+    def download_button(label, data, **kwargs):
+        files[kwargs["file_name"]] = data
+        return drawn(label, data, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", download_button)
+    app.run()
+    app.switch_page("pages/follow_up.py").run()
+    assert not app.exception
+    rows = list(csv.reader(io.StringIO(files["follow_up_breaches_2026-03-01.csv"]().decode())))
+    # The page's headings; times in the golden agreement's zone, named.
+    assert rows[0] == [
+        "Lead", "Breach", "Owner", "Team", "Source", "Campaign",
+        "Handed over (Europe/Berlin)", "Followed up (Europe/Berlin)", "Hours on the clock",
+        "Hours overdue", "Disposition now",
+    ]  # fmt: skip
+    # L14: handed over 2 March 09:00 (CET), no follow-up (an empty cell, not "None"), 219
+    # business hours waited, 215 past the 4-hour target (tests/golden/follow_up_breaches.toml),
+    # one decimal as on the page.
+    assert rows[1][:4] == ["L14", "still waiting: no follow-up yet", "Cara", "East"]
+    assert rows[1][6:10] == ["2026-03-02 09:00", "", "219.0", "215.0"]
+    # L03 handed over on 27 March at 18:00 CET (UTC+1), L11 on 31 March at 10:00 CEST (UTC+2):
+    # each at its local time, the summer-time change of 29 March between them.
+    assert [r[6] for r in rows[2:]] == ["2026-03-27 18:00", "2026-03-31 10:00"]
+    assert [r[8] for r in rows[2:]] == ["5.0", "5.0"]  # 5 h on the clock each
+    # No table on the page shows a raw "None": a missing value reads "–".
+    assert all(d.proto.placeholder == "–" for d in app.dataframe)
 
 
 def test_discards_page(app):
@@ -489,14 +539,34 @@ def test_discards_page(app):
     )
     assert ":green[**Met: agreed at most 25%**] (2 of the 8 MQLs among" in text
     # L10 is the one MQL of March sent back to nurture; it is back with sales.
-    assert "**1** of the 8 MQLs among the leads created in March 2026 were sent back" in text
+    assert "**1** of the 8 MQLs among the leads created in March 2026 was sent back" in text
     dispositions = app.dataframe[-2].value
     assert dispositions["n_leads"].sum() == 8
     slipping = app.dataframe[-1].value
     assert slipping["lead_id"].tolist() == ["L02", "L07"]
+    # Their stages in the agreement's names, not its keys ('mql'): L02 an MQL by its score of
+    # 90 and no further, L07 accepted (SAL) on 10 March.
+    assert slipping["furthest_stage"].tolist() == ["MQL", "SAL"]
     app.radio(key="discards_by").set_value("owner").run()
     assert not app.exception
     assert app.dataframe[0].value["Owner"].tolist()[0] == "Ana"
+
+
+def test_discards_page_says_one_mql_in_the_singular(app):
+    # Ben's leads created in March: L03 only (L04 and L12 are April's), an MQL stamped on its
+    # creation: one MQL, never "1 MQLs".
+    app.query_params["owner"] = "Ben"
+    app.run()
+    app.switch_page("pages/discards.py").run()
+    assert not app.exception
+    text = " ".join(m.value for m in app.markdown) + " ".join(c.value for c in app.caption)
+    assert "**The 1 MQL among the leads created in March 2026** and where they stand" in text
+    assert "The rows sum to 1 MQL." in text
+    assert "1 MQLs" not in text
+    dispositions = app.dataframe[-1].value  # nothing slips: the dispositions are last
+    assert dispositions["n_leads"].sum() == 1
+    # The dispositions in the agreement's stage names, not 'active: sql'.
+    assert "active at SQL" in dispositions["account"].tolist()
 
 
 def test_attribution_page(app, tmp_path, monkeypatch, golden_agreement):

@@ -139,3 +139,163 @@ def test_stage_counts_pairs_each_stage_with_the_period_before():
 @pytest.mark.parametrize(("name", "label"), [("source", "Source"), ("lead_region", "Lead region")])
 def test_dimension_label(name, label):
     assert tables.dimension_label(name) == label
+
+
+# ---- CSV downloads: the table as the page shows it ---------------------------------------------
+
+
+def test_a_download_reads_as_the_page_shows_its_table():
+    import streamlit as st
+
+    # New York moved to summer time on 8 Mar 2026 (the second Sunday of March): 7 Mar 15:30 UTC
+    # is EST (UTC−5), 10:30 local; 9 Mar 15:30 UTC is EDT (UTC−4), 11:30 local.
+    utc = pd.to_datetime(["2026-03-07 15:30:00", "2026-03-09 15:30:00", None], utc=True)
+    frame = pd.DataFrame(
+        {
+            "lead_id": ["L1", "L2", "L3"],
+            "handover_at": utc,
+            "last_activity_at": utc,
+            "hours_on_clock": [26.613958333333333, 0.04, None],
+            "crm_score": [32.0, 7.0, None],
+            "handoff_score": [32.5, 7.0, 1.0],
+            "within_sla_rate": [0.79, 0.0004, 1.0],
+            "cost_per_lead_usd": [12.346, 3.0, None],
+            "is_open": [True, False, True],
+            "Followed up in time": [79.04, 12.0, 100.0],
+        }
+    )
+    config = {
+        "lead_id": "Lead",
+        "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD HH:mm"),
+        "last_activity_at": st.column_config.DatetimeColumn("Last activity", format="YYYY-MM-DD"),
+        "hours_on_clock": st.column_config.NumberColumn("Hours on the clock", format="%.1f"),
+        "crm_score": "CRM score",
+        "Followed up in time": st.column_config.NumberColumn(format="%.1f%%"),
+    }
+    out = tables.download_frame(frame, config, "America/New_York")
+    assert list(out.columns) == [
+        "Lead",
+        "Handed over (America/New_York)",
+        "Last activity (America/New_York)",
+        "Hours on the clock",
+        "CRM score",
+        "Handoff score",  # no label on the page: the name as words
+        "Within sla rate (%)",
+        "Cost per lead usd",
+        "Is open",
+        "Followed up in time (%)",  # the page's label when the config gives none
+    ]
+    assert out["Handed over (America/New_York)"].tolist()[:2] == [
+        "2026-03-07 10:30",  # UTC−5 before the switch
+        "2026-03-09 11:30",  # UTC−4 after it
+    ]
+    assert out["Handed over (America/New_York)"].isna().iloc[2]
+    assert out["Last activity (America/New_York)"].tolist()[:2] == ["2026-03-07", "2026-03-09"]
+    # '%.1f': one decimal; 26.6139… → 26.6, 0.04 → 0.0.
+    assert out["Hours on the clock"].tolist()[:2] == [26.6, 0.0]
+    # Whole scores are integers: 32.0 → 32; a column with 32.5 keeps its decimals.
+    assert out["CRM score"].tolist()[:2] == [32, 7]
+    assert str(out["CRM score"].dtype) == "Int64"
+    assert out["Handoff score"].tolist() == [32.5, 7.0, 1.0]
+    # A rate in [0, 1] without a format: percent, one decimal (0.79 → 79.0, 0.0004 → 0.0).
+    assert out["Within sla rate (%)"].tolist() == [79.0, 0.0, 100.0]
+    # Money to cents by its unit: 12.346 → 12.35; 3.0 stays 3.0 (cents are not whole-checked).
+    assert out["Cost per lead usd"].tolist()[:2] == [12.35, 3.0]
+    assert out["Is open"].tolist() == ["yes", "no", "yes"]
+    assert out["Followed up in time (%)"].tolist() == [79.0, 12.0, 100.0]
+    assert frame["hours_on_clock"].iloc[0] == 26.613958333333333  # the page's frame is kept
+
+
+def test_the_download_button_writes_the_readable_csv(monkeypatch):
+    import streamlit as st
+
+    from handoff import ui
+
+    seen = {}
+    monkeypatch.setattr(st, "download_button", lambda label, data, **kw: seen.update(data=data))
+    frame = pd.DataFrame(
+        {
+            "lead_id": ["=1+1"],
+            # 1 Nov 2026 06:30 UTC: New York is back on EST (UTC−5) from 1 Nov 2026 02:00 local.
+            "created_at": pd.to_datetime(["2026-11-01 06:30:00"], utc=True),
+            "hours_overdue": [-1.25],
+        }
+    )
+    config = {"lead_id": "Lead", "created_at": st.column_config.DatetimeColumn("Created")}
+    ui.csv_download("Download", frame, "x.csv", column_config=config, time_zone="America/New_York")
+    # 06:30 UTC is 01:30 EST (the second 01:30 of that night); −1.25 h rounds to −1.2 (half
+    # to even) and stays a number (no quote), the formula-like id is made inert.
+    assert seen["data"]() == (
+        b"Lead,Created (America/New_York),Hours overdue\r\n'=1+1,2026-11-01 01:30,-1.2\r\n"
+    )
+
+
+def test_every_csv_download_on_a_page_goes_through_the_helper():
+    # A CSV button drawn straight with st.download_button would skip download_frame (snake_case
+    # headings, raw floats, bare offsets); every ui.csv_download names the page's headings and
+    # the zone. The HTML report and the TOML agreement are not tables and keep their buttons.
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    calls = []
+    for path in [root / "app.py", *sorted((root / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                keywords = {k.arg: k.value for k in node.keywords}
+                if node.func.attr == "download_button":
+                    mime = keywords.get("mime")
+                    assert isinstance(mime, ast.Constant), f"{path.name}:{node.lineno}"
+                    assert mime.value != "text/csv", f"{path.name}:{node.lineno}"
+                if node.func.attr == "csv_download":
+                    calls.append(path.name)
+                    assert {"column_config", "time_zone"} <= set(keywords), (
+                        f"{path.name}:{node.lineno}"
+                    )
+    # The five lists and files a page offers as CSV: the breaches, the funnel's leads, the leads
+    # slipping through the cracks, and the Data page's problems and rejected rows.
+    assert sorted(calls) == ["data.py", "data.py", "discards.py", "follow_up.py", "funnel.py"]
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "kwargs", "expected"),
+    [
+        # 0.768 − 0.724 = 0.044, ×100 = +4.4 points: better, green.
+        (0.768, 0.724, {"scale": 100, "suffix": " pts"},
+         {"delta": "+4.4 pts vs Oct", "delta_color": "normal"}),
+        # 0.72 h − 0.74 h = −0.02 h reads −0.0: no change, no arrow, no colour (it was a red or
+        # green arrow on "+0.0 h").
+        (0.72, 0.74, {"suffix": " h", "higher_is_better": False},
+         {"delta": "no change vs Oct", "delta_color": "off", "delta_arrow": "off"}),
+        # 8.4 h − 11.4 h = −3.0 h: faster, and for hours lower is better (inverse: green).
+        (8.4, 11.4, {"suffix": " h", "higher_is_better": False},
+         {"delta": "-3.0 h vs Oct", "delta_color": "inverse"}),
+        (None, 11.4, {}, {"delta": None}),
+    ],
+)  # fmt: skip
+def test_metric_delta_shows_no_arrow_for_no_change(now, before, kwargs, expected):
+    assert tables.metric_delta(now, before, "Oct", **kwargs) == expected
+
+
+@pytest.mark.parametrize(("n_rows", "px"), [(0, 73), (3, 143), (11, 423), (20, 738), (500, 738)])
+def test_a_table_shows_every_row_up_to_twenty(n_rows, px):
+    # 35 px a row plus the header and a 3 px border: 11 sources are 12 × 35 + 3 = 423 px (the
+    # default height showed 10 and hid the 11th); past 20 rows the table scrolls at 21 × 35 + 3.
+    assert tables.table_height(n_rows) == px
+
+
+def test_every_page_table_follows_the_table_rules():
+    # st.dataframe straight from a page would show raw "None" and stop at ten rows: pages draw
+    # tables with ui.table. The Definitions page (the agreement's reference) is left to its own
+    # rewrite (issue 21, item 2).
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for path in [root / "app.py", *sorted((root / "pages").glob("*.py"))]:
+        if path.name == "definitions.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("dataframe", "table"):
+                owner = ast.unparse(node.value)
+                assert owner != "st", f"{path.name}:{node.lineno}: st.{node.attr}"
