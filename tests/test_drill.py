@@ -107,3 +107,23 @@ def test_each_page_s_main_chart_listens_for_clicks(new_session, page, key):
     assert at.session_state[key]["selection"]["points"] == []
     # And the page says what a click does.
     assert any(c.value.startswith(":material/touch_app: Click") for c in at.caption)
+
+
+def test_a_narrowing_click_is_said_and_undone_with_one_button(new_session):
+    at = new_session("pages/quality.py")
+    # What the callback leaves after a click on Paid search's bubble (drill._apply).
+    at.session_state["_f_source"] = ["Paid search"]
+    at.session_state["_drill_last"] = ("f_source", ["Paid search"], "source")
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="f_source").value == ["Paid search"]
+    assert "Narrowed by a click on the chart to source **Paid search**." in [
+        i.value for i in at.info
+    ]
+    at.button(key="drill_clear_source").click().run()
+    assert not at.exception
+    assert at.multiselect(key="f_source").value == []
+    assert not any("Narrowed by a click" in i.value for i in at.info)
+    # A source chosen in the sidebar, not by a click, is not said to be a click's.
+    at.multiselect(key="f_source").set_value(["Webinar"]).run()
+    assert not any("Narrowed by a click" in i.value for i in at.info)
