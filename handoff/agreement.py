@@ -31,6 +31,8 @@ from handoff.contract import LEADS, STAGES
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 STEPS = ("lead_to_mql", "mql_to_sal", "sal_to_sql", "sql_to_opportunity", "opportunity_to_won")
 CLOCKS = ("calendar", "business")
+# The teams that may have words of their own for a stage (`stages.aliases`' table form).
+TEAMS = ("sales", "marketing")
 # The years a holiday calendar is expanded for. Fixed, so an agreement means the same whatever
 # data it meets: the business calendar spans the data's days and 400 days after its end, and
 # Handoff's exports start after 2000. Expanding all 51 years costs about 10 ms per load.
@@ -214,10 +216,13 @@ KEYS: tuple[Key, ...] = (
     # Each team's own words for a stage (issue 18, item 2): shown beside the agreed label.
     Key(
         "stages.aliases",
-        'a table of stage = list of words, like { sal = ["accepted"] }',
+        "a table of stage = list of words, or of stage = { sales = words, marketing = words } "
+        '(a word or a list of words each), like { sal = { sales = "accepted", marketing = '
+        '"SAL" }, opportunity = ["deal"] }',
         False,
-        "Other words the teams use for a stage (sales may say “accepted” for SAL), shown beside "
-        "the agreed label; each word names one stage",
+        "Other words the teams use for a stage: a list is words both teams use, a table says "
+        "which team says what (sales may say “accepted” for SAL); shown beside the agreed label "
+        "and in the glossary; each word names one stage",
     ),
 )
 KEYS_BY_PATH = {k.path: k for k in KEYS}
@@ -362,6 +367,8 @@ class Agreement:
     scoring: Scoring | None = None  # lead scoring computed by Handoff, when the section exists
     revenue_goal: RevenueGoal | None = None
     stage_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # stage -> words
+    # stage -> team ('sales', 'marketing') -> that team's own words, from the table form only.
+    team_terms: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     # Every version of the file, oldest first; this agreement is the latest's (see `Version`).
     history: tuple[Version, ...] = ()
 
@@ -591,6 +598,7 @@ def _from_values(values: dict[str, Any], source: str) -> Agreement:
         scoring=_scoring(values, source),
         revenue_goal=v.revenue_goal(),
         stage_aliases=v.aliases("stages.aliases"),
+        team_terms=v.team_terms("stages.aliases"),
     )
 
 
@@ -807,16 +815,59 @@ class _Validator:
             window_months=window,
         )
 
-    def aliases(self, path: str) -> dict[str, tuple[str, ...]]:
-        """Each stage's other words: known stages only, each word (case and spaces ignored) for
-        one stage and never another stage's label."""
+    def _alias_words(self, path: str) -> dict[str, dict[str, list[str]]]:
+        """`stages.aliases` as stage -> team -> words, checked for shape: a list is both
+        teams' words (team ''), a table each team's own (TEAMS), a word or a list of words."""
         value = self.values.get(path, {})
-        if not isinstance(value, dict) or any(
-            not isinstance(words, list)
-            or any(not isinstance(w, str) or not w.strip() for w in words)
-            for words in value.values()
-        ):
+        if not isinstance(value, dict):
             raise self._bad(path, value)
+
+        def words_of(where: str, got: Any) -> list[str]:
+            listed = [got] if isinstance(got, str) else got
+            if (
+                not isinstance(listed, list)
+                or not listed
+                or any(not isinstance(w, str) or not w.strip() for w in listed)
+            ):
+                raise AgreementError(
+                    f"{self.source}: '{where}' must be a word or a list of words, got {got!r}"
+                )
+            return listed
+
+        out: dict[str, dict[str, list[str]]] = {}
+        for stage, got in value.items():
+            where = f"{path}.{stage}"
+            if isinstance(got, dict):
+                unknown = [t for t in got if t not in TEAMS]
+                if unknown:
+                    raise AgreementError(
+                        f"{self.source}: '{where}' names the team {unknown[0]!r}; a stage's "
+                        f"table holds {' and '.join(TEAMS)}, each a word or a list of words"
+                    )
+                if not got:
+                    raise self._bad(path, value)
+                out[stage] = {t: words_of(f"{where}.{t}", got[t]) for t in TEAMS if t in got}
+            elif isinstance(got, list) and got and all(isinstance(w, str) and w.strip()
+                                                       for w in got):  # fmt: skip
+                out[stage] = {"": got}
+            else:
+                raise self._bad(path, value)
+        return out
+
+    def team_terms(self, path: str) -> dict[str, dict[str, tuple[str, ...]]]:
+        """Each team's own words per stage (the table form of `stages.aliases`), in STAGES
+        order; checked by `aliases`."""
+        return {
+            stage: {t: tuple(dict.fromkeys(" ".join(w.split()) for w in ws)) for t, ws in teams}
+            for stage in STAGES
+            if (teams := [(t, w) for t, w in self._alias_words(path).get(stage, {}).items() if t])
+        }
+
+    def aliases(self, path: str) -> dict[str, tuple[str, ...]]:
+        """Each stage's other words, whichever team says them: known stages only, each word
+        (case and spaces ignored) for one stage and never another stage's label."""
+        by_team = self._alias_words(path)
+        value = {s: [w for ws in teams.values() for w in ws] for s, teams in by_team.items()}
         unknown = [s for s in value if s not in STAGES]
         if unknown:
             raise AgreementError(
@@ -1018,6 +1069,170 @@ def aliases_language(a: Agreement) -> list[str]:
         for s, words in a.stage_aliases.items()
     )
     return [f"Other words the teams use: {said}."]
+
+
+# ---- The glossary (issue 21, item 2): the words both teams use, in this agreement's terms -----
+
+# The usual name of each stage, said beside the agreed label when the team calls it otherwise.
+USUAL_NAMES = {
+    "lead": "lead",
+    "mql": "MQL (marketing-qualified lead)",
+    "sal": "SAL (sales-accepted lead)",
+    "sql": "SQL (sales-qualified lead)",
+    "opportunity": "opportunity",
+    "won": "won (closed won)",
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    """One glossary entry: the team's word, the usual name when it differs, what each team
+    says instead, and what it means under the agreement in force."""
+
+    name: str
+    meaning: str
+    usual: str | None = None
+    said: str | None = None  # "Sales says “accepted”; marketing says “SAL”."
+
+
+def _a(label: str, capital: bool = False) -> str:
+    """A label with its article: "an MQL", "a SAL", "an Inquiry" (an acronym by its letter's
+    sound, a word by its first letter)."""
+    first = label[:1]
+    vowel = first in "AEFHILMNORSX" if label.isupper() else first.lower() in "aeiou"
+    article = "an" if vowel else "a"
+    return f"{article.capitalize() if capital else article} {label}"
+
+
+def _hours(n: float) -> str:
+    return f"{n:g} hour" + ("" if n == 1 else "s")
+
+
+def _days_of(n: float) -> str:
+    return f"{n:g} day" + ("" if n == 1 else "s")
+
+
+def _said(a: Agreement, stage: str) -> str | None:
+    """What each team says for a stage, from `stages.aliases`, in a sentence."""
+    teams = a.team_terms.get(stage, {})
+    quoted = {t: " or ".join(f"“{w}”" for w in ws) for t, ws in teams.items()}
+    own = {w for ws in teams.values() for w in ws}
+    shared = [w for w in a.stage_aliases.get(stage, ()) if w not in own]
+    parts = [f"{t} says {quoted[t]}" for t in TEAMS if t in quoted]
+    if shared:
+        parts.append("both teams also say " + " or ".join(f"“{w}”" for w in shared))
+    if not parts:
+        return None
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def glossary(a: Agreement) -> list[Term]:
+    """The stages, exits and service-level words in business language, each with this
+    agreement's own labels, numbers and each team's words (the Definitions page's first part)."""
+    labels, limits, bh = a.stage_labels, a.time_limits_days, a.business_hours
+    mql, sal = labels["mql"], labels["sal"]
+    opportunity, won = labels["opportunity"], labels["won"]
+    if a.score_threshold is None:
+        becomes = (
+            f"A lead becomes {_a(mql)} only when marketing hands it over to sales; the "
+            "agreement has no score rule."
+        )
+    else:
+        becomes = (
+            f"A lead becomes {_a(mql)} when its score reaches {a.score_threshold:g} or "
+            f"marketing hands it over (scored {a.score_threshold:g} or more and never handed "
+            "over, it counts from the day it came in)."
+        )
+    if a.follow_up_clock == "business":
+        days = ", ".join(WEEKDAYS[d] for d in bh.working_days)
+        clock = (
+            f"business hours ({bh.opens:%H:%M}–{bh.closes:%H:%M} on {days}, {a.time_zone} "
+            "time, holidays excluded: a lead handed over at night waits for the next opening)"
+        )
+    else:
+        clock = "hours around the clock (nights and weekends count)"
+    floor = (
+        f", and at least {a.min_within_sla_rate:.0%} of them in time"
+        if a.min_within_sla_rate is not None
+        else ""
+    )
+    target = _hours(a.follow_up_target_hours)
+    stage_terms = [
+        (
+            "lead",
+            "Someone who has shown interest (filled in a form, visited a stand, downloaded a "
+            f"guide) and is in the CRM. Marketing works it; the agreement gives it "
+            f"{_days_of(limits['lead_to_mql'])} to become {_a(mql)}.",
+        ),
+        (
+            "mql",
+            f"A lead marketing judges ready for sales. {becomes}",
+        ),
+        (
+            "sal",
+            f"{_a(mql, True)} sales has looked at and accepted as worth working. Sales "
+            f"decides within {_days_of(limits['mql_to_sal'])} of the hand-over, and accepts at "
+            f"least {a.min_acceptance_rate:.0%} of {mql}s.",
+        ),
+        (
+            "sql",
+            f"An accepted lead that sales, after talking to it, has qualified as a likely buyer; "
+            f"within {_days_of(limits['sal_to_sql'])} of being accepted.",
+        ),
+        (
+            "opportunity",
+            f"A qualified lead with a deal open in the CRM, one sales is working to close; within "
+            f"{_days_of(limits['sql_to_opportunity'])} of qualifying.",
+        ),
+        (
+            "won",
+            f"The deal was signed and its amount counts as won revenue; the agreement allows "
+            f"{_days_of(limits['opportunity_to_won'])} from {opportunity} to {won}.",
+        ),
+    ]
+    terms = [
+        Term(
+            labels[stage],
+            meaning,
+            usual=None if labels[stage].lower() == stage else USUAL_NAMES[stage],
+            said=_said(a, stage),
+        )
+        for stage, meaning in stage_terms
+    ]
+    terms += [
+        Term("Lost", "The deal closed without a sale."),
+        Term(
+            "Discarded",
+            f"Sales rejected the lead as not worth working, and records why. At most "
+            f"{a.max_discard_rate:.0%} of {mql}s are discarded; a discard without a reason "
+            "counts as “(no reason given)”.",
+        ),
+        Term(
+            "Recycled",
+            "Sent back to marketing to nurture: not ready to buy now. Marketing may hand it over "
+            "again later.",
+        ),
+        Term(
+            "Hand-over",
+            f"The moment a lead becomes {_a(mql)} and passes from marketing to sales: the "
+            f"follow-up clock starts. A lead that reached {sal} or later without being marked as "
+            "handed over was handed over at the latest then.",
+        ),
+        Term(
+            "Follow-up",
+            "Sales' first call, e-mail or meeting with the lead at or after the hand-over; "
+            "anything before the hand-over does not count.",
+        ),
+        Term(
+            "SLA (service-level agreement)",
+            f"What both teams signed: sales follows up every {mql} within {target}, counted in "
+            f"{clock}{floor}. Followed up within {target}, a lead has “met” the SLA; later, or "
+            f"never and already past {target}, it has “breached” it; not yet followed up but "
+            "still inside the target, it is “pending”.",
+        ),
+    ]
+    return terms
 
 
 def keys_markdown() -> str:

@@ -34,6 +34,7 @@ from handoff.agreement import (
     KEYS,
     KEYS_BY_PATH,
     STAGES,
+    TEAMS,
     WEEKDAYS,
     Agreement,
     AgreementError,
@@ -570,12 +571,49 @@ def form_defaults(values: dict[str, Any]) -> dict[str, Any]:
         "holidays_extra": day_lines(table.get("extra")),
         "holidays_remove": day_lines(table.get("remove")),
         "holidays_observed": table.get("observed", True),
-        **{f"aliases.{s}": ", ".join(aliases.get(s, [])) for s in STAGES},
+        **{field: ", ".join(words) for field, words in alias_fields(aliases).items()},
         "goals_rows": [
             {"source": s, "goal": g} for s, g in values.get("mql_goal.by_source", {}).items()
         ],
         "scoring_text": scoring_text(values),
     }
+
+
+def alias_fields(aliases: dict[str, Any]) -> dict[str, list[str]]:
+    """The form's alias fields from `stages.aliases`: per stage, the words both teams use
+    (`aliases.<stage>`: the list form, or the words both teams' lists hold) and each team's
+    own (`aliases_<team>.<stage>`)."""
+    out: dict[str, list[str]] = {}
+    for s in STAGES:
+        got = aliases.get(s, [])
+        teams = {
+            t: [got[t]] if isinstance(got[t], str) else list(got[t])
+            for t in TEAMS
+            if isinstance(got, dict) and t in got
+        }
+        both = list(got) if isinstance(got, list) else []
+        if len(teams) == len(TEAMS):
+            both = [w for w in teams[TEAMS[0]] if all(w in ws for ws in teams.values())]
+        out[f"aliases.{s}"] = both
+        for t in TEAMS:
+            out[f"aliases_{t}.{s}"] = [w for w in teams.get(t, []) if w not in both]
+    return out
+
+
+def aliases_from_form(form: dict[str, Any]) -> dict[str, Any] | None:
+    """`stages.aliases` from the form (the inverse of `alias_fields`): a stage with only words
+    both teams use is a list; with a team's own words, a table of each team's words, the shared
+    ones in both."""
+    out: dict[str, Any] = {}
+    for s in STAGES:
+        both = words(form.get(f"aliases.{s}") or "")
+        own = {t: words(form.get(f"aliases_{t}.{s}") or "") for t in TEAMS}
+        if any(own.values()):
+            teams = {t: both + [w for w in own[t] if w not in both] for t in TEAMS}
+            out[s] = {t: ws for t, ws in teams.items() if ws}
+        elif both:
+            out[s] = both
+    return out or None
 
 
 def read_form(source: str, form: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -610,8 +648,7 @@ def read_form(source: str, form: dict[str, Any]) -> tuple[dict[str, Any], list[s
         if problem:
             errors.append(problem)
         values[path] = days or None
-    aliases = {s: words(form.get(f"aliases.{s}") or "") for s in STAGES}
-    values["stages.aliases"] = {s: w for s, w in aliases.items() if w} or None
+    values["stages.aliases"] = aliases_from_form(form)
     goals, problem = goals_from_rows(source, form.get("goals_rows") or [])
     if problem:
         errors.append(problem)

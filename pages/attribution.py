@@ -6,7 +6,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 # isort: split
 import streamlit as st
 
-from handoff import attribution, charts, fmt, metrics, safe, tables, ui
+from handoff import attribution, charts, drill, fmt, metrics, safe, tables, ui
 
 ctx = ui.page(
     "Attribution",
@@ -155,7 +155,21 @@ st.plotly_chart(
         top, attribution.MODELS, f"{what.capitalize()} credited to each {by} under each model"
     ),
     width="stretch",
+    # Credited to the lead's source, a click on a source's bars narrows the page to it (the
+    # shared filter); a touch's channel or campaign is not a lead's, so those bars do nothing.
+    **(
+        drill.filter_click(
+            "drill_attribution",
+            {g: g for g in top["group_name"] if g != attribution.NO_TOUCH},
+            "source",
+        )
+        if by == "source"
+        else {}
+    ),
 )
+if by == "source":
+    drill.hint("Click a source's bars to narrow every number to that source.")
+    drill.notice("source")
 sentences = attribution.reading(credit)
 if sentences:
     st.markdown("**Where the story depends on the model**")

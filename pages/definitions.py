@@ -28,6 +28,21 @@ ctx = ui.page(
     "Every number in Handoff is counted this way.",
 )
 
+# The glossary first: what each word means in this team's terms, with the agreement's own
+# numbers and each team's words (agreement.glossary), for anyone who reads Handoff's pages.
+st.subheader("Glossary")
+st.caption(
+    "The words on every page, in this agreement's terms. The full agreement, its history and, "
+    "for admins, the file's keys and the data contract follow below."
+)
+for term in agreement_mod.glossary(ctx.agreement):
+    heading = f"**{safe.md(term.name)}**"
+    if term.usual:
+        heading += f" · the usual term: {safe.md(term.usual)}"
+    said = f"  \n*{safe.md(term.said)}*" if term.said else ""
+    st.markdown(f"{heading}{said}  \n{safe.md(term.meaning)}")
+
+st.header("The agreement in full")
 for section, sentences in agreement_mod.plain_language(ctx.agreement):
     st.subheader(section)
     st.markdown("\n".join(f"- {s}" for s in sentences))
@@ -183,9 +198,14 @@ with st.form("agreement_editor", enter_to_submit=False):
                 disabled=read_only,
             )  # fmt: skip
             form_fields[f"aliases.{stage}"] = column.text_input(
-                f"`{stage}` also called", defaults[f"aliases.{stage}"],
+                f"`{stage}` also called (both teams)", defaults[f"aliases.{stage}"],
                 key=f"ed:aliases.{stage}", disabled=read_only,
             )  # fmt: skip
+            for team in agreement_mod.TEAMS:
+                form_fields[f"aliases_{team}.{stage}"] = column.text_input(
+                    f"`{stage}`: {safe.md(team)} says", defaults[f"aliases_{team}.{stage}"],
+                    key=f"ed:aliases_{team}.{stage}", disabled=read_only,
+                )  # fmt: skip
     st.markdown("**MQL goals and scoring**")
     c1, c2 = st.columns([1, 2])
     with c1:
@@ -405,25 +425,16 @@ if goal is not None:
             "team, whatever the filters."
         )
 
-st.subheader("The agreement file")
+# For admins: the file's keys and the data contract, below everything the teams read. Markdown
+# tables, not data frames: long meanings wrap instead of being cut, and `keys` read as code.
+st.header("For admins")
 st.caption(
-    f"{safe.md(agreement_path_from_env())}: edit it, and every page counts by the new terms on "
-    "its next run. Its keys:"
+    f"The agreement file, {safe.md(agreement_path_from_env())}: edit it, and every page counts "
+    "by the new terms on its next run."
 )
-st.dataframe(
-    [
-        {
-            "key": k.path,
-            "required": "yes" if k.required else "no",
-            "expected": k.expected,
-            "meaning": k.doc,
-        }
-        for k in agreement_mod.KEYS
-    ],
-    hide_index=True,
-)
+with st.expander("The agreement file's keys"):
+    st.markdown(agreement_mod.keys_markdown())
 with st.expander("The file as written"):
     st.code(agreement_path_from_env().read_text(encoding="utf-8"), language="toml")
-
-st.subheader("The data contract")
-st.markdown(contract.markdown_table())
+with st.expander("The data contract: the files and columns an import reads"):
+    st.markdown(contract.markdown_table())

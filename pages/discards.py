@@ -6,7 +6,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 # isort: split
 import streamlit as st
 
-from handoff import charts, fmt, metrics, safe, tables, ui
+from handoff import charts, drill, fmt, metrics, safe, tables, ui
 from handoff.contract import GROUP_COLUMNS
 from handoff.filters import VIEWS
 
@@ -119,7 +119,11 @@ for column, key, name, target, target_label in (
             target_label=target_label,
         ),
         width="stretch",
+        # A click on a group's dot narrows the page to it (the shared filter).
+        **drill.filter_click(f"drill_{key}", {g: g for g in groups["group_1"].dropna()}, by),
     )
+drill.hint(f"Click a dot to narrow every number to that {by}.")
+drill.notice(by)
 ui.table(
     tables.discards_table(groups, by),
     hide_index=True,

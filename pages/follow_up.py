@@ -7,7 +7,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, safe, tables, ui
+from handoff import charts, drill, fmt, metrics, safe, tables, ui
 
 ctx = ui.page(
     "Follow-up",
@@ -133,7 +133,11 @@ st.plotly_chart(
         x_title="Followed up in time (95% interval)",
     ),
     width="stretch",
+    # A click on an owner's (team's, source's) dot narrows the page to it (the shared filter).
+    **drill.filter_click("drill_follow_up", {g: g for g in judged["group_1"].dropna()}, by),
 )
+drill.hint(f"Click a dot to narrow every number to that {by}.")
+drill.notice(by)
 ui.table(
     tables.follow_up_table(groups, by),
     hide_index=True,

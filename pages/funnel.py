@@ -8,7 +8,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, safe, tables, ui
+from handoff import charts, drill, fmt, metrics, safe, tables, ui
 from handoff.contract import GROUP_COLUMNS
 from handoff.filters import VIEWS
 from handoff.tables import dimension_label
@@ -69,7 +69,12 @@ if stages["n_leads"].sum() == 0:
     ui.no_leads(ctx)
 mature = metrics.period_maturity(filters, ctx.agreement, ctx.data_end)
 left, right = st.columns([1.25, 1])
-left.plotly_chart(charts.funnel_bars(stages, labels), width="stretch")
+# A click on a stage's bar lists its leads below (the drill-down's Stage).
+left.plotly_chart(
+    charts.funnel_bars(stages, labels),
+    width="stretch",
+    **drill.on_click("drill_funnel_stages", {labels[s]: s for s in labels}, "funnel_drill_stage"),
+)
 right.plotly_chart(
     charts.rate_whiskers(
         tables.funnel_steps_rows(stages, labels), "Step conversion, with its 95% interval"
@@ -82,6 +87,9 @@ ui.table(
     column_config={
         "Leads": st.column_config.NumberColumn(format="localized"),
     },
+)
+drill.hint(
+    "Click a stage's bar to list its leads under “Who reached a stage, and who went no further”."
 )
 if filters.view == "flow":
     st.caption(

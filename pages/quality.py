@@ -7,7 +7,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, fmt, metrics, safe, tables, ui
+from handoff import charts, drill, fmt, metrics, safe, tables, ui
 
 ctx = ui.page(
     "Quantity vs quality",
@@ -82,7 +82,13 @@ st.plotly_chart(
         is_rate=is_rate,
     ),
     width="stretch",
+    # A click on a bubble narrows the page to that source or campaign (the shared filter).
+    **drill.filter_click(
+        "drill_quality", {n: n for n in groups["group_name"].dropna()}, by, field="text"
+    ),
 )
+drill.hint(f"Click a bubble to narrow every number to that {by}.")
+drill.notice(by)
 st.caption(
     f"Dashed lines: the average {by} ({fmt.count(overall['leads_per_group'])} leads) and the "
     f"overall {MEASURES[measure]} "

@@ -68,6 +68,29 @@ def golden_data_page(golden_db_path, tmp_path, monkeypatch) -> tuple[AppTest, Pa
     return app, db_path
 
 
+@pytest.fixture
+def definitions_page(golden_db_path, tmp_path, monkeypatch):
+    """A function of an agreement's text: the Definitions page opened on the golden database
+    under it (written to tmp_path/agreement.toml), caches cleared before and after; it returns
+    the page after its run and the agreement file."""
+
+    def open_page(text: str) -> tuple[AppTest, Path]:
+        path = tmp_path / "agreement.toml"
+        path.write_text(text, encoding="utf-8")
+        monkeypatch.setenv("HANDOFF_DB", str(golden_db_path))
+        monkeypatch.setenv("HANDOFF_AGREEMENT", str(path))
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        at.run()
+        at.switch_page("pages/definitions.py").run()
+        return at, path
+
+    yield open_page
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 @pytest.fixture(scope="session")
 def golden_db(golden_db_path, golden_agreement) -> Database:
     db = Database(golden_db_path, golden_agreement)

@@ -16,9 +16,7 @@ import threading
 import tomllib
 
 import pytest
-import streamlit as st
 from streamlit import config as st_config
-from streamlit.testing.v1 import AppTest
 
 from handoff import agreement as agreement_mod
 from handoff import editor, safe
@@ -625,20 +623,10 @@ def test_the_request_host_is_read_from_the_host_header(header, host):
 
 
 @pytest.fixture
-def editable(golden_db_path, tmp_path, monkeypatch):
-    path = tmp_path / SOURCE
-    path.write_text(golden_text(), encoding="utf-8")
-    monkeypatch.setenv("HANDOFF_DB", str(golden_db_path))
-    monkeypatch.setenv("HANDOFF_AGREEMENT", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("pages/definitions.py").run()
+def editable(definitions_page):
+    at, path = definitions_page(golden_text())
     assert not at.exception
-    yield at, path
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    return at, path
 
 
 def button(at, label):

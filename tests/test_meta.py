@@ -267,6 +267,14 @@ def test_readme_mapping_examples_are_valid(tmp_path):
             demo = (ROOT / "data" / "agreement.toml").read_text(encoding="utf-8")
             assert agreement.parse(demo + "\n" + block).version.number == 2
             continue
+        if block.startswith("# in [stages]"):
+            # Each team's words for a stage: valid in the demo agreement's [stages] section.
+            demo = (ROOT / "data" / "agreement.toml").read_text(encoding="utf-8")
+            label = 'won = "Closed won"\n'
+            assert label in demo
+            parsed = agreement.parse(demo.replace(label, label + block))
+            assert parsed.team_terms["sal"] == {"sales": ("accepted",), "marketing": ("SAL",)}
+            continue
         if block.startswith("# data/access.toml"):
             # The access file's example: valid, and giving the roles it says.
             rules = access.parse_rules(block, "README")
@@ -311,6 +319,7 @@ TRUSTED = re.compile(
     r"|((ctx|db)\.)?agreement\.[\w.]+(\[.*\])?|labels\[.*\]|limits\[.*\]|bh\.\w+"
     r"|(VIEWS|PERIODS|MEASURES|words|_SCOPE_LABELS)\[.*\]|(VIEWS|PERIODS|MEASURES)\.get"
     r"|agreement_mod\.plain_language\(.*\)|contract\.markdown_table\(\)"
+    r"|agreement_mod\.keys_markdown\(\)"
     r"|(ui|safe)\.(data_changes_refusal|upload_refusal)\(.*\)|(safe|tables)\.[A-Z_]+"
     r"|summary\['mqls'\]"
     r"|metrics\.SCORES\[.*\]|tables\.follow_up_bases\(.*\)\[.*\]"
