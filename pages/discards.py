@@ -226,8 +226,9 @@ if n_slipping == 0:
 else:
     has_crm_score = "crm" in metrics.scores_available(ctx.db)
     slipping = tables.lead_list(slipping, has_crm_score)
+    listed, links = ui.lead_links(slipping, ctx)
     st.dataframe(
-        slipping,
+        listed,
         hide_index=True,
         column_config={
             "lead_id": "Lead",
@@ -247,6 +248,7 @@ else:
                 "Days without activity", format="%.0f"
             ),
             **tables.SCORE_HEADINGS,
+            **links,
         },
     )
     scores = tables.scores_caption(slipping, ctx.agreement, has_crm_score)

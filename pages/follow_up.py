@@ -181,8 +181,9 @@ breaches = breaches.assign(
 )
 has_crm_score = "crm" in metrics.scores_available(ctx.db)
 breaches = tables.lead_list(breaches, has_crm_score)
+listed, links = ui.lead_links(breaches, ctx)
 st.dataframe(
-    breaches,
+    listed,
     hide_index=True,
     column_config={
         "lead_id": "Lead",
@@ -199,6 +200,7 @@ st.dataframe(
         "hours_overdue": st.column_config.NumberColumn("Hours overdue", format="%.1f"),
         "disposition": "Disposition now",
         **tables.SCORE_HEADINGS,
+        **links,
     },
 )
 scores = tables.scores_caption(breaches, ctx.agreement, has_crm_score)

@@ -363,8 +363,9 @@ if next_step and stage_pick != "won":
         f"{metrics.step_label(next_step, ctx.agreement)} have passed since it reached "
         f"{labels[stage_pick]}. Too early to say: those days have not passed yet."
     )
+listed, links = ui.lead_links(leads, ctx)
 st.dataframe(
-    leads,
+    listed,
     hide_index=True,
     column_config={
         "lead_id": "Lead",
@@ -385,6 +386,7 @@ st.dataframe(
         "last_stage_change_at": st.column_config.DatetimeColumn(
             "Last stage change", format="YYYY-MM-DD HH:mm"
         ),
+        **links,
     },
 )
 scores = tables.scores_caption(leads, ctx.agreement, has_crm_score)

@@ -18,7 +18,8 @@ final as (
         l.owner,
         l.team,
         l.furthest_stage,
-        l.disposition,
+        -- A lead never handed over has no disposition: said as the funnel's drill-down says it.
+        coalesce(l.disposition, 'not handed over') as disposition,
         l.discard_reason,
         l.lost_at,
         l.discarded_at,
@@ -41,9 +42,14 @@ final as (
         s.engagement_points,
         s.handoff_score,
         s.grade,
-        l.data_end_at
+        l.data_end_at,
+        -- Whether the export has any touches or follow-up at all: a lead without touches in an
+        -- export that has none says "no touch data", not "no touches".
+        ds.has_touch_data,
+        ds.has_follow_up_data
     from lead as l
     left join stg_lead_scores as s on s.lead_key = l.lead_key
+    cross join stg_dataset as ds
 )
 
 select * from final
