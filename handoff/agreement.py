@@ -16,6 +16,7 @@ import functools
 import itertools
 import re
 import tomllib
+import urllib.parse
 import zoneinfo
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
@@ -224,8 +225,18 @@ KEYS: tuple[Key, ...] = (
         "which team says what (sales may say “accepted” for SAL); shown beside the agreed label "
         "and in the glossary; each word names one stage",
     ),
+    # Every lead list links to the lead's CRM record (issue 21, item 3): the team's CRM address.
+    Key(
+        "crm_url",
+        "an http or https address holding {lead_id} once, like "
+        '"https://crm.example.com/leads/{lead_id}"',
+        False,
+        "The address of a lead's record in the CRM: each lead list links to it, the lead's id "
+        "(URL-quoted) in place of {lead_id}",
+    ),
 )
 KEYS_BY_PATH = {k.path: k for k in KEYS}
+CRM_PLACEHOLDER = "{lead_id}"  # where crm_url takes the lead's id
 _TABLE_VALUES = {"mql_goal.by_source", "business_hours.holidays"}  # keys whose value is a table
 _TABLE_VALUES |= {"scoring.fit_grades", "scoring.engagement_grades"}  # grade names are free text
 _TABLE_VALUES |= {"stages.aliases"}  # stage -> its other words
@@ -369,6 +380,7 @@ class Agreement:
     stage_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # stage -> words
     # stage -> team ('sales', 'marketing') -> that team's own words, from the table form only.
     team_terms: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    crm_url: str | None = None  # a lead's CRM record, {lead_id} in place of its id
     # Every version of the file, oldest first; this agreement is the latest's (see `Version`).
     history: tuple[Version, ...] = ()
 
@@ -599,6 +611,7 @@ def _from_values(values: dict[str, Any], source: str) -> Agreement:
         revenue_goal=v.revenue_goal(),
         stage_aliases=v.aliases("stages.aliases"),
         team_terms=v.team_terms("stages.aliases"),
+        crm_url=v.crm_url("crm_url"),
     )
 
 
@@ -640,6 +653,23 @@ class _Validator:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
         raise self._bad(path, value)
+
+    def crm_url(self, path: str) -> str | None:
+        """A lead's CRM address: http(s), a host, and {lead_id} once, no other braces."""
+        if path not in self.values:
+            return None
+        value = self.text(path)
+        parts = urllib.parse.urlsplit(value)
+        problem = None
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problem = "it must start with https:// or http:// and a host"
+        elif value.count(CRM_PLACEHOLDER) != 1:
+            problem = f"it must hold {CRM_PLACEHOLDER} exactly once"
+        elif re.search(r"[{}]", value.replace(CRM_PLACEHOLDER, "")):
+            problem = f"{CRM_PLACEHOLDER} is its only placeholder"
+        if problem:
+            raise AgreementError(f"{self._bad(path, value)} ({problem})")
+        return value
 
     def time_zone(self, path: str) -> str:
         value = self.text(path)

@@ -28,7 +28,14 @@ NAVIGATION: tuple[tuple[str, tuple[Link, ...]], ...] = (
         "Marketing",
         (Link("pages/quality.py", "Quantity vs quality", ":material/scatter_plot:"),),
     ),
-    ("Sales", (Link("pages/follow_up.py", "Follow-up", ":material/timer:"),)),
+    # The lead's journey is what sales should see at hand-over: with the pages sales acts on.
+    (
+        "Sales",
+        (
+            Link("pages/follow_up.py", "Follow-up", ":material/timer:"),
+            Link("pages/lead.py", "Lead journey", ":material/person_search:"),
+        ),
+    ),
     ("Executives", (Link("pages/attribution.py", "Attribution", ":material/account_tree:"),)),
     (
         "Data",

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from handoff import attribution, charts, fmt, metrics, stats
-from handoff.agreement import JUDGED_PREFIXES, Agreement
+from handoff.agreement import CRM_PLACEHOLDER, JUDGED_PREFIXES, Agreement
 from handoff.contract import STAGES
 
 VERDICT_COLORS = {"better": charts.MET_COLOR, "worse": charts.MISSED_COLOR}
@@ -223,6 +224,145 @@ def scores_caption(frame: pd.DataFrame, agreement: Agreement, has_crm_score: boo
         ". CRM score: the export's own." if has_crm_score else ". CRM score: the export has none."
     )
     return text
+
+
+# --- A lead list's links (issue 21, items 3 and 4) ----------------------------------------------
+
+# The journey page's address, relative to any page's (pages/lead.py).
+JOURNEY_PAGE = "lead"
+LINK_COLUMNS = ("journey", "crm_record")
+
+
+def journey_url(lead_id: str, filter_params: dict[str, list[str]]) -> str:
+    """The lead's journey page, keeping the shared filters: 'lead?lead_id=A%20B%2F1&period=...'
+    (every part URL-quoted, a space as %20)."""
+    query = urllib.parse.urlencode(
+        {"lead_id": lead_id, **filter_params}, doseq=True, quote_via=urllib.parse.quote
+    )
+    return f"{JOURNEY_PAGE}?{query}"
+
+
+def crm_record_url(template: str, lead_id: str) -> str:
+    """The lead's record in the CRM: the agreement's crm_url, the id URL-quoted (a slash too) in
+    place of {lead_id}."""
+    return template.replace(CRM_PLACEHOLDER, urllib.parse.quote(lead_id, safe=""))
+
+
+def with_lead_links(
+    frame: pd.DataFrame, filter_params: dict[str, list[str]], crm_url: str | None
+) -> pd.DataFrame:
+    """A lead list as the page shows it: right after its lead column, the link to each lead's
+    journey and, when the agreement gives crm_url, to its CRM record. The downloads keep the
+    list without them."""
+    ids = frame["lead_id"].astype(str)
+    links = {"journey": [journey_url(i, filter_params) for i in ids]}
+    if crm_url:
+        links["crm_record"] = [crm_record_url(crm_url, i) for i in ids]
+    at = list(frame.columns).index("lead_id") + 1
+    shown = frame.copy()
+    for n, (name, values) in enumerate(links.items()):
+        shown.insert(at + n, name, values)
+    return shown
+
+
+# --- The lead's journey (issue 21, item 4) ------------------------------------------------------
+
+STEP_STATUS = {
+    "met": "met",
+    "over": "over the limit",
+    "skipped": "skipped: a later stage's date passed it",
+    "not_reached": "not reached",
+    "no_start": "no time: the stage before has no date",
+    "out_of_order": "out of order: dated before the stage before",
+}
+
+
+def local_time(value: Any, time_zone: str) -> str:
+    """A timestamp in the agreement's zone, '5 Mar 2026 09:30'; '–' when there is none."""
+    if value is None or pd.isna(value):
+        return "–"
+    at = pd.Timestamp(value).tz_convert(time_zone)
+    return f"{at.day} {at:%b %Y %H:%M}"
+
+
+def days_taken(days: float | None) -> str:
+    """A step's time: '0.5 h' under a day, else '7.0 days'; '–' when it has none."""
+    if days is None or pd.isna(days):
+        return "–"
+    return fmt.hours(days * 24) if days < 1 else f"{days:,.1f} days"
+
+
+def journey_stages(stages: pd.DataFrame, agreement: Agreement) -> pd.DataFrame:
+    """lead_stages as the journey shows it: each stage's date and the step into it against the
+    agreement's limit, in the agreement's words."""
+    labels = agreement.stage_labels
+    return pd.DataFrame(
+        {
+            "Stage": [fmt.stage(s, labels) for s in stages["stage"]],
+            "Date": [local_time(v, agreement.time_zone) for v in stages["stage_at"]],
+            "Step": [
+                "–" if pd.isna(step) else metrics.step_label(step, agreement)
+                for step in stages["step"]
+            ],
+            "Took": [days_taken(d) for d in stages["step_days"]],
+            "Limit": ["–" if pd.isna(d) else f"{d:g} days" for d in stages["limit_days"]],
+            "Against the limit": [
+                "–" if pd.isna(v) else STEP_STATUS[v] for v in stages["step_status"]
+            ],
+        }
+    )
+
+
+def _handover_word(value: Any) -> str:
+    return "–" if value is None or pd.isna(value) else ("before" if value else "after")
+
+
+def journey_touches(touches: pd.DataFrame, time_zone: str) -> pd.DataFrame:
+    """lead_touches as the journey shows them, oldest first."""
+    return pd.DataFrame(
+        {
+            "When": [local_time(v, time_zone) for v in touches["touched_at"]],
+            "Channel": touches["channel"].fillna("–").tolist(),
+            "Campaign": touches["campaign"].fillna("–").tolist(),
+            "Type": touches["touch_type"].fillna("–").tolist(),
+            "Hand-over": [_handover_word(v) for v in touches["is_before_handover"]],
+        }
+    )
+
+
+def journey_activities(activities: pd.DataFrame, time_zone: str) -> pd.DataFrame:
+    """lead_activities as the journey shows them, oldest first, the first follow-up marked."""
+    notes = [
+        "first follow-up" if follow_up else _handover_word(before)
+        for follow_up, before in zip(
+            activities["is_follow_up"], activities["is_before_handover"], strict=True
+        )
+    ]
+    return pd.DataFrame(
+        {
+            "When": [local_time(v, time_zone) for v in activities["activity_at"]],
+            "Type": activities["activity_type"].fillna("–").tolist(),
+            "Rep": activities["rep"].fillna("–").tolist(),
+            "Hand-over": notes,
+        }
+    )
+
+
+def points(value: float) -> str:
+    """Score points to one decimal, a whole number without it: '14.9', '25'."""
+    return f"{value:,.1f}".removesuffix(".0")
+
+
+def journey_rules(rules: pd.DataFrame) -> pd.DataFrame:
+    """lead_score_rules as the journey shows them: each rule's points (before the caps)."""
+    return pd.DataFrame(
+        {
+            "Rule": rules["rule"].tolist(),
+            "Kind": rules["rule_type"].tolist(),
+            "Points": [points(p) for p in rules["points"]],
+            "Events counted": ["–" if pd.isna(n) else f"{int(n):,}" for n in rules["n_events"]],
+        }
+    )
 
 
 # --- The funnel ---------------------------------------------------------------------------------

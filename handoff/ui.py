@@ -529,6 +529,24 @@ def csv_download(
     )
 
 
+def lead_links(frame: pd.DataFrame, ctx: PageContext) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A lead list with its links (tables.with_lead_links) and their column formats: every lead
+    list shows `st.dataframe(shown, column_config={..., **links})`, so each has the same."""
+    shown = tables.with_lead_links(frame, ctx.filters.to_query_params(), ctx.agreement.crm_url)
+    links: dict[str, Any] = {
+        "journey": st.column_config.LinkColumn(
+            "Journey",
+            display_text="Open the journey",
+            help="The lead's touches, score, stages and activities on one page",
+        )
+    }
+    if "crm_record" in shown.columns:
+        links["crm_record"] = st.column_config.LinkColumn(
+            "CRM", display_text="Open in the CRM", help="The lead's record in the CRM (crm_url)"
+        )
+    return shown, links
+
+
 def control(
     widget: Any, key: str, initial: Any, label: str, *, link: bool = True, **kwargs: Any
 ) -> Any:
@@ -583,6 +601,8 @@ def _from_link(
             return by_text[asked[0]], None
         return initial, f"“{safe.shorten(asked[0])}”"
     text = asked[0]
+    if isinstance(initial, str):  # a text input takes the link's text as it is
+        return text, None
     if isinstance(initial, bool):
         if text in ("true", "false"):
             return text == "true", None

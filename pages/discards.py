@@ -259,7 +259,8 @@ else:
         ),
         **tables.SCORE_HEADINGS,
     }
-    ui.table(slipping, hide_index=True, column_config=slipping_columns)
+    listed, links = ui.lead_links(slipping, ctx)
+    ui.table(listed, hide_index=True, column_config={**slipping_columns, **links})
     st.caption(
         "–: none. Last sales activity –: no sales activity at all since the hand-over; "
         + tables.MISSING_IN_LEAD_LIST

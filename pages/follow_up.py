@@ -206,7 +206,8 @@ breach_columns = {
     "disposition": "Disposition now",
     **tables.SCORE_HEADINGS,
 }
-ui.table(breaches, hide_index=True, column_config=breach_columns)
+listed, links = ui.lead_links(breaches, ctx)
+ui.table(listed, hide_index=True, column_config={**breach_columns, **links})
 st.caption(
     "–: none. Followed up –: no follow-up yet (still waiting, or closed without one); "
     + tables.MISSING_IN_LEAD_LIST

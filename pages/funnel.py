@@ -399,7 +399,8 @@ lead_columns = {
         "Last stage change", format="YYYY-MM-DD HH:mm"
     ),
 }
-ui.table(leads, hide_index=True, column_config=lead_columns)
+listed, links = ui.lead_links(leads, ctx)
+ui.table(listed, hide_index=True, column_config={**lead_columns, **links})
 st.caption(
     "–: none. Handed over –: never handed over; Last sales activity –: no sales activity yet; "
     + tables.MISSING_IN_LEAD_LIST

@@ -5,6 +5,7 @@ failed and the charts drew."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -186,6 +187,23 @@ def test_report_downloads_from_the_home_page_and_its_charts_draw(server, browser
         report.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     finally:
         report.close()
+
+
+def test_a_lead_s_journey_prints_on_one_page(server, browser, tmp_path):
+    """L01 (two touches, a call, every stage; tests/golden/lead_*.toml), opened as a lead list's
+    link opens it: printed, the journey is one A4 page, without the sidebar or the search box."""
+    page = open_page(browser, f"{server}/lead?lead_id=L01&period=last_month")
+    try:
+        assert page.query_selector_all(FAILED) == []
+        assert page.get_by_role("heading", name="Lead L01").is_visible()
+        page.emulate_media(media="print")
+        assert not page.locator('[data-testid="stSidebar"]').is_visible()
+        assert not page.locator('[data-testid="stTextInput"]').is_visible()
+        assert page.get_by_text("20 Feb 2026 10:00").is_visible()  # its first touch
+        pdf = page.pdf(path=str(tmp_path / "L01.pdf"), format="A4")
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+    finally:
+        page.close()
 
 
 def test_report_prints_to_pdf(tmp_path, golden_db_path):

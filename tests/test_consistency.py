@@ -351,6 +351,14 @@ def lead_scores_agree(db: Database, filters: Filters, data: dict[str, Any]) -> i
             crm, score, grade = truth[row["lead_id"]]
             got = (row["crm_score"], row["handoff_score"], row["grade"])
             assert (_none(got[0]), got[1], got[2]) == (crm, score, grade), (where, row["lead_id"])
+            # The lead's journey shows the same scores, owner and disposition under those names.
+            journey = metrics.run(db, "lead_profile", filters, lead_id=row["lead_id"]).iloc[0]
+            shown = (_none(journey["crm_score"]), journey["handoff_score"], journey["grade"])
+            assert shown == (crm, score, grade), ("lead_profile", where, row["lead_id"])
+            for name in ("owner", "disposition"):
+                if name in row:
+                    got = (_none(journey[name]), _none(row[name]))
+                    assert got[0] == got[1], ("lead_profile", where, row["lead_id"], name, got)
             compared += 1
     n_leads = int(drill["n_total"].iloc[0]) if len(drill) else 0
     assert len(drill) == n_leads

@@ -186,7 +186,7 @@ def test_a_page_s_lead_list_has_handoff_s_score_with_scoring(
 ):
     app = open_page(golden_db_path, GOOD + "\n" + SCORING, page, tmp_path, monkeypatch)
     leads = lead_list(app, column)
-    assert list(leads.columns[:4]) == ["lead_id", *SCORE_COLUMNS]  # beside the lead
+    assert list(leads.columns[:5]) == ["lead_id", "journey", *SCORE_COLUMNS]  # beside the lead
     got = {r.lead_id: (_plain(r.crm_score), r.handoff_score, r.grade) for r in leads.itertuples()}
     assert got == EXPECTED[page]
     text = captions(app)
