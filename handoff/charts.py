@@ -854,7 +854,9 @@ def credit_bars(
                 OVERALL_COLOR if g.startswith(OTHERS) else GROUP_COLORS[0] for g in groups
             ],
             text=[f"${v:,.0f} ({v / total:.1%})" if total else f"${v:,.0f}" for v in values],
-            textposition="outside",
+            # Inside a long bar, outside a short one: on a phone the longest bar's value would
+            # run past the figure's edge outside it.
+            textposition="auto",
             customdata=[
                 "; ".join(f"{name} ${row[column]:,.0f}" for column, name in models.items())
                 for _, row in rows.iterrows()

@@ -107,7 +107,7 @@ def test_credit_bars_print_whole_dollars_and_one_decimal_shares():
     fig = bar_figures()["credit_bars"]
     # 1,200.40 of 2,001 is 59.99...%: "$1,200 (60.0%)"; 800.60 is 40.01%: "$801 (40.0%)".
     assert list(fig.data[0].text) == ["$1,200 (60.0%)", "$801 (40.0%)"]
-    assert fig.data[0].textposition == "outside"
+    assert fig.data[0].textposition == "auto"  # inside a long bar, outside a short one
 
 
 def test_the_pareto_share_axis_ends_on_100_percent():
