@@ -53,6 +53,13 @@ sentences = scorecard.summary(
 st.markdown("\n".join(f"- {safe.md(s)}" for s in sentences))
 
 
+def verdict_color(c: scorecard.Commitment) -> str:
+    """The colour of a commitment's verdict: its badge's, its change's and its line's."""
+    if not c.in_data or c.value is None or c.target is None:
+        return "gray"
+    return "green" if c.is_met else "red"
+
+
 def commitment(column, c: scorecard.Commitment) -> None:
     """One commitment: value, change against the period before, 12-month line, verdict, link."""
     is_rate = c.is_rate
@@ -65,14 +72,20 @@ def commitment(column, c: scorecard.Commitment) -> None:
             if is_rate
             else f"{change:+,.0f} vs {previous.label}"
         )
-    good_when_up = c.direction == "at least"
+    elif c.value is not None:
+        # Streamlit greys a metric's line when it has no change: say there is none to compare,
+        # so the line still takes the verdict's colour.
+        delta = f"none in {previous.label} to compare"
     known = [p.value for p in c.trend if p.value is not None]
     with column.container(border=True):
         st.metric(
             safe.md(c.short_label),
             "–" if c.value is None else show(c.value),
             delta=delta,
-            delta_color="normal" if good_when_up else "inverse",
+            # The change and the 12-month line take the badge's colour (green met, red missed,
+            # grey unjudged), never one of their own from the change's sign.
+            delta_color=verdict_color(c),
+            delta_arrow="auto" if c.previous is not None else "off",
             chart_data=[0 if p.value is None else p.value for p in c.trend] if known else None,
             chart_type="line",
             help=f"{safe.md(c.label)}: {safe.md(c.counts)}. The line: the last 12 months "
@@ -101,7 +114,7 @@ def commitment(column, c: scorecard.Commitment) -> None:
                 word = "Met" if c.is_met else "Missed"
                 st.badge(
                     f"{word}: {safe.md(c.direction)} {target}",
-                    color="green" if c.is_met else "red",
+                    color=verdict_color(c),
                     icon=":material/check:" if c.is_met else ":material/close:",
                 )
         if c.key == "mql_volume" and goal is not None:

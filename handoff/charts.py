@@ -10,6 +10,7 @@ puts into its own text and hover templates go through safe.plot_text.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
 import pandas as pd
@@ -26,24 +27,50 @@ STAGE_COLORS = {
     "opportunity": "#eeca3b",
     "won": "#2f7d32",
 }
-PREVIOUS_COLOR = "#c9d1d9"
 MET_COLOR = "#2f7d32"
 MISSED_COLOR = "#c62828"
-TARGET_COLOR = "#333333"
+# Reference lines (overall, the agreed target's companions) and the "All" line: a mid grey that
+# reads on the light and the dark theme alike.
+OVERALL_COLOR = "#7d8794"
+GRID_COLOR = "rgba(128, 128, 128, 0.22)"
+# The chart style's rules (README, "Charts"): a bar chart names at most TOP_N groups and sums
+# the rest into one OTHERS bar, so its bars still add up to the page's total.
+TOP_N = 12
+OTHERS = "others"
+# The band above a title kept free for plotly's toolbar (it shows on hover, and on a phone on
+# touch, at the figure's top right): the toolbar never covers a title, however narrow.
+TOOLBAR_BAND = 28
 
 pio.templates["handoff"] = go.layout.Template(
     layout=go.Layout(
         font={"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13},
-        title={"font": {"size": 15}, "x": 0, "xanchor": "left"},
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        xaxis={"gridcolor": "#eceff1", "zeroline": False},
-        yaxis={"gridcolor": "#eceff1", "zeroline": False},
+        title={
+            "font": {"size": 15},
+            "x": 0,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "pad": {"t": TOOLBAR_BAND},
+            "automargin": True,
+        },
+        margin={"l": 10, "r": 10, "t": 40 + TOOLBAR_BAND, "b": 10},
+        # Transparent: the page's background shows through, light or dark (the browser's
+        # choice, .streamlit/config.toml), and the report's white page.
+        plot_bgcolor="rgba(0, 0, 0, 0)",
+        paper_bgcolor="rgba(0, 0, 0, 0)",
+        xaxis={"gridcolor": GRID_COLOR, "zeroline": False, "automargin": True},
+        # Counts with thousands separators (1,600); a builder sets a rate's or money's own format.
+        yaxis={"gridcolor": GRID_COLOR, "zeroline": False, "automargin": True, "tickformat": ","},
         # Right of the plot, so it never sits on the title or an axis title.
         legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.01, "xanchor": "left"},
         separators=".,",
-    )
+        # Text on bars is never shrunk below a readable size.
+        uniformtext={"minsize": 11, "mode": "show"},
+    ),
+    # Text on bars always reads horizontally (plotly turns it vertical on a narrow bar
+    # otherwise) and is never cut at the plot's edge.
+    data={"bar": [go.Bar(textangle=0, cliponaxis=False)]},
 )
 # Merged once: a figure built on "plotly_white+handoff" would merge the two on every figure
 # (16 ms each, a tenth of a second on a page of charts).
@@ -62,6 +89,9 @@ def _literal(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
     return build
 
 
+PALE = 0.35  # the previous period: the stage's own colour, pale
+
+
 @_literal
 def stage_counts(frame: pd.DataFrame, current_label: str, previous_label: str) -> go.Figure:
     """Leads per stage in the period next to the previous period, counts printed on the bars.
@@ -73,7 +103,8 @@ def stage_counts(frame: pd.DataFrame, current_label: str, previous_label: str) -
         name=previous_label,
         x=labels,
         y=previous,
-        marker_color=PREVIOUS_COLOR,
+        marker_color=[STAGE_COLORS[s] for s in stages],
+        marker_opacity=PALE,
         text=[f"{v:,.0f}" for v in previous],
         textposition="outside",
         hovertemplate="%{x}: %{y:,} (" + safe.plot_text(previous_label) + ")<extra></extra>",
@@ -89,7 +120,7 @@ def stage_counts(frame: pd.DataFrame, current_label: str, previous_label: str) -
     )
     fig.update_layout(
         barmode="group",
-        title=f"Leads per stage: {current_label} (in colour) and {previous_label} (grey)",
+        title=f"Leads per stage: {current_label} (solid) beside {previous_label} (pale)",
         showlegend=False,
         yaxis_title="Leads",
         height=360,
@@ -111,7 +142,6 @@ GROUP_COLORS = (
     "#bab0ac",
     "#eeca3b",
 )
-OVERALL_COLOR = "#333333"
 
 
 def _pct(value: float) -> str:
@@ -152,8 +182,7 @@ def funnel_bars(frame: pd.DataFrame, stage_labels: dict[str, str]) -> go.Figure:
         title="Leads reaching each stage",
         height=60 + 48 * len(stages),
         yaxis={"autorange": "reversed"},
-        xaxis={"title": "Leads", "range": [0, max([*counts, 1]) * 1.9]},
-        margin={"l": 10, "r": 10, "t": 40, "b": 40},
+        xaxis={"title": "Leads", "tickformat": ",", "range": [0, max([*counts, 1]) * 1.9]},
     )
     return fig
 
@@ -167,8 +196,9 @@ def rate_whiskers(
     target: float | None = None,
     target_label: str = "target",
 ) -> go.Figure:
-    """Rates as dots with 95% interval whiskers, one row each, counts printed beside them; the
-    overall rate dashed and an agreed target dotted red.
+    """Rates as dots with 95% interval whiskers, one row each, the rate and its counts in a
+    column right of the plot; the overall rate dashed and an agreed target dotted red, each
+    named in the legend above the plot (so no line crosses a label).
 
     `frame` (tables.rate_rows) has a row per dot: label, rate, low, high, counts (the words
     beside the dot: "12 of 40") and, optionally, color.
@@ -180,7 +210,7 @@ def rate_whiskers(
         go.Scatter(
             y=labels,
             x=rates,
-            mode="markers+text",
+            mode="markers",
             marker={"size": 11, "color": colors or GROUP_COLORS[0]},
             error_x={
                 "type": "data",
@@ -188,37 +218,47 @@ def rate_whiskers(
                 "array": [h - r for h, r in zip(highs, rates, strict=True)],
                 "arrayminus": [r - lo for r, lo in zip(rates, lows, strict=True)],
                 "thickness": 1.5,
-                "color": "#666",
+                "color": OVERALL_COLOR,
             },
-            text=[f"{_pct(r)}  ({c})" for r, c in zip(rates, counts, strict=True)],
-            textposition="top center",
-            cliponaxis=False,
             hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+            showlegend=False,
         )
     )
+    # The labels' own column: on an axis of its own right of the plot, where no line runs.
+    fig.add_scatter(
+        y=labels,
+        x=[0] * len(labels),
+        xaxis="x2",
+        mode="text",
+        text=[f"{_pct(r)}  ({c})" for r, c in zip(rates, counts, strict=True)],
+        textposition="middle right",
+        cliponaxis=False,
+        hoverinfo="skip",
+        showlegend=False,
+    )
+    lines = []
     if overall is not None and overall == overall:
-        fig.add_vline(
-            x=overall,
-            line_dash="dash",
-            line_color=OVERALL_COLOR,
-            annotation_text=f"overall {_pct(overall)}",
-            annotation_position="top",
-        )
+        lines.append((overall, "dash", OVERALL_COLOR, f"overall {_pct(overall)}"))
     if target is not None:
+        lines.append((target, "dot", MISSED_COLOR, f"{target_label} {_pct(target)}"))
+    for x, dash, color, name in lines:
         fig.add_vline(
-            x=target,
-            line_dash="dot",
-            line_color=MISSED_COLOR,
-            annotation_text=f"{target_label} {_pct(target)}",
-            annotation_position="bottom right",
+            x=x,
+            line_dash=dash,
+            line_color=color,
+            line_width=2,
+            # A shape's legend name is not among the labels safe.figure escapes.
+            name=safe.plot_text(name),
+            showlegend=True,
         )
     fig.update_layout(
         title=title,
-        height=110 + 42 * len(labels),
-        margin={"l": 10, "r": 20, "t": 70, "b": 40},
+        height=130 + 40 * len(labels),
         yaxis={"autorange": "reversed"},
-        xaxis={"title": x_title, "tickformat": ".0%", "range": [0, 1.05]},
-        showlegend=False,
+        xaxis={"title": x_title, "tickformat": ".0%", "range": [0, 1.02], "domain": [0, 0.66]},
+        xaxis2={"domain": [0.68, 1], "range": [0, 1], "visible": False},
+        showlegend=bool(lines),
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom"},
     )
     return fig
 
@@ -361,7 +401,7 @@ def tradeoff(
             y=quality,
             mode="markers+text",
             text=[safe.plot_text(n) for n in names],
-            textposition="top center",
+            textposition=_label_sides(leads, quality, [*(lows or []), *(highs or [])]),
             cliponaxis=False,
             marker={
                 "size": [8 + 40 * ((s if s == s and s > 0 else 0) / biggest) ** 0.5 for s in sizes],
@@ -392,11 +432,13 @@ def tradeoff(
     )
     fig.add_vline(x=overall_leads, line_dash="dash", line_color=OVERALL_COLOR)
     fig.add_hline(y=overall_quality, line_dash="dash", line_color=OVERALL_COLOR)
+    # The quadrants are named outside the plot, above its top corners and below its bottom
+    # ones, where no bubble or bubble label can be.
     for x, y, label in (
-        (0.01, 0.99, "few and good"),
-        (0.99, 0.99, "many and good"),
-        (0.01, 0.01, "few and poor"),
-        (0.99, 0.01, "many and poor"),
+        (0, 1, "↑ few and good"),
+        (1, 1, "many and good ↑"),
+        (0, 0, "↓ few and poor"),
+        (1, 0, "many and poor ↓"),
     ):
         fig.add_annotation(
             xref="paper",
@@ -406,8 +448,9 @@ def tradeoff(
             text=label,
             showarrow=False,
             xanchor="left" if x < 0.5 else "right",
-            yanchor="top" if y > 0.5 else "bottom",
-            font={"color": "#888", "size": 12},
+            yanchor="bottom" if y > 0.5 else "top",
+            yshift=0 if y > 0.5 else -QUADRANT_DROP,
+            font={"color": OVERALL_COLOR, "size": 12},
         )
     fig.update_layout(
         title=f"Quantity against quality (bubble size: {size_title.lower()})",
@@ -425,8 +468,40 @@ def tradeoff(
             "rangemode": "tozero",
         },
         showlegend=False,
+        margin={"t": 64 + TOOLBAR_BAND, "b": 24 + QUADRANT_DROP},
     )
     return fig
+
+
+# Below the x axis's tick labels and title: where the bottom quadrants are named.
+QUADRANT_DROP = 58
+SIDES = ("top center", "bottom center", "middle right", "middle left")
+
+
+def _label_sides(
+    x: list[float], y: list[float], y_extent: list[float] = (), near: tuple = (0.15, 0.1)
+) -> list[str]:
+    """For each point of a bubble chart (x on a log scale), the side of it its label goes: the
+    first of top, bottom, right and left that no earlier point nearer than `near` (shares of
+    each axis's span, which on y covers `y_extent` too: the whiskers) already uses, so two
+    neighbours' labels never print on one another; plotly places the text on that side."""
+    u = [math.log10(v) if v and v > 0 else 0.0 for v in x]
+    v = [0.0 if w != w else w for w in y]  # NaN is not equal to itself
+    extent = [w for w in [*v, *y_extent] if w == w]
+
+    def span(values: list[float]) -> float:
+        return (max(values) - min(values) or 1.0) if values else 1.0
+
+    su, sv = span(u), span(extent)
+    sides: list[str] = []
+    for i in range(len(u)):
+        taken = {
+            sides[j]
+            for j in range(i)
+            if abs(u[i] - u[j]) / su < near[0] and abs(v[i] - v[j]) / sv < near[1]
+        }
+        sides.append(next((s for s in SIDES if s not in taken), SIDES[i % len(SIDES)]))
+    return sides
 
 
 @_literal
@@ -477,11 +552,11 @@ def threshold_curve(
             "side": "right",
             "tickformat": ".0%",
             "range": [0, 1.05],
-            "dtick": 0.25,
+            "tickvals": SHARE_TICKS,
             "showgrid": False,
         },
         legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "xanchor": "left"},
-        margin={"l": 10, "r": 10, "t": 40, "b": 90},
+        margin={"b": 90},
         bargap=0,
     )
     return fig
@@ -514,7 +589,8 @@ def rates_by_category(frame: pd.DataFrame, category: str, title: str, x_title: s
                 f"{_pct(r)}<br>{int(k):,}/{int(n):,}"
                 for r, k, n in zip(rate, frame[f"n_{key}"], frame["n_leads"], strict=True)
             ],
-            textposition="auto",
+            textposition="inside",
+            insidetextanchor="start",
         )
     fig.update_layout(
         title=title,
@@ -556,6 +632,7 @@ def follow_up_curve(frame: pd.DataFrame, target_hours: float, clock: str) -> go.
         height=380,
         xaxis={
             "title": f"Hours after hand-over ({clock} clock)",
+            "tickformat": ",",
             "range": [0, max(3 * target_hours, 24)],
         },
         yaxis={"title": "Followed up", "tickformat": ".0%", "range": [0, 1.05]},
@@ -604,15 +681,20 @@ def sla_trend(frame: pd.DataFrame, title: str) -> go.Figure:
             "showgrid": False,
         },
         legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"},
-        margin={"l": 10, "r": 10, "t": 40, "b": 80},
+        margin={"b": 80},
     )
     return fig
 
 
+SHARE_TICKS = [0, 0.25, 0.5, 0.75, 1]
+
+
 @_literal
 def pareto(frame: pd.DataFrame, title: str) -> go.Figure:
-    """Discard reasons, most frequent first, with their cumulative share; no reason in red.
-    `frame` (the discard_reasons query) has reason, n_discarded and cumulative_share."""
+    """Discard reasons, most frequent first (bars, below), with their cumulative share (a line
+    in a band of its own above the bars, on the right axis at 0, 25, 50, 75 and 100%), so the
+    line never crosses a bar's count; no reason in red. `frame` (the discard_reasons query) has
+    reason, n_discarded and cumulative_share."""
     reasons, counts = frame["reason"].tolist(), [int(n) for n in frame["n_discarded"]]
     cumulative = frame["cumulative_share"].astype(float).tolist()
     fig = go.Figure()
@@ -624,7 +706,6 @@ def pareto(frame: pd.DataFrame, title: str) -> go.Figure:
         ],
         text=[f"{n:,}" for n in counts],
         textposition="outside",
-        cliponaxis=False,
         name="Discards",
         hovertemplate="%{x}: %{y:,}<extra></extra>",
     )
@@ -635,25 +716,30 @@ def pareto(frame: pd.DataFrame, title: str) -> go.Figure:
         mode="lines+markers+text",
         text=[_pct(c) for c in cumulative],
         textposition="top center",
+        cliponaxis=False,
         line={"color": OVERALL_COLOR},
         name="Cumulative share",
         hovertemplate="%{x}: %{y:.0%} of discards so far<extra></extra>",
     )
     fig.update_layout(
         title=title,
-        height=420,
+        height=460,
         xaxis={"title": "Reason"},
-        yaxis={"title": "Discards", "range": [0, max([*counts, 1]) * 1.2]},
+        yaxis={
+            "title": "Discards",
+            "domain": [0, 0.6],
+            "range": [0, max([*counts, 1]) * 1.2],
+        },
         yaxis2={
-            "overlaying": "y",
+            "domain": [0.7, 1],
+            "anchor": "x",
             "side": "right",
+            "tickvals": SHARE_TICKS,
             "tickformat": ".0%",
-            "range": [0, 1.1],
-            "showgrid": False,
+            "range": [0, 1],
             "title": "Cumulative share",
         },
-        legend={"orientation": "h", "x": 0, "y": -0.35, "yanchor": "top"},
-        margin={"l": 10, "r": 10, "t": 40, "b": 120},
+        showlegend=False,
     )
     return fig
 
@@ -687,7 +773,7 @@ def accounts(frame: pd.DataFrame, total: int, title: str) -> go.Figure:
         title=title,
         height=80 + 40 * len(names),
         yaxis={"autorange": "reversed"},
-        xaxis={"title": "MQLs", "range": [0, max([*counts, 1]) * 1.3]},
+        xaxis={"title": "MQLs", "tickformat": ",", "range": [0, max([*counts, 1]) * 1.3]},
         showlegend=False,
     )
     return fig
@@ -729,5 +815,66 @@ def models_side_by_side(frame: pd.DataFrame, models: dict[str, str], title: str)
         yaxis={"autorange": "reversed"},
         xaxis={"title": "Credit (USD)", "tickformat": "$,.0f"},
         bargap=0.25,
+    )
+    return fig
+
+
+def _top_with_others(frame: pd.DataFrame, by: str, label: str = "group_name") -> pd.DataFrame:
+    """The TOP_N rows largest in column `by`, largest first, and one row named OTHERS whose
+    every numeric column sums those of the rest (none when nothing is left over), so the rows
+    still add up to the whole frame's totals."""
+    ordered = frame.sort_values(by, ascending=False, kind="stable")
+    top, rest = ordered.head(TOP_N), ordered.iloc[TOP_N:]
+    if rest.empty:
+        return top.reset_index(drop=True)
+    numeric = rest.select_dtypes("number").sum()
+    others = pd.DataFrame([{label: f"{OTHERS} ({len(rest)})", **numeric.to_dict()}])
+    return pd.concat([top, others], ignore_index=True)
+
+
+@_literal
+def credit_bars(
+    frame: pd.DataFrame,
+    model: str,
+    models: dict[str, str],
+    total: float,
+    title: str,
+    money_title: str,
+) -> go.Figure:
+    """One model's credit per group as horizontal bars, largest first: the TOP_N groups and the
+    rest summed into one "others" bar, each printed in whole dollars with its share of `total`
+    to one decimal; every model's credit for the group in the hover. `frame` (attribution's
+    credit) has a row per group: group_name and a column of credit per model in `models`."""
+    rows = _top_with_others(frame, model)
+    groups, values = rows["group_name"].tolist(), rows[model].astype(float).tolist()
+    fig = go.Figure(
+        go.Bar(
+            y=groups,
+            x=values,
+            orientation="h",
+            marker_color=[
+                OVERALL_COLOR if g.startswith(OTHERS) else GROUP_COLORS[0] for g in groups
+            ],
+            text=[f"${v:,.0f} ({v / total:.1%})" if total else f"${v:,.0f}" for v in values],
+            # Inside a long bar, outside a short one: on a phone the longest bar's value would
+            # run past the figure's edge outside it.
+            textposition="auto",
+            customdata=[
+                "; ".join(f"{name} ${row[column]:,.0f}" for column, name in models.items())
+                for _, row in rows.iterrows()
+            ],
+            hovertemplate="%{y}: $%{x:,.0f}<br>%{customdata}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=110 + 30 * len(groups),
+        yaxis={"autorange": "reversed"},
+        xaxis={
+            "title": money_title,
+            "tickformat": "$,.0f",
+            "range": [0, max([*values, 1]) * 1.35],
+        },
+        showlegend=False,
     )
     return fig

@@ -46,13 +46,18 @@ def config_options(config: Path) -> list[str]:
     with config.open("rb") as f:
         data = tomllib.load(f)
     options = []
-    for section, values in data.items():
+
+    def add(prefix: str, values: dict) -> None:
         for key, value in values.items():
-            name = f"{section}.{key}"
-            if name in _OWN:
-                continue
-            text = str(value).lower() if isinstance(value, bool) else str(value)
-            options += [f"--{name}", text]
+            name = f"{prefix}.{key}"
+            if isinstance(value, dict):  # a nested table: [theme.light] is --theme.light.<key>
+                add(name, value)
+            elif name not in _OWN:
+                text = str(value).lower() if isinstance(value, bool) else str(value)
+                options.extend([f"--{name}", text])
+
+    for section, values in data.items():
+        add(section, values)
     return options
 
 

@@ -148,11 +148,16 @@ if totals["n_events_without_touch"] == totals["n_events"]:
         "report shows the revenue by the source recorded on each deal."
     )
 
-# Every model side by side.
-top = credit.sort_values("linear", ascending=False).head(12)
+# The linear model's credit (the table's share credited), the largest groups and the rest as
+# "others"; every model's credit in the hover and the table below.
 st.plotly_chart(
-    charts.models_side_by_side(
-        top, attribution.MODELS, f"{what.capitalize()} credited to each {by} under each model"
+    charts.credit_bars(
+        credit,
+        "linear",
+        attribution.MODELS,
+        totals["revenue_usd"],
+        f"{what.capitalize()} credited to each {by} (linear model), USD",
+        f"{what.capitalize()} credited (USD)",
     ),
     width="stretch",
     # Credited to the lead's source, a click on a source's bars narrows the page to it (the

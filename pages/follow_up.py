@@ -7,7 +7,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, drill, fmt, metrics, safe, tables, ui
+from handoff import charts, drill, fmt, metrics, safe, tables, targets, ui
 
 ctx = ui.page(
     "Follow-up",
@@ -125,12 +125,18 @@ groups = metrics.follow_up_by_group(ctx.db, ctx.filters, by)
 judged = groups[groups["n_judged"] > 0]
 overall = now["within_sla_rate"]
 colors = tables.verdict_colors(tables.versus(judged, "within_sla", overall))
+# The agreed floor in force in the period (the scorecard's), if the agreement sets one.
+sla_floor = targets.period_target(
+    targets.versions_in_force(ctx.db.agreement, period), lambda a: a.min_within_sla_rate, "rate"
+)[0]
 st.plotly_chart(
     charts.rate_whiskers(
         tables.rate_rows(judged, judged["group_1"], "within_sla", "n_met", "n_judged", colors),
         f"Followed up in time, by {by}",
         overall=overall,
         x_title="Followed up in time (95% interval)",
+        target=sla_floor,
+        target_label="agreed at least",
     ),
     width="stretch",
     # A click on an owner's (team's, source's) dot narrows the page to it (the shared filter).

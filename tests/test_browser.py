@@ -138,6 +138,34 @@ def test_home_numbers_and_charts_draw(server, browser):
         page.close()
 
 
+def test_the_app_and_its_charts_follow_a_dark_browser(server, browser):
+    # The browser prefers dark (.streamlit/config.toml has [theme.light] and [theme.dark], no
+    # base): the app's background is dark, and so is the chart's (Streamlit's theme fills the
+    # figure's transparent one), its text light.
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
+    try:
+        page.goto(server)
+        wait_for_run(page)
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+        time.sleep(1)  # plotly draws about a second after the run ends
+
+        def lightness(css: str) -> float:
+            """A CSS rgb()/rgba() colour's mean channel, 0 (black) to 255 (white)."""
+            channels = [float(c) for c in css[css.index("(") + 1 : -1].split(",")[:3]]
+            return sum(channels) / 3
+
+        app = page.eval_on_selector(
+            '[data-testid="stApp"]', "e => getComputedStyle(e).backgroundColor"
+        )
+        assert lightness(app) < 60
+        paper = page.eval_on_selector(".js-plotly-plot .main-svg", "e => e.style.background")
+        assert lightness(paper) < 60  # the theme's dark background, never the light one
+        title = page.eval_on_selector(".js-plotly-plot .gtitle", "e => e.style.fill")
+        assert lightness(title) > 180
+    finally:
+        page.close()
+
+
 def test_filters_survive_navigation_in_the_browser(server, browser):
     page = open_page(browser, f"{server}/?period=last_month&team=West")
     try:

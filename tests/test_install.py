@@ -95,6 +95,10 @@ def test_serve_passes_handoffs_own_streamlit_settings():
     assert pairs["--client.showErrorDetails"] == "none"
     assert pairs["--client.toolbarMode"] == "viewer"
     assert pairs["--server.maxUploadSize"] == "512"
+    # Nested tables as dotted options: the light and the dark theme's colours.
+    assert pairs["--theme.light.primaryColor"] == "#4c78a8"
+    assert pairs["--theme.dark.primaryColor"] == "#6a95c4"
+    assert not any(value.startswith("{") for value in pairs.values())
     assert "--server.address" not in pairs
     assert "--server.port" not in pairs
 

@@ -3,6 +3,7 @@ filter change changes them. The numbers are the hand-worked ones of tests/golden
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -997,3 +998,68 @@ def test_data_page_offers_no_restore_when_data_changes_are_refused(app):
     keys = {b.key for b in app.button}
     assert not keys & {"restore_previous_ask", "restore_demo_ask", "restore_yes"}
     assert "Go back to earlier data" not in [h.value for h in app.subheader]
+
+
+# ---- issue 21: the chart style on the pages ----------------------------------------------------
+
+
+def chart_specs(at) -> dict[str, dict]:
+    """The page's plotly figures by title."""
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return {spec["layout"]["title"]["text"]: spec for spec in specs}
+
+
+def test_attribution_chart_is_one_model_with_values(app, tmp_path, monkeypatch, golden_agreement):
+    from handoff import importer
+
+    path = tmp_path / "attribution.duckdb"
+    importer.import_dataset(ROOT / "tests" / "fixtures" / "attribution", path, golden_agreement)
+    monkeypatch.setenv("HANDOFF_DB", str(path))
+    app.query_params.update(period="custom", **{"from": "2026-03-01", "to": "2026-03-31"})
+    app.run()
+    app.switch_page("pages/attribution.py").run()
+    assert not app.exception
+    bars = chart_specs(app)["Won revenue credited to each channel (linear model), USD"]["data"]
+    assert len(bars) == 1  # one model's bars, not eight
+    shown = dict(zip(bars[0]["y"], bars[0]["text"], strict=True))
+    # Linear by hand (tests/test_attribution.py): A1's 1,000 to Email; A2's 2,000 half each to
+    # Search and Webinar; A3's 4,000 a quarter to each of its four touches (Email twice); A4's
+    # 500 without a touch. Email 3,000 of 7,500 = 40.0%, Search and Webinar 2,000 = 26.7%,
+    # (no touch) 500 = 6.7%: whole dollars, one decimal.
+    assert shown["Email"] == "$3,000 (40.0%)"
+    assert shown["Search"] == "$2,000 (26.7%)"
+    assert shown["Webinar"] == "$2,000 (26.7%)"
+    assert shown["(no touch)"] == "$500 (6.7%)"
+    assert sum(bars[0]["x"]) == pytest.approx(7500)  # the page's total, all of it
+
+
+def test_follow_up_by_owner_chart_has_the_target_line(app):
+    app.run()
+    app.switch_page("pages/follow_up.py").run()
+    assert not app.exception
+    spec = chart_specs(app)["Followed up in time, by owner"]
+    # The golden agreement's follow_up.min_within_sla_rate = 0.8: a dotted red line at 80%.
+    lines = {shape["name"]: shape["x0"] for shape in spec["layout"]["shapes"]}
+    assert lines["agreed at least 80%"] == 0.8
+
+
+def test_home_lines_take_the_badge_colour(app):
+    from streamlit.proto.Metric_pb2 import Metric
+
+    app.run()
+    assert not app.exception
+    badges = [m.value for m in app.markdown if "-badge[" in m.value]
+    colors = [m.proto.color for m in app.metric if m.proto.chart_data]
+    # One badge per commitment, after its metric, in the same order: the line and the change
+    # take the badge's colour (green met, red missed, grey unjudged), whatever the change's sign.
+    expected = [
+        Metric.MetricColor.GREEN if b.startswith(":green-badge[")
+        else Metric.MetricColor.RED if b.startswith(":red-badge[")
+        else Metric.MetricColor.GRAY
+        for b in badges
+    ]  # fmt: skip
+    assert colors == expected[: len(colors)]
+    # A commitment without a February value says so, and its line still takes the badge's colour.
+    assert any(m.proto.delta == "none in February 2026 to compare" for m in app.metric)
+    assert Metric.MetricColor.RED in colors
+    assert Metric.MetricColor.GREEN in colors
