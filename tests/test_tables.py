@@ -297,5 +297,10 @@ def test_every_page_table_follows_the_table_rules():
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Attribute) and node.attr in ("dataframe", "table"):
+                # The lead's journey prints as one page: st.table draws every row as HTML
+                # (st.dataframe is a canvas the browser does not print), its cells formatted
+                # by tables.journey_* (no "None").
+                if path.name == "lead.py" and node.attr == "table":
+                    continue
                 owner = ast.unparse(node.value)
                 assert owner != "st", f"{path.name}:{node.lineno}: st.{node.attr}"
