@@ -503,8 +503,8 @@ def _support(page: _Page) -> None:
 
     page.add(
         '<div class="tiles">'
-        f"<div>{rate('supported', 'n_supported', 'n_handed_over')} kept receiving marketing "
-        "touches after hand-over</div>"
+        f"<div>{rate('supported', 'n_supported', 'n_handed_over')} kept receiving touches "
+        "after hand-over</div>"
         f"<div>{rate('sql_supported', 'n_sql_supported', 'n_supported')} of them became SQLs"
         "</div>"
         f"<div>{rate('sql_unsupported', 'n_sql_unsupported', 'n_unsupported')} of the others "

@@ -177,3 +177,57 @@ def test_filters_narrow_it(db):
     narrowed = dataclasses.replace(Filters(period=MARCH), sources=("Web",))
     o = metrics.support(db, narrowed)["overall"]
     assert (o["n_handed_over"], o["n_supported"]) == (5, 1)
+
+
+def _quality_page(monkeypatch, db_path, **query: str):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("HANDOFF_DB", str(db_path))
+    monkeypatch.setenv("HANDOFF_AGREEMENT", str(GOLDEN / "agreement.toml"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    for key, value in {
+        "period": "custom",
+        "from": "2026-03-01",
+        "to": "2026-03-31",
+        **query,
+    }.items():
+        app.query_params[key] = value
+    app.run()
+    app.switch_page("pages/quality.py").run()
+    assert not app.exception
+    return app
+
+
+def test_the_quality_page_shows_the_section(db, monkeypatch):
+    app = _quality_page(monkeypatch, db.path)
+    shown = {m.label: (m.value, m.help) for m in app.metric}
+    # 5 of 11 kept receiving touches; SQL 2 of 5 with touches, 2 of 6 without (see above).
+    assert shown["Kept receiving touches"][0] == "45.5%"
+    assert shown["SQL: with touches"][0] == "40.0%"
+    assert shown["SQL: without"][0] == "33.3%"
+    captions = [c.value for c in app.caption]
+    assert "5 of 11 · 95% 21%–72%" in captions
+    assert any("association, not cause" in i.value for i in app.info)
+    # By furthest stage, in the agreement's words: MQL 7 (3 touched), SQL 2 (1), Won 2 (1).
+    app.radio(key="support_by").set_value("stage").run()
+    table = app.dataframe[-1].value
+    assert table["Furthest stage"].tolist() == ["MQL", "SQL", "Won"]
+    assert table["Kept receiving touches"].tolist() == [3, 1, 1]
+    assert table["SQL: with"].tolist() == ["0.0% (0 of 3)", "100.0% (1 of 1)", "100.0% (1 of 1)"]
+
+
+def test_the_quality_page_says_no_touch_data(tmp_path, terms, monkeypatch):
+    database = _open(tmp_path, "p", terms, leads=LEADS)
+    database.close()
+    app = _quality_page(monkeypatch, tmp_path / "p.duckdb")
+    assert "Kept receiving touches" not in {m.label for m in app.metric}
+    notes = [i.value for i in app.info if "touch data" in i.value]
+    assert notes == [
+        "No touch data: 11 MQLs were handed over in March 2026, but the export holds no "
+        "marketing touches, so support after hand-over cannot be judged."
+    ]
