@@ -793,7 +793,7 @@ def support(db: Database, filters: Filters) -> dict[str, Any]:
     overall = next(r for r in rows if r["breakdown"] == "all")
     out: dict[str, Any] = {
         "handed_over": counting(filters)["handed_over"],
-        "window_days": db.agreement.support_window_days,
+        "window_days": float(db.agreement.support_window_days),
         "has_touch_data": bool(frame["has_touch_data"].iloc[0]),
         "overall": {k: v for k, v in overall.items() if k not in ("breakdown", "group_name")},
         "by_source": [r for r in rows if r["breakdown"] == "source"],

@@ -370,4 +370,3 @@ if ctx.agreement.scoring is not None:
             "A rule that gives converted MQLs more points than the rest helps the score rank "
             "them."
         )
-
