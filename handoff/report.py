@@ -494,25 +494,23 @@ def _support(page: _Page) -> None:
         )
         return
 
-    def rate(key: str, k: str, n: str) -> str:
+    def rate(key: str, k: str, n: str, what: str) -> str:
         return (
-            f"<b>{page.num(f'{o}.{key}_rate', 'rate1')}</b>"
+            f"<div><b>{page.num(f'{o}.{key}_rate', 'rate1')}</b>{e(what)} "
             f"({page.num(f'{o}.{k}')} of {page.num(f'{o}.{n}')}; 95% interval "
-            f"{page.num(f'{o}.{key}_low', 'rate')}–{page.num(f'{o}.{key}_high', 'rate')})"
+            f"{page.num(f'{o}.{key}_low', 'rate')}–{page.num(f'{o}.{key}_high', 'rate')})</div>"
         )
 
+    labels = page.data["agreement"]["stage_labels"]
+    sql, won = labels["sql"], labels["won"]
     page.add(
         '<div class="tiles">'
-        f"<div>{rate('supported', 'n_supported', 'n_handed_over')} kept receiving touches "
-        "after hand-over</div>"
-        f"<div>{rate('sql_supported', 'n_sql_supported', 'n_supported')} of them became SQLs"
-        "</div>"
-        f"<div>{rate('sql_unsupported', 'n_sql_unsupported', 'n_unsupported')} of the others "
-        "became SQLs</div>"
-        f"<div>{rate('won_supported', 'n_won_supported', 'n_supported')} of them were won</div>"
-        f"<div>{rate('won_unsupported', 'n_won_unsupported', 'n_unsupported')} of the others "
-        "were won</div>"
-        "</div>"
+        + rate("supported", "n_supported", "n_handed_over", "kept receiving touches")
+        + rate("sql_supported", "n_sql_supported", "n_supported", f"{sql}: with touches")
+        + rate("sql_unsupported", "n_sql_unsupported", "n_unsupported", f"{sql}: without")
+        + rate("won_supported", "n_won_supported", "n_supported", f"{won}: with touches")
+        + rate("won_unsupported", "n_won_unsupported", "n_unsupported", f"{won}: without")
+        + "</div>"
         f'<p class="q">{e(d["caution"])}</p>'
     )
     columns = [
@@ -521,9 +519,9 @@ def _support(page: _Page) -> None:
         ("supported_rate", "Share", "rate1"),
         ("supported_low", "95% from", "rate"),
         ("supported_high", "to", "rate"),
-        ("sql_supported_rate", "SQL rate with", "rate"),
-        ("sql_unsupported_rate", "SQL rate without", "rate"),
-        ("won_supported_rate", "Won with", "rate"),
+        ("sql_supported_rate", "SQL with touches", "rate"),
+        ("sql_unsupported_rate", "SQL without", "rate"),
+        ("won_supported_rate", "Won with touches", "rate"),
         ("won_unsupported_rate", "Won without", "rate"),
     ]
     if d["by_source"]:
@@ -532,8 +530,9 @@ def _support(page: _Page) -> None:
             what="sources",
         )  # fmt: skip
     if d["by_stage"]:
+        # A lead's furthest stage says whether it reached SQL or was won: no conversion here.
         page.table(
-            "support.by_stage", d["by_stage"], [("stage", "Furthest stage", "text"), *columns]
+            "support.by_stage", d["by_stage"], [("stage", "Furthest stage", "text"), *columns[:5]]
         )
     page.add("</section>")
 

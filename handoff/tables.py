@@ -491,8 +491,8 @@ def agreement_value(value: Any, key: str = "") -> str:
 def support_table(rows: pd.DataFrame, heading: str, labels: dict[str, str]) -> pd.DataFrame:
     """Support after hand-over per source or furthest stage (metrics.support's rows): how many
     were handed over and kept receiving marketing touches, the share in percent with its
-    interval, and the SQL and win rates of the leads with and without such touches, each with
-    its counts."""
+    interval, and, per source, the SQL and win rates of the leads with and without such
+    touches, each with its counts."""
     name = "stage" if "stage" in rows.columns else "group_name"
     table = pd.DataFrame(
         {
@@ -503,6 +503,8 @@ def support_table(rows: pd.DataFrame, heading: str, labels: dict[str, str]) -> p
             "Share 95%": intervals(rows, "supported"),
         }
     )
+    if name == "stage":  # the furthest stage says itself whether the lead reached SQL or won
+        return table
     for key, stage in (("sql", labels["sql"]), ("won", labels["won"])):
         for side, n in (("supported", "n_supported"), ("unsupported", "n_unsupported")):
             rate = f"{key}_{side}"

@@ -218,7 +218,12 @@ def test_the_quality_page_shows_the_section(db, monkeypatch):
     table = app.dataframe[-1].value
     assert table["Furthest stage"].tolist() == ["MQL", "SQL", "Won"]
     assert table["Kept receiving touches"].tolist() == [3, 1, 1]
-    assert table["SQL: with"].tolist() == ["0.0% (0 of 3)", "100.0% (1 of 1)", "100.0% (1 of 1)"]
+    assert "SQL: with" not in table.columns  # the stage itself says it
+    app.radio(key="support_by").set_value("source").run()
+    table = app.dataframe[-1].value
+    # Event: SQL S07 of the 4 touched, none of the 2 others; Web: S03 of 1, S01 S02 of 4.
+    assert table["SQL: with"].tolist() == ["25.0% (1 of 4)", "100.0% (1 of 1)"]
+    assert table["SQL: without"].tolist() == ["0.0% (0 of 2)", "50.0% (2 of 4)"]
 
 
 def test_the_quality_page_says_no_touch_data(tmp_path, terms, monkeypatch):
