@@ -150,6 +150,14 @@ KEYS: tuple[Key, ...] = (
         True,
         "Time-decay model: a touch's weight halves every half-life before the conversion",
     ),
+    Key(
+        "support.window_days",
+        "a positive number of days",
+        False,
+        "Marketing's support after hand-over: a handed-over lead counts as supported when "
+        "marketing touched it within this many days after the hand-over, while it was still "
+        "open (default 30)",
+    ),
     # Lead scoring computed by Handoff (issue 18, item 4): see `Scoring` below.
     Key(
         "scoring.fit",
@@ -375,6 +383,7 @@ class Agreement:
     mql_goal_by_source: dict[str, float] = field(default_factory=dict)
     lookback_days: float = 90
     half_life_days: float = 7
+    support_window_days: float = 30  # marketing's support after hand-over counts this long
     scoring: Scoring | None = None  # lead scoring computed by Handoff, when the section exists
     revenue_goal: RevenueGoal | None = None
     stage_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # stage -> words
@@ -607,6 +616,9 @@ def _from_values(values: dict[str, Any], source: str) -> Agreement:
         mql_goal_by_source=v.goal_map("mql_goal.by_source"),
         lookback_days=v.positive("attribution.lookback_days"),
         half_life_days=v.positive("attribution.half_life_days"),
+        support_window_days=(
+            v.positive("support.window_days") if "support.window_days" in values else 30
+        ),
         scoring=_scoring(values, source),
         revenue_goal=v.revenue_goal(),
         stage_aliases=v.aliases("stages.aliases"),

@@ -756,3 +756,59 @@ def discards(db: Database, filters: Filters) -> dict[str, Any]:
             run(db, "discards_without_reason", filters, limit=1000).drop(columns=["n_total"])
         ),
     }
+
+
+# Marketing's support after hand-over: the rates of support_after_handover, each of its counts.
+# (name, numerator, denominator)
+SUPPORT_RATES = (
+    ("supported", "n_supported", "n_handed_over"),
+    ("sql_supported", "n_sql_supported", "n_supported"),
+    ("sql_unsupported", "n_sql_unsupported", "n_unsupported"),
+    ("won_supported", "n_won_supported", "n_supported"),
+    ("won_unsupported", "n_won_unsupported", "n_unsupported"),
+)
+SUPPORT_CAUTION = (
+    "This shows association, not cause: a lead that stays open longer has more time to receive "
+    "touches, and marketing may touch the leads that already look promising, so supported leads "
+    "can convert more (or less) often without the touches making the difference."
+)
+
+
+def support_after_handover(db: Database, filters: Filters) -> pd.DataFrame:
+    """The period's hand-overs overall, by source and by furthest stage: how many marketing kept
+    touching after the hand-over (within the agreement's support window, while still open),
+    and the SQL and win rates of those with and without such touches, with intervals. The
+    supported counts and rates are NULL without touch data."""
+    frame = run(
+        db,
+        "support_after_handover",
+        filters,
+        window_days=float(db.agreement.support_window_days),
+    )
+    for name, k, n in SUPPORT_RATES:
+        frame = stats.add_rate(frame, k, n, name)
+    return frame
+
+
+def support(db: Database, filters: Filters) -> dict[str, Any]:
+    """Marketing's support after hand-over for `metrics --json`: overall, by source, by stage."""
+    frame = support_after_handover(db, filters)
+    rows = records(frame.drop(columns="has_touch_data"))
+    overall = next(r for r in rows if r["breakdown"] == "all")
+    out: dict[str, Any] = {
+        "handed_over": counting(filters)["handed_over"],
+        "window_days": float(db.agreement.support_window_days),
+        "has_touch_data": bool(frame["has_touch_data"].iloc[0]),
+        "overall": {k: v for k, v in overall.items() if k not in ("breakdown", "group_name")},
+        "by_source": [r for r in rows if r["breakdown"] == "source"],
+        # The furthest stage at the data's end, in the agreement's words beside its key.
+        "by_stage": [
+            {**r, "stage": db.agreement.stage_labels.get(r["group_name"], r["group_name"])}
+            for r in rows
+            if r["breakdown"] == "stage"
+        ],
+        "caution": SUPPORT_CAUTION,
+    }
+    if not out["has_touch_data"]:
+        out["note"] = "no touch data"
+    return out

@@ -55,6 +55,7 @@ def collect(db: Database, filters: Filters, by: str = "source", by2: str | None 
         "scorecard": card.to_json(),
         "funnel": metrics.funnel(db, filters, by=by, by2=by2),
         "quality": metrics.quality(db, filters),
+        "support": metrics.support(db, filters),
         "follow_up": follow_up,
         "discards": discards,
         "attribution": {
@@ -199,6 +200,7 @@ def render(data: dict[str, Any], generated_at: dt.datetime | None = None) -> str
     _scorecard(page)
     _funnel(page)
     _quality(page)
+    _support(page)
     _follow_up(page)
     _discards(page)
     _attribution_section(page)
@@ -472,6 +474,66 @@ def _quality(page: _Page) -> None:
         ],
         what="sources",
     )
+    page.add("</section>")
+
+
+def _support(page: _Page) -> None:
+    d = page.data["support"]
+    o = "support.overall"
+    page.add(
+        '<section id="support"><h2>Does marketing keep supporting the leads it handed over?</h2>'
+        f'<p class="q">The {e(d["handed_over"])}: how many marketing still touched after the '
+        f"hand-over (within {page.num('support.window_days', 'plain')} days, while the lead was "
+        "open), and how often those with and without such touches converted.</p>"
+    )
+    if not d["has_touch_data"]:
+        page.add(
+            f'<p class="empty">No touch data: {page.num(f"{o}.n_handed_over")} MQLs were handed '
+            "over, but the export holds no marketing touches, so support after hand-over cannot "
+            "be judged.</p></section>"
+        )
+        return
+
+    def rate(key: str, k: str, n: str, what: str) -> str:
+        return (
+            f"<div><b>{page.num(f'{o}.{key}_rate', 'rate1')}</b>{e(what)} "
+            f"({page.num(f'{o}.{k}')} of {page.num(f'{o}.{n}')}; 95% interval "
+            f"{page.num(f'{o}.{key}_low', 'rate')}–{page.num(f'{o}.{key}_high', 'rate')})</div>"
+        )
+
+    labels = page.data["agreement"]["stage_labels"]
+    sql, won = labels["sql"], labels["won"]
+    page.add(
+        '<div class="tiles">'
+        + rate("supported", "n_supported", "n_handed_over", "kept receiving touches")
+        + rate("sql_supported", "n_sql_supported", "n_supported", f"{sql}: with touches")
+        + rate("sql_unsupported", "n_sql_unsupported", "n_unsupported", f"{sql}: without")
+        + rate("won_supported", "n_won_supported", "n_supported", f"{won}: with touches")
+        + rate("won_unsupported", "n_won_unsupported", "n_unsupported", f"{won}: without")
+        + "</div>"
+        f'<p class="q">{e(d["caution"])}</p>'
+    )
+    columns = [
+        ("n_handed_over", "Handed over", "count"),
+        ("n_supported", "Kept receiving touches", "count"),
+        ("supported_rate", "Share", "rate1"),
+        ("supported_low", "95% from", "rate"),
+        ("supported_high", "to", "rate"),
+        ("sql_supported_rate", "SQL with touches", "rate"),
+        ("sql_unsupported_rate", "SQL without", "rate"),
+        ("won_supported_rate", "Won with touches", "rate"),
+        ("won_unsupported_rate", "Won without", "rate"),
+    ]
+    if d["by_source"]:
+        page.table(
+            "support.by_source", d["by_source"], [("group_name", "Source", "text"), *columns],
+            what="sources",
+        )  # fmt: skip
+    if d["by_stage"]:
+        # A lead's furthest stage says whether it reached SQL or was won: no conversion here.
+        page.table(
+            "support.by_stage", d["by_stage"], [("stage", "Furthest stage", "text"), *columns[:5]]
+        )
     page.add("</section>")
 
 

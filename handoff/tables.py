@@ -770,3 +770,33 @@ def agreement_value(value: Any, key: str = "") -> str:
     if isinstance(value, dt.date):
         return fmt.day(value)
     return str(value)
+
+
+# --- Marketing's support after hand-over (issue 21, item 5) --------------------------------------
+
+
+def support_table(rows: pd.DataFrame, heading: str, labels: dict[str, str]) -> pd.DataFrame:
+    """Support after hand-over per source or furthest stage (metrics.support's rows): how many
+    were handed over and kept receiving marketing touches, the share in percent with its
+    interval, and, per source, the SQL and win rates of the leads with and without such
+    touches, each with its counts."""
+    name = "stage" if "stage" in rows.columns else "group_name"
+    table = pd.DataFrame(
+        {
+            heading: rows[name],
+            "Handed over": rows["n_handed_over"],
+            "Kept receiving touches": rows["n_supported"],
+            "Share": rows["supported_rate"] * 100,
+            "Share 95%": intervals(rows, "supported"),
+        }
+    )
+    if name == "stage":  # the furthest stage says itself whether the lead reached SQL or won
+        return table
+    for key, stage in (("sql", labels["sql"]), ("won", labels["won"])):
+        for side, n in (("supported", "n_supported"), ("unsupported", "n_unsupported")):
+            rate = f"{key}_{side}"
+            table[f"{stage}: {'with' if side == 'supported' else 'without'}"] = [
+                "–" if pd.isna(r) else f"{fmt.rate(r, 1)} ({int(k):,} of {int(m):,})"
+                for r, k, m in zip(rows[f"{rate}_rate"], rows[f"n_{rate}"], rows[n], strict=True)
+            ]
+    return table

@@ -172,6 +172,79 @@ st.caption(
     "agreement allows to get that far, so the value is still rising."
 )
 
+# Marketing's support after hand-over: did marketing keep touching the leads sales took over,
+# and did those convert more often? Here, beside the sources' quality: it is marketing's work,
+# judged per source, for the marketers who read this page.
+st.subheader("Does marketing keep supporting the leads it handed over?")
+support = metrics.support(ctx.db, ctx.filters)
+o = support["overall"]
+if not support["has_touch_data"]:
+    st.info(
+        f"No touch data: {fmt.count(o['n_handed_over'])} MQLs were handed over in "
+        f"{period.label}, but the export holds no marketing touches, so support after hand-over "
+        "cannot be judged."
+    )
+elif o["n_handed_over"] == 0:
+    st.info(f"No MQLs were handed over in {period.label} for these filters.")
+else:
+    st.markdown(
+        f"The **{metrics.counting(ctx.filters)['handed_over']}** (dated by the hand-over, "
+        "whatever the view). A lead counts as supported when marketing touched it after its "
+        f"hand-over, within {support['window_days']:g} days (the agreement's support window) "
+        "and while it was still open: before it was won, lost, discarded or recycled."
+    )
+    helps = {
+        "supported": "Of the leads handed over, those marketing touched after the hand-over.",
+        "sql_supported": f"Of the leads that kept receiving touches, those that reached "
+        f"{labels['sql']}.",
+        "sql_unsupported": f"Of the leads that did not, those that reached {labels['sql']}.",
+        "won_supported": "Of the leads that kept receiving touches, those won.",
+        "won_unsupported": "Of the leads that did not, those won.",
+    }
+    c1, c2, c3, c4, c5 = st.columns(5)
+    for column, label, key, k, n in (
+        (c1, "Kept receiving touches", "supported", "n_supported", "n_handed_over"),
+        (c2, f"{labels['sql']}: with touches", "sql_supported", "n_sql_supported", "n_supported"),
+        (c3, f"{labels['sql']}: without", "sql_unsupported", "n_sql_unsupported", "n_unsupported"),
+        (c4, f"{labels['won']}: with touches", "won_supported", "n_won_supported", "n_supported"),
+        (c5, f"{labels['won']}: without", "won_unsupported", "n_won_unsupported", "n_unsupported"),
+    ):
+        with column:
+            st.metric(label, fmt.rate(o[f"{key}_rate"], 1), help=safe.md(helps[key]))
+            band = fmt.interval(o[f"{key}_low"], o[f"{key}_high"])
+            st.caption(
+                f"{fmt.count(o[k])} of {fmt.count(o[n])}" + (f" · 95% {band}" if band else "")
+            )
+    st.info(safe.md(metrics.SUPPORT_CAUTION))
+    support_by = ui.control(
+        st.radio,
+        "support_by",
+        "source",
+        "Break down by",
+        options=["source", "stage"],
+        format_func={"source": "source", "stage": "furthest stage now"}.get,
+        horizontal=True,
+    )
+    rows = pd.DataFrame(support[f"by_{support_by}"])
+    heading = "Source" if support_by == "source" else "Furthest stage"
+    st.dataframe(
+        tables.support_table(rows, heading, labels),
+        hide_index=True,
+        width="stretch",
+        height="content",  # every source: a dozen rows at most
+        column_config={
+            "Handed over": st.column_config.NumberColumn(format="localized"),
+            "Kept receiving touches": st.column_config.NumberColumn(format="localized"),
+            "Share": st.column_config.NumberColumn(format="%.1f%%"),
+        },
+    )
+    st.caption(
+        "With: the leads that kept receiving touches; without: the others. "
+        f"{labels['sql']} and {labels['won']} mean reached by the data's end. The furthest stage "
+        "is where the lead got to by the data's end. A lead handed over less than "
+        f"{support['window_days']:g} days before the data's end has had less time to be touched."
+    )
+
 # Does the agreed score predict conversion? The CRM's own, or Handoff's from the agreement's rules.
 st.subheader("Does the lead score predict conversion?")
 available = metrics.scores_available(ctx.db)

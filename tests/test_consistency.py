@@ -162,6 +162,25 @@ def names_in(data: dict[str, Any]) -> Names:
             n.add(c["counts"], "follow_up.by_source",
                   by_key(follow["by_source"], "group_1", "n_handed_over").get(source, 0))  # fmt: skip
 
+    # Marketing's support after hand-over counts the same hand-overs, overall and in each
+    # breakdown; its counts add up over the sources and over the stages.
+    support = data["support"]
+    n.add(name, "support.overall", support["overall"]["n_handed_over"])
+    for group in ("by_source", "by_stage"):
+        n.add(name, f"support.{group} (sum)", total(support[group], "n_handed_over"))
+    if support["has_touch_data"]:
+        for label, key in (
+            ("Kept receiving touches", "n_supported"),
+            ("Not touched after hand-over", "n_unsupported"),
+            ("Reached SQL: with touches", "n_sql_supported"),
+            ("Reached SQL: without", "n_sql_unsupported"),
+            ("Won: with touches", "n_won_supported"),
+            ("Won: without", "n_won_unsupported"),
+        ):
+            n.add(label, "support.overall", support["overall"][key])
+            for group in ("by_source", "by_stage"):
+                n.add(label, f"support.{group} (sum)", total(support[group], key))
+
     # Follow-up in time: the commitment, the page's headline and every breakdown.
     follow_c = commitments["follow_up"]
     n.add("Followed up in time", "scorecard", follow_c["value"])
@@ -656,6 +675,19 @@ def test_the_pages_show_the_json_s_numbers(demo_db, monkeypatch, url):
     assert stages["Leads"].tolist() == [s["n_leads"] for s in data["funnel"]["stages"]]
     closed = data["funnel"]["closed_opportunities"]
     assert shown()["Win rate of closed opportunities"] == fmt.rate(closed["win_rate"], 1)
+    # Quality: marketing's support after hand-over, each rate under its name.
+    app.switch_page("pages/quality.py").run()
+    assert not app.exception
+    support, labels = data["support"]["overall"], data["agreement"]["stage_labels"]
+    page = shown()
+    for label, key in (
+        ("Kept receiving touches", "supported"),
+        (f"{labels['sql']}: with touches", "sql_supported"),
+        (f"{labels['sql']}: without", "sql_unsupported"),
+        (f"{labels['won']}: with touches", "won_supported"),
+        (f"{labels['won']}: without", "won_unsupported"),
+    ):
+        assert page[label] == fmt.rate(support[f"{key}_rate"], 1), label
     # Attribution: the revenue won in the period.
     app.switch_page("pages/attribution.py").run()
     assert not app.exception

@@ -295,3 +295,42 @@ def test_zoho_with_the_demo_agreement_proposes_a_starter_one(tmp_path, capsys):
     assert (len(cohort), n_junk, n_accepted) == (95, 11, 58)
     assert "max_discard_rate = 0.12  # 11 of 95 MQLs handed over in Jan–Mar 2021" in text
     assert "min_acceptance_rate = 0.61  # 58 of 95 MQLs handed over in Jan–Mar 2021" in text
+
+
+# --- Marketing's support after hand-over -----------------------------------------------------------
+
+
+def test_salesforce_support_after_hand_over_matches_the_raw_csv(tmp_path, capsys):
+    # The data-cloud workshop's leads were all created (and, with no MQL date, handed over) at
+    # one instant; its campaign members are touches (FirstRespondedDate, else CreatedDate). A
+    # lead is supported when one of them is later than its creation, within 30 days, and none
+    # of these leads is closed (no converted or unqualified status): counted from the CSV alone.
+    folder = SALESFORCE / "sfdc_assets_data_cloud_workshop"
+    leads = {r["Id"][:15]: r for r in rows(folder / "Lead.csv")}
+
+    def instant(text):
+        return dt.datetime.fromisoformat(text.replace("+0000", "+00:00"))
+
+    supported = set()
+    for m in rows(folder / "CampaignMember.csv"):
+        lead = leads.get(m["LeadId"][:15])
+        if lead is None:
+            continue
+        gap = instant(m["FirstRespondedDate"] or m["CreatedDate"]) - instant(lead["CreatedDate"])
+        if dt.timedelta(0) < gap <= dt.timedelta(days=30):
+            supported.add(m["LeadId"][:15])
+    assert {lead["Status"] for lead in leads.values()} <= {"New", "Working", "Qualified"}
+    db, _ = imported(tmp_path, capsys, folder)
+    data = run_json(capsys, "--db", str(db), "--agreement", str(DEMO_AGREEMENT), "--period",
+                    "custom", "--from", "2024-01-01", "--to", "2024-01-31")  # fmt: skip
+    overall = data["support"]["overall"]
+    assert (overall["n_handed_over"], overall["n_supported"]) == (len(leads), len(supported))
+    assert (overall["n_handed_over"], overall["n_supported"]) == (60, 31)
+
+
+def test_zoho_has_no_touch_data(zoho, capsys):
+    # The Zoho sample has no touches at all: support after hand-over is not judged, never 0%.
+    data = run_json(capsys, "--db", str(zoho), "--agreement", str(DEMO_AGREEMENT), "--period",
+                    "custom", "--from", "2020-01-01", "--to", "2020-12-31")  # fmt: skip
+    assert data["support"]["note"] == "no touch data"
+    assert data["support"]["overall"]["n_supported"] is None
