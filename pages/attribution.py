@@ -165,7 +165,7 @@ st.plotly_chart(
     **(
         drill.filter_click(
             "drill_attribution",
-            {g: g for g in top["group_name"] if g != attribution.NO_TOUCH},
+            {g: g for g in credit["group_name"] if g != attribution.NO_TOUCH},
             "source",
         )
         if by == "source"
