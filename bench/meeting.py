@@ -10,16 +10,19 @@ instead of browser tabs, so the two CPUs measure the app and not twenty copies o
 drawing charts (a person's browser runs on their own machine).
 
 1. The shared link. One session alone on a fresh app gives the reference: what the page shows
-   and how long it takes. Then a second fresh app (nothing cached) gets the sessions, opening
-   the link at seeded random instants within the window: seconds from opening to the page
+   and how long it takes. Then a second fresh app gets the sessions, opening
+   the link at seeded random instants within the window (each app has run the home page once
+   first, as an app running before a meeting has: the link's own queries are not cached, the
+   modules and the database are loaded): seconds from opening to the page
    complete (median, p95, max), errors (an exception or an error box on the page, a run that
    did not finish), and every session's page compared with the reference element by element
    (each text, metric, chart and table): "numbers unlike a single session's" counts the
    sessions whose page differs.
-2. Filter changes. One session alone goes once through the changes (the reference); then the
-   changers, each on its own session, go through them for the given time, changing a sidebar
-   filter as the browser does (the widget's new value in the rerun request) and waiting for the
-   run to finish: seconds per change, errors, pages unlike the reference's for the same step.
+2. Filter changes. The changers, each on its own session, go through the changes for the
+   given time, changing a sidebar filter as the browser does (the widget's new value in the
+   rerun request) and waiting for the run to finish: seconds per change, errors; then one
+   session alone on a fresh app goes through as many changes (the reference), and pages
+   unlike the reference's at the same step are counted.
 3. One session's whole page run after a filter change: the changes of bench/run.py's
    `fresh_changes` (each to a filter state the app has not answered before), on a fresh app,
    one at a time: seconds from the change to the run finished (median, p95).
@@ -51,6 +54,12 @@ from run import CHANGES, App, fresh_changes, machine
 from run import _latencies as latencies
 
 ROOT = Path(__file__).resolve().parent.parent
+# The agreement the app judges by (--agreement), and its environment (--no-prefetch).
+AGREEMENT_IN_USE = [ROOT / "data" / "agreement.toml"]
+ENV: dict[str, str] = {}
+# A running app before the meeting: its modules loaded and the database open, by someone who
+# looked at the home page; the shared link's own questions are not in its cache.
+WARM = ""
 # The shared link: the funnel page for last quarter's leads, broken down by campaign.
 LINK = "funnel?period=last_quarter&funnel_by=campaign"
 ERROR_ALERT = 1  # streamlit.proto.Alert.Format.ERROR
@@ -178,15 +187,17 @@ class Memory:
 
 def shared_link(db: Path, link: str, sessions: int, within: float, seed: int = 20) -> dict:
     """`sessions` sessions open `link` at random instants within `within` seconds."""
-    app = App(db)
+    app = App(db, AGREEMENT_IN_USE[0], ENV)
     try:
+        asyncio.run(_open_one(app.url, WARM))
         reference = asyncio.run(_open_one(app.url, link))
     finally:
         app.close()
-    app = App(db)
+    app = App(db, AGREEMENT_IN_USE[0], ENV)
     rng = random.Random(seed)
     offsets = sorted(rng.uniform(0, within) for _ in range(sessions))
     try:
+        asyncio.run(_open_one(app.url, WARM))
         idle = Memory(app.proc.pid).rss()
         with Memory(app.proc.pid) as memory:
             runs = asyncio.run(_open_many(app.url, link, offsets))
@@ -226,27 +237,28 @@ async def _open_many(url: str, link: str, offsets: list[float]) -> list[Run]:
 
 
 def filter_changes(db: Path, changers: int, seconds: float, link: str = "funnel") -> dict:
-    """`changers` sessions go through CHANGES for `seconds`, each change waited for."""
-    app = App(db)
-    try:
-        reference = asyncio.run(_changing(app.url, link, None, len(CHANGES)))
-    finally:
-        app.close()
-    app = App(db)
+    """`changers` sessions go through CHANGES for `seconds`, each change waited for; then one
+    session alone, on a fresh app, through as many changes as the busiest of them made (a
+    page's own choices follow what the session went through: the funnel's drill-down stage
+    moves to MQL in the hand-over view and stays there, so step 9 is compared with step 9)."""
+    app = App(db, AGREEMENT_IN_USE[0], ENV)
     try:
         with Memory(app.proc.pid) as memory:
             results = asyncio.run(_changers(app.url, link, changers, seconds))
     finally:
         usage = app.close()
+    app = App(db, AGREEMENT_IN_USE[0], ENV)
+    try:
+        reference = asyncio.run(_changing(app.url, link, None, max(map(len, results))))
+    finally:
+        app.close()
     runs = [(step, run) for result in results for step, run in enumerate(result)]
     return {
         "sessions": changers,
         "seconds": seconds,
         "changes": len(runs),
         "errors": sum(r.errors + (not r.finished) for _, r in runs),
-        "unlike_single_session": sum(
-            r.page != reference[step % len(CHANGES)].page for step, r in runs
-        ),
+        "unlike_single_session": sum(r.page != reference[step].page for step, r in runs),
         "app_peak_rss_gb": memory.peak_gb,
         "app_peak_rss_gb_kernel": usage.get("peak_rss_gb"),
         "app_cpu_seconds": usage.get("cpu_seconds"),
@@ -279,7 +291,7 @@ def single_session(db: Path, link: str = "funnel") -> dict:
     """One session through fresh_changes() (period and view; sources are left to bench/run.py,
     whose multiselect a browser drives), each to a state the app has not answered before."""
     changes = [(k, v) for k, v in fresh_changes() if k in ("f_period", "f_view")]
-    app = App(db)
+    app = App(db, AGREEMENT_IN_USE[0], ENV)
     try:
         runs = asyncio.run(_through(app.url, link, changes))
     finally:
@@ -313,7 +325,9 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             f"Run {m['date']} on {m['cpus']} CPUs, {m['memory_gb']} GB, DuckDB {m['duckdb']}, "
             f"Streamlit {m['streamlit']}; database `{results['db']}` ({results['n_leads']:,} "
-            f"leads); load average {results['load_before']} before, {results['load_after']} after. "
+            f"leads, agreement `{results['agreement']}`, prefetch "
+            f"{'on' if results['prefetch'] else 'off'}); load average {results['load_before']} "
+            f"before, {results['load_after']} after. "
             "Sessions are websocket clients on loopback (bench/meeting.py).",
             "",
             f"- **The shared link** (`{link['link']}`): {link['sessions']} sessions opening it "
@@ -372,14 +386,22 @@ def main() -> int:
     parser.add_argument("--within", type=float, default=10)
     parser.add_argument("--changers", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--agreement", type=Path, default=AGREEMENT_IN_USE[0])
+    parser.add_argument(
+        "--no-prefetch", action="store_true", help="the app with HANDOFF_PREFETCH=off"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "meeting.md")
     args = parser.parse_args()
+    AGREEMENT_IN_USE[0] = args.agreement
+    if args.no_prefetch:
+        ENV["HANDOFF_PREFETCH"] = "off"
     import duckdb
 
     with duckdb.connect(str(args.db), read_only=True) as con:
         n_leads = con.execute("select count(*) from leads").fetchone()[0]
     results: dict[str, Any] = {
-        "machine": machine(), "db": str(args.db), "n_leads": n_leads, "load_before": _load(),
+        "machine": machine(), "db": str(args.db), "agreement": str(args.agreement),
+        "prefetch": not args.no_prefetch, "n_leads": n_leads, "load_before": _load(),
     }  # fmt: skip
     say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     say(f"the shared link, {args.sessions} sessions within {args.within:g} s ...")

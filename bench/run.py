@@ -269,10 +269,15 @@ def _free_port() -> int:
 class App:
     """`streamlit run app.py` on a database, for the browser measurements."""
 
-    def __init__(self, db: Path):
+    def __init__(self, db: Path, agreement: Path | None = None, env: dict[str, str] | None = None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "HANDOFF_DB": str(db), "HANDOFF_AGREEMENT": str(AGREEMENT)}
+        env = {
+            **os.environ,
+            **(env or {}),
+            "HANDOFF_DB": str(db),
+            "HANDOFF_AGREEMENT": str(agreement or AGREEMENT),
+        }
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",

@@ -13,8 +13,10 @@ A guess can only cost time, never change a number: the page always runs what it 
 a prefetched answer is the answer to exactly that question (the same query, parameters and
 columns, so the same cache key). What is guessed:
 
-- the calls of the page's last run in this session (the first run of a page in a session takes
-  the last run of that page in any session: a shared link opened by many);
+- the calls of the page's last run in this session (a session's first run of a page guesses
+  nothing: twenty people opening one link find its answers in the cache, or wait for the one
+  computation under way, and guesses from another session's run only cost them CPU — measured
+  in bench/meeting.py);
 - each call's filters are the new sidebar filters, with what the page itself changed (the
   funnel's strict order) kept; a call counting other periods than the filters' (a comparison
   with the period before, a headline with its trend) keeps its rule, not its dates
@@ -44,9 +46,6 @@ from handoff.filters import Filters, Period
 WORKERS = 3
 # The filter fields a page may set itself (the sidebar does not): kept from the last run.
 PAGE_FIELDS = ("strict",)
-# The remembered runs: one per page per session, and the last of each page in any session.
-_LAST_ANY: dict[str, list[Call]] = {}
-_LOCK = threading.Lock()
 _POOL = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="handoff-prefetch")
 
 
@@ -148,8 +147,7 @@ def start(
     `session` is the session's state (st.session_state), `ask(name, filters, columns,
     options)` the page's cached query; returns the recorder the page's queries note into."""
     key = f"_prefetch_{page}"
-    with _LOCK:
-        last = session.get(key) or _LAST_ANY.get(page) or []
+    last = session.get(key) or []
     if os.environ.get("HANDOFF_PREFETCH", "on") == "off":
         last = []
     for future in session.get("_prefetch_futures", []):
@@ -166,8 +164,6 @@ def start(
     recorder = Recorder(sidebar)
     # The list fills as the page runs: the next run reads it as this run left it.
     session[key] = recorder.calls
-    with _LOCK:
-        _LAST_ANY[page] = recorder.calls
     return recorder
 
 

@@ -255,7 +255,16 @@ def with_lead_links(
     journey and, when the agreement gives crm_url, to its CRM record. The downloads keep the
     list without them."""
     ids = frame["lead_id"].astype(str)
-    links = {"journey": [journey_url(i, filter_params) for i in ids]}
+    # The filters' part of the address is the same for every lead: quoted once, not per lead
+    # (a list of 10,000 leads took 0.2 s of the page's run urlencoding it 10,000 times).
+    kept = urllib.parse.urlencode(filter_params, doseq=True, quote_via=urllib.parse.quote)
+    links = {
+        "journey": [
+            f"{JOURNEY_PAGE}?lead_id={urllib.parse.quote(i, safe='')}"
+            + (f"&{kept}" if kept else "")
+            for i in ids
+        ]
+    }
     if crm_url:
         links["crm_record"] = [crm_record_url(crm_url, i) for i in ids]
     at = list(frame.columns).index("lead_id") + 1

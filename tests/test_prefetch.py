@@ -86,11 +86,9 @@ def logged(golden_db_path, monkeypatch):
     monkeypatch.setattr(Database, "run", run)
     st.cache_data.clear()
     st.cache_resource.clear()
-    prefetch._LAST_ANY.clear()
     yield runs
     st.cache_data.clear()
     st.cache_resource.clear()
-    prefetch._LAST_ANY.clear()
 
 
 def _funnel(**params: str) -> AppTest:
@@ -155,7 +153,6 @@ def test_a_wrong_guess_costs_time_never_a_number(logged):
     asked = {key for thread, _, key in logged if not thread.startswith("handoff-")}
     assert asked - guessed, "the page asked questions no guess had asked"
     st.cache_data.clear()
-    prefetch._LAST_ANY.clear()
     fresh = _funnel(period="last_quarter", funnel_by="campaign")
     assert _shown(fresh) == changed
 
