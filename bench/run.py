@@ -81,6 +81,9 @@ REFERENCES = {
     " and t.touched_at <= d.closed_at group by t.channel",
     "pages/data.py": "select table_name, count(*) from import_rejects group by table_name",
     "pages/definitions.py": "select count(*) from leads",
+    # One lead's journey: its touches, found by the lead.
+    "pages/lead.py": "select count(*) from touches"
+    " where lead_key = (select min(lead_key) from leads)",
 }
 
 

@@ -31,6 +31,7 @@ def test_the_benchmark_runs_end_to_end_at_100k(tmp_path):
     assert set(pages) == {
         "app.py", "pages/funnel.py", "pages/discards.py", "pages/quality.py",
         "pages/follow_up.py", "pages/attribution.py", "pages/data.py", "pages/definitions.py",
+        "pages/lead.py",
     }  # fmt: skip
     assert pages["pages/funnel.py"]["n_queries"] >= 7
     assert all(p["warm_seconds"] >= 0 and p["reference_seconds"] > 0 for p in pages.values())
