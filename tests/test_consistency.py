@@ -366,11 +366,16 @@ def lead_scores_agree(db: Database, filters: Filters, data: dict[str, Any]) -> i
     }
     compared = 0
     for where, rows in lists.items():
-        for row in rows:
+        for position, row in enumerate(rows):
             crm, score, grade = truth[row["lead_id"]]
             got = (row["crm_score"], row["handoff_score"], row["grade"])
             assert (_none(got[0]), got[1], got[2]) == (crm, score, grade), (where, row["lead_id"])
-            # The lead's journey shows the same scores, owner and disposition under those names.
+            compared += 1
+            # The lead's journey shows the same scores, owner and disposition under those names:
+            # checked for the first 30 of each list (one query per lead; the drill-down of a
+            # demo period holds thousands).
+            if position >= 30:
+                continue
             journey = metrics.run(db, "lead_profile", filters, lead_id=row["lead_id"]).iloc[0]
             shown = (_none(journey["crm_score"]), journey["handoff_score"], journey["grade"])
             assert shown == (crm, score, grade), ("lead_profile", where, row["lead_id"])
@@ -378,7 +383,6 @@ def lead_scores_agree(db: Database, filters: Filters, data: dict[str, Any]) -> i
                 if name in row:
                     got = (_none(journey[name]), _none(row[name]))
                     assert got[0] == got[1], ("lead_profile", where, row["lead_id"], name, got)
-            compared += 1
     n_leads = int(drill["n_total"].iloc[0]) if len(drill) else 0
     assert len(drill) == n_leads
     bands = data["quality"]["handoff_score"]["bands"]
