@@ -236,8 +236,7 @@ KEYS: tuple[Key, ...] = (
     # Every lead list links to the lead's CRM record (issue 21, item 3): the team's CRM address.
     Key(
         "crm_url",
-        "an http or https address holding {lead_id} once, like "
-        '"https://crm.example.com/leads/{lead_id}"',
+        "an http or https address holding {lead_id} once (an example below the table)",
         False,
         "The address of a lead's record in the CRM: each lead list links to it, the lead's id "
         "(URL-quoted) in place of {lead_id}",
