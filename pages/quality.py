@@ -218,7 +218,7 @@ else:
     st.info(safe.md(metrics.SUPPORT_CAUTION))
     support_by = ui.control(
         st.radio,
-        "support_by",
+        "quality_support_by",
         "source",
         "Break down by",
         options=["source", "stage"],
@@ -227,11 +227,9 @@ else:
     )
     rows = pd.DataFrame(support[f"by_{support_by}"])
     heading = "Source" if support_by == "source" else "Furthest stage"
-    st.dataframe(
+    ui.table(
         tables.support_table(rows, heading, labels),
-        hide_index=True,
         width="stretch",
-        height="content",  # every source: a dozen rows at most
         column_config={
             "Handed over": st.column_config.NumberColumn(format="localized"),
             "Kept receiving touches": st.column_config.NumberColumn(format="localized"),

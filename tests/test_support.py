@@ -214,12 +214,12 @@ def test_the_quality_page_shows_the_section(db, monkeypatch):
     assert "5 of 11 · 95% 21%–72%" in captions
     assert any("association, not cause" in i.value for i in app.info)
     # By furthest stage, in the agreement's words: MQL 7 (3 touched), SQL 2 (1), Won 2 (1).
-    app.radio(key="support_by").set_value("stage").run()
+    app.radio(key="quality_support_by").set_value("stage").run()
     table = app.dataframe[-1].value
     assert table["Furthest stage"].tolist() == ["MQL", "SQL", "Won"]
     assert table["Kept receiving touches"].tolist() == [3, 1, 1]
     assert "SQL: with" not in table.columns  # the stage itself says it
-    app.radio(key="support_by").set_value("source").run()
+    app.radio(key="quality_support_by").set_value("source").run()
     table = app.dataframe[-1].value
     # Event: SQL S07 of the 4 touched, none of the 2 others; Web: S03 of 1, S01 S02 of 4.
     assert table["SQL: with"].tolist() == ["25.0% (1 of 4)", "100.0% (1 of 1)"]
