@@ -1097,6 +1097,16 @@ def plain_language(a: Agreement) -> list[tuple[str, list[str]]]:
                 "days before the conversion.",
             ],
         ),
+        (
+            "Marketing's support after hand-over",
+            [
+                f"A handed-over {labels['mql']} counts as supported when marketing touches it "
+                f"after the hand-over, within {a.support_window_days:g} days of it and while "
+                "it is still open (not yet won, lost, discarded or recycled).",
+                "The Quality page compares how often supported and other handed-over leads "
+                "reach the later stages: an association, not a cause.",
+            ],
+        ),
         *scoring_language(a),
     ]
 

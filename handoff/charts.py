@@ -198,7 +198,8 @@ def rate_whiskers(
 ) -> go.Figure:
     """Rates as dots with 95% interval whiskers, one row each, the rate and its counts in a
     column right of the plot; the overall rate dashed and an agreed target dotted red, each
-    named in the legend above the plot (so no line crosses a label).
+    named in the subtitle (so no line crosses a label, and no legend grows into the title on a
+    narrow screen).
 
     `frame` (tables.rate_rows) has a row per dot: label, rate, low, high, counts (the words
     beside the dot: "12 of 40") and, optionally, color.
@@ -224,41 +225,48 @@ def rate_whiskers(
             showlegend=False,
         )
     )
-    # The labels' own column: on an axis of its own right of the plot, where no line runs.
+    # The rates and counts as the tick labels of a second y axis right of the plot, where no
+    # line runs: an axis's labels take the margin they need (automargin), so on a phone the
+    # plot narrows and the words are never cut. The axis's points are invisible; its
+    # categories are the rows'.
     fig.add_scatter(
         y=labels,
-        x=[0] * len(labels),
-        xaxis="x2",
-        mode="text",
-        text=[f"{_pct(r)}  ({c})" for r, c in zip(rates, counts, strict=True)],
-        textposition="middle right",
-        cliponaxis=False,
+        x=rates,
+        yaxis="y2",
+        mode="markers",
+        marker={"opacity": 0},
         hoverinfo="skip",
         showlegend=False,
     )
     lines = []
     if overall is not None and overall == overall:
-        lines.append((overall, "dash", OVERALL_COLOR, f"overall {_pct(overall)}"))
+        lines.append((overall, "dash", OVERALL_COLOR, "dashed", f"overall {_pct(overall)}"))
     if target is not None:
-        lines.append((target, "dot", MISSED_COLOR, f"{target_label} {_pct(target)}"))
-    for x, dash, color, name in lines:
+        lines.append((target, "dot", MISSED_COLOR, "dotted red", f"{target_label} {_pct(target)}"))
+    for x, dash, color, _look, name in lines:
+        # A shape's name is not among the labels safe.figure escapes.
         fig.add_vline(
-            x=x,
-            line_dash=dash,
-            line_color=color,
-            line_width=2,
-            # A shape's legend name is not among the labels safe.figure escapes.
-            name=safe.plot_text(name),
-            showlegend=True,
+            x=x, line_dash=dash, line_color=color, line_width=2, name=safe.plot_text(name)
         )
     fig.update_layout(
-        title=title,
+        title={
+            "text": title,
+            "subtitle": {"text": " · ".join(f"{look}: {name}" for _, _, _, look, name in lines)},
+        },
         height=130 + 40 * len(labels),
         yaxis={"autorange": "reversed"},
-        xaxis={"title": x_title, "tickformat": ".0%", "range": [0, 1.02], "domain": [0, 0.66]},
-        xaxis2={"domain": [0.68, 1], "range": [0, 1], "visible": False},
-        showlegend=bool(lines),
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom"},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "matches": "y",
+            "tickmode": "array",
+            "tickvals": labels,
+            "ticktext": [f"{_pct(r)}  ({c})" for r, c in zip(rates, counts, strict=True)],
+            "showgrid": False,
+            "automargin": True,
+        },
+        xaxis={"title": x_title, "tickformat": ".0%", "range": [0, 1.02]},
+        showlegend=False,
     )
     return fig
 
@@ -745,10 +753,15 @@ def pareto(frame: pd.DataFrame, title: str) -> go.Figure:
 
 
 @_literal
-def accounts(frame: pd.DataFrame, total: int, title: str) -> go.Figure:
+def accounts(
+    frame: pd.DataFrame, total: int, title: str, labels: dict[str, str] | None = None
+) -> go.Figure:
     """Where every MQL is now: one bar per disposition, count and share printed; they sum to
-    the total. `frame` (the dispositions query) has account and n_leads."""
+    the total. `frame` (the dispositions query) has account and n_leads; with the agreement's
+    stage `labels` a bar reads as the page's table does ('active: sql' is 'active at SQL',
+    fmt.account), coloured by its stage."""
     names, counts = frame["account"].tolist(), [int(n) for n in frame["n_leads"]]
+    shown = [fmt.account(n, labels) for n in names] if labels else names
     colors = {
         "won": STAGE_COLORS["won"],
         "lost": "#8d6e63",
@@ -757,7 +770,7 @@ def accounts(frame: pd.DataFrame, total: int, title: str) -> go.Figure:
     }
     fig = go.Figure(
         go.Bar(
-            y=names,
+            y=shown,
             x=counts,
             orientation="h",
             marker_color=[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 
 def count(value: float | None) -> str:
@@ -37,6 +38,14 @@ def rate(value: float | None, digits: int = 0) -> str:
             break
         shown = f"{value:.{more}%}"
     return shown
+
+
+def percent_digits(values: Iterable[float | None], digits: int = 1) -> int:
+    """The decimals a column of percentages (0–100) shows: `digits`, and more where `rate`'s
+    rule needs them for any of its values (0.04 reads 0.04%, not 0.0%; 99.96 reads 99.96%, not
+    100.0%): one number of decimals down the whole column, at most four."""
+    shown = (rate(v / 100, digits) for v in values if v is not None and v == v)
+    return max([digits, *(len(r[:-1].partition(".")[2]) for r in shown)])
 
 
 def hours(value: float | None) -> str:

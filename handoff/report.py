@@ -610,13 +610,11 @@ def _discards(page: _Page) -> None:
     total = sum(a["n_leads"] for a in accounts)
     if total:
         labels = page.data["agreement"]["stage_labels"]
-        named = pd.DataFrame(
-            {
-                "account": [fmt.account(a["account"], labels) for a in accounts],
-                "n_leads": [a["n_leads"] for a in accounts],
-            }
+        page.chart(
+            charts.accounts(
+                pd.DataFrame(accounts), total, "Where every MQL of the period is now", labels
+            )
         )
-        page.chart(charts.accounts(named, total, "Where every MQL of the period is now"))
     if d["by_source"]:
         page.table(
             "discards.by_source",

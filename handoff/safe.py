@@ -88,11 +88,17 @@ def figure(fig: Any) -> Any:
     layout = fig.layout
     if layout.title.text:
         layout.title.text = plot_text(layout.title.text)
+    if layout.title.subtitle.text:
+        layout.title.subtitle.text = plot_text(layout.title.subtitle.text)
     for name in dir(layout):
         if re.fullmatch(r"[xy]axis\d*", name):
             axis = layout[name]
             if axis.title.text:
                 axis.title.text = plot_text(axis.title.text)
+            # An axis's own labels, and the categories they name (escaped as the traces' are).
+            for attribute in ("ticktext", "tickvals"):
+                if axis[attribute] is not None:
+                    axis[attribute] = _plot_values(axis[attribute])
     if layout.legend.title.text:
         layout.legend.title.text = plot_text(layout.legend.title.text)
     for annotation in layout.annotations:

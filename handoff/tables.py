@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import urllib.parse
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -126,9 +127,9 @@ def download_frame(
     (its `column_config` label; else a snake_case name as words, 'lead_id' reads 'Lead id'),
     numbers rounded as the page shows them, times local.
 
-    Numbers: the page's format's decimals ('%.1f' one, 'dollar' cents, 'localized' none; a
-    '%.1f%%' column holds percent already and its heading says '(%)'); without one, by the
-    name's unit (`UNIT_DECIMALS`), a `_rate` in [0, 1] as percent with one decimal, anything
+    Numbers: the page's format's decimals ('%.1f' one, 'dollar' cents or its step's, 'localized'
+    none; a '%.1f%%' column holds percent already and its heading says '(%)'); without one, by
+    the name's unit (`UNIT_DECIMALS`), a `_rate` in [0, 1] as percent with one decimal, anything
     else to two decimals; a column whose every value is then whole is written as integers
     (a score 32.0 reads 32). Times: in the agreement's zone, to the minute ('YYYY-MM-DD' where
     the page shows only the day), the zone named in the heading: 'Created (America/New_York)'.
@@ -145,8 +146,8 @@ def download_frame(
         heading = label or (
             dimension_label(name) if isinstance(name, str) and "_" in name else str(name)
         )
-        shown = None if isinstance(spec, str) else ((spec or {}).get("type_config") or {})
-        shown = shown.get("format") if shown else None
+        type_config = {} if isinstance(spec, str) else ((spec or {}).get("type_config") or {})
+        shown, step = type_config.get("format"), type_config.get("step")
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             day_only = isinstance(shown, str) and "H" not in shown
             local = series.dt.tz_convert(time_zone)
@@ -155,19 +156,22 @@ def download_frame(
         elif pd.api.types.is_bool_dtype(series):
             series = series.map({True: "yes", False: "no"})
         elif pd.api.types.is_float_dtype(series):
-            series, heading = _rounded(series, str(name), heading, shown)
+            series, heading = _rounded(series, str(name), heading, shown, step)
         out[heading] = series
     return out
 
 
 def _rounded(
-    series: pd.Series, name: str, heading: str, shown: str | None
+    series: pd.Series, name: str, heading: str, shown: str | None, step: float | None = None
 ) -> tuple[pd.Series, str]:
     """A float column rounded for its download (download_frame's rules), and its heading."""
     decimals = None
     if isinstance(shown, str):
         printf = _PRINTF.search(shown)
         decimals = int(printf.group(1)) if printf else NAMED_FORMAT_DECIMALS.get(shown)
+        if not printf and shown in NAMED_FORMAT_DECIMALS and step:
+            # A named format's step sets its decimals on screen (ui.dollars: step 1, no cents).
+            decimals = max(0, -Decimal(str(step)).normalize().as_tuple().exponent)
         if shown.endswith("%%") and "%" not in heading:
             heading = f"{heading} (%)"
     if decimals is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -495,6 +496,20 @@ def _filters(db: CachedDatabase, end: dt.datetime) -> tuple[Filters, list[str], 
 
 def _url_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def dollars(label: str | None = None) -> Any:
+    """A table's money column in whole dollars ($12,346), as money reads on the page's metrics
+    (fmt.usd): no cents on revenue or costs; the download keeps the same (tables.download_frame
+    reads the step)."""
+    return st.column_config.NumberColumn(label, format="dollar", step=1)
+
+
+def percent(values: Iterable[float | None], label: str | None = None) -> Any:
+    """A table's column of percentages (the frame holds 0–100) with one decimal, or more where
+    a share that is not nil would read 0.0% (fmt.percent_digits: fmt.rate's rule, one number of
+    decimals down the column)."""
+    return st.column_config.NumberColumn(label, format=f"%.{fmt.percent_digits(values)}f%%")
 
 
 def table(data: pd.DataFrame | Styler, **kwargs: Any) -> None:

@@ -78,14 +78,15 @@ def crm_report() -> None:
     if recorded.empty:
         st.info(f"No {what} in {period.label} for these filters.")
         return
+    shares = recorded["revenue_share"] * 100
     ui.table(
-        recorded.assign(revenue_share=recorded["revenue_share"] * 100),
+        recorded.assign(revenue_share=shares),
         hide_index=True,
         column_config={
             "source": "Source recorded on the deal",
             "n_deals": st.column_config.NumberColumn("Deals", format="localized"),
-            "revenue_usd": st.column_config.NumberColumn("Revenue", format="dollar"),
-            "revenue_share": st.column_config.NumberColumn("Share", format="%.1f%%"),
+            "revenue_usd": ui.dollars("Revenue"),
+            "revenue_share": ui.percent(shares, "Share"),
             "n_unlike_lead_source": st.column_config.NumberColumn(
                 "Deals unlike their lead's source", format="localized"
             ),
@@ -183,7 +184,7 @@ if sentences:
 # The table: each model's credit, the spread, the ranks and the influence.
 table = tables.attribution_table(credit, by, totals["revenue_usd"])
 money = {
-    c: st.column_config.NumberColumn(format="dollar")
+    c: ui.dollars()
     for c in table
     if c
     not in (
@@ -199,8 +200,8 @@ ui.table(
     hide_index=True,
     column_config={
         **money,
-        "Share credited (linear)": st.column_config.NumberColumn(format="%.1f%%"),
-        "Share touched": st.column_config.NumberColumn(format="%.1f%%"),
+        "Share credited (linear)": ui.percent(table["Share credited (linear)"]),
+        "Share touched": ui.percent(table["Share touched"]),
     },
 )
 st.caption(

@@ -203,6 +203,7 @@ st.plotly_chart(
         accounts,
         now["n_mql"],
         f"The {fmt.plural(now['n_mql'], 'MQL')} by disposition at the data's end",
+        labels,
     ),
     width="stretch",
 )

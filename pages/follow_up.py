@@ -144,11 +144,12 @@ st.plotly_chart(
 )
 drill.hint(f"Click a dot to narrow every number to that {by}.")
 drill.notice(by)
+owner_table = tables.follow_up_table(groups, by)
 ui.table(
-    tables.follow_up_table(groups, by),
+    owner_table,
     hide_index=True,
     column_config={
-        "Followed up in time": st.column_config.NumberColumn(format="%.1f%%"),
+        "Followed up in time": ui.percent(owner_table["Followed up in time"]),
         **{
             c: st.column_config.NumberColumn(format="%.1f")
             for c in (

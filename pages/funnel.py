@@ -154,9 +154,9 @@ ui.table(
     table.style.apply(shade, axis=0),
     hide_index=True,
     column_config={
-        **{name: st.column_config.NumberColumn(format="%.1f%%") for name in verdicts},
+        **{name: ui.percent(table[name]) for name in verdicts},
         **{labels[s]: st.column_config.NumberColumn(format="localized") for s in labels},
-        "Won revenue": st.column_config.NumberColumn(format="dollar"),
+        "Won revenue": ui.dollars(),
     },
 )
 n_better = sum(v == "better" for vs in verdicts.values() for v in vs)
@@ -240,7 +240,7 @@ with st.expander("Numbers behind the chart"):
         hide_index=True,
         column_config={
             "month": st.column_config.DatetimeColumn("Cohort month", format="MMM YYYY"),
-            "rate": st.column_config.NumberColumn("Rate", format="%.1f%%"),
+            "rate": ui.percent(trend["rate"] * 100, "Rate"),
             "n_from": "Entered the step",
             "n_to": "Converted",
             "is_mature": "Mature",

@@ -107,12 +107,9 @@ ui.table(
     hide_index=True,
     column_config={
         by.capitalize(): st.column_config.Column(pinned=True),
-        **{
-            MEASURES[k]: st.column_config.NumberColumn(format="%.1f%%")
-            for k, _, _ in metrics.QUALITY_RATES
-        },
+        **{MEASURES[k]: ui.percent(table[MEASURES[k]]) for k, _, _ in metrics.QUALITY_RATES},
         "Leads": st.column_config.NumberColumn(format="localized"),
-        "Revenue per lead": st.column_config.NumberColumn(format="dollar"),
+        "Revenue per lead": ui.dollars(),
         "Median days to win": st.column_config.NumberColumn(format="%.0f"),
     },
 )
@@ -123,13 +120,9 @@ ui.table(
     hide_index=True,
     column_config={
         by.capitalize(): st.column_config.Column(pinned=True),
-        "Won revenue": st.column_config.NumberColumn(format="dollar"),
+        "Won revenue": ui.dollars(),
         "Return on spend": st.column_config.NumberColumn(format="%.2f×"),
-        **{
-            c: st.column_config.NumberColumn(format="dollar")
-            for c in money
-            if c.startswith("Cost per")
-        },
+        **{c: ui.dollars() for c in money if c.startswith("Cost per")},
     },
 )
 if ctx.filters.owners or ctx.filters.teams or ctx.filters.attributes:
@@ -227,13 +220,14 @@ else:
     )
     rows = pd.DataFrame(support[f"by_{support_by}"])
     heading = "Source" if support_by == "source" else "Furthest stage"
+    support_rows = tables.support_table(rows, heading, labels)
     ui.table(
-        tables.support_table(rows, heading, labels),
+        support_rows,
         width="stretch",
         column_config={
             "Handed over": st.column_config.NumberColumn(format="localized"),
             "Kept receiving touches": st.column_config.NumberColumn(format="localized"),
-            "Share": st.column_config.NumberColumn(format="%.1f%%"),
+            "Share": ui.percent(support_rows["Share"]),
         },
     )
     st.caption(

@@ -85,7 +85,8 @@ def test_plain_language_mentions_every_number():
     )
     for fragment in ("4 hours", "09:00–17:00", "2 listed holidays", "70%", "25%", "10 MQLs a month",
                      "Paid search: 4 a month", "90 days", "halves every 7 days", "Europe/Berlin",
-                     "scored 80 or more", "MQL → SAL: 2 days", "10 days"):  # fmt: skip
+                     "scored 80 or more", "MQL → SAL: 2 days", "10 days",
+                     "within 30 days of it"):  # fmt: skip
         assert fragment in text, fragment
 
 

@@ -132,14 +132,23 @@ def test_rate_whiskers_keep_labels_clear_of_the_reference_lines():
     )
     fig = charts.rate_whiskers(rows, "By team", overall=0.35, target=0.8, target_label="floor")
     _dots, words = fig.data
-    assert words.xaxis == "x2"
-    assert list(words.text) == ["50%  (5 of 10)", "20%  (2 of 10)"]
-    # The words' column starts right of the plot the lines are drawn on.
-    assert fig.layout.xaxis.domain[1] < fig.layout.xaxis2.domain[0]
+    # The rates and counts are the tick labels of an axis right of the plot (side "right"),
+    # one per row, in the rows' order; the axis takes the margin its labels need, so a
+    # narrow screen narrows the plot instead of cutting them (the step chart's "27% (133 of
+    # 49" at 390 px).
+    right = fig.layout.yaxis2
+    assert (words.yaxis, words.marker.opacity) == ("y2", 0)
+    assert (right.side, right.overlaying, right.matches) == ("right", "y", "y")
+    assert list(right.tickvals) == ["East", "West"]
+    assert list(right.ticktext) == ["50%  (5 of 10)", "20%  (2 of 10)"]
+    assert right.automargin
     assert all(shape.xref == "x" for shape in fig.layout.shapes)
-    # The lines are named in the legend, not by text on the plot.
+    # The lines are named in the subtitle, not by text on the plot, nor in a legend (which
+    # grew up into the title at 390 px once it wrapped).
     assert [s.name for s in fig.layout.shapes] == ["overall 35%", "floor 80%"]
+    assert fig.layout.title.subtitle.text == "dashed: overall 35% · dotted red: floor 80%"
     assert not fig.layout.annotations
+    assert fig.layout.showlegend is False
 
 
 def test_neighbouring_bubbles_label_on_different_sides():
@@ -181,3 +190,13 @@ def test_figures_take_the_page_background_and_leave_the_toolbar_a_band(name):
     # The title sits below a band as tall as plotly's toolbar, at the figure's top.
     assert template.title.yref == "container"
     assert template.title.pad.t >= 28
+
+
+def test_disposition_bars_read_as_the_table_with_the_teams_stage_names():
+    # The table beside the chart reads 'active at SQL'; the bar said 'active: sql'. Coloured by
+    # the stage still: SQL's green, discarded the missed colour.
+    frame = pd.DataFrame({"account": ["active: sql", "discarded"], "n_leads": [3, 1]})
+    bar = charts.accounts(frame, 4, "Where MQLs are", {"sql": "Sales-qualified"}).data[0]
+    assert list(bar.y) == ["active at Sales-qualified", "discarded"]
+    assert list(bar.marker.color) == [charts.STAGE_COLORS["sql"], charts.MISSED_COLOR]
+    assert list(bar.text) == ["3 (75%)", "1 (25%)"]

@@ -75,6 +75,22 @@ def test_rate_never_rounds_a_share_to_nil_or_all(value, digits, said):
 
 
 @pytest.mark.parametrize(
+    ("values", "digits"),
+    [
+        ([], 1),  # an empty table: the table's one decimal
+        ([None, math.nan], 1),  # nothing to show
+        ([12.3, 45.6, 0.0], 1),  # nil reads 0.0%, which is right
+        ([0.04, 50.0], 2),  # 0.04 at one decimal is 0.0%: the column takes two (0.04%, 50.00%)
+        ([99.96, 10.0], 2),  # 99.96 at one decimal is 100.0%: two
+        ([0.00004, 3.0], 4),  # 0.00004% needs five; four at most (0.0000%)
+        ([0.05, 1.0], 1),  # 0.05 reads 0.1% at one decimal (rounded up), not nil: one is enough
+    ],
+)
+def test_a_column_of_percentages_takes_the_decimals_its_smallest_share_needs(values, digits):
+    assert fmt.percent_digits(values) == digits
+
+
+@pytest.mark.parametrize(
     ("n", "said"),
     [
         (8, "8 MQLs among the leads created in March 2026"),

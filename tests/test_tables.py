@@ -206,6 +206,36 @@ def test_a_download_reads_as_the_page_shows_its_table():
     assert frame["hours_on_clock"].iloc[0] == 26.613958333333333  # the page's frame is kept
 
 
+def test_money_and_shares_in_a_table_read_as_on_the_metrics():
+    from handoff import ui
+
+    # Money in whole dollars on screen (step 1 on the dollar format) and in the download:
+    # 12,345.67 → 12,346; 0.4 → 0. Shares take the decimals their smallest needs: 0.04% and
+    # 19.82% in one column both read to two decimals ('%.2f%%'), so no share reads 0.0%.
+    revenue, share = ui.dollars("Revenue"), ui.percent([0.04, 19.82], "Share")
+    assert (revenue["type_config"]["format"], revenue["type_config"]["step"]) == ("dollar", 1)
+    assert share["type_config"]["format"] == "%.2f%%"
+    out = tables.download_frame(
+        pd.DataFrame({"revenue_usd": [12_345.67, 0.4], "share": [0.04, 19.82]}),
+        {"revenue_usd": revenue, "share": share},
+        "UTC",
+    )
+    assert out["Revenue"].tolist() == [12_346, 0]
+    assert out["Share (%)"].tolist() == [0.04, 19.82]
+
+
+def test_no_page_formats_money_or_shares_by_hand():
+    # A page writing format="dollar" would show cents beside a metric's whole dollars, and
+    # "%.1f%%" would read 0.04% as 0.0%: money goes through ui.dollars, shares ui.percent.
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for path in [root / "app.py", *sorted((root / "pages").glob("*.py"))]:
+        text = path.read_text()
+        assert 'format="dollar"' not in text, path.name
+        assert 'format="%.1f%%"' not in text, path.name
+
+
 def test_the_download_button_writes_the_readable_csv(monkeypatch):
     import streamlit as st
 
