@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import math
+import re
+import textwrap
 from collections.abc import Callable
 
 import pandas as pd
@@ -78,12 +80,55 @@ pio.templates["handoff_white"] = pio.templates.merge_templates("plotly_white", "
 pio.templates.default = "handoff_white"
 
 
+# Plotly does not wrap a title: past this many characters a title wraps onto a second line
+# (about as many as the 15-px title fits on a 390-px phone), a subtitle past SUBTITLE_CHARS.
+TITLE_CHARS = 44
+SUBTITLE_CHARS = 58
+
+
+def fit_title(fig: go.Figure) -> go.Figure:
+    """A long title made to fit a phone, in place: a closing aside in parentheses becomes the
+    subtitle ("Quantity against quality (bubble size: won revenue)": "Quantity against
+    quality", subtitle "bubble size: won revenue"), before any subtitle already there; what is
+    still long wraps at a space. The title's automargin makes room for its lines."""
+    title = fig.layout.title
+    text, sub = title.text, title.subtitle.text or ""
+    if not text:
+        return fig
+    aside = re.fullmatch(r"([^()]+) \(([^()]+)\)", text)
+    if aside and len(text) > TITLE_CHARS:
+        text, sub = aside.group(1), " · ".join(filter(None, (aside.group(2), sub)))
+    title.text = _wrap(text, TITLE_CHARS)
+    if sub:
+        title.subtitle.text = _wrap(sub, SUBTITLE_CHARS)
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    """`text` in lines of at most `width` characters joined by <br>, broken before an aside in
+    parentheses where one starts in the second half of a line, else at the last space."""
+    if len(text) <= width:
+        return text
+    cut = text.rfind(" (", 0, width + 1)
+    if cut > width // 2:
+        return text[:cut] + "<br>" + _wrap(text[cut + 1 :], width)
+    first, *rest = textwrap.wrap(text, width)
+    return first + ("<br>" + _wrap(" ".join(rest), width) if rest else "")
+
+
+def title_words(title: dict) -> str:
+    """A figure's title (a plotly spec's layout.title) as one line of words, its wrapping
+    undone: the title as it was given, but for an aside moved to the subtitle."""
+    return (title.get("text") or "").replace("<br>", " ")
+
+
 def _literal(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
-    """A chart builder whose figure shows every data label as literal text."""
+    """A chart builder whose figure shows every data label as literal text, its title fitted
+    to a phone (fit_title)."""
 
     @functools.wraps(builder)
     def build(*args, **kwargs) -> go.Figure:
-        return safe.figure(builder(*args, **kwargs))
+        return fit_title(safe.figure(builder(*args, **kwargs)))
 
     build.shows_labels_literally = True
     return build
@@ -466,6 +511,9 @@ def tradeoff(
         xaxis={
             "title": "Leads (log scale)",
             "type": "log",
+            # A fifth of a decade beyond the smallest and largest group (log units): room for
+            # the labels of the bubbles at the edges, which plotly cuts at the figure's edge.
+            "range": _log_range(leads, 0.2),
             # 1, 2, 5, 10, 20, 50, ...: round numbers a reader can place a bubble against.
             "tickvals": [m * 10**e for e in range(0, 9) for m in (1, 2, 5)],
             "tickformat": ",",
@@ -479,6 +527,13 @@ def tradeoff(
         margin={"t": 64 + TOOLBAR_BAND, "b": 24 + QUADRANT_DROP},
     )
     return fig
+
+
+def _log_range(values: list[float], pad: float) -> list[float] | None:
+    """A log axis's range (in log10 units) over the positive `values`, `pad` decades wider on
+    each side; None (plotly's own) without any."""
+    logs = [math.log10(v) for v in values if v and v > 0]
+    return [min(logs) - pad, max(logs) + pad] if logs else None
 
 
 # Below the x axis's tick labels and title: where the bottom quadrants are named.

@@ -87,8 +87,19 @@ st.plotly_chart(
         "drill_quality", {n: n for n in groups["group_name"].dropna()}, by, field="text"
     ),
 )
-drill.hint(f"Click a bubble to narrow every number to that {by}.")
+drill.hint(
+    f"Click a bubble to narrow every number to that {by}. On a phone the bubbles are not "
+    f"labelled (a dozen names would print on one another): tap one for its {by}, or see the "
+    "table below."
+)
 drill.notice(by)
+# On a screen narrower than a tablet the bubbles' names print on one another: hidden there,
+# each still shows in its hover (a tap) and the table.
+st.html(
+    "<style>@media (max-width: 640px) {"
+    ".st-key-drill_quality .scatterlayer .textpoint {display: none;}"
+    "}</style>"
+)
 st.caption(
     f"Dashed lines: the average {by} ({fmt.count(overall['leads_per_group'])} leads) and the "
     f"overall {MEASURES[measure]} "

@@ -282,3 +282,20 @@ def test_a_click_on_an_owner_s_dot_narrows_the_follow_up_page(server, browser):
         assert page.query_selector_all(FAILED) == []
     finally:
         page.close()
+
+
+def test_bubble_names_show_on_a_wide_screen_and_not_on_a_phone(server, browser):
+    """At 390 px a dozen bubble names print on one another: the Quality page hides them there
+    (its CSS, pages/quality.py) and keeps them at 1400 px."""
+    for width, shown in ((1400, True), (390, False)):
+        page = browser.new_page(viewport={"width": width, "height": 1000})
+        try:
+            page.goto(f"{server}/quality?period=last_month")
+            wait_for_run(page)
+            names = page.locator(".st-key-drill_quality .scatterlayer .textpoint")
+            names.first.wait_for(state="attached", timeout=15_000)
+            time.sleep(1)  # plotly draws about a second after the run ends
+            assert names.count() > 0
+            assert all(n.is_visible() == shown for n in names.all()), width
+        finally:
+            page.close()

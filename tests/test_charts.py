@@ -6,6 +6,7 @@ page's background (light or dark)."""
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from handoff import charts
@@ -176,7 +177,8 @@ def test_home_chart_title_names_its_colours():
     assert list(previous.marker.color) == list(current.marker.color)
     assert previous.marker.opacity < 1
     assert current.marker.opacity in (None, 1)
-    assert fig.layout.title.text == "Leads per stage: March (solid) beside February (pale)"
+    # Wrapped for a phone at a space (charts.fit_title); its words as given.
+    assert fig.layout.title.text == "Leads per stage: March (solid) beside<br>February (pale)"
 
 
 @pytest.mark.parametrize("name", ["stage_counts", "pareto", "credit_bars"])
@@ -200,3 +202,49 @@ def test_disposition_bars_read_as_the_table_with_the_teams_stage_names():
     assert list(bar.y) == ["active at Sales-qualified", "discarded"]
     assert list(bar.marker.color) == [charts.STAGE_COLORS["sql"], charts.MISSED_COLOR]
     assert list(bar.text) == ["3 (75%)", "1 (25%)"]
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "subtitle"),
+    [
+        ("Followed up in time, by owner", "Followed up in time, by owner", None),  # fits
+        # A closing aside becomes the subtitle (it was cut at "won revenue" at 390 px).
+        (
+            "Quantity against quality (bubble size: won revenue)",
+            "Quantity against quality",
+            "bubble size: won revenue",
+        ),
+        # An aside inside the title stays; the 56-character title wraps before it (at the last
+        # space within 44 it would break "(linear<br>model)").
+        (
+            "Won revenue credited to each channel (linear model), USD",
+            "Won revenue credited to each channel<br>(linear model), USD",
+            None,
+        ),
+        # A short title keeps its aside.
+        ("Discard reasons (all sources)", "Discard reasons (all sources)", None),
+    ],
+)
+def test_a_long_title_fits_a_phone(title, text, subtitle):
+    fig = charts.fit_title(go.Figure(layout={"title": {"text": title}}))
+    assert fig.layout.title.text == text
+    assert fig.layout.title.subtitle.text == subtitle
+
+
+def test_an_aside_goes_before_the_lines_already_in_the_subtitle():
+    rows = pd.DataFrame(
+        {"label": ["East"], "rate": [0.5], "low": [0.3], "high": [0.7], "counts": ["5 of 10"]}
+    )
+    fig = charts.rate_whiskers(rows, "Acceptance rate by team (the 10 largest of 14)", 0.4)
+    assert fig.layout.title.text == "Acceptance rate by team"
+    assert fig.layout.title.subtitle.text == "the 10 largest of 14 · dashed: overall 40%"
+
+
+def test_bubbles_at_the_edges_have_room_for_their_names():
+    # Leads 1 and 100 on the log axis: 0 and 2 decades, a fifth of a decade beyond each
+    # (plotly cut "Content download" at the right edge).
+    rows = pd.DataFrame(
+        {"name": ["A", "B"], "leads": [1, 100], "quality": [0.1, 0.2], "size": [0, 1]}
+    )
+    fig = charts.tradeoff(rows, 50, 0.15, "SQL rate", "Won revenue")
+    assert list(fig.layout.xaxis.range) == pytest.approx([-0.2, 2.2])

@@ -1004,9 +1004,11 @@ def test_data_page_offers_no_restore_when_data_changes_are_refused(app):
 
 
 def chart_specs(at) -> dict[str, dict]:
-    """The page's plotly figures by title."""
+    """The page's plotly figures by title (its words, unwrapped: charts.title_words)."""
+    from handoff import charts
+
     specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-    return {spec["layout"]["title"]["text"]: spec for spec in specs}
+    return {charts.title_words(spec["layout"]["title"]): spec for spec in specs}
 
 
 def test_attribution_chart_is_one_model_with_values(app, tmp_path, monkeypatch, golden_agreement):
