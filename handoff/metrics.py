@@ -753,9 +753,15 @@ def discards(db: Database, filters: Filters) -> dict[str, Any]:
             run(db, "slipping_leads", filters, limit=1000).drop(columns=["n_total"])
         ),
         "without_reason": records(
-            run(db, "discards_without_reason", filters, limit=1000).drop(columns=["n_total"])
+            run(db, "discarded_leads", filters, reason=NO_REASON, group=None, limit=1000).drop(
+                columns=["n_total"]
+            )
         ),
     }
+
+
+# A discard without a reason, as discard_reasons and discarded_leads name it (stg_leads).
+NO_REASON = "(no reason given)"
 
 
 # Marketing's support after hand-over: the rates of support_after_handover, each of its counts.

@@ -498,18 +498,19 @@ def _url_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
-def dollars(label: str | None = None) -> Any:
+def dollars(heading: str | None = None) -> Any:
     """A table's money column in whole dollars ($12,346), as money reads on the page's metrics
     (fmt.usd): no cents on revenue or costs; the download keeps the same (tables.download_frame
     reads the step)."""
-    return st.column_config.NumberColumn(label, format="dollar", step=1)
+    return st.column_config.NumberColumn(heading, format="dollar", step=1)
 
 
-def percent(values: Iterable[float | None], label: str | None = None) -> Any:
-    """A table's column of percentages (the frame holds 0–100) with one decimal, or more where
-    a share that is not nil would read 0.0% (fmt.percent_digits: fmt.rate's rule, one number of
-    decimals down the column)."""
-    return st.column_config.NumberColumn(label, format=f"%.{fmt.percent_digits(values)}f%%")
+def percent(values: Iterable[float | None], heading: str | None = None, digits: int = 1) -> Any:
+    """A table's column of percentages (the frame holds 0–100) with `digits` decimals, or more
+    where a share that is not nil would read 0% (fmt.percent_digits: fmt.rate's rule, one
+    number of decimals down the column)."""
+    shown = fmt.percent_digits(values, digits)
+    return st.column_config.NumberColumn(heading, format=f"%.{shown}f%%")
 
 
 def table(data: pd.DataFrame | Styler, **kwargs: Any) -> None:

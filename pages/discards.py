@@ -124,18 +124,79 @@ for column, key, name, target, target_label in (
     )
 drill.hint(f"Click a dot to narrow every number to that {by}.")
 drill.notice(by)
+group_table = tables.discards_table(groups, by)
 ui.table(
-    tables.discards_table(groups, by),
+    group_table,
     hide_index=True,
     column_config={
-        "Acceptance": st.column_config.NumberColumn(format="%.0f%%"),
-        "Discard rate": st.column_config.NumberColumn(format="%.0f%%"),
+        "Acceptance": ui.percent(group_table["Acceptance"], digits=0),
+        "Discard rate": ui.percent(group_table["Discard rate"], digits=0),
     },
 )
 st.caption(
     "Green: better than overall, red: worse, only where the 95% interval excludes the overall "
     "rate. Dotted red lines: the agreement's floor and ceiling."
 )
+
+
+def discarded_leads(reason_options: list[str], group: str | None) -> None:
+    """The MQLs discarded for one reason of the Pareto (its bar clicked, or picked here), with
+    links to their journeys and CRM records, and their download."""
+    reason = ui.control(
+        st.selectbox,
+        "discards_reason",
+        reason_options[0],
+        "Leads discarded as",
+        options=reason_options,
+    )
+    listed = ctx.run(
+        "discarded_leads",
+        columns={"group_1": "source"},
+        reason=reason,
+        group=group,
+        limit=10_000,
+    )
+    counts, listed = tables.split_totals(listed, "n_total")
+    has_crm_score = "crm" in metrics.scores_available(ctx.db)
+    listed = tables.lead_list(listed, has_crm_score).assign(
+        account=lambda f: [fmt.account(a, labels) for a in f["account"]]
+    )
+    n_total = counts["n_total"]
+    st.markdown(
+        f"**{fmt.plural(n_total, 'MQL')}** of {period.label}"
+        + (f" from {safe.md(group)}" if group else "")
+        + f" discarded as “{safe.md(reason)}”"
+        + (f" (showing the latest {len(listed):,})" if n_total > len(listed) else "")
+        + ", latest discard first:"
+    )
+    columns = {
+        "lead_id": "Lead",
+        "owner": "Owner",
+        "team": "Team",
+        "source": "Source",
+        "campaign": "Campaign",
+        "handover_at": st.column_config.DatetimeColumn("Handed over", format="YYYY-MM-DD"),
+        "discarded_at": st.column_config.DatetimeColumn("Discarded", format="YYYY-MM-DD"),
+        "account": "Disposition now",
+        **tables.SCORE_HEADINGS,
+    }
+    shown, links = ui.lead_links(listed, ctx)
+    ui.table(shown, hide_index=True, column_config={**columns, **links})
+    st.caption(
+        "Disposition now: where the lead stands at the data's end (a discarded lead can come "
+        "back and be won). –: none; " + tables.MISSING_IN_LEAD_LIST + "."
+    )
+    scores = tables.scores_caption(listed, ctx.agreement, has_crm_score)
+    if scores:
+        st.caption(safe.md(scores))
+    ui.csv_download(
+        f"Download the {fmt.plural(n_total, 'MQL')} discarded as “{safe.md(reason)}” (CSV)",
+        listed,
+        f"discarded_{period.start}.csv",
+        column_config=columns,
+        time_zone=ctx.agreement.time_zone,
+    )
+
 
 # Why leads were discarded.
 st.subheader("Why leads were discarded")
@@ -151,17 +212,24 @@ reasons = ctx.run(
 if reasons.empty:
     st.info("No MQL of the period was discarded.")
 else:
+    reason_options = reasons["reason"].tolist()
     st.plotly_chart(
         charts.pareto(reasons, f"Discard reasons, most frequent first ({source_pick.lower()})"),
         width="stretch",
+        # A click on a reason's bar lists its leads below (the page's own choice).
+        **drill.on_click(
+            "drill_discard_reasons", {r: r for r in reason_options}, "discards_reason", "x"
+        ),
     )
-    gap = reasons[reasons["reason"] == "(no reason given)"]
+    drill.hint("Click a reason's bar to list the MQLs discarded for it.")
+    gap = reasons[reasons["reason"] == metrics.NO_REASON]
     if not gap.empty:
         st.warning(
             f"**{int(gap['n_discarded'].iloc[0]):,} discards ({fmt.rate(gap['share'].iloc[0])}) "
             "carry no reason.** That is a process gap: the agreement asks sales to record why, "
             "and marketing cannot learn from a discard without one."
         )
+    discarded_leads(reason_options, None if source_pick == "All sources" else source_pick)
 
 # Recycling: what became of the period's MQLs that were sent back to nurture.
 st.subheader("Sent back to nurture")
@@ -175,15 +243,14 @@ else:
         f"{'was' if n_recycled == 1 else 'were'} sent back to nurture "
         "at some point; where they are now:"
     )
+    nurture_shares = recycling["n_leads"] / n_recycled * 100
     ui.table(
-        recycling[["outcome", "n_leads", "median_days_in_nurture"]].assign(
-            share=recycling["n_leads"] / n_recycled * 100
-        ),
+        recycling[["outcome", "n_leads", "median_days_in_nurture"]].assign(share=nurture_shares),
         hide_index=True,
         column_config={
             "outcome": "Where they are now",
             "n_leads": "Leads",
-            "share": st.column_config.NumberColumn("Share", format="%.0f%%"),
+            "share": ui.percent(nurture_shares, "Share", digits=0),
             "median_days_in_nurture": st.column_config.NumberColumn(
                 "Median days in nurture", format="%.0f"
             ),

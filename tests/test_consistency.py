@@ -499,6 +499,28 @@ def test_demo_numbers_agree_everywhere(demo_db):
     assert lead_scores_agree(demo_db, filters, data) > 1000
 
 
+def test_each_discard_reason_lists_the_leads_its_bar_counts(demo_db):
+    # The Discards page's Pareto bar for a reason and the list a click on it opens say the same
+    # number ("Discarded" for that reason), over the whole demo and for one source; the rows
+    # listed are as many as the count (the list is not limited at 10,000 here).
+    end = metrics.data_end(demo_db).date()
+    filters = Filters(period=resolve_period("last_quarter", end))
+    columns = {"group_1": "source"}
+    checked = 0
+    for group in (None, "Webinar"):
+        reasons = metrics.run(demo_db, "discard_reasons", filters, columns=columns, group=group)
+        assert len(reasons) > 2
+        for reason, n in zip(reasons["reason"], reasons["n_discarded"], strict=True):
+            listed = metrics.run(
+                demo_db, "discarded_leads", filters, columns=columns, reason=reason,
+                group=group, limit=10_000,
+            )  # fmt: skip
+            assert (int(listed["n_total"].iloc[0]), len(listed)) == (n, n), (group, reason)
+            assert group is None or set(listed["source"]) == {group}
+            checked += 1
+    assert checked > 5
+
+
 def test_demo_revenue_goal_agrees(demo_db, tmp_path):
     text = DEMO_AGREEMENT.read_text(encoding="utf-8")
     terms = agreement_mod.parse(text + "\n[revenue_goal]\nper_quarter = 9000000\n")

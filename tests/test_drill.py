@@ -97,6 +97,7 @@ def test_a_shared_filter_s_click_names_its_shadow_key():
         ("pages/funnel.py", "drill_funnel_stages"),
         ("pages/quality.py", "drill_quality"),
         ("pages/discards.py", "drill_acceptance"),
+        ("pages/discards.py", "drill_discard_reasons"),
         ("pages/follow_up.py", "drill_follow_up"),
     ],
 )
@@ -127,3 +128,29 @@ def test_a_narrowing_click_is_said_and_undone_with_one_button(new_session):
     # A source chosen in the sidebar, not by a click, is not said to be a click's.
     at.multiselect(key="f_source").set_value(["Webinar"]).run()
     assert not any("Narrowed by a click" in i.value for i in at.info)
+
+
+def test_a_click_on_a_discard_reason_lists_its_leads(new_session):
+    # The golden fixture's March discards (tests/golden/discard_reasons.toml): L03 "Bad data",
+    # L11 "Not a fit" (won later). One each: the Pareto's order is then by name, so the list
+    # starts on Bad data; a click on Not a fit's bar (its x) lists L11.
+    at = new_session("pages/discards.py", period="last_month")
+    assert not at.exception
+    assert at.selectbox(key="discards_reason").value == "Bad data"
+    (listed,) = [t.value for t in at.dataframe if "discarded_at" in t.value]
+    assert listed["lead_id"].tolist() == ["L03"]
+    click = drill.change(
+        event({"curve_number": 0, "point_index": 1, "x": "Not a fit", "y": 1}),
+        {"Bad data": "Bad data", "Not a fit": "Not a fit"},
+        "discards_reason",
+        "x",
+    )
+    assert click == {"_discards_reason": "Not a fit"}
+    at.session_state["_discards_reason"] = "Not a fit"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="discards_reason").value == "Not a fit"
+    (listed,) = [t.value for t in at.dataframe if "discarded_at" in t.value]
+    assert listed["lead_id"].tolist() == ["L11"]
+    assert listed["account"].tolist() == ["won"]
+    assert any("discarded as “Not a fit”" in m.value for m in at.markdown)

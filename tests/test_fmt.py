@@ -101,3 +101,10 @@ def test_a_column_of_percentages_takes_the_decimals_its_smallest_share_needs(val
 )
 def test_counted_puts_the_phrase_in_the_singular_for_one(n, said):
     assert fmt.counted(n, "MQLs among the leads created in March 2026") == said
+
+
+def test_a_whole_percent_column_takes_a_decimal_only_where_needed():
+    # Acceptance by group, whole percents: 58% and 92% stay whole; 0.4% (1 of 250) would read
+    # 0%, so the column takes one decimal.
+    assert fmt.percent_digits([58.0, 92.0], 0) == 0
+    assert fmt.percent_digits([58.0, 0.4], 0) == 1

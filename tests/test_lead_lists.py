@@ -87,7 +87,9 @@ def test_discards_without_reason_with_scores(tmp_path):
     db = Database(tmp_path / "d.duckdb", terms)
     try:
         march = Filters(period=resolve_period("last_month", dt.date(2026, 3, 31)))
-        frame = metrics.run(db, "discards_without_reason", march, limit=10)
+        frame = metrics.run(
+            db, "discarded_leads", march, reason=metrics.NO_REASON, group=None, limit=10
+        )
     finally:
         db.close()
     assert list(frame.columns[:3]) == ["lead_id", "crm_score", "handoff_score"]

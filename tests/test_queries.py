@@ -386,7 +386,14 @@ def test_discards_without_reason(tmp_path, golden_agreement):
         "D3,2026-03-02,Web,,2026-03-07,,\n"
         "D4,2026-03-03,Fair,2026-03-03 10:00,2026-03-04,,2026-03-20\n",
     ) as db:
-        frame = metrics.run(db, "discards_without_reason", Filters(period=MARCH), limit=10)
+        frame = metrics.run(
+            db,
+            "discarded_leads",
+            Filters(period=MARCH),
+            reason=metrics.NO_REASON,
+            group=None,
+            limit=10,
+        )
     assert frame[["lead_id", "source", "account", "n_total"]].values.tolist() == [
         ["D1", "Web", "discarded", 2],  # latest discard first
         ["D4", "Fair", "won", 2],
