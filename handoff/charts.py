@@ -84,6 +84,7 @@ pio.templates.default = "handoff_white"
 # (about as many as the 15-px title fits on a 390-px phone), a subtitle past SUBTITLE_CHARS.
 TITLE_CHARS = 44
 SUBTITLE_CHARS = 58
+TITLE_LINE_PX = 20  # a line of the 15-px title
 
 
 def fit_title(fig: go.Figure) -> go.Figure:
@@ -101,6 +102,13 @@ def fit_title(fig: go.Figure) -> go.Figure:
     title.text = _wrap(text, TITLE_CHARS)
     if sub:
         title.subtitle.text = _wrap(sub, SUBTITLE_CHARS)
+    # Plotly anchors a title of several lines at the top by its last line, so the first ones
+    # would sit above the figure: each further line moves it down and the plot with it.
+    more = title.text.count("<br>")
+    if more:
+        title.pad.t = TOOLBAR_BAND + TITLE_LINE_PX * more
+        top = fig.layout.margin.t if fig.layout.margin.t is not None else 40 + TOOLBAR_BAND
+        fig.layout.margin.t = top + TITLE_LINE_PX * more
     return fig
 
 

@@ -248,3 +248,17 @@ def test_bubbles_at_the_edges_have_room_for_their_names():
     )
     fig = charts.tradeoff(rows, 50, 0.15, "SQL rate", "Won revenue")
     assert list(fig.layout.xaxis.range) == pytest.approx([-0.2, 2.2])
+
+
+def test_a_wrapped_title_moves_down_by_its_extra_line():
+    # Plotly anchors a two-line title at the top by its last line: its first line sat above
+    # the figure (cut off at 390 px) until the pad and the top margin took one more line.
+    fig = charts.fit_title(
+        go.Figure(
+            layout={"title": {"text": "Won revenue credited to each channel (linear model), USD"}}
+        )
+    )
+    assert fig.layout.title.pad.t == charts.TOOLBAR_BAND + charts.TITLE_LINE_PX
+    assert fig.layout.margin.t == 40 + charts.TOOLBAR_BAND + charts.TITLE_LINE_PX
+    one_line = charts.fit_title(go.Figure(layout={"title": {"text": "Followed up in time"}}))
+    assert one_line.layout.margin.t is None  # the template's
