@@ -13,14 +13,21 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: $(STAMP)
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
 
+# Three runs, so CI keeps within 40 minutes on two cores: the robustness suite (it runs its own
+# two worker processes); every other test but the browser and benchmark ones on two workers
+# (pytest-xdist, a file per worker, so a module's fixture is built once); then the browser and
+# benchmark tests, which start servers and Chromium, one at a time.
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests/test_robustness.py
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not browser and not bench" \
+		--ignore=tests/test_robustness.py
+	$(BIN)/python -m pytest -m "browser or bench" --ignore=tests/test_robustness.py
 
 # The inner loop: lint and every test but the browser, the benchmark and the slow suites
-# (robustness, kill -9), on two worker processes (pytest-xdist). `make test` runs them all, in
-# one process; CI runs `make test`.
+# (robustness, kill -9), on two worker processes (pytest-xdist). `make test` runs them all;
+# CI runs `make test`.
 test-fast: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

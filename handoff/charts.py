@@ -87,7 +87,7 @@ SUBTITLE_CHARS = 58
 TITLE_LINE_PX = 20  # a line of the 15-px title
 
 
-def fit_title(fig: go.Figure) -> go.Figure:
+def _fit_title(fig: go.Figure) -> go.Figure:
     """A long title made to fit a phone, in place: a closing aside in parentheses becomes the
     subtitle ("Quantity against quality (bubble size: won revenue)": "Quantity against
     quality", subtitle "bubble size: won revenue"), before any subtitle already there; what is
@@ -124,19 +124,13 @@ def _wrap(text: str, width: int) -> str:
     return first + ("<br>" + _wrap(" ".join(rest), width) if rest else "")
 
 
-def title_words(title: dict) -> str:
-    """A figure's title (a plotly spec's layout.title) as one line of words, its wrapping
-    undone: the title as it was given, but for an aside moved to the subtitle."""
-    return (title.get("text") or "").replace("<br>", " ")
-
-
 def _literal(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
     """A chart builder whose figure shows every data label as literal text, its title fitted
-    to a phone (fit_title)."""
+    to a phone (_fit_title)."""
 
     @functools.wraps(builder)
     def build(*args, **kwargs) -> go.Figure:
-        return fit_title(safe.figure(builder(*args, **kwargs)))
+        return _fit_title(safe.figure(builder(*args, **kwargs)))
 
     build.shows_labels_literally = True
     return build

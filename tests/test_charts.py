@@ -177,7 +177,7 @@ def test_home_chart_title_names_its_colours():
     assert list(previous.marker.color) == list(current.marker.color)
     assert previous.marker.opacity < 1
     assert current.marker.opacity in (None, 1)
-    # Wrapped for a phone at a space (charts.fit_title); its words as given.
+    # Wrapped for a phone at a space (charts._fit_title); its words as given.
     assert fig.layout.title.text == "Leads per stage: March (solid) beside<br>February (pale)"
 
 
@@ -226,7 +226,7 @@ def test_disposition_bars_read_as_the_table_with_the_teams_stage_names():
     ],
 )
 def test_a_long_title_fits_a_phone(title, text, subtitle):
-    fig = charts.fit_title(go.Figure(layout={"title": {"text": title}}))
+    fig = charts._fit_title(go.Figure(layout={"title": {"text": title}}))
     assert fig.layout.title.text == text
     assert fig.layout.title.subtitle.text == subtitle
 
@@ -253,12 +253,12 @@ def test_bubbles_at_the_edges_have_room_for_their_names():
 def test_a_wrapped_title_moves_down_by_its_extra_line():
     # Plotly anchors a two-line title at the top by its last line: its first line sat above
     # the figure (cut off at 390 px) until the pad and the top margin took one more line.
-    fig = charts.fit_title(
+    fig = charts._fit_title(
         go.Figure(
             layout={"title": {"text": "Won revenue credited to each channel (linear model), USD"}}
         )
     )
     assert fig.layout.title.pad.t == charts.TOOLBAR_BAND + charts.TITLE_LINE_PX
     assert fig.layout.margin.t == 40 + charts.TOOLBAR_BAND + charts.TITLE_LINE_PX
-    one_line = charts.fit_title(go.Figure(layout={"title": {"text": "Followed up in time"}}))
+    one_line = charts._fit_title(go.Figure(layout={"title": {"text": "Followed up in time"}}))
     assert one_line.layout.margin.t is None  # the template's
