@@ -547,7 +547,8 @@ def csv_download(
 
 def lead_links(frame: pd.DataFrame, ctx: PageContext) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A lead list with its links (tables.with_lead_links) and their column formats: every lead
-    list shows `st.dataframe(shown, column_config={..., **links})`, so each has the same."""
+    list shows `st.dataframe(shown, column_config={..., **links})` (show_lead_list), so each
+    has the same."""
     shown = tables.with_lead_links(frame, ctx.filters.to_query_params(), ctx.agreement.crm_url)
     links: dict[str, Any] = {
         "journey": st.column_config.LinkColumn(
@@ -561,6 +562,31 @@ def lead_links(frame: pd.DataFrame, ctx: PageContext) -> tuple[pd.DataFrame, dic
             "CRM", display_text="Open in the CRM", help="The lead's record in the CRM (crm_url)"
         )
     return shown, links
+
+
+def show_lead_list(
+    frame: pd.DataFrame,
+    ctx: PageContext,
+    columns: dict[str, Any],
+    *,
+    blanks: str,
+    has_crm_score: bool,
+    download: str,
+    file_name: str,
+) -> None:
+    """A lead list as every page shows it: the table with the journey and CRM links
+    (lead_links), what its blanks mean (`blanks`, then the export's own gaps:
+    tables.MISSING_IN_LEAD_LIST), what its scores are (tables.scores_caption), and the button
+    `download` that writes it as CSV under the table's headings (csv_download)."""
+    shown, links = lead_links(frame, ctx)
+    table(shown, hide_index=True, column_config={**columns, **links})
+    st.caption(f"{blanks}; {tables.MISSING_IN_LEAD_LIST}.")
+    scores = tables.scores_caption(frame, ctx.agreement, has_crm_score)
+    if scores:
+        st.caption(safe.md(scores))
+    csv_download(
+        download, frame, file_name, column_config=columns, time_zone=ctx.agreement.time_zone
+    )
 
 
 def control(

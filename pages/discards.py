@@ -180,21 +180,16 @@ def discarded_leads(reason_options: list[str], group: str | None) -> None:
         "account": "Disposition now",
         **tables.SCORE_HEADINGS,
     }
-    shown, links = ui.lead_links(listed, ctx)
-    ui.table(shown, hide_index=True, column_config={**columns, **links})
-    st.caption(
-        "Disposition now: where the lead stands at the data's end (a discarded lead can come "
-        "back and be won). –: none; " + tables.MISSING_IN_LEAD_LIST + "."
-    )
-    scores = tables.scores_caption(listed, ctx.agreement, has_crm_score)
-    if scores:
-        st.caption(safe.md(scores))
-    ui.csv_download(
-        f"Download the {fmt.plural(n_total, 'MQL')} discarded as “{safe.md(reason)}” (CSV)",
+    ui.show_lead_list(
         listed,
-        f"discarded_{period.start}.csv",
-        column_config=columns,
-        time_zone=ctx.agreement.time_zone,
+        ctx,
+        columns,
+        blanks="Disposition now: where the lead stands at the data's end (a discarded lead can "
+        "come back and be won). –: none",
+        has_crm_score=has_crm_score,
+        download=f"Download the {fmt.plural(n_total, 'MQL')} discarded as “{safe.md(reason)}” "
+        "(CSV)",
+        file_name=f"discarded_{period.start}.csv",
     )
 
 
@@ -327,20 +322,12 @@ else:
         ),
         **tables.SCORE_HEADINGS,
     }
-    listed, links = ui.lead_links(slipping, ctx)
-    ui.table(listed, hide_index=True, column_config={**slipping_columns, **links})
-    st.caption(
-        "–: none. Last sales activity –: no sales activity at all since the hand-over; "
-        + tables.MISSING_IN_LEAD_LIST
-        + "."
-    )
-    scores = tables.scores_caption(slipping, ctx.agreement, has_crm_score)
-    if scores:
-        st.caption(safe.md(scores))
-    ui.csv_download(
-        f"Download the {n_slipping:,} leads slipping through the cracks (CSV)",
+    ui.show_lead_list(
         slipping,
-        f"slipping_{period.start}.csv",
-        column_config=slipping_columns,
-        time_zone=ctx.agreement.time_zone,
+        ctx,
+        slipping_columns,
+        blanks="–: none. Last sales activity –: no sales activity at all since the hand-over",
+        has_crm_score=has_crm_score,
+        download=f"Download the {n_slipping:,} leads slipping through the cracks (CSV)",
+        file_name=f"slipping_{period.start}.csv",
     )

@@ -7,7 +7,7 @@ import handoff.preload  # noqa: F401  (first: the heavy modules, once; see there
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, drill, fmt, metrics, safe, tables, targets, ui
+from handoff import charts, drill, fmt, metrics, tables, targets, ui
 
 ctx = ui.page(
     "Follow-up",
@@ -213,22 +213,14 @@ breach_columns = {
     "disposition": "Disposition now",
     **tables.SCORE_HEADINGS,
 }
-listed, links = ui.lead_links(breaches, ctx)
-ui.table(listed, hide_index=True, column_config={**breach_columns, **links})
-st.caption(
-    "–: none. Followed up –: no follow-up yet (still waiting, or closed without one); "
-    + tables.MISSING_IN_LEAD_LIST
-    + "."
-)
-scores = tables.scores_caption(breaches, ctx.agreement, has_crm_score)
-if scores:
-    st.caption(safe.md(scores))
-ui.csv_download(
-    "Download the breaches (CSV)",
+ui.show_lead_list(
     breaches,
-    f"follow_up_breaches_{period.start}.csv",
-    column_config=breach_columns,
-    time_zone=ctx.agreement.time_zone,
+    ctx,
+    breach_columns,
+    blanks="–: none. Followed up –: no follow-up yet (still waiting, or closed without one)",
+    has_crm_score=has_crm_score,
+    download="Download the breaches (CSV)",
+    file_name=f"follow_up_breaches_{period.start}.csv",
 )
 
 # What slow follow-up costs.

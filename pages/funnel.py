@@ -399,20 +399,13 @@ lead_columns = {
         "Last stage change", format="YYYY-MM-DD HH:mm"
     ),
 }
-listed, links = ui.lead_links(leads, ctx)
-ui.table(listed, hide_index=True, column_config={**lead_columns, **links})
-st.caption(
-    "–: none. Handed over –: never handed over; Last sales activity –: no sales activity yet; "
-    + tables.MISSING_IN_LEAD_LIST
-    + "."
-)
-scores = tables.scores_caption(leads, ctx.agreement, has_crm_score)
-if scores:
-    st.caption(safe.md(scores))
-ui.csv_download(
-    "Download this list (CSV)",
+ui.show_lead_list(
     leads,
-    f"funnel_{stage_pick}_{'dropped' if only_dropped else 'reached'}.csv",
-    column_config=lead_columns,
-    time_zone=ctx.agreement.time_zone,
+    ctx,
+    lead_columns,
+    blanks="–: none. Handed over –: never handed over; Last sales activity –: no sales activity "
+    "yet",
+    has_crm_score=has_crm_score,
+    download="Download this list (CSV)",
+    file_name=f"funnel_{stage_pick}_{'dropped' if only_dropped else 'reached'}.csv",
 )

@@ -306,7 +306,8 @@ MARKDOWN_SINKS = {
 }  # fmt: skip
 # Functions that hand one parameter on to a sink: their callers' arguments are checked instead.
 FORWARDED = {"control": ("label",), "csv_download": ("label",), "page": ("title", "question"),
-             "number_field": ("label", "help_")}  # fmt: skip
+             "number_field": ("label", "help_"),
+             "show_lead_list": ("blanks", "download")}  # fmt: skip
 # What is not from the data, matched against an expression's source: numbers and Handoff's own
 # formatting (fmt), the agreement's words (its stage labels, the period's label, its settings),
 # Handoff's fixed vocabulary, and the refusals Handoff words itself. Everything else is a data
@@ -447,6 +448,8 @@ def _markdown_texts(call: ast.Call) -> list[ast.AST]:
         texts.append(call.args[0])
     if name == "control" and len(call.args) >= 4:  # ui.control(widget, key, initial, label)
         texts.append(call.args[3])
+    if name == "show_lead_list":  # its caption and its download button's label
+        texts += [k.value for k in call.keywords if k.arg in ("blanks", "download")]
     return texts
 
 
